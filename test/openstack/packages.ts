@@ -1,0 +1,52 @@
+/** Debian packages the reference OpenStack needs; installed with apt-get when missing (root only). */
+import { spawnSync } from 'node:child_process';
+
+export const REFERENCE_PACKAGES = [
+  'python3-keystone',
+  'python3-glance',
+  'python3-glanceclient',
+  'python3-openstackclient',
+  'uwsgi-core',
+  'uwsgi-plugin-python3',
+  'qemu-utils',
+  'curl',
+];
+
+export function missingPackages(pkgs: string[] = REFERENCE_PACKAGES): string[] {
+  return pkgs.filter((p) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
+    return r.status !== 0 || !r.stdout.includes('install ok installed');
+  });
+}
+
+/** Idempotent: a no-op (a fraction of a second) when everything is installed. */
+export function ensurePackages(pkgs: string[] = REFERENCE_PACKAGES, log: (s: string) => void = console.log): void {
+  const missing = missingPackages(pkgs);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `The reference OpenStack needs Debian packages that are missing: ${missing.join(' ')}.\n` +
+        `Install them as root: apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+    );
+  }
+  log(`installing ${missing.join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-q'], { env, encoding: 'utf8' });
+  if (update.status !== 0) throw new Error(`apt-get update failed:\n${update.stderr}`);
+  const install = spawnSync(
+    'apt-get',
+    [
+      'install',
+      '-y',
+      '-q',
+      '--no-install-recommends',
+      '-o',
+      'Dpkg::Options::=--force-confdef',
+      '-o',
+      'Dpkg::Options::=--force-confold',
+      ...missing,
+    ],
+    { env, encoding: 'utf8' },
+  );
+  if (install.status !== 0) throw new Error(`apt-get install failed:\n${install.stdout.slice(-3000)}\n${install.stderr}`);
+}
