@@ -1,0 +1,9 @@
+/// <reference types="svelte" />
+import type { Api } from '../../shared/ipc/contract';
+
+declare global {
+  interface Window {
+    /** The one bridge to the main process, exposed by the preload (or the test bridge). */
+    readonly api: Api;
+  }
+}

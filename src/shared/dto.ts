@@ -1,0 +1,42 @@
+/** Data that crosses process boundaries. Plain JSON: no classes, no Dates, no secrets. */
+
+export interface CloudSummary {
+  /** The entry's name in clouds.yaml, or "envvars" for a cloud made of OS_* variables. */
+  name: string;
+  authUrl: string;
+  authType: string;
+  /** The region(s) the entry names; empty when it names none (all catalog regions apply). */
+  regions: string[];
+  /** Where the entry came from (a file path, or "environment"). */
+  source: string;
+}
+
+export interface RegionSummary {
+  id: string;
+  /** The image service endpoint of the chosen interface in this region. */
+  imageEndpoint: string;
+}
+
+export type ImageStatus =
+  | 'queued'
+  | 'saving'
+  | 'uploading'
+  | 'importing'
+  | 'active'
+  | 'killed'
+  | 'deleted'
+  | 'pending_delete'
+  | 'deactivated';
+
+export interface ImageSummary {
+  id: string;
+  name: string | null;
+  status: ImageStatus;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  visibility: string;
+  size: number | null;
+  owner: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,70 @@
+/**
+ * Stable error codes. Callers (the UI, the CLI's exit status, retry logic) branch on `code`,
+ * never on message text. A message says what happened; a hint says what to do about it.
+ */
+export const ERROR_CODES = [
+  // configuration (clouds.yaml, OS_* variables)
+  'config.not_found',
+  'config.invalid',
+  'config.cloud_not_found',
+  'config.unsupported',
+  // identity
+  'auth.failed',
+  'auth.forbidden',
+  'auth.expired',
+  'auth.invalid_response',
+  // service catalog
+  'catalog.no_image_service',
+  'catalog.region_not_found',
+  // network
+  'net.unreachable',
+  'net.timeout',
+  'net.tls',
+  // Glance
+  'glance.not_found',
+  'glance.conflict',
+  'glance.forbidden',
+  'glance.over_limit',
+  'glance.bad_request',
+  'glance.unavailable',
+  'glance.http',
+  // IPC boundary
+  'ipc.invalid_argument',
+  'ipc.unknown_method',
+  'ipc.forbidden_sender',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error as it crosses a process boundary (IPC, CLI --json, logs). */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  /** HTTP status, when the error came from an HTTP answer. */
+  status?: number;
+  /** X-OpenStack-Request-ID of the failed call, for the cloud operator's logs. */
+  requestId?: string;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** The error the renderer (and any client of the API) sees: a real Error with the code on it. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = 'ApiError';
+    this.code = info.code;
+    this.hint = info.hint;
+    this.status = info.status;
+    this.requestId = info.requestId;
+  }
+}

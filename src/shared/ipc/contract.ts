@@ -1,0 +1,34 @@
+/**
+ * THE IPC contract: every call the renderer can make, with its argument and result types.
+ * Main, preload, renderer and the test bridge all key off it; contract.spec.ts pins the types.
+ * Argument types come from the schemas main validates with (type-only import: no zod at run
+ * time here).
+ */
+import type { z } from 'zod';
+import type { CloudSummary, ImageSummary, RegionSummary } from '../dto';
+import type { ErrorInfo } from '../errors';
+import type { apiArgSchemas } from './contract-schemas';
+
+export type ApiMethod = keyof typeof apiArgSchemas;
+
+export type ApiArgs = { [M in ApiMethod]: z.infer<(typeof apiArgSchemas)[M]> };
+
+export interface ApiResults {
+  listClouds: CloudSummary[];
+  listRegions: RegionSummary[];
+  listImages: ImageSummary[];
+}
+
+/** What `window.api` is: one async method per contract entry. */
+export type Api = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<ApiResults[M]> };
+
+/** Every method, at run time. `satisfies` + the spec make a missing or extra name a type error. */
+export const API_METHODS = ['listClouds', 'listRegions', 'listImages'] as const satisfies readonly ApiMethod[];
+
+/** The Electron IPC channel of a method. */
+export function channelOf(method: ApiMethod): string {
+  return `glance-uploader:${method}`;
+}
+
+/** What crosses the process boundary for one call: a result or a coded error, never a throw. */
+export type Envelope<T> = { result: T } | { error: ErrorInfo };
