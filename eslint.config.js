@@ -7,17 +7,40 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 const forbid = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
-const electronPkg = { regex: '^electron(/.*)?$', message: 'Layer rule: only src/main/electron, src/main/index.ts and src/preload may import electron.' };
-const anyElectronPath = { regex: '(^|/)electron(/|$)', message: 'Layer rule: the engine (src/main/core) never imports electron or src/main/electron: it must run in plain Node.' };
-const preloadOrRenderer = { regex: '(^|/)(preload|renderer)(/|$)', message: 'Layer rule: main code never imports the preload or the renderer.' };
+const electronPkg = {
+  regex: '^electron(/.*)?$',
+  message: 'Layer rule: only src/main/electron, src/main/index.ts and src/preload may import electron.',
+};
+const anyElectronPath = {
+  regex: '(^|/)electron(/|$)',
+  message:
+    'Layer rule: the engine (src/main/core) never imports electron or src/main/electron: it must run in plain Node.',
+};
+const preloadOrRenderer = {
+  regex: '(^|/)(preload|renderer)(/|$)',
+  message: 'Layer rule: main code never imports the preload or the renderer.',
+};
 const mainCode = { regex: '(^|/)main(/|$)', message: 'Layer rule: this layer may not import from src/main.' };
 const rendererCode = { regex: '(^|/)renderer(/|$)', message: 'Layer rule: this layer may not import the renderer.' };
 const preloadCode = { regex: '(^|/)preload(/|$)', message: 'Layer rule: this layer may not import the preload.' };
 const builtinNames = builtinModules.filter((m) => !m.startsWith('_') && !m.includes('/'));
-const nodeBuiltin = (layer) => ({ regex: `^(node:)?(${builtinNames.join('|')})(/.*)?$`, message: `Layer rule: ${layer} runs without Node: no Node built-ins.` });
+const nodeBuiltin = (layer) => ({
+  regex: `^(node:)?(${builtinNames.join('|')})(/.*)?$`,
+  message: `Layer rule: ${layer} runs without Node: no Node built-ins.`,
+});
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**', 'test/lint/fixtures/**', 'resources/**'] },
+  {
+    ignores: [
+      'out/**',
+      'dist/**',
+      'node_modules/**',
+      'test-results/**',
+      'bench-results/**',
+      'test/lint/fixtures/**',
+      'resources/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],
@@ -38,7 +61,12 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     ignores: ['src/**/*.spec.ts'],
-    rules: { '@typescript-eslint/explicit-function-return-type': ['error', { allowExpressions: true, allowTypedFunctionExpressions: true }] },
+    rules: {
+      '@typescript-eslint/explicit-function-return-type': [
+        'error',
+        { allowExpressions: true, allowTypedFunctionExpressions: true },
+      ],
+    },
   },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
@@ -48,7 +76,10 @@ export default tseslint.config(
 
   // ---- layer rules ---------------------------------------------------------------------------
   // src/shared: contracts only. Runs in every process, the renderer included.
-  { files: ['src/shared/**'], rules: forbid(electronPkg, mainCode, preloadCode, rendererCode, nodeBuiltin('src/shared (used by the renderer)')) },
+  {
+    files: ['src/shared/**'],
+    rules: forbid(electronPkg, mainCode, preloadCode, rendererCode, nodeBuiltin('src/shared (used by the renderer)')),
+  },
   // src/main/core: the engine. Plain Node: never electron, never the Electron glue or the UI.
   { files: ['src/main/core/**'], rules: forbid(anyElectronPath, preloadOrRenderer) },
   // src/main/electron and the composition root: may use core and electron, never the UI.
@@ -56,5 +87,9 @@ export default tseslint.config(
   // src/preload: shared + electron's renderer-side modules only.
   { files: ['src/preload/**'], rules: forbid(mainCode, rendererCode, nodeBuiltin('the sandboxed preload')) },
   // src/renderer: shared + the DOM. No Node, no electron, no main.
-  { files: ['src/renderer/**'], languageOptions: { globals: { ...globals.browser } }, rules: forbid(electronPkg, mainCode, preloadCode, nodeBuiltin('the renderer')) },
+  {
+    files: ['src/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: forbid(electronPkg, mainCode, preloadCode, nodeBuiltin('the renderer')),
+  },
 );

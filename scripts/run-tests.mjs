@@ -14,7 +14,9 @@ const step = (name, cmd, args) => {
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
   const ok = r.status === 0;
   results.push({ name, ok, s: (Date.now() - t) / 1000 });
-  console.log(`=== ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `=== ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+  );
   return ok;
 };
 

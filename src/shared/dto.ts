@@ -18,15 +18,7 @@ export interface RegionSummary {
 }
 
 export type ImageStatus =
-  | 'queued'
-  | 'saving'
-  | 'uploading'
-  | 'importing'
-  | 'active'
-  | 'killed'
-  | 'deleted'
-  | 'pending_delete'
-  | 'deactivated';
+  'queued' | 'saving' | 'uploading' | 'importing' | 'active' | 'killed' | 'deleted' | 'pending_delete' | 'deactivated';
 
 export interface ImageSummary {
   id: string;

@@ -64,14 +64,10 @@ export const GLANCE_CORS_EXPOSE_HEADERS = [
   'OpenStack-API-Version',
 ];
 
-export const KEYSTONE_CORS_EXPOSE_HEADERS = 'X-Auth-Token,X-Openstack-Request-Id,X-Subject-Token,Openstack-Auth-Receipt';
+export const KEYSTONE_CORS_EXPOSE_HEADERS =
+  'X-Auth-Token,X-Openstack-Request-Id,X-Subject-Token,Openstack-Auth-Receipt';
 
-export function keystoneConf(o: {
-  dir: string;
-  logDir: string;
-  tokenExpiration: number;
-  debug: boolean;
-}): string {
+export function keystoneConf(o: { dir: string; logDir: string; tokenExpiration: number; debug: boolean }): string {
   return `[DEFAULT]
 debug = ${o.debug}
 log_file = ${o.logDir}/keystone.log

@@ -48,5 +48,6 @@ export function ensurePackages(pkgs: string[] = REFERENCE_PACKAGES, log: (s: str
     ],
     { env, encoding: 'utf8' },
   );
-  if (install.status !== 0) throw new Error(`apt-get install failed:\n${install.stdout.slice(-3000)}\n${install.stderr}`);
+  if (install.status !== 0)
+    throw new Error(`apt-get install failed:\n${install.stdout.slice(-3000)}\n${install.stderr}`);
 }

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -26,7 +26,10 @@ export function run(cmd: string, args: string[], opts: { logFile: string; env?: 
     child.on('close', (code) => {
       writeFileSync(opts.logFile, `$ ${cmd} ${args.join(' ')}\n${out}\n`, { flag: 'a' });
       if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args[0] ?? ''} exited with ${String(code)}:\n${out.split('\n').slice(-30).join('\n')}`));
+      else
+        reject(
+          new Error(`${cmd} ${args[0] ?? ''} exited with ${String(code)}:\n${out.split('\n').slice(-30).join('\n')}`),
+        );
     });
   });
 }
@@ -110,7 +113,7 @@ export async function stopAll(pidsDir: string, stateDir: string): Promise<string
 export async function freePorts(count: number, host: string): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => {
-      return new Promise<import('node:net').Server>((resolve, reject) => {
+      return new Promise<Server>((resolve, reject) => {
         const s = createServer();
         s.once('error', reject);
         s.listen(0, host, () => resolve(s));
@@ -149,5 +152,7 @@ export async function waitHttp(
     }
     await sleep(150);
   }
-  throw new Error(`${opts.name} did not answer ${want} on ${url} in ${opts.timeoutMs} ms (last: ${last})\n${tail(opts.logFile)}`);
+  throw new Error(
+    `${opts.name} did not answer ${want} on ${url} in ${opts.timeoutMs} ms (last: ${last})\n${tail(opts.logFile)}`,
+  );
 }

@@ -67,7 +67,12 @@ function writeKeystoneConf(cloud: Pick<ReferenceCloud, 'stateDir' | 'tokenExpira
   const conf = join(dir, 'keystone.conf');
   writeFileSync(
     conf,
-    keystoneConf({ dir, logDir: dirs(cloud.stateDir).logs, tokenExpiration: cloud.tokenExpiration, debug: cloud.debug }),
+    keystoneConf({
+      dir,
+      logDir: dirs(cloud.stateDir).logs,
+      tokenExpiration: cloud.tokenExpiration,
+      debug: cloud.debug,
+    }),
   );
   return conf;
 }
@@ -113,7 +118,8 @@ function startKeystone(cloud: ReferenceCloud): void {
 
 function writeGlanceConfig(cloud: ReferenceCloud, region: Region, limits: GlanceLimits = {}): string {
   const dir = join(cloud.stateDir, `glance-${region}`);
-  for (const sub of ['store-fast', 'store-cold', 'staging', 'tasks', 'locks']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['store-fast', 'store-cold', 'staging', 'tasks', 'locks'])
+    mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, 'glance-api-paste.ini'), glancePasteIni(dir));
   const conf = join(dir, 'glance-api.conf');
   writeFileSync(
@@ -170,7 +176,10 @@ export async function issueToken(cloud: ReferenceCloud, who: 'admin' | 'demo'): 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       auth: {
-        identity: { methods: ['password'], password: { user: { name: u.name, domain: { id: 'default' }, password: u.password } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: u.name, domain: { id: 'default' }, password: u.password } },
+        },
         scope: { project: { name: u.project, domain: { id: 'default' } } },
       },
     }),
@@ -190,13 +199,17 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
   const d = dirs(stateDir);
   for (const p of [d.pids, d.logs, join(stateDir, 'keystone')]) mkdirSync(p, { recursive: true });
   const [kp, g1, g2] = await freePorts(3, HOST);
+  if (kp === undefined || g1 === undefined || g2 === undefined) throw new Error('could not find three free ports');
   const keystoneUrl = `http://${HOST}:${kp}/v3`;
   const cloud: ReferenceCloud = {
     stateDir,
     host: HOST,
     keystoneUrl,
     keystonePort: kp,
-    glance: { RegionOne: { url: `http://${HOST}:${g1}`, port: g1 }, RegionTwo: { url: `http://${HOST}:${g2}`, port: g2 } },
+    glance: {
+      RegionOne: { url: `http://${HOST}:${g1}`, port: g1 },
+      RegionTwo: { url: `http://${HOST}:${g2}`, port: g2 },
+    },
     cloudsYamlPath: join(stateDir, 'clouds.yaml'),
     tokenExpiration: opts.tokenExpiration ?? 3600,
     corsOrigins: opts.corsOrigins ?? ['http://localhost:5173'],
@@ -259,7 +272,9 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
     cloud.users.demo.extraProjectId = ids.demo_extra_project_id ?? '';
     await Promise.all(glanceSyncs);
     for (const region of REGIONS) startGlance(cloud, region);
-    await Promise.all(REGIONS.map((r) => waitService(cloud, `glance-${r}`, `${cloud.glance[r].url}/healthcheck`, timeoutMs)));
+    await Promise.all(
+      REGIONS.map((r) => waitService(cloud, `glance-${r}`, `${cloud.glance[r].url}/healthcheck`, timeoutMs)),
+    );
     writeFileSync(
       cloud.cloudsYamlPath,
       cloudsYaml({ keystoneUrl, adminPassword: cloud.users.admin.password, demoPassword: cloud.users.demo.password }),
@@ -279,7 +294,10 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
     const logs = ['keystone.out', 'glance-RegionOne.out', 'glance-RegionTwo.out']
       .map((f) => `--- ${f}\n${tail(join(d.logs, f), 15)}`)
       .join('\n');
-    throw new Error(`the reference OpenStack did not start (state kept in ${stateDir}): ${(e as Error).message}\n${logs}`);
+    throw new Error(
+      `the reference OpenStack did not start (state kept in ${stateDir}): ${(e as Error).message}\n${logs}`,
+      { cause: e },
+    );
   }
 }
 
@@ -304,7 +322,8 @@ export async function restartKeystone(cloud: ReferenceCloud, tokenExpiration: nu
 /** Stop exactly what startReferenceOpenStack started. The state folder is removed unless keep. */
 export async function stopReferenceOpenStack(cloud: Pick<ReferenceCloud, 'stateDir'>, keep = false): Promise<void> {
   await stopAll(dirs(cloud.stateDir).pids, cloud.stateDir);
-  if (!keep && existsSync(join(cloud.stateDir, '.reference-openstack'))) rmSync(cloud.stateDir, { recursive: true, force: true });
+  if (!keep && existsSync(join(cloud.stateDir, '.reference-openstack')))
+    rmSync(cloud.stateDir, { recursive: true, force: true });
 }
 
 export function loadReferenceCloud(stateDir: string): ReferenceCloud {

@@ -4,7 +4,12 @@ import type { ErrorCode, ErrorInfo } from '../../shared/errors';
 export class EngineError extends Error {
   readonly info: ErrorInfo;
 
-  constructor(code: ErrorCode, message: string, extra: Omit<ErrorInfo, 'code' | 'message'> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    extra: Omit<ErrorInfo, 'code' | 'message'> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'EngineError';
     this.info = { code, message, ...extra };
@@ -19,5 +24,9 @@ export class EngineError extends Error {
 export function toErrorInfo(e: unknown): ErrorInfo {
   if (e instanceof EngineError) return e.info;
   const message = e instanceof Error ? e.message : String(e);
-  return { code: 'internal', message: `Unexpected error: ${message}`, hint: 'This is a bug in Glance Uploader; please report it with the log.' };
+  return {
+    code: 'internal',
+    message: `Unexpected error: ${message}`,
+    hint: 'This is a bug in Glance Uploader; please report it with the log.',
+  };
 }

@@ -20,7 +20,9 @@ export function registerApi(ipcMain: IpcMain, handlers: ApiHandlers, isTrusted: 
   for (const method of API_METHODS) {
     ipcMain.handle(channelOf(method), async (event, ...args: unknown[]): Promise<Envelope<unknown>> => {
       if (!isTrusted(event)) {
-        return { error: { code: 'ipc.forbidden_sender', message: `Refused ${method}: the caller is not the app's own page.` } };
+        return {
+          error: { code: 'ipc.forbidden_sender', message: `Refused ${method}: the caller is not the app's own page.` },
+        };
       }
       return dispatch(handlers, method, args);
     });

@@ -1,4 +1,5 @@
 /// <reference types="svelte" />
+/// <reference types="vite/client" />
 import type { Api } from '../../shared/ipc/contract';
 
 declare global {

@@ -26,7 +26,13 @@ describe('createApi', () => {
     }));
     const err = await api.listClouds().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ code: 'auth.failed', message: 'refused', hint: 'check', status: 401, requestId: 'req-1' });
+    expect(err).toMatchObject({
+      code: 'auth.failed',
+      message: 'refused',
+      hint: 'check',
+      status: 401,
+      requestId: 'req-1',
+    });
   });
 
   it('maps an unknown code to internal rather than trusting it', async () => {

@@ -13,7 +13,9 @@ describe('IPC contract', () => {
   it('pins the signatures of window.api', () => {
     expectTypeOf<Api['listClouds']>().toEqualTypeOf<() => Promise<CloudSummary[]>>();
     expectTypeOf<Api['listRegions']>().toEqualTypeOf<(req: { cloud: string }) => Promise<RegionSummary[]>>();
-    expectTypeOf<Api['listImages']>().toEqualTypeOf<(req: { cloud: string; region: string }) => Promise<ImageSummary[]>>();
+    expectTypeOf<Api['listImages']>().toEqualTypeOf<
+      (req: { cloud: string; region: string }) => Promise<ImageSummary[]>
+    >();
   });
 
   it('gives each method its own namespaced channel', () => {

@@ -4,7 +4,13 @@
  * Electron's ipcMain (src/main/electron/ipc-main.ts) and the browser-test bridge both call
  * `dispatch`.
  */
-import { API_METHODS, type ApiArgs, type ApiMethod, type ApiResults, type Envelope } from '../../../shared/ipc/contract';
+import {
+  API_METHODS,
+  type ApiArgs,
+  type ApiMethod,
+  type ApiResults,
+  type Envelope,
+} from '../../../shared/ipc/contract';
 import { apiArgSchemas } from '../../../shared/ipc/contract-schemas';
 import type { Engine } from '../engine';
 import { EngineError, toErrorInfo } from '../errors';
@@ -20,21 +26,27 @@ export function createApiHandlers(engine: Engine): ApiHandlers {
 }
 
 function isApiMethod(m: unknown): m is ApiMethod {
-  return typeof m === 'string' && (API_METHODS as string[]).includes(m);
+  return typeof m === 'string' && (API_METHODS as readonly string[]).includes(m);
 }
 
 export async function dispatch(handlers: ApiHandlers, method: unknown, args: unknown): Promise<Envelope<unknown>> {
   try {
     if (!isApiMethod(method)) {
-      throw new EngineError('ipc.unknown_method', `Unknown API method ${JSON.stringify(method)}.`, { hint: 'The renderer and main process are out of step; restart the app.' });
+      throw new EngineError('ipc.unknown_method', `Unknown API method ${JSON.stringify(method)}.`, {
+        hint: 'The renderer and main process are out of step; restart the app.',
+      });
     }
     const parsed = apiArgSchemas[method].safeParse(args);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-      throw new EngineError('ipc.invalid_argument', `Invalid arguments for ${method}${where}: ${issue?.message ?? 'rejected'}.`, {
-        hint: 'The call did not match the API contract.',
-      });
+      throw new EngineError(
+        'ipc.invalid_argument',
+        `Invalid arguments for ${method}${where}: ${issue?.message ?? 'rejected'}.`,
+        {
+          hint: 'The call did not match the API contract.',
+        },
+      );
     }
     const handler = handlers[method] as (...a: unknown[]) => Promise<unknown>;
     return { result: await handler(...(parsed.data as unknown[])) };

@@ -22,7 +22,9 @@ export function parseCatalog(raw: unknown): CatalogService[] {
     const endpoints = svc.endpoints.flatMap((e: unknown) => {
       const ep = e as { region_id?: unknown; region?: unknown; interface?: unknown; url?: unknown };
       const region = typeof ep.region_id === 'string' ? ep.region_id : typeof ep.region === 'string' ? ep.region : '';
-      return typeof ep.url === 'string' && typeof ep.interface === 'string' ? [{ region, interface: ep.interface, url: ep.url }] : [];
+      return typeof ep.url === 'string' && typeof ep.interface === 'string'
+        ? [{ region, interface: ep.interface, url: ep.url }]
+        : [];
     });
     return [{ type: svc.type, name: typeof svc.name === 'string' ? svc.name : undefined, endpoints }];
   });
@@ -46,7 +48,10 @@ export function imageEndpoint(catalog: CatalogService[], region: string, iface: 
   if (ep === undefined) {
     const offered = [...new Set(svc.endpoints.filter((e) => e.interface === iface).map((e) => e.region))];
     throw new EngineError('catalog.region_not_found', `No ${iface} image endpoint in region "${region}".`, {
-      hint: offered.length > 0 ? `Regions with a ${iface} image endpoint: ${offered.join(', ')}.` : `No region has a ${iface} image endpoint; try another interface.`,
+      hint:
+        offered.length > 0
+          ? `Regions with a ${iface} image endpoint: ${offered.join(', ')}.`
+          : `No region has a ${iface} image endpoint; try another interface.`,
     });
   }
   return ep.url;

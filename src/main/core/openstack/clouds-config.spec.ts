@@ -95,7 +95,14 @@ describe('clouds.yaml discovery', () => {
 `,
     );
     const c = findCloud(loadClouds(ctx), 'legacy');
-    expect(c.auth).toMatchObject({ authUrl: 'http://k/v3', username: 'u', password: 'p', projectName: 't', userDomainName: 'D', projectDomainName: 'D' });
+    expect(c.auth).toMatchObject({
+      authUrl: 'http://k/v3',
+      username: 'u',
+      password: 'p',
+      projectName: 't',
+      userDomainName: 'D',
+      projectDomainName: 'D',
+    });
     expect(c.interface).toBe('internal');
     expect(c.regions).toEqual(['R1', 'R2']);
     expect(c.verify).toBe(false);
@@ -103,17 +110,30 @@ describe('clouds.yaml discovery', () => {
   });
 
   it('supports YAML anchors and merge keys, as the reference clouds.yaml uses', () => {
-    write('cwd/clouds.yaml', `clouds:\n  a: &a\n    auth: {auth_url: 'http://k/v3', username: u, password: p}\n    region_name: R1\n  b:\n    <<: *a\n    region_name: R2\n`);
+    write(
+      'cwd/clouds.yaml',
+      `clouds:\n  a: &a\n    auth: {auth_url: 'http://k/v3', username: u, password: p}\n    region_name: R1\n  b:\n    <<: *a\n    region_name: R2\n`,
+    );
     const loaded = loadClouds(ctx);
     expect(findCloud(loaded, 'b')).toMatchObject({ regions: ['R2'], auth: { username: 'u' } });
   });
 
   it('builds an "envvars" cloud from an openrc, and OS_CLOUD picks the default', () => {
-    ctx.env = { OS_AUTH_URL: 'http://k:5000', OS_USERNAME: 'u', OS_PASSWORD: 'p', OS_PROJECT_NAME: 'pr', OS_REGION_NAME: 'R9' };
+    ctx.env = {
+      OS_AUTH_URL: 'http://k:5000',
+      OS_USERNAME: 'u',
+      OS_PASSWORD: 'p',
+      OS_PROJECT_NAME: 'pr',
+      OS_REGION_NAME: 'R9',
+    };
     let loaded = loadClouds(ctx);
     expect(loaded.clouds.map((c) => c.name)).toEqual(['envvars']);
     expect(loaded.defaultCloud).toBe('envvars');
-    expect(findCloud(loaded, 'envvars')).toMatchObject({ source: 'environment', regions: ['R9'], auth: { projectName: 'pr' } });
+    expect(findCloud(loaded, 'envvars')).toMatchObject({
+      source: 'environment',
+      regions: ['R9'],
+      auth: { projectName: 'pr' },
+    });
     write('cwd/clouds.yaml', demo);
     ctx.env.OS_CLOUD = 'demo';
     loaded = loadClouds(ctx);

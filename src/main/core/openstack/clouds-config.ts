@@ -51,19 +51,55 @@ const FILE_NAMES = ['clouds.yaml', 'clouds.yml', 'clouds.json'];
 const SECURE_NAMES = ['secure.yaml', 'secure.yml', 'secure.json'];
 /** Keys that openstacksdk moves from the top level of a cloud into its auth block. */
 const AUTH_KEYS = new Set([
-  'auth_url', 'username', 'user_id', 'password', 'project_name', 'project_id', 'tenant_name', 'tenant_id',
-  'user_domain_name', 'user_domain_id', 'project_domain_name', 'project_domain_id', 'domain_name', 'domain_id',
-  'token', 'application_credential_id', 'application_credential_name', 'application_credential_secret',
+  'auth_url',
+  'username',
+  'user_id',
+  'password',
+  'project_name',
+  'project_id',
+  'tenant_name',
+  'tenant_id',
+  'user_domain_name',
+  'user_domain_id',
+  'project_domain_name',
+  'project_domain_id',
+  'domain_name',
+  'domain_id',
+  'token',
+  'application_credential_id',
+  'application_credential_name',
+  'application_credential_secret',
 ]);
 const SUPPORTED_TOP_KEYS = new Set([
-  'auth', 'auth_type', 'region_name', 'regions', 'interface', 'endpoint_type', 'identity_api_version',
-  'image_api_version', 'cacert', 'verify', 'insecure', 'identity_interface', 'api_timeout', 'profile',
-  'image_format', 'volume_api_version', 'compute_api_version', 'network_api_version',
+  'auth',
+  'auth_type',
+  'region_name',
+  'regions',
+  'interface',
+  'endpoint_type',
+  'identity_api_version',
+  'image_api_version',
+  'cacert',
+  'verify',
+  'insecure',
+  'identity_interface',
+  'api_timeout',
+  'profile',
+  'image_format',
+  'volume_api_version',
+  'compute_api_version',
+  'network_api_version',
 ]);
 
 export function searchDirs(ctx: ConfigContext): string[] {
   const xdg = ctx.env.XDG_CONFIG_HOME ?? join(ctx.home, '.config');
-  return [ctx.cwd, join(xdg, 'openstack'), join(ctx.home, '.config', 'openstack'), '/etc/xdg/openstack', '/etc/openstack'];
+  return [
+    ctx.cwd,
+    join(xdg, 'openstack'),
+    join(ctx.home, '.config', 'openstack'),
+    '/etc/xdg/openstack',
+    '/etc/openstack',
+  ];
 }
 
 function firstExisting(dirs: string[], names: string[]): string | undefined {
@@ -89,20 +125,29 @@ function readConfigFile(path: string): Json {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new EngineError('config.not_found', `Cannot read ${path}: ${(e as Error).message}`, { hint: 'Check the file exists and is readable.' });
+    throw new EngineError('config.not_found', `Cannot read ${path}: ${(e as Error).message}`, {
+      hint: 'Check the file exists and is readable.',
+    });
   }
   let data: unknown;
   try {
     data = path.endsWith('.json') ? JSON.parse(text) : parse(text, { merge: true });
   } catch (e) {
-    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new EngineError('config.invalid', `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}${where}.`, {
-      hint: `Fix the syntax of ${path}; the openstack CLI reads the same file.`,
-    });
+    const where =
+      e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new EngineError(
+      'config.invalid',
+      `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}${where}.`,
+      {
+        hint: `Fix the syntax of ${path}; the openstack CLI reads the same file.`,
+      },
+    );
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new EngineError('config.invalid', `${path} must hold a mapping with a "clouds" key.`, { hint: 'See the clouds.yaml example in the README.' });
+    throw new EngineError('config.invalid', `${path} must hold a mapping with a "clouds" key.`, {
+      hint: 'See the clouds.yaml example in the README.',
+    });
   }
   return data as Json;
 }
@@ -119,7 +164,8 @@ export function deepMerge(base: Json, over: Json): Json {
 
 function normaliseKeys(o: Json): Json {
   const out: Json = {};
-  for (const [k, v] of Object.entries(o)) out[k.replaceAll('-', '_')] = k === 'auth' && isObject(v) ? normaliseKeys(v) : v;
+  for (const [k, v] of Object.entries(o))
+    out[k.replaceAll('-', '_')] = k === 'auth' && isObject(v) ? normaliseKeys(v) : v;
   return out;
 }
 
@@ -139,15 +185,23 @@ export function normaliseCloud(name: string, source: string, raw: Json): CloudEn
   for (const [k, v] of Object.entries(c)) if (AUTH_KEYS.has(k) && auth[k] === undefined) auth[k] = v;
   for (const k of Object.keys(c)) {
     if (!AUTH_KEYS.has(k) && !SUPPORTED_TOP_KEYS.has(k)) {
-      throw new EngineError('config.unsupported', `Cloud "${name}" in ${source} uses the key "${k}", which Glance Uploader does not support.`, {
-        hint: `Remove "${k}" from the entry, or use the openstack CLI for this cloud.`,
-      });
+      throw new EngineError(
+        'config.unsupported',
+        `Cloud "${name}" in ${source} uses the key "${k}", which Glance Uploader does not support.`,
+        {
+          hint: `Remove "${k}" from the entry, or use the openstack CLI for this cloud.`,
+        },
+      );
     }
   }
   if (c.profile !== undefined) {
-    throw new EngineError('config.unsupported', `Cloud "${name}" in ${source} uses "profile" (vendor profiles), which is not supported yet.`, {
-      hint: 'Write the auth_url and region of the cloud in the entry itself.',
-    });
+    throw new EngineError(
+      'config.unsupported',
+      `Cloud "${name}" in ${source} uses "profile" (vendor profiles), which is not supported yet.`,
+      {
+        hint: 'Write the auth_url and region of the cloud in the entry itself.',
+      },
+    );
   }
   // Legacy names, as openstacksdk maps them.
   if (auth.tenant_name !== undefined && auth.project_name === undefined) auth.project_name = auth.tenant_name;
@@ -162,7 +216,9 @@ export function normaliseCloud(name: string, source: string, raw: Json): CloudEn
   }
   const authUrl = str(auth.auth_url);
   if (authUrl === undefined) {
-    throw new EngineError('config.invalid', `Cloud "${name}" in ${source} has no auth_url.`, { hint: 'Add auth.auth_url (the Keystone URL, e.g. https://keystone.example:5000/v3).' });
+    throw new EngineError('config.invalid', `Cloud "${name}" in ${source} has no auth_url.`, {
+      hint: 'Add auth.auth_url (the Keystone URL, e.g. https://keystone.example:5000/v3).',
+    });
   }
   const regions: string[] = [];
   const single = str(c.region_name);
@@ -175,13 +231,19 @@ export function normaliseCloud(name: string, source: string, raw: Json): CloudEn
   }
   const iface = (str(c.interface) ?? str(c.endpoint_type) ?? 'public').replace(/URL$/, '');
   if (iface !== 'public' && iface !== 'internal' && iface !== 'admin') {
-    throw new EngineError('config.invalid', `Cloud "${name}" has interface "${iface}".`, { hint: 'Use public, internal or admin.' });
+    throw new EngineError('config.invalid', `Cloud "${name}" has interface "${iface}".`, {
+      hint: 'Use public, internal or admin.',
+    });
   }
   const identityApiVersion = str(c.identity_api_version) ?? '3';
   if (!identityApiVersion.startsWith('3')) {
-    throw new EngineError('config.unsupported', `Cloud "${name}" asks for identity_api_version ${identityApiVersion}; only Keystone v3 is supported.`, {
-      hint: 'Set identity_api_version: 3 (Keystone v2 was removed from OpenStack in Queens).',
-    });
+    throw new EngineError(
+      'config.unsupported',
+      `Cloud "${name}" asks for identity_api_version ${identityApiVersion}; only Keystone v3 is supported.`,
+      {
+        hint: 'Set identity_api_version: 3 (Keystone v2 was removed from OpenStack in Queens).',
+      },
+    );
   }
   const a = (k: string): string | undefined => str(auth[k]);
   return {
@@ -214,12 +276,19 @@ export function normaliseCloud(name: string, source: string, raw: Json): CloudEn
 
 /** OS_* variables (an openrc) as a cloud block, as openstacksdk builds its "envvars" cloud. */
 function envCloud(env: ConfigContext['env']): Json | undefined {
-  const selectorOnly = new Set(['OS_CLOUD', 'OS_REGION_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE', 'OS_CLOUD_NAME']);
+  const selectorOnly = new Set([
+    'OS_CLOUD',
+    'OS_REGION_NAME',
+    'OS_CLIENT_CONFIG_FILE',
+    'OS_CLIENT_SECURE_FILE',
+    'OS_CLOUD_NAME',
+  ]);
   const block: Json = {};
   let meaningful = false;
   for (const [k, v] of Object.entries(env)) {
     if (!k.startsWith('OS_') || v === undefined || /^OS_(TEST|STD|LOG)/.test(k)) continue;
-    if (k === 'OS_CLOUD' || k === 'OS_CLIENT_CONFIG_FILE' || k === 'OS_CLIENT_SECURE_FILE' || k === 'OS_CLOUD_NAME') continue;
+    if (k === 'OS_CLOUD' || k === 'OS_CLIENT_CONFIG_FILE' || k === 'OS_CLIENT_SECURE_FILE' || k === 'OS_CLOUD_NAME')
+      continue;
     block[k.slice(3).toLowerCase()] = v;
     if (!selectorOnly.has(k)) meaningful = true;
   }
@@ -237,17 +306,27 @@ export function loadClouds(ctx: ConfigContext): LoadedClouds {
   const file = findCloudsFile(ctx);
   let doc: Json = file !== undefined ? readConfigFile(file) : {};
   const secureExplicit = ctx.env.OS_CLIENT_SECURE_FILE;
-  const secure = secureExplicit !== undefined && secureExplicit !== '' ? secureExplicit : firstExisting(searchDirs(ctx), SECURE_NAMES);
+  const secure =
+    secureExplicit !== undefined && secureExplicit !== ''
+      ? secureExplicit
+      : firstExisting(searchDirs(ctx), SECURE_NAMES);
   if (secure !== undefined && existsSync(secure)) doc = deepMerge(doc, readConfigFile(secure));
   const rawClouds = doc.clouds ?? {};
   if (!isObject(rawClouds)) {
-    throw new EngineError('config.invalid', `"clouds" in ${file ?? secure ?? 'clouds.yaml'} must be a mapping of cloud names to entries.`, {
-      hint: 'See the clouds.yaml example in the README.',
-    });
+    throw new EngineError(
+      'config.invalid',
+      `"clouds" in ${file ?? secure ?? 'clouds.yaml'} must be a mapping of cloud names to entries.`,
+      {
+        hint: 'See the clouds.yaml example in the README.',
+      },
+    );
   }
   const clouds: CloudEntry[] = [];
   for (const [name, raw] of Object.entries(rawClouds)) {
-    if (!isObject(raw)) throw new EngineError('config.invalid', `Cloud "${name}" in ${file ?? 'clouds.yaml'} is not a mapping.`, { hint: 'Each cloud is a block with auth, region_name...' });
+    if (!isObject(raw))
+      throw new EngineError('config.invalid', `Cloud "${name}" in ${file ?? 'clouds.yaml'} is not a mapping.`, {
+        hint: 'Each cloud is a block with auth, region_name...',
+      });
     clouds.push(normaliseCloud(name, file ?? secure ?? 'clouds.yaml', raw));
   }
   const fromEnv = envCloud(ctx.env);
@@ -261,9 +340,16 @@ export function findCloud(loaded: LoadedClouds, name: string): CloudEntry {
   const c = loaded.clouds.find((x) => x.name === name);
   if (c === undefined) {
     const known = loaded.clouds.map((x) => x.name);
-    throw new EngineError('config.cloud_not_found', `No cloud named "${name}"${loaded.file ? ` in ${loaded.file}` : ''}.`, {
-      hint: known.length > 0 ? `Known clouds: ${known.join(', ')}.` : 'No clouds.yaml was found: set OS_CLIENT_CONFIG_FILE or create ~/.config/openstack/clouds.yaml.',
-    });
+    throw new EngineError(
+      'config.cloud_not_found',
+      `No cloud named "${name}"${loaded.file ? ` in ${loaded.file}` : ''}.`,
+      {
+        hint:
+          known.length > 0
+            ? `Known clouds: ${known.join(', ')}.`
+            : 'No clouds.yaml was found: set OS_CLIENT_CONFIG_FILE or create ~/.config/openstack/clouds.yaml.',
+      },
+    );
   }
   return c;
 }

@@ -80,7 +80,10 @@ export class GlanceClient {
     const images: GlanceImage[] = [];
     const seen = new Set<string>();
     while (path !== undefined) {
-      if (seen.has(path)) throw new EngineError('glance.http', `Glance returned the same page link twice (${path}).`, { hint: 'This is a Glance pagination bug; report it to the operator.' });
+      if (seen.has(path))
+        throw new EngineError('glance.http', `Glance returned the same page link twice (${path}).`, {
+          hint: 'This is a Glance pagination bug; report it to the operator.',
+        });
       seen.add(path);
       const res = await this.#send({ method: 'GET', path });
       if (res.status !== 200) throw glanceError(res, 'Listing images failed');

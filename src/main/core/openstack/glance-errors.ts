@@ -26,9 +26,15 @@ const BY_STATUS: Record<number, { code: ErrorCode; hint: string }> = {
   400: { code: 'glance.bad_request', hint: 'Glance refused the request as invalid; check the values sent.' },
   401: { code: 'auth.expired', hint: 'The token was refused; log in again.' },
   403: { code: 'glance.forbidden', hint: 'Your role does not allow this in that project; ask the cloud operator.' },
-  404: { code: 'glance.not_found', hint: 'The image does not exist (any more) in that region, or is not visible to your project.' },
+  404: {
+    code: 'glance.not_found',
+    hint: 'The image does not exist (any more) in that region, or is not visible to your project.',
+  },
   409: { code: 'glance.conflict', hint: 'The image is in a state that does not allow this; look at its status.' },
-  413: { code: 'glance.over_limit', hint: 'A size cap or quota of the cloud was hit; free space or ask for a larger quota.' },
+  413: {
+    code: 'glance.over_limit',
+    hint: 'A size cap or quota of the cloud was hit; free space or ask for a larger quota.',
+  },
   502: { code: 'glance.unavailable', hint: 'Glance (or a proxy in front of it) is unavailable; try again later.' },
   503: { code: 'glance.unavailable', hint: 'Glance is unavailable; try again later.' },
   504: { code: 'glance.unavailable', hint: 'A proxy in front of Glance timed out; try again later.' },
@@ -40,6 +46,7 @@ export function glanceError(res: HttpResponse, what: string): EngineError {
   return new EngineError(known?.code ?? 'glance.http', `${what}: HTTP ${res.status}${message ? `: ${message}` : ''}`, {
     status: res.status,
     requestId: res.headers['x-openstack-request-id'],
-    hint: known?.hint ?? 'Glance answered with an unexpected error; the request id helps the operator find it in the logs.',
+    hint:
+      known?.hint ?? 'Glance answered with an unexpected error; the request id helps the operator find it in the logs.',
   });
 }

@@ -30,9 +30,25 @@ export interface HttpRequest {
   body?: string | Buffer;
 }
 
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_OSSL_)/;
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TLS_CODES =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_OSSL_)/;
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 function errorCode(e: unknown): string | undefined {
   // undici wraps the socket error: the useful code may be on the error or on its cause.
@@ -55,23 +71,43 @@ export function networkError(e: unknown, url: string): EngineError {
     }
   })();
   if (TLS_CODES.test(code)) {
-    return new EngineError('net.tls', `TLS to ${origin} failed (${code}).`, {
-      hint: 'If the cloud uses a private CA, set "cacert" in clouds.yaml to its bundle; "verify: false" only on a trusted network.',
-    }, { cause: e });
+    return new EngineError(
+      'net.tls',
+      `TLS to ${origin} failed (${code}).`,
+      {
+        hint: 'If the cloud uses a private CA, set "cacert" in clouds.yaml to its bundle; "verify: false" only on a trusted network.',
+      },
+      { cause: e },
+    );
   }
   if (TIMEOUT_CODES.has(code)) {
-    return new EngineError('net.timeout', `${origin} did not answer in time (${code}).`, {
-      hint: 'Check the network path to the cloud (VPN, proxy, firewall) and try again.',
-    }, { cause: e });
+    return new EngineError(
+      'net.timeout',
+      `${origin} did not answer in time (${code}).`,
+      {
+        hint: 'Check the network path to the cloud (VPN, proxy, firewall) and try again.',
+      },
+      { cause: e },
+    );
   }
   if (UNREACHABLE_CODES.has(code)) {
-    return new EngineError('net.unreachable', `Cannot reach ${origin} (${code}).`, {
-      hint: 'Check the URL, that the service is up, and your network connection.',
-    }, { cause: e });
+    return new EngineError(
+      'net.unreachable',
+      `Cannot reach ${origin} (${code}).`,
+      {
+        hint: 'Check the URL, that the service is up, and your network connection.',
+      },
+      { cause: e },
+    );
   }
-  return new EngineError('net.unreachable', `Request to ${origin} failed: ${(e as Error).message ?? String(e)}`, {
-    hint: 'Check the URL and your network connection.',
-  }, { cause: e });
+  return new EngineError(
+    'net.unreachable',
+    `Request to ${origin} failed: ${(e as Error).message ?? String(e)}`,
+    {
+      hint: 'Check the URL and your network connection.',
+    },
+    { cause: e },
+  );
 }
 
 export class HttpClient {
@@ -93,7 +129,12 @@ export class HttpClient {
   async send(req: HttpRequest): Promise<HttpResponse> {
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(req.url, { method: req.method, headers: req.headers, body: req.body, dispatcher: this.#agent });
+      res = await request(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        dispatcher: this.#agent,
+      });
     } catch (e) {
       throw networkError(e, req.url);
     }

@@ -26,7 +26,12 @@ export function identityRoot(authUrl: string): string {
 
 function scopeOf(cloud: CloudEntry): Record<string, unknown> | undefined {
   const a = cloud.auth;
-  const domain = a.projectDomainId !== undefined ? { id: a.projectDomainId } : a.projectDomainName !== undefined ? { name: a.projectDomainName } : { id: 'default' };
+  const domain =
+    a.projectDomainId !== undefined
+      ? { id: a.projectDomainId }
+      : a.projectDomainName !== undefined
+        ? { name: a.projectDomainName }
+        : { id: 'default' };
   if (a.projectId !== undefined) return { project: { id: a.projectId } };
   if (a.projectName !== undefined) return { project: { name: a.projectName, domain } };
   return undefined;
@@ -40,10 +45,20 @@ function passwordAuthBody(cloud: CloudEntry): unknown {
     });
   }
   if (a.userId === undefined && a.username === undefined) {
-    throw new EngineError('config.invalid', `Cloud "${cloud.name}" names no user.`, { hint: 'Add auth.username (with user_domain_name) or auth.user_id.' });
+    throw new EngineError('config.invalid', `Cloud "${cloud.name}" names no user.`, {
+      hint: 'Add auth.username (with user_domain_name) or auth.user_id.',
+    });
   }
-  const domain = a.userDomainId !== undefined ? { id: a.userDomainId } : a.userDomainName !== undefined ? { name: a.userDomainName } : { id: 'default' };
-  const user = a.userId !== undefined ? { id: a.userId, password: a.password } : { name: a.username, domain, password: a.password };
+  const domain =
+    a.userDomainId !== undefined
+      ? { id: a.userDomainId }
+      : a.userDomainName !== undefined
+        ? { name: a.userDomainName }
+        : { id: 'default' };
+  const user =
+    a.userId !== undefined
+      ? { id: a.userId, password: a.password }
+      : { name: a.username, domain, password: a.password };
   const scope = scopeOf(cloud);
   return { auth: { identity: { methods: ['password'], password: { user } }, ...(scope ? { scope } : {}) } };
 }
@@ -54,13 +69,21 @@ function authBody(cloud: CloudEntry): unknown {
       return passwordAuthBody(cloud);
     case 'applicationcredential':
     case 'token':
-      throw new EngineError('config.unsupported', `Cloud "${cloud.name}" uses auth_type "${cloud.authType}", which is not supported yet (coming next: application credentials and tokens).`, {
-        hint: 'Use auth_type: password for now.',
-      });
+      throw new EngineError(
+        'config.unsupported',
+        `Cloud "${cloud.name}" uses auth_type "${cloud.authType}", which is not supported yet (coming next: application credentials and tokens).`,
+        {
+          hint: 'Use auth_type: password for now.',
+        },
+      );
     default:
-      throw new EngineError('config.unsupported', `Cloud "${cloud.name}" uses auth_type "${cloud.authType}", which Glance Uploader does not support.`, {
-        hint: 'Supported: password, v3password.',
-      });
+      throw new EngineError(
+        'config.unsupported',
+        `Cloud "${cloud.name}" uses auth_type "${cloud.authType}", which Glance Uploader does not support.`,
+        {
+          hint: 'Supported: password, v3password.',
+        },
+      );
   }
 }
 
@@ -110,32 +133,46 @@ export class KeystoneSession {
     });
     const requestId = res.headers['x-openstack-request-id'];
     if (res.status === 401) {
-      throw new EngineError('auth.failed', `Keystone refused the credentials of cloud "${this.cloud.name}": ${keystoneMessage(res)}`, {
-        status: 401,
-        requestId,
-        hint: 'Check the user name, password, domain and project in clouds.yaml.',
-      });
+      throw new EngineError(
+        'auth.failed',
+        `Keystone refused the credentials of cloud "${this.cloud.name}": ${keystoneMessage(res)}`,
+        {
+          status: 401,
+          requestId,
+          hint: 'Check the user name, password, domain and project in clouds.yaml.',
+        },
+      );
     }
     if (res.status === 403 || res.status === 404) {
-      throw new EngineError('auth.forbidden', `Keystone would not scope cloud "${this.cloud.name}" to its project: ${keystoneMessage(res)}`, {
-        status: res.status,
-        requestId,
-        hint: 'Check project_name/project_id and project_domain_*; the user needs a role on that project.',
-      });
+      throw new EngineError(
+        'auth.forbidden',
+        `Keystone would not scope cloud "${this.cloud.name}" to its project: ${keystoneMessage(res)}`,
+        {
+          status: res.status,
+          requestId,
+          hint: 'Check project_name/project_id and project_domain_*; the user needs a role on that project.',
+        },
+      );
     }
     const token = res.headers['x-subject-token'];
     if (res.status !== 201 || token === undefined) {
-      throw new EngineError('auth.invalid_response', `Keystone at ${url} answered HTTP ${res.status} to a token request.`, {
-        status: res.status,
-        requestId,
-        hint: 'Check that auth_url points at Keystone v3 (it usually ends in /v3 or :5000).',
-      });
+      throw new EngineError(
+        'auth.invalid_response',
+        `Keystone at ${url} answered HTTP ${res.status} to a token request.`,
+        {
+          status: res.status,
+          requestId,
+          hint: 'Check that auth_url points at Keystone v3 (it usually ends in /v3 or :5000).',
+        },
+      );
     }
     let body: { token?: { expires_at?: string; project?: { id?: string }; user?: { id?: string }; catalog?: unknown } };
     try {
       body = JSON.parse(res.body.toString('utf8')) as typeof body;
     } catch {
-      throw new EngineError('auth.invalid_response', `Keystone at ${url} sent a token without a JSON body.`, { hint: 'Check that auth_url points at Keystone v3.' });
+      throw new EngineError('auth.invalid_response', `Keystone at ${url} sent a token without a JSON body.`, {
+        hint: 'Check that auth_url points at Keystone v3.',
+      });
     }
     const expiresAt = Date.parse(body.token?.expires_at ?? '');
     const state: AuthState = {

@@ -11,7 +11,8 @@ import type { Api } from '../../../shared/ipc/contract';
 type Loading = 'idle' | 'clouds' | 'regions' | 'images';
 
 function asErrorInfo(e: unknown): ErrorInfo {
-  if (e instanceof ApiError) return { code: e.code, message: e.message, hint: e.hint, status: e.status, requestId: e.requestId };
+  if (e instanceof ApiError)
+    return { code: e.code, message: e.message, hint: e.hint, status: e.status, requestId: e.requestId };
   return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
 }
 
@@ -23,8 +24,8 @@ export class ImagesBrowser {
   region = $state('');
   loading = $state<Loading>('idle');
   error = $state<ErrorInfo | undefined>(undefined);
-  /** Set once images were loaded for the current cloud and region. */
-  loadedAt = $state<Date | undefined>(undefined);
+  /** Epoch ms at which images were loaded for the current cloud and region. */
+  loadedAt = $state<number | undefined>(undefined);
   #generation = 0;
 
   constructor(private readonly api: Api) {}
@@ -82,7 +83,7 @@ export class ImagesBrowser {
       const images = await this.api.listImages({ cloud: this.cloud, region: this.region });
       if (gen !== this.#generation) return;
       this.images = images;
-      this.loadedAt = new Date();
+      this.loadedAt = Date.now();
       this.loading = 'idle';
     } catch (e) {
       if (gen === this.#generation) this.#fail(e);
