@@ -1,9 +1,12 @@
-/** The preload exposes ONE object, `window.api`, built from the shared contract. Never ipcRenderer. */
+/**
+ * The preload exposes ONE object, `window.api`, built from the shared contract: one method per
+ * call, answering envelopes (plain data; see Bridge in contract.ts). Never ipcRenderer itself.
+ */
 import { contextBridge, ipcRenderer } from 'electron';
-import { createApi } from '../shared/ipc/api-client';
+import { createBridge } from '../shared/ipc/api-client';
 import { channelOf, type Envelope } from '../shared/ipc/contract';
 
 contextBridge.exposeInMainWorld(
   'api',
-  createApi((method, args) => ipcRenderer.invoke(channelOf(method), ...args) as Promise<Envelope<unknown>>),
+  createBridge((method, args) => ipcRenderer.invoke(channelOf(method), ...args) as Promise<Envelope<unknown>>),
 );

@@ -1,29 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors';
-import { createApi } from './api-client';
-import { API_METHODS } from './contract';
+import { createApi, createBridge } from './api-client';
+import { API_METHODS, type Envelope } from './contract';
 
-describe('createApi', () => {
-  it('exposes exactly the contract methods, frozen', () => {
-    const api = createApi(async () => ({ result: null }));
-    expect(Object.keys(api).sort()).toEqual([...API_METHODS].sort());
-    expect(Object.isFrozen(api)).toBe(true);
-  });
-
-  it('sends the method and arguments and returns the result', async () => {
+describe('createBridge', () => {
+  it('exposes exactly the contract methods, frozen, answering envelopes as data', async () => {
     const calls: unknown[] = [];
-    const api = createApi(async (method, args) => {
+    const bridge = createBridge(async (method, args) => {
       calls.push([method, args]);
-      return { result: [{ id: 'r1', imageEndpoint: 'http://g' }] };
+      return { error: { code: 'auth.failed', message: 'no' } };
     });
-    await expect(api.listRegions({ cloud: 'c' })).resolves.toEqual([{ id: 'r1', imageEndpoint: 'http://g' }]);
+    expect(Object.keys(bridge).sort()).toEqual([...API_METHODS].sort());
+    expect(Object.isFrozen(bridge)).toBe(true);
+    // The envelope comes back resolved: nothing is thrown across the (context) bridge.
+    await expect(bridge.listRegions({ cloud: 'c' })).resolves.toEqual({
+      error: { code: 'auth.failed', message: 'no' },
+    });
     expect(calls).toEqual([['listRegions', [{ cloud: 'c' }]]]);
   });
+});
 
-  it('turns an error envelope into an ApiError with its code, hint and request id', async () => {
-    const api = createApi(async () => ({
-      error: { code: 'auth.failed', message: 'refused', hint: 'check', status: 401, requestId: 'req-1' },
-    }));
+describe('createApi', () => {
+  const bridgeAnswering = (envelope: Envelope<unknown>): ReturnType<typeof createBridge> =>
+    createBridge(async () => envelope);
+
+  it('returns the result of a result envelope', async () => {
+    const api = createApi(bridgeAnswering({ result: [{ id: 'r1', imageEndpoint: 'http://g' }] }));
+    expect(Object.keys(api).sort()).toEqual([...API_METHODS].sort());
+    await expect(api.listRegions({ cloud: 'c' })).resolves.toEqual([{ id: 'r1', imageEndpoint: 'http://g' }]);
+  });
+
+  it('throws an ApiError with code, hint, status and request id', async () => {
+    const api = createApi(
+      bridgeAnswering({
+        error: { code: 'auth.failed', message: 'refused', hint: 'check', status: 401, requestId: 'req-1' },
+      }),
+    );
     const err = await api.listClouds().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({
@@ -36,7 +48,7 @@ describe('createApi', () => {
   });
 
   it('maps an unknown code to internal rather than trusting it', async () => {
-    const api = createApi(async () => ({ error: { code: 'made.up' as never, message: 'x' } }));
+    const api = createApi(bridgeAnswering({ error: { code: 'made.up' as never, message: 'x' } }));
     await expect(api.listClouds()).rejects.toMatchObject({ code: 'internal' });
   });
 });

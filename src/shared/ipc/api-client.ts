@@ -1,18 +1,27 @@
 /**
- * Builds the typed `window.api` from a transport. The preload passes Electron's ipcRenderer;
- * the browser tests pass a bridge to a real engine. Either way, an `{error}` envelope becomes
- * a thrown ApiError with its stable code.
+ * Both halves of the renderer's API, built from the contract's method list:
+ * - createBridge (in the preload, or the browser-test bridge): one method per contract entry
+ *   that sends the call over a transport and answers the envelope as plain data;
+ * - createApi (in the renderer's own world): unwraps envelopes, throwing an ApiError with the
+ *   stable code, so `instanceof ApiError` and `err.code` work where the UI needs them.
  */
 import { ApiError, isErrorCode } from '../errors';
-import { API_METHODS, type Api, type ApiMethod, type Envelope } from './contract';
+import { API_METHODS, type Api, type ApiMethod, type Bridge, type Envelope } from './contract';
 
 export type Transport = (method: ApiMethod, args: unknown[]) => Promise<Envelope<unknown>>;
 
-export function createApi(transport: Transport): Api {
+export function createBridge(transport: Transport): Bridge {
+  const bridge: Record<string, (...args: unknown[]) => Promise<Envelope<unknown>>> = {};
+  for (const method of API_METHODS) bridge[method] = (...args: unknown[]) => transport(method, args);
+  return Object.freeze(bridge) as Bridge;
+}
+
+export function createApi(bridge: Bridge): Api {
   const api: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const method of API_METHODS) {
+    const call = bridge[method] as (...args: unknown[]) => Promise<Envelope<unknown>>;
     api[method] = async (...args: unknown[]): Promise<unknown> => {
-      const envelope = await transport(method, args);
+      const envelope = await call(...args);
       if ('error' in envelope) {
         const e = envelope.error;
         throw new ApiError({ ...e, code: isErrorCode(e.code) ? e.code : 'internal' });

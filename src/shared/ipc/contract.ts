@@ -19,7 +19,14 @@ export interface ApiResults {
   listImages: ImageSummary[];
 }
 
-/** What `window.api` is: one async method per contract entry. */
+/**
+ * What the preload exposes as `window.api`: one method per contract entry, answering the
+ * envelope as plain data. Errors are NOT thrown across contextBridge, because Electron rebuilds
+ * a thrown error from its message alone and the code would be lost.
+ */
+export type Bridge = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<Envelope<ApiResults[M]>> };
+
+/** What the renderer codes against (createApi over the bridge): results, or a thrown ApiError. */
 export type Api = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<ApiResults[M]> };
 
 /** Every method, at run time. `satisfies` + the spec make a missing or extra name a type error. */
