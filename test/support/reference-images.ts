@@ -51,7 +51,7 @@ export class ReferenceImages {
       const put = await fetch(`${base}/v2/images/${body.id}/file`, {
         method: 'PUT',
         headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
-        body: data,
+        body: Uint8Array.from(data),
       });
       await put.arrayBuffer();
       if (put.status !== 204) throw new Error(`upload ${name}: HTTP ${put.status}`);
