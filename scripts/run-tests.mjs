@@ -40,6 +40,13 @@ if (existsSync(report)) {
   passed += j.numPassedTests;
   failed += j.numFailedTests;
   skipped += j.numPendingTests + j.numTodoTests;
+  // Say what did not run and why (the test name carries the reason), so a skip is never silent.
+  for (const suite of j.testResults) {
+    for (const t of suite.assertionResults) {
+      if (t.status === 'pending' || t.status === 'skipped' || t.status === 'todo')
+        console.log(`skipped: ${t.fullName}`);
+    }
+  }
   // A suite that failed to load (setup error) has no tests to count: count it as a failure.
   const brokenSuites = j.testResults.filter((s) => s.status === 'failed' && s.assertionResults.length === 0).length;
   failed += brokenSuites;
