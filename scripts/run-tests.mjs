@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The whole test suite, as README and .ci/run call it (npm test): lint, typecheck, build, then
+// The whole test suite, as README and .ci/run call it (npm test): Debian packages present, lint,
+// Prettier, typecheck, build, then
 // every vitest project (unit, integration against the reference OpenStack, e2e in Chromium).
-// Each of the first three steps counts as one check; vitest counts each test. The last line is
+// Each of those steps counts as one check; vitest counts each test. The last line is
 // "N passed, N failed" (", N skipped" when some were skipped).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ const step = (name, cmd, args) => {
   return ok;
 };
 
+step('system packages', 'npx', ['--no-install', 'tsx', 'test/openstack/packages.ts', 'ensure']);
 step('lint', 'npx', ['--no-install', 'eslint', '.', '--max-warnings', '0']);
 step('format', 'npx', ['--no-install', 'prettier', '--check', '.']);
 step('typecheck', 'npm', ['run', '--silent', 'typecheck']);
