@@ -9,6 +9,17 @@ export interface CloudSummary {
   regions: string[];
   /** Where the entry came from (a file path, or "environment"). */
   source: string;
+  /** TLS certificate verification is off for this cloud (verify: false): shown to the user. */
+  insecure: boolean;
+}
+
+export interface ProjectSummary {
+  id: string;
+  name: string;
+  domainId: string;
+  enabled: boolean;
+  /** The project the session is scoped to now. */
+  current: boolean;
 }
 
 export interface RegionSummary {

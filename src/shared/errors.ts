@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'auth.forbidden',
   'auth.expired',
   'auth.invalid_response',
+  'auth.cannot_switch_project',
   // service catalog
   'catalog.no_image_service',
   'catalog.region_not_found',
@@ -28,6 +29,11 @@ export const ERROR_CODES = [
   'glance.bad_request',
   'glance.unavailable',
   'glance.http',
+  'glance.import_failed',
+  'glance.method_not_offered',
+  'glance.wait_timeout',
+  'glance.checksum_mismatch',
+  'glance.invalid_response',
   // IPC boundary
   'ipc.invalid_argument',
   'ipc.unknown_method',

@@ -68,6 +68,7 @@ describe('clouds and regions', () => {
       authType: 'password',
       regions: ['RegionOne'],
       source: cloud.cloudsYamlPath,
+      insecure: false,
     });
   });
 
@@ -143,7 +144,7 @@ describe('tokens', () => {
   it('renews ahead of expiry: a token inside the margin is replaced before use', async () => {
     const http = new CountingHttp();
     let clock = Date.now();
-    const session = new KeystoneSession(demoEntry(), http, 120_000, () => clock);
+    const session = new KeystoneSession(demoEntry(), http, { renewMarginMs: 120_000, now: () => clock });
     const first = await session.auth();
     expect((await session.auth()).token).toBe(first.token);
     // Move to 119 s before expiry: inside the 120 s margin, so the next caller gets a new token.

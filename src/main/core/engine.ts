@@ -3,11 +3,11 @@
  * never imports electron. Side effects start in methods, never in the constructor.
  */
 import { homedir } from 'node:os';
-import type { CloudSummary, ImageSummary, RegionSummary } from '../../shared/dto';
+import type { CloudSummary, ImageSummary, ProjectSummary, RegionSummary } from '../../shared/dto';
 import { findCloud, loadClouds, type ConfigContext, type CloudEntry } from './openstack/clouds-config';
 import { imageEndpoint, regionsOf } from './openstack/catalog';
 import { GlanceClient, toImageSummary } from './openstack/glance-client';
-import { HttpClient } from './openstack/http-client';
+import { DEFAULT_TIMEOUTS, HttpClient, type HttpTimeouts } from './openstack/http-client';
 import { DEFAULT_RENEW_MARGIN_MS, KeystoneSession } from './openstack/keystone-session';
 
 export interface EngineOptions {
@@ -17,17 +17,21 @@ export interface EngineOptions {
   home?: string;
   /** Renew a token when it has less than this left (default 120 s, as keystoneauth). */
   tokenRenewMarginMs?: number;
+  timeouts?: HttpTimeouts;
 }
 
 export class Engine {
   readonly #ctx: ConfigContext;
-  readonly #http = new HttpClient();
+  readonly #http = new Map<string, HttpClient>();
   readonly #sessions = new Map<string, KeystoneSession>();
+  readonly #glance = new Map<string, GlanceClient>();
   readonly #renewMarginMs: number;
+  readonly #timeouts: HttpTimeouts;
 
   constructor(options: EngineOptions = {}) {
     this.#ctx = { env: options.env ?? process.env, cwd: options.cwd ?? process.cwd(), home: options.home ?? homedir() };
     this.#renewMarginMs = options.tokenRenewMarginMs ?? DEFAULT_RENEW_MARGIN_MS;
+    this.#timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   }
 
   listClouds(): CloudSummary[] {
@@ -37,6 +41,7 @@ export class Engine {
       authType: c.authType,
       regions: c.regions,
       source: c.source,
+      insecure: !c.verify,
     }));
   }
 
@@ -44,29 +49,60 @@ export class Engine {
     return findCloud(loadClouds(this.#ctx), name);
   }
 
-  /** One session per cloud, reused while its entry is unchanged. */
-  #session(name: string): KeystoneSession {
+  /** One HTTP client per TLS setting, shared by the clouds that use it. */
+  #httpFor(cloud: CloudEntry): HttpClient {
+    const key = JSON.stringify([cloud.cacert ?? null, cloud.verify]);
+    let http = this.#http.get(key);
+    if (http === undefined) {
+      http = new HttpClient(this.#timeouts, { cacert: cloud.cacert, verify: cloud.verify });
+      this.#http.set(key, http);
+    }
+    return http;
+  }
+
+  /** One session per cloud, reused while its clouds.yaml entry is unchanged. */
+  session(name: string): KeystoneSession {
     const cloud = this.#cloud(name);
     const existing = this.#sessions.get(name);
     if (existing !== undefined && JSON.stringify(existing.cloud) === JSON.stringify(cloud)) return existing;
-    const session = new KeystoneSession(cloud, this.#http, this.#renewMarginMs);
+    const session = new KeystoneSession(cloud, this.#httpFor(cloud), { renewMarginMs: this.#renewMarginMs });
     this.#sessions.set(name, session);
+    for (const key of this.#glance.keys()) if (key.startsWith(`${name}\n`)) this.#glance.delete(key);
     return session;
   }
 
   /** Regions whose catalog has an image endpoint on the cloud's interface. */
   async listRegions(cloudName: string): Promise<RegionSummary[]> {
-    const session = this.#session(cloudName);
+    const session = this.session(cloudName);
     const { catalog } = await session.auth();
     const eps = regionsOf(catalog, 'image', session.cloud.interface);
     if (eps.length === 0) imageEndpoint(catalog, session.cloud.regions[0] ?? '', session.cloud.interface); // throws the coded error
     return eps.map((e) => ({ id: e.region, imageEndpoint: e.url }));
   }
 
+  async listProjects(cloudName: string): Promise<ProjectSummary[]> {
+    const session = this.session(cloudName);
+    const current = (await session.auth()).projectId;
+    return (await session.listProjects()).map((p) => ({ ...p, current: p.id === current }));
+  }
+
+  /** Scope the cloud's session to another project of the same user (no password asked again). */
+  async switchProject(cloudName: string, projectId: string): Promise<void> {
+    const session = this.session(cloudName);
+    await session.switchProject(projectId);
+    for (const key of this.#glance.keys()) if (key.startsWith(`${cloudName}\n`)) this.#glance.delete(key);
+  }
+
+  /** The Glance client of a cloud's region (the catalog's endpoint on the cloud's interface). */
   async glance(cloudName: string, region: string): Promise<GlanceClient> {
-    const session = this.#session(cloudName);
+    const session = this.session(cloudName);
+    const key = `${cloudName}\n${region}`;
+    const cached = this.#glance.get(key);
+    if (cached !== undefined && cached.session === session) return cached;
     const { catalog } = await session.auth();
-    return new GlanceClient(imageEndpoint(catalog, region, session.cloud.interface), session, this.#http);
+    const client = new GlanceClient(imageEndpoint(catalog, region, session.cloud.interface), session, session.http);
+    this.#glance.set(key, client);
+    return client;
   }
 
   async listImages(cloudName: string, region: string): Promise<ImageSummary[]> {
@@ -76,6 +112,8 @@ export class Engine {
 
   async close(): Promise<void> {
     this.#sessions.clear();
-    await this.#http.close();
+    this.#glance.clear();
+    await Promise.all([...this.#http.values()].map((h) => h.close()));
+    this.#http.clear();
   }
 }

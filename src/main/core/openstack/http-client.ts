@@ -1,8 +1,11 @@
 /**
  * The one way the engine talks HTTP: undici with separate connect, header and body timeouts,
- * and every network failure turned into a coded EngineError (net.unreachable, net.timeout,
- * net.tls) that names the URL.
+ * TLS settings per cloud (a CA bundle; verification off only when asked), request bodies that
+ * stream from a Readable, response bodies read whole or streamed, and every network failure
+ * turned into a coded EngineError (net.unreachable, net.timeout, net.tls) that names the URL.
  */
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { EngineError } from '../errors';
 
@@ -11,11 +14,18 @@ export interface HttpTimeouts {
   connectMs: number;
   /** Until the response headers arrive. */
   headersMs: number;
-  /** Between two body chunks (long uploads stream for hours; this is an idle timeout). */
+  /** Between two body chunks (long uploads stream for hours: this is an idle timeout). */
   bodyMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 60_000, bodyMs: 300_000 };
+
+export interface TlsOptions {
+  /** Path of a PEM bundle of CA certificates to trust (clouds.yaml `cacert`). */
+  cacert?: string;
+  /** false turns certificate verification off (clouds.yaml `verify: false` / `insecure: true`). */
+  verify?: boolean;
+}
 
 export interface HttpResponse {
   status: number;
@@ -23,15 +33,25 @@ export interface HttpResponse {
   body: Buffer;
 }
 
+export interface StreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+  method: Method;
   url: string;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  /** A string or Buffer can be sent again (after a 401); a Readable cannot. */
+  body?: string | Buffer | Readable;
+  signal?: AbortSignal;
 }
 
 const TLS_CODES =
-  /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_OSSL_)/;
+  /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -43,12 +63,7 @@ const UNREACHABLE_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
 ]);
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 function errorCode(e: unknown): string | undefined {
   // undici wraps the socket error: the useful code may be on the error or on its cause.
@@ -61,21 +76,24 @@ function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
 export function networkError(e: unknown, url: string): EngineError {
+  if (e instanceof EngineError) return e;
   const code = errorCode(e) ?? '';
-  const origin = (() => {
-    try {
-      return new URL(url).origin;
-    } catch {
-      return url;
-    }
-  })();
+  const origin = originOf(url);
   if (TLS_CODES.test(code)) {
     return new EngineError(
       'net.tls',
-      `TLS to ${origin} failed (${code}).`,
+      `TLS to ${origin} failed: ${describeTlsCode(code)} (${code}).`,
       {
-        hint: 'If the cloud uses a private CA, set "cacert" in clouds.yaml to its bundle; "verify: false" only on a trusted network.',
+        hint: 'If the cloud uses a private CA, set "cacert" in clouds.yaml to its PEM bundle. Turn verification off ("verify: false") only on a network you trust.',
       },
       { cause: e },
     );
@@ -84,9 +102,7 @@ export function networkError(e: unknown, url: string): EngineError {
     return new EngineError(
       'net.timeout',
       `${origin} did not answer in time (${code}).`,
-      {
-        hint: 'Check the network path to the cloud (VPN, proxy, firewall) and try again.',
-      },
+      { hint: 'Check the network path to the cloud (VPN, proxy, firewall) and try again.' },
       { cause: e },
     );
   }
@@ -94,61 +110,91 @@ export function networkError(e: unknown, url: string): EngineError {
     return new EngineError(
       'net.unreachable',
       `Cannot reach ${origin} (${code}).`,
-      {
-        hint: 'Check the URL, that the service is up, and your network connection.',
-      },
+      { hint: 'Check the URL, that the service is up, and your network connection.' },
       { cause: e },
     );
   }
+  const message = e instanceof Error ? e.message : String(e);
   return new EngineError(
     'net.unreachable',
-    `Request to ${origin} failed: ${(e as Error).message ?? String(e)}`,
-    {
-      hint: 'Check the URL and your network connection.',
-    },
+    `Request to ${origin} failed: ${message}`,
+    { hint: 'Check the URL and your network connection.' },
     { cause: e },
   );
 }
 
+function describeTlsCode(code: string): string {
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') return 'the certificate is self-signed';
+  if (code.startsWith('UNABLE_TO_GET_ISSUER') || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE')
+    return 'the certificate was issued by a CA this machine does not trust';
+  if (code === 'CERT_HAS_EXPIRED') return 'the certificate has expired';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'the certificate does not name this host';
+  return 'the certificate could not be verified';
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return headers;
+}
+
 export class HttpClient {
   readonly #agent: Agent;
+  /** True when certificate verification is off: callers report it to the user. */
+  readonly insecure: boolean;
 
-  constructor(timeouts: HttpTimeouts = DEFAULT_TIMEOUTS) {
+  constructor(timeouts: HttpTimeouts = DEFAULT_TIMEOUTS, tls: TlsOptions = {}) {
+    this.insecure = tls.verify === false;
+    let ca: string | undefined;
+    if (tls.cacert !== undefined && !this.insecure) {
+      try {
+        ca = readFileSync(tls.cacert, 'utf8');
+      } catch (e) {
+        throw new EngineError('config.invalid', `Cannot read the CA bundle ${tls.cacert}: ${(e as Error).message}`, {
+          hint: 'Fix "cacert" in clouds.yaml: it must be the path of a PEM file.',
+        });
+      }
+    }
     this.#agent = new Agent({
-      connect: { timeout: timeouts.connectMs },
+      connect: { timeout: timeouts.connectMs, ...(ca !== undefined ? { ca } : {}), rejectUnauthorized: !this.insecure },
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.bodyMs,
     });
   }
 
-  get dispatcher(): Dispatcher {
-    return this.#agent;
-  }
-
-  /** A request whose body is read whole (API calls, never image data). */
-  async send(req: HttpRequest): Promise<HttpResponse> {
-    let res: Dispatcher.ResponseData;
+  async #request(req: HttpRequest): Promise<Dispatcher.ResponseData> {
     try {
-      res = await request(req.url, {
+      return await request(req.url, {
         method: req.method,
         headers: req.headers,
         body: req.body,
+        signal: req.signal,
         dispatcher: this.#agent,
       });
     } catch (e) {
+      if (req.signal?.aborted === true) throw e;
       throw networkError(e, req.url);
     }
+  }
+
+  /** A request whose response body is read whole (API calls, never image data). */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const res = await this.#request(req);
     let body: Buffer;
     try {
       body = Buffer.from(await res.body.arrayBuffer());
     } catch (e) {
       throw networkError(e, req.url);
     }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    }
-    return { status: res.statusCode, headers, body };
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body };
+  }
+
+  /** A request whose response body is handed over as a stream (downloads). The caller consumes or destroys it. */
+  async stream(req: HttpRequest): Promise<StreamResponse> {
+    const res = await this.#request(req);
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
   }
 
   async close(): Promise<void> {

@@ -1,19 +1,32 @@
 /**
- * A Keystone v3 session for one cloud: authenticates, keeps the token and the catalog, and hands
- * every caller a token with at least `renewMarginMs` of life left, renewing ahead of expiry
- * (keystoneauth's margin is 120 s). Concurrent callers share one renewal (single flight).
+ * A Keystone v3 session for one cloud: authenticates (password, application credential or a
+ * pre-issued token), keeps the token and the catalog, and hands every caller a token with at
+ * least the renewal margin of life left, renewing ahead of expiry (keystoneauth's margin is
+ * 120 s; for short-lived tokens, at most half their lifetime). Concurrent callers share one
+ * renewal (single flight). A session on a pre-issued token cannot renew: when it runs out the
+ * caller gets auth.expired, asking the user to log in again.
  */
 import { EngineError } from '../errors';
 import type { CloudEntry } from './clouds-config';
 import { parseCatalog, type CatalogService } from './catalog';
 import type { HttpClient, HttpResponse } from './http-client';
+import { authBody, authMethodOf, configuredScope, type AuthMethod, type ProjectScope } from './keystone-auth-body';
 
 export interface AuthState {
   token: string;
+  issuedAt: number;
   expiresAt: number;
   projectId: string;
+  projectName: string;
   userId: string;
   catalog: CatalogService[];
+}
+
+export interface ProjectRef {
+  id: string;
+  name: string;
+  domainId: string;
+  enabled: boolean;
 }
 
 export const DEFAULT_RENEW_MARGIN_MS = 120_000;
@@ -22,69 +35,6 @@ export const DEFAULT_RENEW_MARGIN_MS = 120_000;
 export function identityRoot(authUrl: string): string {
   const u = authUrl.replace(/\/+$/, '');
   return /\/v3(\.\d+)?$/.test(u) ? u : `${u}/v3`;
-}
-
-function scopeOf(cloud: CloudEntry): Record<string, unknown> | undefined {
-  const a = cloud.auth;
-  const domain =
-    a.projectDomainId !== undefined
-      ? { id: a.projectDomainId }
-      : a.projectDomainName !== undefined
-        ? { name: a.projectDomainName }
-        : { id: 'default' };
-  if (a.projectId !== undefined) return { project: { id: a.projectId } };
-  if (a.projectName !== undefined) return { project: { name: a.projectName, domain } };
-  return undefined;
-}
-
-function passwordAuthBody(cloud: CloudEntry): unknown {
-  const a = cloud.auth;
-  if (a.password === undefined) {
-    throw new EngineError('config.invalid', `Cloud "${cloud.name}" has no password.`, {
-      hint: 'Add auth.password to the entry, or put it in secure.yaml beside clouds.yaml.',
-    });
-  }
-  if (a.userId === undefined && a.username === undefined) {
-    throw new EngineError('config.invalid', `Cloud "${cloud.name}" names no user.`, {
-      hint: 'Add auth.username (with user_domain_name) or auth.user_id.',
-    });
-  }
-  const domain =
-    a.userDomainId !== undefined
-      ? { id: a.userDomainId }
-      : a.userDomainName !== undefined
-        ? { name: a.userDomainName }
-        : { id: 'default' };
-  const user =
-    a.userId !== undefined
-      ? { id: a.userId, password: a.password }
-      : { name: a.username, domain, password: a.password };
-  const scope = scopeOf(cloud);
-  return { auth: { identity: { methods: ['password'], password: { user } }, ...(scope ? { scope } : {}) } };
-}
-
-function authBody(cloud: CloudEntry): unknown {
-  switch (cloud.authType.replace(/^v3/, '')) {
-    case 'password':
-      return passwordAuthBody(cloud);
-    case 'applicationcredential':
-    case 'token':
-      throw new EngineError(
-        'config.unsupported',
-        `Cloud "${cloud.name}" uses auth_type "${cloud.authType}", which is not supported yet (coming next: application credentials and tokens).`,
-        {
-          hint: 'Use auth_type: password for now.',
-        },
-      );
-    default:
-      throw new EngineError(
-        'config.unsupported',
-        `Cloud "${cloud.name}" uses auth_type "${cloud.authType}", which Glance Uploader does not support.`,
-        {
-          hint: 'Supported: password, v3password.',
-        },
-      );
-  }
 }
 
 function keystoneMessage(res: HttpResponse): string {
@@ -97,92 +47,159 @@ function keystoneMessage(res: HttpResponse): string {
   return res.body.toString('utf8').slice(0, 200);
 }
 
+export interface SessionOptions {
+  renewMarginMs?: number;
+  now?: () => number;
+}
+
 export class KeystoneSession {
+  readonly method: AuthMethod;
+  #scope: ProjectScope | undefined;
   #state: AuthState | undefined;
   #inflight: Promise<AuthState> | undefined;
+  readonly #renewMarginMs: number;
+  readonly #now: () => number;
 
   constructor(
     readonly cloud: CloudEntry,
-    private readonly http: HttpClient,
-    private readonly renewMarginMs: number = DEFAULT_RENEW_MARGIN_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    readonly http: HttpClient,
+    options: SessionOptions = {},
+  ) {
+    this.method = authMethodOf(cloud);
+    this.#scope = configuredScope(cloud.auth);
+    this.#renewMarginMs = options.renewMarginMs ?? DEFAULT_RENEW_MARGIN_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get identityUrl(): string {
+    return identityRoot(this.cloud.auth.authUrl);
+  }
+
+  /** Whether this session can get a fresh token by itself (not when all it has is a token). */
+  get canRenew(): boolean {
+    return this.method !== 'token';
+  }
+
+  #fresh(s: AuthState): boolean {
+    const left = s.expiresAt - this.#now();
+    if (!this.canRenew) return left > 0;
+    const margin = Math.min(this.#renewMarginMs, (s.expiresAt - s.issuedAt) / 2);
+    return left > margin;
+  }
 
   /** A valid auth state (token + catalog), renewed when it would expire within the margin. */
   async auth(): Promise<AuthState> {
     const s = this.#state;
-    if (s !== undefined && s.expiresAt - this.now() > this.renewMarginMs) return s;
+    if (s !== undefined && this.#fresh(s)) return s;
+    if (s !== undefined && !this.canRenew) throw this.#expired();
     this.#inflight ??= this.#authenticate().finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
   }
 
-  /** Forget the token (after a 401), so the next auth() authenticates again. */
-  invalidate(): void {
-    this.#state = undefined;
+  /** Forget the token (after a 401), so that the next auth() authenticates again. */
+  invalidate(token?: string): void {
+    if (token === undefined || this.#state?.token === token) this.#state = undefined;
+  }
+
+  #expired(): EngineError {
+    return new EngineError('auth.expired', `The token of cloud "${this.cloud.name}" has expired or was revoked, and the entry has no other credential to get a new one.`, {
+      hint: 'Log in again: issue a new token (openstack token issue), or give the cloud a password or an application credential.',
+    });
+  }
+
+  /** Projects the user can scope to (GET /v3/auth/projects). */
+  async listProjects(): Promise<ProjectRef[]> {
+    const { token } = await this.auth();
+    const res = await this.http.send({ method: 'GET', url: `${this.identityUrl}/auth/projects`, headers: { 'x-auth-token': token, accept: 'application/json' } });
+    if (res.status !== 200) {
+      throw new EngineError('auth.invalid_response', `Keystone did not list the projects: HTTP ${res.status}: ${keystoneMessage(res)}`, {
+        status: res.status,
+        requestId: res.headers['x-openstack-request-id'],
+        hint: 'Try again; if it persists, the cloud operator can look the request id up.',
+      });
+    }
+    const body = JSON.parse(res.body.toString('utf8')) as { projects?: { id: string; name: string; domain_id: string; enabled?: boolean }[] };
+    return (body.projects ?? []).map((p) => ({ id: p.id, name: p.name, domainId: p.domain_id, enabled: p.enabled !== false }));
+  }
+
+  /** Scope the session to another project of the same user, without asking for the password again. */
+  async switchProject(projectId: string): Promise<AuthState> {
+    if (this.method === 'application_credential') {
+      throw new EngineError('auth.cannot_switch_project', `Cloud "${this.cloud.name}" signs in with an application credential, which is bound to one project.`, {
+        hint: 'Create an application credential in the other project, or use a password entry.',
+      });
+    }
+    const current = await this.auth();
+    // A token rescope needs only the current token: the password is not needed again.
+    const res = await this.http.send({
+      method: 'POST',
+      url: `${this.identityUrl}/auth/tokens`,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ auth: { identity: { methods: ['token'], token: { id: current.token } }, scope: { project: { id: projectId } } } }),
+    });
+    const state = this.#parse(res, 'switch to project ' + projectId);
+    // Renewals (password) must ask for the new project from now on.
+    this.#scope = { id: projectId };
+    this.#state = state;
+    return state;
   }
 
   async #authenticate(): Promise<AuthState> {
-    const url = `${identityRoot(this.cloud.auth.authUrl)}/auth/tokens`;
     const res = await this.http.send({
       method: 'POST',
-      url,
+      url: `${this.identityUrl}/auth/tokens`,
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(authBody(this.cloud)),
+      body: JSON.stringify(authBody(this.cloud, this.method, this.#scope)),
     });
+    const state = this.#parse(res, 'sign in');
+    this.#state = state;
+    return state;
+  }
+
+  #parse(res: HttpResponse, what: string): AuthState {
     const requestId = res.headers['x-openstack-request-id'];
+    if ((res.status === 401 || res.status === 404) && this.method === 'token') throw this.#expired();
     if (res.status === 401) {
-      throw new EngineError(
-        'auth.failed',
-        `Keystone refused the credentials of cloud "${this.cloud.name}": ${keystoneMessage(res)}`,
-        {
-          status: 401,
-          requestId,
-          hint: 'Check the user name, password, domain and project in clouds.yaml.',
-        },
-      );
+      const hint =
+        this.method === 'application_credential'
+          ? 'Check application_credential_id/name and secret; the credential may have expired or been deleted.'
+          : 'Check the user name, password, domain and project in clouds.yaml.';
+      throw new EngineError('auth.failed', `Keystone refused the credentials of cloud "${this.cloud.name}": ${keystoneMessage(res)}`, { status: 401, requestId, hint });
     }
     if (res.status === 403 || res.status === 404) {
-      throw new EngineError(
-        'auth.forbidden',
-        `Keystone would not scope cloud "${this.cloud.name}" to its project: ${keystoneMessage(res)}`,
-        {
-          status: res.status,
-          requestId,
-          hint: 'Check project_name/project_id and project_domain_*; the user needs a role on that project.',
-        },
-      );
+      throw new EngineError('auth.forbidden', `Keystone would not ${what} for cloud "${this.cloud.name}": ${keystoneMessage(res)}`, {
+        status: res.status,
+        requestId,
+        hint: 'Check project_name/project_id and project_domain_*: the user needs a role on that project.',
+      });
     }
     const token = res.headers['x-subject-token'];
     if (res.status !== 201 || token === undefined) {
-      throw new EngineError(
-        'auth.invalid_response',
-        `Keystone at ${url} answered HTTP ${res.status} to a token request.`,
-        {
-          status: res.status,
-          requestId,
-          hint: 'Check that auth_url points at Keystone v3 (it usually ends in /v3 or :5000).',
-        },
-      );
+      throw new EngineError('auth.invalid_response', `Keystone at ${this.identityUrl} answered HTTP ${res.status} to a token request.`, {
+        status: res.status,
+        requestId,
+        hint: 'Check that auth_url points at Keystone v3 (it usually ends in /v3 or :5000).',
+      });
     }
-    let body: { token?: { expires_at?: string; project?: { id?: string }; user?: { id?: string }; catalog?: unknown } };
+    let body: { token?: { issued_at?: string; expires_at?: string; project?: { id?: string; name?: string }; user?: { id?: string }; catalog?: unknown } };
     try {
       body = JSON.parse(res.body.toString('utf8')) as typeof body;
     } catch {
-      throw new EngineError('auth.invalid_response', `Keystone at ${url} sent a token without a JSON body.`, {
-        hint: 'Check that auth_url points at Keystone v3.',
-      });
+      throw new EngineError('auth.invalid_response', `Keystone at ${this.identityUrl} sent a token without a JSON body.`, { hint: 'Check that auth_url points at Keystone v3.' });
     }
+    const now = this.#now();
+    const issuedAt = Date.parse(body.token?.issued_at ?? '');
     const expiresAt = Date.parse(body.token?.expires_at ?? '');
-    const state: AuthState = {
+    return {
       token,
-      expiresAt: Number.isNaN(expiresAt) ? this.now() + 3600_000 : expiresAt,
+      issuedAt: Number.isNaN(issuedAt) ? now : issuedAt,
+      expiresAt: Number.isNaN(expiresAt) ? now + 3600_000 : expiresAt,
       projectId: body.token?.project?.id ?? '',
+      projectName: body.token?.project?.name ?? '',
       userId: body.token?.user?.id ?? '',
       catalog: parseCatalog(body.token?.catalog),
     };
-    this.#state = state;
-    return state;
   }
 }

@@ -1,0 +1,109 @@
+/**
+ * Follows an image to a target state with backoff, reporting what Glance says on the way.
+ * Real Glance does not reset an image reliably after a failed import (it can stay `importing`,
+ * or go back to `queued` with os_glance_failed_import set), so besides the status this watches
+ * os_glance_failed_import and the image's import tasks, and treats a task failure as final.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EngineError } from '../errors';
+import type { GlanceClient } from './glance-client';
+import type { GlanceImage } from './glance-types';
+
+export interface WaitProgress {
+  status: string;
+  importingToStores: string[];
+  failedImport: string[];
+  stores: string[];
+  elapsedMs: number;
+}
+
+export interface WaitOptions {
+  /** Done when this holds (default: status is active and no store is still importing). */
+  until?: (image: GlanceImage) => boolean;
+  timeoutMs?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** An import was requested at this time: its task failing, or a failed store, is final. */
+  importStartedAt?: number;
+  onProgress?: (p: WaitProgress) => void;
+  signal?: AbortSignal;
+}
+
+export const list = (v: unknown): string[] =>
+  typeof v === 'string' && v.trim() !== ''
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+
+export function progressOf(img: GlanceImage, elapsedMs: number): WaitProgress {
+  return {
+    status: img.status,
+    importingToStores: list(img.os_glance_importing_to_stores),
+    failedImport: list(img.os_glance_failed_import),
+    stores: list(img.stores),
+    elapsedMs,
+  };
+}
+
+const FINAL_BAD = new Set(['killed', 'deleted', 'pending_delete']);
+
+export function activeEverywhere(img: GlanceImage): boolean {
+  return img.status === 'active' && list(img.os_glance_importing_to_stores).length === 0;
+}
+
+/** Done when the image is active in all these stores and imports nowhere. */
+export function inStores(stores: string[]): (img: GlanceImage) => boolean {
+  return (img) => activeEverywhere(img) && stores.every((s) => list(img.stores).includes(s));
+}
+
+async function failedTask(glance: GlanceClient, id: string, since: number): Promise<string | undefined> {
+  const tasks = await glance.imageTasks(id);
+  // Task rows come without a zone ("2026-11-22T02:03:56.891709"): they are UTC.
+  const t = tasks.find((x) => x.status === 'failure' && Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(x.created_at) ? x.created_at : `${x.created_at}Z`) >= since - 2000);
+  return t === undefined ? undefined : t.message || 'the import task failed';
+}
+
+export async function waitForImage(glance: GlanceClient, id: string, options: WaitOptions = {}): Promise<GlanceImage> {
+  const until = options.until ?? activeEverywhere;
+  const t0 = Date.now();
+  const timeoutMs = options.timeoutMs ?? 30 * 60_000;
+  let delay = options.initialDelayMs ?? 500;
+  const maxDelay = options.maxDelayMs ?? 5000;
+  let last = '';
+  for (;;) {
+    const img = await glance.findImage(id);
+    if (img === undefined) throw new EngineError('glance.not_found', `Image ${id} disappeared while waiting for it.`, { hint: 'Someone deleted it; create it again.' });
+    const p = progressOf(img, Date.now() - t0);
+    const key = JSON.stringify([p.status, p.importingToStores, p.failedImport, p.stores]);
+    if (key !== last) {
+      options.onProgress?.(p);
+      last = key;
+    }
+    if (until(img)) return img;
+    if (FINAL_BAD.has(img.status)) {
+      throw new EngineError('glance.import_failed', `Image ${id} went to status ${img.status}.`, { hint: 'Delete it and create it again.' });
+    }
+    if (options.importStartedAt !== undefined) {
+      if (p.failedImport.length > 0 && p.importingToStores.length === 0) {
+        throw new EngineError('glance.import_failed', `The import of image ${id} failed for store(s) ${p.failedImport.join(', ')}.`, {
+          hint: 'Look at the import task for the reason; delete the image and create it again.',
+        });
+      }
+      const failure = await failedTask(glance, id, options.importStartedAt);
+      if (failure !== undefined) {
+        throw new EngineError('glance.import_failed', `The import of image ${id} failed: ${failure}`, {
+          hint: `The image stays ${img.status} until deleted: delete it and create it again.`,
+        });
+      }
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      throw new EngineError('glance.wait_timeout', `Image ${id} was still ${img.status} after ${Math.round(timeoutMs / 1000)} s.`, {
+        hint: 'Glance may be busy; look at the image later, or at its tasks.',
+      });
+    }
+    await sleep(delay, undefined, { signal: options.signal });
+    delay = Math.min(maxDelay, Math.round(delay * 1.5));
+  }
+}
