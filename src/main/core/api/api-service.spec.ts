@@ -3,7 +3,9 @@ import { EngineError } from '../errors';
 import { dispatch, type ApiHandlers } from './api-service';
 
 const handlers: ApiHandlers = {
-  listClouds: async () => [{ name: 'c', authUrl: 'http://k/v3', authType: 'password', regions: [], source: 'x', insecure: false }],
+  listClouds: async () => [
+    { name: 'c', authUrl: 'http://k/v3', authType: 'password', regions: [], source: 'x', insecure: false },
+  ],
   listRegions: async ({ cloud }) => {
     throw new EngineError('config.cloud_not_found', `No cloud named "${cloud}".`, { hint: 'Known clouds: c.' });
   },

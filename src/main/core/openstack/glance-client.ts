@@ -55,11 +55,15 @@ function json<T>(res: HttpResponse, what: string): T {
   try {
     return JSON.parse(res.body.toString('utf8')) as T;
   } catch {
-    throw new EngineError('glance.invalid_response', `${what}: Glance answered HTTP ${res.status} without a JSON body.`, {
-      status: res.status,
-      requestId: res.headers['x-openstack-request-id'],
-      hint: 'Check that the image endpoint in the catalog really is Glance.',
-    });
+    throw new EngineError(
+      'glance.invalid_response',
+      `${what}: Glance answered HTTP ${res.status} without a JSON body.`,
+      {
+        status: res.status,
+        requestId: res.headers['x-openstack-request-id'],
+        hint: 'Check that the image endpoint in the catalog really is Glance.',
+      },
+    );
   }
 }
 
@@ -78,7 +82,11 @@ export class GlanceClient {
   }
 
   /** Send with the current token; on 401, authenticate once more and send again. */
-  async #exchange<R>(req: GlanceRequest, send: (token: string) => Promise<R & { status: number }>, drop: (r: R) => void): Promise<R> {
+  async #exchange<R>(
+    req: GlanceRequest,
+    send: (token: string) => Promise<R & { status: number }>,
+    drop: (r: R) => void,
+  ): Promise<R> {
     const first = await this.session.auth();
     const res = await send(first.token);
     if (res.status !== 401) return res;
@@ -101,7 +109,14 @@ export class GlanceClient {
   async request(req: GlanceRequest): Promise<HttpResponse> {
     return this.#exchange(
       req,
-      (token) => this.http.send({ method: req.method, url: `${this.root}${req.path}`, headers: this.#headers(token, req), body: this.#body(req), signal: req.signal }),
+      (token) =>
+        this.http.send({
+          method: req.method,
+          url: `${this.root}${req.path}`,
+          headers: this.#headers(token, req),
+          body: this.#body(req),
+          signal: req.signal,
+        }),
       () => undefined,
     );
   }
@@ -110,7 +125,14 @@ export class GlanceClient {
   async requestStream(req: GlanceRequest): Promise<StreamResponse> {
     return this.#exchange(
       req,
-      (token) => this.http.stream({ method: req.method, url: `${this.root}${req.path}`, headers: this.#headers(token, req), body: this.#body(req), signal: req.signal }),
+      (token) =>
+        this.http.stream({
+          method: req.method,
+          url: `${this.root}${req.path}`,
+          headers: this.#headers(token, req),
+          body: this.#body(req),
+          signal: req.signal,
+        }),
       (r) => r.body.destroy(),
     );
   }
@@ -133,8 +155,13 @@ export class GlanceClient {
 
   /** The highest v2 minor version the endpoint calls CURRENT or SUPPORTED, e.g. "2.15". */
   async apiVersion(): Promise<string> {
-    const usable = (await this.versions()).filter((v) => /^v2(\.\d+)?$/.test(v.id) && ['CURRENT', 'SUPPORTED', 'STABLE'].includes(v.status.toUpperCase()));
-    if (usable.length === 0) throw new EngineError('glance.invalid_response', 'The image endpoint offers no Glance v2 API.', { hint: 'Glance Uploader needs the Image API v2.' });
+    const usable = (await this.versions()).filter(
+      (v) => /^v2(\.\d+)?$/.test(v.id) && ['CURRENT', 'SUPPORTED', 'STABLE'].includes(v.status.toUpperCase()),
+    );
+    if (usable.length === 0)
+      throw new EngineError('glance.invalid_response', 'The image endpoint offers no Glance v2 API.', {
+        hint: 'Glance Uploader needs the Image API v2.',
+      });
     const minor = (id: string): number => Number(id.split('.')[1] ?? 0);
     const best = usable.reduce((a, b) => (minor(b.id) > minor(a.id) ? b : a));
     return best.id.slice(1).includes('.') ? best.id.slice(1) : '2.0';
@@ -160,12 +187,20 @@ export class GlanceClient {
     if (res.status === 404 || res.status === 410) return [];
     if (res.status !== 200) throw glanceError(res, 'Reading the stores failed');
     const body = json<{ stores?: { id: string; description?: string; default?: string | boolean }[] }>(res, 'Stores');
-    return (body.stores ?? []).map((s) => ({ id: s.id, description: s.description, default: s.default === true || s.default === 'true' }));
+    return (body.stores ?? []).map((s) => ({
+      id: s.id,
+      description: s.description,
+      default: s.default === true || s.default === 'true',
+    }));
   }
 
   /** The image JSON schema (GET /v2/schemas/image): drives forms and validation. */
   async imageSchema(): Promise<Record<string, unknown>> {
-    const res = await this.#expect({ method: 'GET', path: '/v2/schemas/image' }, [200], 'Reading the image schema failed');
+    const res = await this.#expect(
+      { method: 'GET', path: '/v2/schemas/image' },
+      [200],
+      'Reading the image schema failed',
+    );
     return json<Record<string, unknown>>(res, 'Image schema');
   }
 
@@ -174,7 +209,18 @@ export class GlanceClient {
   static listParams(query: ListImagesQuery): URLSearchParams {
     const p = new URLSearchParams();
     p.set('limit', String(query.limit ?? 200));
-    const plain = ['name', 'id', 'status', 'visibility', 'owner', 'disk_format', 'container_format', 'os_hash_value', 'checksum', 'member_status'] as const;
+    const plain = [
+      'name',
+      'id',
+      'status',
+      'visibility',
+      'owner',
+      'disk_format',
+      'container_format',
+      'os_hash_value',
+      'checksum',
+      'member_status',
+    ] as const;
     for (const k of plain) if (query[k] !== undefined) p.set(k, String(query[k]));
     if (query.size_min !== undefined) p.set('size_min', String(query.size_min));
     if (query.size_max !== undefined) p.set('size_max', String(query.size_max));
@@ -182,7 +228,8 @@ export class GlanceClient {
     if (query.os_hidden !== undefined) p.set('os_hidden', String(query.os_hidden));
     for (const t of query.tags ?? []) p.append('tag', t);
     for (const [k, v] of Object.entries(query.properties ?? {})) p.set(k, v);
-    if (query.sort !== undefined && query.sort.length > 0) p.set('sort', query.sort.map((s) => `${s.key}:${s.dir ?? 'desc'}`).join(','));
+    if (query.sort !== undefined && query.sort.length > 0)
+      p.set('sort', query.sort.map((s) => `${s.key}:${s.dir ?? 'desc'}`).join(','));
     return p;
   }
 
@@ -193,7 +240,9 @@ export class GlanceClient {
     const seen = new Set<string>();
     while (path !== undefined) {
       if (seen.has(path)) {
-        throw new EngineError('glance.invalid_response', `Glance returned the same page link twice (${path}).`, { hint: 'This is a pagination bug of the cloud; report it to the operator.' });
+        throw new EngineError('glance.invalid_response', `Glance returned the same page link twice (${path}).`, {
+          hint: 'This is a pagination bug of the cloud; report it to the operator.',
+        });
       }
       seen.add(path);
       const res = await this.#expect({ method: 'GET', path }, [200], 'Listing images failed');
@@ -207,7 +256,11 @@ export class GlanceClient {
   }
 
   async getImage(id: string): Promise<GlanceImage> {
-    const res = await this.#expect({ method: 'GET', path: `/v2/images/${enc(id)}` }, [200], `Reading image ${id} failed`);
+    const res = await this.#expect(
+      { method: 'GET', path: `/v2/images/${enc(id)}` },
+      [200],
+      `Reading image ${id} failed`,
+    );
     return json<GlanceImage>(res, 'Image');
   }
 
@@ -225,18 +278,31 @@ export class GlanceClient {
     const body: Record<string, unknown> = { ...properties, ...base };
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     const res = await this.#expect(
-      { method: 'POST', path: '/v2/images', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      {
+        method: 'POST',
+        path: '/v2/images',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
       [201],
       `Creating image ${fields.name ?? fields.id ?? ''}`.trim() + ' failed',
     );
     const header = res.headers['openstack-image-import-methods'];
-    return { image: json<GlanceImage>(res, 'Created image'), importMethods: header ? header.split(',').map((m) => m.trim()) : [] };
+    return {
+      image: json<GlanceImage>(res, 'Created image'),
+      importMethods: header ? header.split(',').map((m) => m.trim()) : [],
+    };
   }
 
   /** JSON-patch update (add/replace/remove of fields, properties and /tags). */
   async updateImage(id: string, ops: PatchOp[]): Promise<GlanceImage> {
     const res = await this.#expect(
-      { method: 'PATCH', path: `/v2/images/${enc(id)}`, headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' }, body: JSON.stringify(ops) },
+      {
+        method: 'PATCH',
+        path: `/v2/images/${enc(id)}`,
+        headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+        body: JSON.stringify(ops),
+      },
       [200],
       `Updating image ${id} failed`,
     );
@@ -248,24 +314,44 @@ export class GlanceClient {
   }
 
   async addTag(id: string, tag: string): Promise<void> {
-    await this.#expect({ method: 'PUT', path: `/v2/images/${enc(id)}/tags/${enc(tag)}` }, [204], `Tagging image ${id} failed`);
+    await this.#expect(
+      { method: 'PUT', path: `/v2/images/${enc(id)}/tags/${enc(tag)}` },
+      [204],
+      `Tagging image ${id} failed`,
+    );
   }
 
   async removeTag(id: string, tag: string): Promise<void> {
-    await this.#expect({ method: 'DELETE', path: `/v2/images/${enc(id)}/tags/${enc(tag)}` }, [204], `Removing tag ${tag} of image ${id} failed`);
+    await this.#expect(
+      { method: 'DELETE', path: `/v2/images/${enc(id)}/tags/${enc(tag)}` },
+      [204],
+      `Removing tag ${tag} of image ${id} failed`,
+    );
   }
 
   async deactivate(id: string): Promise<void> {
-    await this.#expect({ method: 'POST', path: `/v2/images/${enc(id)}/actions/deactivate` }, [204], `Deactivating image ${id} failed`);
+    await this.#expect(
+      { method: 'POST', path: `/v2/images/${enc(id)}/actions/deactivate` },
+      [204],
+      `Deactivating image ${id} failed`,
+    );
   }
 
   async reactivate(id: string): Promise<void> {
-    await this.#expect({ method: 'POST', path: `/v2/images/${enc(id)}/actions/reactivate` }, [204], `Reactivating image ${id} failed`);
+    await this.#expect(
+      { method: 'POST', path: `/v2/images/${enc(id)}/actions/reactivate` },
+      [204],
+      `Reactivating image ${id} failed`,
+    );
   }
 
   /** Tasks of an image (import diagnostics), newest first. */
   async imageTasks(id: string): Promise<GlanceTask[]> {
-    const res = await this.#expect({ method: 'GET', path: `/v2/images/${enc(id)}/tasks` }, [200], `Reading the tasks of image ${id} failed`);
+    const res = await this.#expect(
+      { method: 'GET', path: `/v2/images/${enc(id)}/tasks` },
+      [200],
+      `Reading the tasks of image ${id} failed`,
+    );
     const tasks = json<{ tasks?: GlanceTask[] }>(res, 'Image tasks').tasks ?? [];
     return tasks.sort((a, b) => b.created_at.localeCompare(a.created_at));
   }

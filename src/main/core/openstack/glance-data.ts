@@ -45,14 +45,36 @@ function dataHeaders(source: DataSource, options: TransferOptions): Record<strin
 }
 
 /** PUT /v2/images/{id}/file: 204 means Glance stored it (the image is then active). */
-export async function uploadImageData(glance: GlanceClient, id: string, source: DataSource, options: TransferOptions = {}): Promise<void> {
-  const res = await glance.request({ method: 'PUT', path: `/v2/images/${enc(id)}/file`, headers: dataHeaders(source, options), body: source.open, signal: options.signal });
+export async function uploadImageData(
+  glance: GlanceClient,
+  id: string,
+  source: DataSource,
+  options: TransferOptions = {},
+): Promise<void> {
+  const res = await glance.request({
+    method: 'PUT',
+    path: `/v2/images/${enc(id)}/file`,
+    headers: dataHeaders(source, options),
+    body: source.open,
+    signal: options.signal,
+  });
   if (res.status !== 204) throw glanceError(res, `Uploading the data of image ${id} failed`);
 }
 
 /** PUT /v2/images/{id}/stage: the image becomes `uploading`; an import must follow. */
-export async function stageImageData(glance: GlanceClient, id: string, source: DataSource, options: Omit<TransferOptions, 'store'> = {}): Promise<void> {
-  const res = await glance.request({ method: 'PUT', path: `/v2/images/${enc(id)}/stage`, headers: dataHeaders(source, {}), body: source.open, signal: options.signal });
+export async function stageImageData(
+  glance: GlanceClient,
+  id: string,
+  source: DataSource,
+  options: Omit<TransferOptions, 'store'> = {},
+): Promise<void> {
+  const res = await glance.request({
+    method: 'PUT',
+    path: `/v2/images/${enc(id)}/stage`,
+    headers: dataHeaders(source, {}),
+    body: source.open,
+    signal: options.signal,
+  });
   if (res.status !== 204) throw glanceError(res, `Staging the data of image ${id} failed`);
 }
 
@@ -60,9 +82,16 @@ export async function stageImageData(glance: GlanceClient, id: string, source: D
 export async function importImage(glance: GlanceClient, id: string, req: ImportRequest): Promise<void> {
   const offered = await glance.importMethods();
   if (!offered.includes(req.method.name)) {
-    throw new EngineError('glance.method_not_offered', `This region does not offer the import method "${req.method.name}".`, {
-      hint: offered.length > 0 ? `Methods it offers: ${offered.join(', ')}.` : 'It offers no import method: upload the data directly (PUT).',
-    });
+    throw new EngineError(
+      'glance.method_not_offered',
+      `This region does not offer the import method "${req.method.name}".`,
+      {
+        hint:
+          offered.length > 0
+            ? `Methods it offers: ${offered.join(', ')}.`
+            : 'It offers no import method: upload the data directly (PUT).',
+      },
+    );
   }
   const m = req.method;
   const method: Record<string, unknown> = { name: m.name };
@@ -76,7 +105,12 @@ export async function importImage(glance: GlanceClient, id: string, req: ImportR
   if (req.stores !== undefined) body.stores = req.stores;
   if (req.allStores !== undefined) body.all_stores = req.allStores;
   if (req.allStoresMustSucceed !== undefined) body.all_stores_must_succeed = req.allStoresMustSucceed;
-  const res = await glance.request({ method: 'POST', path: `/v2/images/${enc(id)}/import`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await glance.request({
+    method: 'POST',
+    path: `/v2/images/${enc(id)}/import`,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (res.status !== 202) throw glanceError(res, `Import (${m.name}) of image ${id} failed`);
 }
 
@@ -116,10 +150,17 @@ async function existingSize(path: string): Promise<number> {
  * with a Range. A download that does not verify is deleted: a corrupt copy is never left
  * looking like a good one.
  */
-export async function downloadImage(glance: GlanceClient, id: string, path: string, options: { resume?: boolean; signal?: AbortSignal } = {}): Promise<DownloadResult> {
+export async function downloadImage(
+  glance: GlanceClient,
+  id: string,
+  path: string,
+  options: { resume?: boolean; signal?: AbortSignal } = {},
+): Promise<DownloadResult> {
   const image: GlanceImage = await glance.getImage(id);
   if (image.status !== 'active' || image.size === null) {
-    throw new EngineError('glance.conflict', `Image ${id} has no data to download (status ${image.status}).`, { hint: 'Wait until the image is active.' });
+    throw new EngineError('glance.conflict', `Image ${id} has no data to download (status ${image.status}).`, {
+      hint: 'Wait until the image is active.',
+    });
   }
   const md5 = createHash('md5');
   const algo = image.os_hash_algo ?? undefined;
@@ -127,28 +168,51 @@ export async function downloadImage(glance: GlanceClient, id: string, path: stri
   const hashes = osHash ? [md5, osHash] : [md5];
   let start = options.resume === true ? await existingSize(path) : 0;
   if (start > image.size) start = 0; // not a prefix of this image: start over
-  if (start > 0) await pipeline(createReadStream(path, { end: start - 1 }), new HashingCounter(hashes));
+  if (start > 0) {
+    // The kept prefix is hashed too, so the verification covers the whole file.
+    for await (const chunk of createReadStream(path, { end: start - 1 }))
+      for (const h of hashes) h.update(chunk as Buffer);
+  }
   const headers: Record<string, string> = { accept: 'application/octet-stream' };
   if (start > 0) headers.range = `bytes=${start}-`;
   if (start < image.size) {
-    const res = await glance.requestStream({ method: 'GET', path: `/v2/images/${enc(id)}/file`, headers, signal: options.signal });
+    const res = await glance.requestStream({
+      method: 'GET',
+      path: `/v2/images/${enc(id)}/file`,
+      headers,
+      signal: options.signal,
+    });
     if (res.status !== (start > 0 ? 206 : 200)) {
       const chunks: Buffer[] = [];
       for await (const c of res.body) chunks.push(c as Buffer);
-      throw glanceError({ status: res.status, headers: res.headers, body: Buffer.concat(chunks) }, `Downloading image ${id} failed`);
+      throw glanceError(
+        { status: res.status, headers: res.headers, body: Buffer.concat(chunks) },
+        `Downloading image ${id} failed`,
+      );
     }
-    await pipeline(res.body, new HashingCounter(hashes), createWriteStream(path, { flags: start > 0 ? 'a' : 'w' }), { signal: options.signal });
+    await pipeline(res.body, new HashingCounter(hashes), createWriteStream(path, { flags: start > 0 ? 'a' : 'w' }), {
+      signal: options.signal,
+    });
   }
-  const result: DownloadResult = { bytes: await existingSize(path), md5: md5.digest('hex'), osHashValue: osHash?.digest('hex'), resumedFrom: start };
+  const result: DownloadResult = {
+    bytes: await existingSize(path),
+    md5: md5.digest('hex'),
+    osHashValue: osHash?.digest('hex'),
+    resumedFrom: start,
+  };
   const bad =
     result.bytes !== image.size ||
     (image.checksum !== null && result.md5 !== image.checksum) ||
     (image.os_hash_value !== null && result.osHashValue !== undefined && result.osHashValue !== image.os_hash_value);
   if (bad) {
     await unlink(path).catch(() => undefined);
-    throw new EngineError('glance.checksum_mismatch', `The download of image ${id} does not match Glance's size or hashes; the file was removed.`, {
-      hint: 'Download it again; if it keeps failing the stored image may be corrupt.',
-    });
+    throw new EngineError(
+      'glance.checksum_mismatch',
+      `The download of image ${id} does not match Glance's size or hashes; the file was removed.`,
+      {
+        hint: 'Download it again; if it keeps failing the stored image may be corrupt.',
+      },
+    );
   }
   return result;
 }

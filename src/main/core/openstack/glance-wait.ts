@@ -61,7 +61,11 @@ export function inStores(stores: string[]): (img: GlanceImage) => boolean {
 async function failedTask(glance: GlanceClient, id: string, since: number): Promise<string | undefined> {
   const tasks = await glance.imageTasks(id);
   // Task rows come without a zone ("2026-11-22T02:03:56.891709"): they are UTC.
-  const t = tasks.find((x) => x.status === 'failure' && Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(x.created_at) ? x.created_at : `${x.created_at}Z`) >= since - 2000);
+  const t = tasks.find(
+    (x) =>
+      x.status === 'failure' &&
+      Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(x.created_at) ? x.created_at : `${x.created_at}Z`) >= since - 2000,
+  );
   return t === undefined ? undefined : t.message || 'the import task failed';
 }
 
@@ -74,7 +78,10 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
   let last = '';
   for (;;) {
     const img = await glance.findImage(id);
-    if (img === undefined) throw new EngineError('glance.not_found', `Image ${id} disappeared while waiting for it.`, { hint: 'Someone deleted it; create it again.' });
+    if (img === undefined)
+      throw new EngineError('glance.not_found', `Image ${id} disappeared while waiting for it.`, {
+        hint: 'Someone deleted it; create it again.',
+      });
     const p = progressOf(img, Date.now() - t0);
     const key = JSON.stringify([p.status, p.importingToStores, p.failedImport, p.stores]);
     if (key !== last) {
@@ -83,13 +90,19 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
     }
     if (until(img)) return img;
     if (FINAL_BAD.has(img.status)) {
-      throw new EngineError('glance.import_failed', `Image ${id} went to status ${img.status}.`, { hint: 'Delete it and create it again.' });
+      throw new EngineError('glance.import_failed', `Image ${id} went to status ${img.status}.`, {
+        hint: 'Delete it and create it again.',
+      });
     }
     if (options.importStartedAt !== undefined) {
       if (p.failedImport.length > 0 && p.importingToStores.length === 0) {
-        throw new EngineError('glance.import_failed', `The import of image ${id} failed for store(s) ${p.failedImport.join(', ')}.`, {
-          hint: 'Look at the import task for the reason; delete the image and create it again.',
-        });
+        throw new EngineError(
+          'glance.import_failed',
+          `The import of image ${id} failed for store(s) ${p.failedImport.join(', ')}.`,
+          {
+            hint: 'Look at the import task for the reason; delete the image and create it again.',
+          },
+        );
       }
       const failure = await failedTask(glance, id, options.importStartedAt);
       if (failure !== undefined) {
@@ -99,9 +112,13 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
       }
     }
     if (Date.now() - t0 > timeoutMs) {
-      throw new EngineError('glance.wait_timeout', `Image ${id} was still ${img.status} after ${Math.round(timeoutMs / 1000)} s.`, {
-        hint: 'Glance may be busy; look at the image later, or at its tasks.',
-      });
+      throw new EngineError(
+        'glance.wait_timeout',
+        `Image ${id} was still ${img.status} after ${Math.round(timeoutMs / 1000)} s.`,
+        {
+          hint: 'Glance may be busy; look at the image later, or at its tasks.',
+        },
+      );
     }
     await sleep(delay, undefined, { signal: options.signal });
     delay = Math.min(maxDelay, Math.round(delay * 1.5));

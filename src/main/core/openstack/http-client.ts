@@ -63,7 +63,12 @@ const UNREACHABLE_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
 ]);
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 function errorCode(e: unknown): string | undefined {
   // undici wraps the socket error: the useful code may be on the error or on its cause.
@@ -124,11 +129,13 @@ export function networkError(e: unknown, url: string): EngineError {
 }
 
 function describeTlsCode(code: string): string {
-  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') return 'the certificate is self-signed';
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN')
+    return 'the certificate is self-signed';
   if (code.startsWith('UNABLE_TO_GET_ISSUER') || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE')
     return 'the certificate was issued by a CA this machine does not trust';
   if (code === 'CERT_HAS_EXPIRED') return 'the certificate has expired';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'the certificate does not name this host';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH')
+    return 'the certificate does not name this host';
   return 'the certificate could not be verified';
 }
 

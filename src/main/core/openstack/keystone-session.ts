@@ -104,32 +104,55 @@ export class KeystoneSession {
   }
 
   #expired(): EngineError {
-    return new EngineError('auth.expired', `The token of cloud "${this.cloud.name}" has expired or was revoked, and the entry has no other credential to get a new one.`, {
-      hint: 'Log in again: issue a new token (openstack token issue), or give the cloud a password or an application credential.',
-    });
+    return new EngineError(
+      'auth.expired',
+      `The token of cloud "${this.cloud.name}" has expired or was revoked, and the entry has no other credential to get a new one.`,
+      {
+        hint: 'Log in again: issue a new token (openstack token issue), or give the cloud a password or an application credential.',
+      },
+    );
   }
 
   /** Projects the user can scope to (GET /v3/auth/projects). */
   async listProjects(): Promise<ProjectRef[]> {
     const { token } = await this.auth();
-    const res = await this.http.send({ method: 'GET', url: `${this.identityUrl}/auth/projects`, headers: { 'x-auth-token': token, accept: 'application/json' } });
+    const res = await this.http.send({
+      method: 'GET',
+      url: `${this.identityUrl}/auth/projects`,
+      headers: { 'x-auth-token': token, accept: 'application/json' },
+    });
     if (res.status !== 200) {
-      throw new EngineError('auth.invalid_response', `Keystone did not list the projects: HTTP ${res.status}: ${keystoneMessage(res)}`, {
-        status: res.status,
-        requestId: res.headers['x-openstack-request-id'],
-        hint: 'Try again; if it persists, the cloud operator can look the request id up.',
-      });
+      throw new EngineError(
+        'auth.invalid_response',
+        `Keystone did not list the projects: HTTP ${res.status}: ${keystoneMessage(res)}`,
+        {
+          status: res.status,
+          requestId: res.headers['x-openstack-request-id'],
+          hint: 'Try again; if it persists, the cloud operator can look the request id up.',
+        },
+      );
     }
-    const body = JSON.parse(res.body.toString('utf8')) as { projects?: { id: string; name: string; domain_id: string; enabled?: boolean }[] };
-    return (body.projects ?? []).map((p) => ({ id: p.id, name: p.name, domainId: p.domain_id, enabled: p.enabled !== false }));
+    const body = JSON.parse(res.body.toString('utf8')) as {
+      projects?: { id: string; name: string; domain_id: string; enabled?: boolean }[];
+    };
+    return (body.projects ?? []).map((p) => ({
+      id: p.id,
+      name: p.name,
+      domainId: p.domain_id,
+      enabled: p.enabled !== false,
+    }));
   }
 
   /** Scope the session to another project of the same user, without asking for the password again. */
   async switchProject(projectId: string): Promise<AuthState> {
     if (this.method === 'application_credential') {
-      throw new EngineError('auth.cannot_switch_project', `Cloud "${this.cloud.name}" signs in with an application credential, which is bound to one project.`, {
-        hint: 'Create an application credential in the other project, or use a password entry.',
-      });
+      throw new EngineError(
+        'auth.cannot_switch_project',
+        `Cloud "${this.cloud.name}" signs in with an application credential, which is bound to one project.`,
+        {
+          hint: 'Create an application credential in the other project, or use a password entry.',
+        },
+      );
     }
     const current = await this.auth();
     // A token rescope needs only the current token: the password is not needed again.
@@ -137,7 +160,9 @@ export class KeystoneSession {
       method: 'POST',
       url: `${this.identityUrl}/auth/tokens`,
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ auth: { identity: { methods: ['token'], token: { id: current.token } }, scope: { project: { id: projectId } } } }),
+      body: JSON.stringify({
+        auth: { identity: { methods: ['token'], token: { id: current.token } }, scope: { project: { id: projectId } } },
+      }),
     });
     const state = this.#parse(res, 'switch to project ' + projectId);
     // Renewals (password) must ask for the new project from now on.
@@ -166,28 +191,52 @@ export class KeystoneSession {
         this.method === 'application_credential'
           ? 'Check application_credential_id/name and secret; the credential may have expired or been deleted.'
           : 'Check the user name, password, domain and project in clouds.yaml.';
-      throw new EngineError('auth.failed', `Keystone refused the credentials of cloud "${this.cloud.name}": ${keystoneMessage(res)}`, { status: 401, requestId, hint });
+      throw new EngineError(
+        'auth.failed',
+        `Keystone refused the credentials of cloud "${this.cloud.name}": ${keystoneMessage(res)}`,
+        { status: 401, requestId, hint },
+      );
     }
     if (res.status === 403 || res.status === 404) {
-      throw new EngineError('auth.forbidden', `Keystone would not ${what} for cloud "${this.cloud.name}": ${keystoneMessage(res)}`, {
-        status: res.status,
-        requestId,
-        hint: 'Check project_name/project_id and project_domain_*: the user needs a role on that project.',
-      });
+      throw new EngineError(
+        'auth.forbidden',
+        `Keystone would not ${what} for cloud "${this.cloud.name}": ${keystoneMessage(res)}`,
+        {
+          status: res.status,
+          requestId,
+          hint: 'Check project_name/project_id and project_domain_*: the user needs a role on that project.',
+        },
+      );
     }
     const token = res.headers['x-subject-token'];
     if (res.status !== 201 || token === undefined) {
-      throw new EngineError('auth.invalid_response', `Keystone at ${this.identityUrl} answered HTTP ${res.status} to a token request.`, {
-        status: res.status,
-        requestId,
-        hint: 'Check that auth_url points at Keystone v3 (it usually ends in /v3 or :5000).',
-      });
+      throw new EngineError(
+        'auth.invalid_response',
+        `Keystone at ${this.identityUrl} answered HTTP ${res.status} to a token request.`,
+        {
+          status: res.status,
+          requestId,
+          hint: 'Check that auth_url points at Keystone v3 (it usually ends in /v3 or :5000).',
+        },
+      );
     }
-    let body: { token?: { issued_at?: string; expires_at?: string; project?: { id?: string; name?: string }; user?: { id?: string }; catalog?: unknown } };
+    let body: {
+      token?: {
+        issued_at?: string;
+        expires_at?: string;
+        project?: { id?: string; name?: string };
+        user?: { id?: string };
+        catalog?: unknown;
+      };
+    };
     try {
       body = JSON.parse(res.body.toString('utf8')) as typeof body;
     } catch {
-      throw new EngineError('auth.invalid_response', `Keystone at ${this.identityUrl} sent a token without a JSON body.`, { hint: 'Check that auth_url points at Keystone v3.' });
+      throw new EngineError(
+        'auth.invalid_response',
+        `Keystone at ${this.identityUrl} sent a token without a JSON body.`,
+        { hint: 'Check that auth_url points at Keystone v3.' },
+      );
     }
     const now = this.#now();
     const issuedAt = Date.parse(body.token?.issued_at ?? '');

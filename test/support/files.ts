@@ -1,0 +1,41 @@
+/** Test files made at run time, with their hashes computed independently of the engine. */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+export interface TestFile {
+  path: string;
+  size: number;
+  md5: string;
+  sha512: string;
+}
+
+export async function hashFile(path: string): Promise<{ md5: string; sha512: string; size: number }> {
+  const md5 = createHash('md5');
+  const sha512 = createHash('sha512');
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    md5.update(chunk as Buffer);
+    sha512.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { md5: md5.digest('hex'), sha512: sha512.digest('hex'), size };
+}
+
+/** A file of `size` pseudo-random bytes, written in 4 MiB pieces (never held whole in memory). */
+export async function makeFile(path: string, size: number): Promise<TestFile> {
+  const fh = await open(path, 'w');
+  const piece = randomBytes(Math.min(size, 4 * 1024 * 1024));
+  let written = 0;
+  while (written < size) {
+    const n = Math.min(piece.length, size - written);
+    await fh.write(piece, 0, n);
+    written += n;
+  }
+  await fh.close();
+  return { path, ...(await hashFile(path)) };
+}
+
+export function writeSmallFile(path: string, data: Buffer): void {
+  writeFileSync(path, data);
+}
