@@ -164,6 +164,18 @@ export class KeystoneSession {
         auth: { identity: { methods: ['token'], token: { id: current.token } }, scope: { project: { id: projectId } } },
       }),
     });
+    if (res.status === 401 || res.status === 403 || res.status === 404) {
+      // Keystone answers 401 to a rescope onto a project where the user has no role.
+      throw new EngineError(
+        'auth.forbidden',
+        `Keystone would not scope cloud "${this.cloud.name}" to project ${projectId}: ${keystoneMessage(res)}`,
+        {
+          status: res.status,
+          requestId: res.headers['x-openstack-request-id'],
+          hint: 'You need a role on that project; the project list shows the ones you can use.',
+        },
+      );
+    }
     const state = this.#parse(res, 'switch to project ' + projectId);
     // Renewals (password) must ask for the new project from now on.
     this.#scope = { id: projectId };
