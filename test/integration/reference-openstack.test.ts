@@ -1,12 +1,19 @@
 /**
- * The launcher itself: a second reference OpenStack started beside the suite's one (two suites
- * on one machine must not collide), with a short token lifetime and a small image size cap,
- * changed in place by the restart helpers, then stopped: no process and no state left behind.
+ * A second reference OpenStack started beside the suite's one (two suites on one machine must
+ * not collide), with a 20-second token lifetime and a small image size cap: a multi-step flow
+ * must outlive several tokens untouched; then the restart helpers change the limits in place,
+ * and the stop leaves no process and no state behind.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Engine } from '../../src/main/core/engine';
+import { fileSource, importImage, stageImageData } from '../../src/main/core/openstack/glance-data';
+import { waitForImage } from '../../src/main/core/openstack/glance-wait';
 import { pidIsOurs, readPid } from '../openstack/processes';
+import { makeFile } from '../support/files';
 import {
   issueToken,
   REGIONS,
@@ -50,7 +57,7 @@ async function uploadStatus(cloud: ReferenceCloud, region: (typeof REGIONS)[numb
 
 beforeAll(async () => {
   second = await startReferenceOpenStack({
-    tokenExpiration: 90,
+    tokenExpiration: 20,
     limits: { RegionTwo: { imageSizeCap: 1024 * 1024 } },
     install: false,
     log: () => undefined,
@@ -70,8 +77,41 @@ describe('reference OpenStack launcher', () => {
     expect(readFileSync(second.cloudsYamlPath, 'utf8')).toContain(second.keystoneUrl);
   });
 
-  it('applies the token lifetime of the run, and changes it by restarting Keystone only', async () => {
-    expect(await tokenLifetimeSeconds(second)).toBe(90);
+  it('a create, stage, import, wait flow outlives its 20-second tokens untouched', async () => {
+    expect(await tokenLifetimeSeconds(second)).toBe(20);
+    const dir = mkdtempSync(join(tmpdir(), 'gu-short-token-'));
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: second.cloudsYamlPath }, cwd: dir, home: dir });
+    try {
+      const file = await makeFile(join(dir, 'img.raw'), 8 * 1024 * 1024);
+      const session = engine.session('ref-demo');
+      const tokens = new Set<string>();
+      const note = async (): Promise<void> => void tokens.add((await session.auth()).token);
+      const glance = await engine.glance('ref-demo', 'RegionOne');
+      const { image } = await glance.createImage({ name: 'short-token', disk_format: 'raw', container_format: 'bare' });
+      await note();
+      await sleep(12_000);
+      await stageImageData(glance, image.id, fileSource(file.path, file.size));
+      await note();
+      await sleep(12_000); // the first token has expired by now
+      const started = Date.now();
+      await importImage(glance, image.id, { method: { name: 'glance-direct' } });
+      const active = await waitForImage(glance, image.id, {
+        importStartedAt: started,
+        initialDelayMs: 200,
+        timeoutMs: 60_000,
+      });
+      await note();
+      expect(active).toMatchObject({ status: 'active', checksum: file.md5, os_hash_value: file.sha512 });
+      // Renewed ahead of expiry (margin: half of 20 s), so no call ever met an expired token.
+      expect(tokens.size).toBeGreaterThanOrEqual(2);
+      await glance.deleteImage(image.id);
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('changes the token lifetime by restarting Keystone only', async () => {
     second = await restartKeystone(second, 40);
     expect(await tokenLifetimeSeconds(second)).toBe(40);
   });
