@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../errors';
+import type { EngineError } from '../errors';
 import type { CloudEntry } from './clouds-config';
 import { authBody, authMethodOf, configuredScope } from './keystone-auth-body';
 
