@@ -205,13 +205,14 @@ describe('coded errors', () => {
     expect(e.info.hint).toContain('ref-demo');
   });
 
-  it('an auth type that is not supported yet says so', async () => {
+  it('an auth type Glance Uploader does not support is refused, naming it and what is supported', async () => {
     const e = await codeOf(
       writeClouds(
-        `clouds:\n  ac:\n    auth_type: v3applicationcredential\n    auth: {auth_url: '${cloud.keystoneUrl}', application_credential_id: x, application_credential_secret: y}\n`,
-      ).listRegions('ac'),
+        `clouds:\n  oidc:\n    auth_type: v3oidcpassword\n    auth: {auth_url: '${cloud.keystoneUrl}', username: u, password: p}\n`,
+      ).listRegions('oidc'),
     );
     expect(e.code).toBe('config.unsupported');
-    expect(e.message).toMatch(/not supported yet/);
+    expect(e.message).toContain('v3oidcpassword');
+    expect(e.info.hint).toContain('v3applicationcredential');
   });
 });
