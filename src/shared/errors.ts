@@ -34,6 +34,14 @@ export const ERROR_CODES = [
   'glance.wait_timeout',
   'glance.checksum_mismatch',
   'glance.invalid_response',
+  // local database and queue
+  'db.too_new',
+  'db.migration_failed',
+  'db.unavailable',
+  'queue.not_found',
+  'queue.invalid_transition',
+  'queue.invalid_job',
+  'queue.lease_held',
   // IPC boundary
   'ipc.invalid_argument',
   'ipc.unknown_method',

@@ -1,0 +1,534 @@
+/**
+ * Jobs and their targets in the queue database. Every state change is validated against the
+ * state machine and written, with its audit event, in one transaction BEFORE the work it
+ * starts; the remote image id is written before the first byte is sent, so that after a crash
+ * the engine can re-attach to the image, re-upload into it, or delete it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ErrorInfo } from '../../../shared/errors';
+import { EngineError } from '../errors';
+import type { Db } from './database';
+import { canTransition, isTerminal, type TargetState } from './target-state';
+
+export interface NewTarget {
+  cloud: string;
+  region: string;
+  store?: string;
+  method?: string;
+}
+
+export interface NewJob {
+  source:
+    | { kind: 'file'; path: string; size: number; mtimeMs: number; ino: number; dev: number }
+    | { kind: 'staged'; imageId: string; size?: number };
+  name: string;
+  metadata?: Record<string, unknown>;
+  targets: NewTarget[];
+  priority?: number;
+  bwlimit?: number;
+}
+
+export interface JobRecord {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+  sourceKind: 'file' | 'staged';
+  sourcePath: string | null;
+  sourceSize: number | null;
+  sourceMtimeMs: number | null;
+  sourceIno: number | null;
+  sourceDev: number | null;
+  stagedImageId: string | null;
+  name: string;
+  metadata: Record<string, unknown>;
+  priority: number;
+  position: number;
+  md5: string | null;
+  sha512: string | null;
+  bwlimit: number | null;
+}
+
+export interface TargetRecord {
+  id: string;
+  jobId: string;
+  cloud: string;
+  region: string;
+  store: string;
+  method: string;
+  state: TargetState;
+  pausedFrom: TargetState | null;
+  remoteImageId: string | null;
+  attempt: number;
+  nextAttemptAt: number | null;
+  bytesAccepted: number;
+  error: ErrorInfo | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EventRecord {
+  id: number;
+  at: number;
+  actor: string;
+  kind: string;
+  jobId: string | null;
+  targetId: string | null;
+  fromState: string | null;
+  toState: string | null;
+  cloud: string | null;
+  region: string | null;
+  imageId: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+interface JobRow {
+  id: string;
+  created_at: number;
+  updated_at: number;
+  source_kind: 'file' | 'staged';
+  source_path: string | null;
+  source_size: number | null;
+  source_mtime_ms: number | null;
+  source_ino: number | null;
+  source_dev: number | null;
+  staged_image_id: string | null;
+  name: string;
+  metadata: string;
+  priority: number;
+  position: number;
+  md5: string | null;
+  sha512: string | null;
+  bwlimit: number | null;
+}
+
+interface TargetRow {
+  id: string;
+  job_id: string;
+  cloud: string;
+  region: string;
+  store: string;
+  method: string;
+  state: TargetState;
+  paused_from: TargetState | null;
+  remote_image_id: string | null;
+  attempt: number;
+  next_attempt_at: number | null;
+  bytes_accepted: number;
+  error_code: string | null;
+  error_message: string | null;
+  error_hint: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface EventRow {
+  id: number;
+  at: number;
+  actor: string;
+  kind: string;
+  job_id: string | null;
+  target_id: string | null;
+  from_state: string | null;
+  to_state: string | null;
+  cloud: string | null;
+  region: string | null;
+  image_id: string | null;
+  detail: string | null;
+}
+
+function toJob(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    sourceKind: r.source_kind,
+    sourcePath: r.source_path,
+    sourceSize: r.source_size,
+    sourceMtimeMs: r.source_mtime_ms,
+    sourceIno: r.source_ino,
+    sourceDev: r.source_dev,
+    stagedImageId: r.staged_image_id,
+    name: r.name,
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    priority: r.priority,
+    position: r.position,
+    md5: r.md5,
+    sha512: r.sha512,
+    bwlimit: r.bwlimit,
+  };
+}
+
+function toTarget(r: TargetRow): TargetRecord {
+  return {
+    id: r.id,
+    jobId: r.job_id,
+    cloud: r.cloud,
+    region: r.region,
+    store: r.store,
+    method: r.method,
+    state: r.state,
+    pausedFrom: r.paused_from,
+    remoteImageId: r.remote_image_id,
+    attempt: r.attempt,
+    nextAttemptAt: r.next_attempt_at,
+    bytesAccepted: r.bytes_accepted,
+    error:
+      r.error_code === null
+        ? null
+        : ({
+            code: r.error_code,
+            message: r.error_message ?? '',
+            ...(r.error_hint ? { hint: r.error_hint } : {}),
+          } as ErrorInfo),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toEvent(r: EventRow): EventRecord {
+  return {
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    kind: r.kind,
+    jobId: r.job_id,
+    targetId: r.target_id,
+    fromState: r.from_state,
+    toState: r.to_state,
+    cloud: r.cloud,
+    region: r.region,
+    imageId: r.image_id,
+    detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+  };
+}
+
+export interface TransitionOptions {
+  /** Refuse unless the target is in one of these states (optimistic check against races). */
+  from?: TargetState[];
+  error?: ErrorInfo;
+  nextAttemptAt?: number;
+  /** Count this as a new attempt (entering a working phase from retrying/pending). */
+  newAttempt?: boolean;
+  detail?: Record<string, unknown>;
+}
+
+export class JobRepository {
+  constructor(
+    private readonly db: Db,
+    /** Who acts, for the audit log: "app", "cli", "engine:<pid>"... */
+    private readonly actor: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  #event(e: Omit<EventRecord, 'id' | 'at' | 'actor' | 'detail'> & { detail?: Record<string, unknown> | null }): void {
+    this.db
+      .prepare(
+        `INSERT INTO events (at, actor, kind, job_id, target_id, from_state, to_state, cloud, region, image_id, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        this.now(),
+        this.actor,
+        e.kind,
+        e.jobId,
+        e.targetId,
+        e.fromState,
+        e.toState,
+        e.cloud,
+        e.region,
+        e.imageId,
+        e.detail ? JSON.stringify(e.detail) : null,
+      );
+  }
+
+  createJob(input: NewJob): { job: JobRecord; targets: TargetRecord[] } {
+    if (input.targets.length === 0)
+      throw new EngineError('queue.invalid_job', `Job "${input.name}" has no target.`, {
+        hint: 'Give at least one cloud and region.',
+      });
+    const keys = input.targets.map((t) => `${t.cloud}\n${t.region}\n${t.store ?? ''}`);
+    if (new Set(keys).size !== keys.length)
+      throw new EngineError('queue.invalid_job', `Job "${input.name}" names the same target twice.`, {
+        hint: 'Each cloud, region and store once.',
+      });
+    const id = randomUUID();
+    const now = this.now();
+    return this.db
+      .transaction(() => {
+        const position = (
+          this.db.prepare('SELECT COALESCE(MAX(position), 0) + 1 AS p FROM jobs').get() as { p: number }
+        ).p;
+        const s = input.source;
+        this.db
+          .prepare(
+            `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms, source_ino, source_dev,
+                               staged_image_id, name, metadata, priority, position, bwlimit)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            id,
+            now,
+            now,
+            s.kind,
+            s.kind === 'file' ? s.path : null,
+            s.size ?? null,
+            s.kind === 'file' ? s.mtimeMs : null,
+            s.kind === 'file' ? s.ino : null,
+            s.kind === 'file' ? s.dev : null,
+            s.kind === 'staged' ? s.imageId : null,
+            input.name,
+            JSON.stringify(input.metadata ?? {}),
+            input.priority ?? 0,
+            position,
+            input.bwlimit ?? null,
+          );
+        this.#event({
+          kind: 'job.created',
+          jobId: id,
+          targetId: null,
+          fromState: null,
+          toState: null,
+          cloud: null,
+          region: null,
+          imageId: null,
+          detail: { name: input.name, source: s },
+        });
+        for (const t of input.targets) {
+          const tid = randomUUID();
+          this.db
+            .prepare(
+              `INSERT INTO targets (id, job_id, cloud, region, store, method, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+            )
+            .run(tid, id, t.cloud, t.region, t.store ?? '', t.method ?? 'direct', now, now);
+          this.#event({
+            kind: 'target.created',
+            jobId: id,
+            targetId: tid,
+            fromState: null,
+            toState: 'pending',
+            cloud: t.cloud,
+            region: t.region,
+            imageId: null,
+            detail: { store: t.store ?? '', method: t.method ?? 'direct' },
+          });
+        }
+        return { job: this.getJob(id), targets: this.targetsOf(id) };
+      })
+      .immediate();
+  }
+
+  getJob(id: string): JobRecord {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    if (row === undefined)
+      throw new EngineError('queue.not_found', `No job ${id} in the queue.`, {
+        hint: 'It may have been removed; list the queue.',
+      });
+    return toJob(row);
+  }
+
+  /** Jobs in queue order: priority first, then position. */
+  listJobs(): JobRecord[] {
+    return (this.db.prepare('SELECT * FROM jobs ORDER BY priority DESC, position ASC').all() as JobRow[]).map(toJob);
+  }
+
+  getTarget(id: string): TargetRecord {
+    const row = this.db.prepare('SELECT * FROM targets WHERE id = ?').get(id) as TargetRow | undefined;
+    if (row === undefined)
+      throw new EngineError('queue.not_found', `No target ${id} in the queue.`, {
+        hint: 'It may have been removed with its job.',
+      });
+    return toTarget(row);
+  }
+
+  targetsOf(jobId: string): TargetRecord[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM targets WHERE job_id = ? ORDER BY created_at, cloud, region, store')
+        .all(jobId) as TargetRow[]
+    ).map(toTarget);
+  }
+
+  /** Targets in a state, in queue order. */
+  targetsIn(states: TargetState[]): TargetRecord[] {
+    const marks = states.map(() => '?').join(',');
+    return (
+      this.db
+        .prepare(
+          `SELECT t.* FROM targets t JOIN jobs j ON j.id = t.job_id WHERE t.state IN (${marks}) ORDER BY j.priority DESC, j.position ASC, t.created_at`,
+        )
+        .all(...states) as TargetRow[]
+    ).map(toTarget);
+  }
+
+  /** Move a target to another state, with its audit event, in one transaction. */
+  transition(targetId: string, to: TargetState, options: TransitionOptions = {}): TargetRecord {
+    return this.db
+      .transaction(() => {
+        const t = this.getTarget(targetId);
+        if ((options.from !== undefined && !options.from.includes(t.state)) || !canTransition(t.state, to)) {
+          throw new EngineError('queue.invalid_transition', `Target ${targetId} cannot go from ${t.state} to ${to}.`, {
+            hint: options.from
+              ? `It had to be ${options.from.join(' or ')}.`
+              : "That move is not part of a target's life.",
+          });
+        }
+        const now = this.now();
+        const pausedFrom = to === 'paused' ? (t.state === 'retrying' ? (t.pausedFrom ?? 'pending') : t.state) : null;
+        const attempt =
+          options.newAttempt === true ? t.attempt + 1 : to === 'pending' && isTerminal(t.state) ? 0 : t.attempt;
+        const keepError = to === 'failed' || to === 'retrying' || to === 'canceled';
+        const err = options.error ?? (keepError ? t.error : null);
+        this.db
+          .prepare(
+            `UPDATE targets SET state = ?, paused_from = ?, attempt = ?, next_attempt_at = ?, error_code = ?, error_message = ?, error_hint = ?,
+                                bytes_accepted = CASE WHEN ? THEN 0 ELSE bytes_accepted END, updated_at = ?
+             WHERE id = ?`,
+          )
+          .run(
+            to,
+            pausedFrom,
+            attempt,
+            to === 'retrying' ? (options.nextAttemptAt ?? now) : null,
+            err?.code ?? null,
+            err?.message ?? null,
+            err?.hint ?? null,
+            to === 'pending' ? 1 : 0,
+            now,
+            targetId,
+          );
+        this.#event({
+          kind: to === 'retrying' || to === 'failed' ? 'target.error' : 'target.transition',
+          jobId: t.jobId,
+          targetId,
+          fromState: t.state,
+          toState: to,
+          cloud: t.cloud,
+          region: t.region,
+          imageId: t.remoteImageId,
+          detail: {
+            attempt,
+            ...(options.error ? { error: options.error } : {}),
+            ...(options.nextAttemptAt ? { nextAttemptAt: options.nextAttemptAt } : {}),
+            ...options.detail,
+          },
+        });
+        return this.getTarget(targetId);
+      })
+      .immediate();
+  }
+
+  /** Recorded BEFORE the first byte goes out, so a restart can find, reuse or delete the image. */
+  setRemoteImageId(targetId: string, imageId: string | null): TargetRecord {
+    return this.db
+      .transaction(() => {
+        const t = this.getTarget(targetId);
+        this.db
+          .prepare('UPDATE targets SET remote_image_id = ?, updated_at = ? WHERE id = ?')
+          .run(imageId, this.now(), targetId);
+        this.#event({
+          kind: imageId ? 'target.image' : 'target.image_cleared',
+          jobId: t.jobId,
+          targetId,
+          fromState: t.state,
+          toState: t.state,
+          cloud: t.cloud,
+          region: t.region,
+          imageId: imageId ?? t.remoteImageId,
+          detail: null,
+        });
+        return this.getTarget(targetId);
+      })
+      .immediate();
+  }
+
+  /** Bytes the server accepted so far (not audited: progress is too frequent for the log). */
+  setProgress(targetId: string, bytesAccepted: number): void {
+    this.db
+      .prepare('UPDATE targets SET bytes_accepted = ?, updated_at = ? WHERE id = ?')
+      .run(bytesAccepted, this.now(), targetId);
+  }
+
+  setHashes(jobId: string, hashes: { md5: string; sha512: string }): void {
+    this.db
+      .prepare('UPDATE jobs SET md5 = ?, sha512 = ?, updated_at = ? WHERE id = ?')
+      .run(hashes.md5, hashes.sha512, this.now(), jobId);
+  }
+
+  setPriority(jobId: string, priority: number): void {
+    this.getJob(jobId);
+    this.db.prepare('UPDATE jobs SET priority = ?, updated_at = ? WHERE id = ?').run(priority, this.now(), jobId);
+  }
+
+  /** Put a job before another one of the queue (same priority band keeps its order by position). */
+  moveBefore(jobId: string, beforeJobId: string): void {
+    this.db
+      .transaction(() => {
+        const before = this.getJob(beforeJobId);
+        this.getJob(jobId);
+        this.db.prepare('UPDATE jobs SET position = position + 1 WHERE position >= ?').run(before.position);
+        this.db
+          .prepare('UPDATE jobs SET position = ?, priority = ?, updated_at = ? WHERE id = ?')
+          .run(before.position, before.priority, this.now(), jobId);
+      })
+      .immediate();
+  }
+
+  /** Remove a job whose targets are all finished (done, failed or canceled). */
+  removeJob(jobId: string): void {
+    this.db
+      .transaction(() => {
+        const job = this.getJob(jobId);
+        const live = this.targetsOf(jobId).filter((t) => !isTerminal(t.state));
+        if (live.length > 0) {
+          throw new EngineError(
+            'queue.invalid_transition',
+            `Job "${job.name}" still has ${live.length} unfinished target(s).`,
+            { hint: 'Cancel it first, then remove it.' },
+          );
+        }
+        this.db.prepare('DELETE FROM jobs WHERE id = ?').run(jobId);
+        this.#event({
+          kind: 'job.removed',
+          jobId,
+          targetId: null,
+          fromState: null,
+          toState: null,
+          cloud: null,
+          region: null,
+          imageId: null,
+          detail: { name: job.name },
+        });
+      })
+      .immediate();
+  }
+
+  /** Any audit event of the engine's (an attempt, a retry decision, a verified hash...). */
+  note(kind: string, target: TargetRecord, detail: Record<string, unknown>): void {
+    this.#event({
+      kind,
+      jobId: target.jobId,
+      targetId: target.id,
+      fromState: target.state,
+      toState: target.state,
+      cloud: target.cloud,
+      region: target.region,
+      imageId: target.remoteImageId,
+      detail,
+    });
+  }
+
+  events(filter: { jobId?: string; sinceId?: number } = {}): EventRecord[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.jobId !== undefined) {
+      where.push('job_id = ?');
+      args.push(filter.jobId);
+    }
+    if (filter.sinceId !== undefined) {
+      where.push('id > ?');
+      args.push(filter.sinceId);
+    }
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    return (this.db.prepare(sql).all(...args) as EventRow[]).map(toEvent);
+  }
+}

@@ -1,0 +1,116 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EngineError } from '../errors';
+import { migrate, openDatabase, schemaVersion, type Db } from './database';
+import { JobRepository } from './job-repository';
+import { LATEST_VERSION, MIGRATIONS } from './migrations';
+
+/**
+ * Data written at each schema version, as that version's code wrote it, and what must still be
+ * true after upgrading to the latest. Add one entry with every migration.
+ */
+const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => void }> = {
+  1: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, name, metadata, position) VALUES ('j1', 1, 1, 'file', '/img/a.qcow2', 42, 'a', '{"disk_format":"qcow2"}', 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, state, remote_image_id, created_at, updated_at) VALUES ('t1', 'j1', 'prod', 'RegionOne', 'uploading', 'img-1', 1, 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO events (at, actor, kind, job_id, target_id) VALUES (1, 'test', 'job.created', 'j1', 't1')`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.getJob('j1')).toMatchObject({
+        name: 'a',
+        sourcePath: '/img/a.qcow2',
+        metadata: { disk_format: 'qcow2' },
+      });
+      expect(repo.getTarget('t1')).toMatchObject({ state: 'uploading', remoteImageId: 'img-1', region: 'RegionOne' });
+      expect(repo.events({ jobId: 'j1' })).toHaveLength(1);
+    },
+  },
+};
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gu-db-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('database', () => {
+  it('opens a fresh file at the latest version, in WAL with synchronous FULL and foreign keys', () => {
+    const db = openDatabase(join(dir, 'q.sqlite3'));
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((t) => t.name);
+    expect(tables).toEqual(expect.arrayContaining(['events', 'jobs', 'lease', 'settings', 'targets']));
+    db.close();
+  });
+
+  it('has a fixture for every migration', () => {
+    expect(Object.keys(FIXTURES).map(Number).sort()).toEqual(MIGRATIONS.map((m) => m.version).sort());
+  });
+
+  it.each(MIGRATIONS.map((m) => m.version))(
+    'upgrades a database written at version %i to the latest, keeping its data',
+    (from) => {
+      const path = join(dir, `v${from}.sqlite3`);
+      const raw = new Database(path);
+      migrate(raw, from);
+      expect(schemaVersion(raw)).toBe(from);
+      FIXTURES[from]?.write(raw);
+      raw.close();
+      const db = openDatabase(path);
+      expect(schemaVersion(db)).toBe(LATEST_VERSION);
+      FIXTURES[from]?.check(db);
+      db.close();
+    },
+  );
+
+  it('refuses a database from a newer version and leaves it untouched', () => {
+    const path = join(dir, 'new.sqlite3');
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${LATEST_VERSION + 5}`);
+    raw.close();
+    const before = readFileSync(path);
+    try {
+      openDatabase(path);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as EngineError).code).toBe('db.too_new');
+    }
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('rolls a failing migration back whole, leaving the previous version', () => {
+    const path = join(dir, 'fail.sqlite3');
+    const db = openDatabase(path);
+    copyFileSync(path, join(dir, 'backup.sqlite3'));
+    const broken = {
+      version: LATEST_VERSION + 1,
+      name: 'broken',
+      up: (d: Db) => void d.exec('CREATE TABLE half_done (x); INSERT INTO nope VALUES (1);'),
+    };
+    try {
+      migrate(db, LATEST_VERSION + 1, [...MIGRATIONS, broken]);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(EngineError);
+      expect((e as EngineError).code).toBe('db.migration_failed');
+    }
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'half_done'").get()).toEqual({ n: 0 });
+    db.close();
+  });
+});
