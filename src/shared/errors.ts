@@ -42,6 +42,12 @@ export const ERROR_CODES = [
   'queue.invalid_transition',
   'queue.invalid_job',
   'queue.lease_held',
+  // source files and transfers
+  'source.not_found',
+  'source.unreadable',
+  'source.changed',
+  'transfer.hash_mismatch',
+  'transfer.aborted',
   // IPC boundary
   'ipc.invalid_argument',
   'ipc.unknown_method',

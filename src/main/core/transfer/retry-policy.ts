@@ -1,0 +1,56 @@
+/**
+ * Which failures are worth another attempt, and when. Retryable: the network, Glance being
+ * unavailable or answering 5xx, a 401 that survived one re-authentication, a transient 409, a
+ * transfer whose hashes did not match. Final: what another attempt cannot change (bad request,
+ * forbidden, over quota or size cap, bad credentials or configuration, a changed source).
+ */
+import type { ErrorInfo } from '../../../shared/errors';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2000, maxDelayMs: 5 * 60_000 };
+
+const RETRYABLE = new Set([
+  'net.unreachable',
+  'net.timeout',
+  'glance.unavailable',
+  'auth.expired',
+  'transfer.hash_mismatch',
+  'glance.wait_timeout',
+  'db.unavailable',
+]);
+
+export function isRetryable(e: ErrorInfo): boolean {
+  if (RETRYABLE.has(e.code)) return true;
+  if (e.code === 'glance.http' && e.status !== undefined && e.status >= 500) return true;
+  // 409 while Glance still settles an aborted upload (saving -> queued) passes; other 409s do not.
+  if (e.code === 'glance.conflict' && /saving to saving|saving to uploading|active task/i.test(e.message)) return true;
+  return false;
+}
+
+/** Capped exponential backoff with full jitter in the upper half: base * 2^(n-1), between 50 and 100 %. */
+export function backoffMs(
+  attempt: number,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: 'final' | 'attempts' };
+
+export function decide(
+  e: ErrorInfo,
+  attempt: number,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  random?: () => number,
+): RetryDecision {
+  if (!isRetryable(e)) return { retry: false, reason: 'final' };
+  if (attempt >= policy.maxAttempts) return { retry: false, reason: 'attempts' };
+  return { retry: true, delayMs: backoffMs(attempt, policy, random) };
+}

@@ -1,0 +1,61 @@
+/**
+ * Bandwidth limit: a token bucket of `rate` bytes per second with a burst of a quarter second.
+ * The rate can change while transfers run; 0 or undefined means unlimited. Several buckets can
+ * apply to one transfer (the global limit and the job's own): it takes from each.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export class TokenBucket {
+  #rate: number;
+  #tokens: number;
+  #last: number;
+
+  constructor(
+    rate: number | undefined,
+    private readonly now: () => number = () => performance.now(),
+    private readonly wait: (ms: number, signal?: AbortSignal) => Promise<unknown> = (ms, signal) =>
+      sleep(ms, undefined, { signal }),
+  ) {
+    this.#rate = rate ?? 0;
+    this.#tokens = this.#burst();
+    this.#last = this.now();
+  }
+
+  get rate(): number {
+    return this.#rate;
+  }
+
+  #burst(): number {
+    return Math.max(64 * 1024, this.#rate / 4);
+  }
+
+  /** Change the rate now (bytes per second; 0 = unlimited). */
+  setRate(rate: number | undefined): void {
+    this.#refill();
+    this.#rate = rate ?? 0;
+    this.#tokens = Math.min(this.#tokens, this.#burst());
+  }
+
+  #refill(): void {
+    const t = this.now();
+    if (this.#rate > 0) this.#tokens = Math.min(this.#burst(), this.#tokens + ((t - this.#last) / 1000) * this.#rate);
+    this.#last = t;
+  }
+
+  /** Wait until `bytes` may go. A request larger than the burst goes in burst-sized slices. */
+  async take(bytes: number, signal?: AbortSignal): Promise<void> {
+    let left = bytes;
+    while (left > 0) {
+      if (this.#rate <= 0) return;
+      this.#refill();
+      const want = Math.min(left, this.#burst());
+      if (this.#tokens >= want) {
+        this.#tokens -= want;
+        left -= want;
+        continue;
+      }
+      const waitMs = ((want - this.#tokens) / this.#rate) * 1000;
+      await this.wait(Math.max(1, Math.ceil(waitMs)), signal);
+    }
+  }
+}
