@@ -1,0 +1,336 @@
+/**
+ * Runs the queue: takes the lease (one engine per database), reconciles what a previous engine
+ * left unfinished, then starts runnable targets within the global and per-region limits, in
+ * queue order. Failures are classified: retryable ones come back after a capped, jittered
+ * backoff; final ones fail with their reason, and the image the engine made is deleted.
+ * Pause stops sending at once; against Glance, resume sends the whole file again into the SAME
+ * image (Glance takes image data in one request), and the audit log says so.
+ */
+import type { Engine } from '../engine';
+import { EngineError, toErrorInfo } from '../errors';
+import type { Db } from '../queue/database';
+import { JobEventCoalescer, type JobUpdate } from '../queue/job-events';
+import { JobRepository, type TargetRecord } from '../queue/job-repository';
+import { Lease, type AcquireResult } from '../queue/lease';
+import { isWorking } from '../queue/target-state';
+import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
+import { TokenBucket } from './token-bucket';
+import { runDirectUpload } from './upload-runner';
+
+export interface SchedulerOptions {
+  db: Db;
+  engine: Engine;
+  /** Who runs, for the lease and the audit log ("app", "cli:<pid>"...). */
+  actor: string;
+  concurrency?: number;
+  perRegion?: number;
+  retryPolicy?: RetryPolicy;
+  /** Global bandwidth limit, bytes per second (0 or unset: none). */
+  bwlimit?: number;
+  /** Keep the images of failed and canceled targets (debugging); default false: delete them. */
+  keepFailedImages?: boolean;
+  leaseTtlMs?: number;
+  tickMs?: number;
+  onJobUpdated?: (u: JobUpdate) => void;
+}
+
+type StopReason = 'pause' | 'cancel' | 'stop';
+
+interface Running {
+  target: TargetRecord;
+  abort: AbortController;
+  reason?: StopReason;
+  done: Promise<void>;
+}
+
+export class Scheduler {
+  readonly repo: JobRepository;
+  readonly #lease: Lease;
+  readonly #global: TokenBucket;
+  readonly #jobBuckets = new Map<string, TokenBucket>();
+  readonly #running = new Map<string, Running>();
+  readonly #events: JobEventCoalescer;
+  readonly #progressWritten = new Map<string, { bytes: number; at: number }>();
+  #timer: NodeJS.Timeout | undefined;
+  #beat: NodeJS.Timeout | undefined;
+  #pausedAll = false;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.repo = new JobRepository(o.db, o.actor);
+    this.#lease = new Lease(o.db, o.actor, { ttlMs: o.leaseTtlMs });
+    this.#global = new TokenBucket(o.bwlimit);
+    this.#events = new JobEventCoalescer(
+      (jobId) => this.#snapshot(jobId),
+      (u) => o.onJobUpdated?.(u),
+    );
+  }
+
+  /** Take the lease and start running. When another engine holds it, nothing runs: enqueue only. */
+  start(): AcquireResult {
+    const got = this.#lease.acquire();
+    if (!got.acquired) return got;
+    this.#recover();
+    this.#beat = setInterval(
+      () => {
+        if (!this.#lease.heartbeat()) void this.stop(); // taken over after a stall: stop at once
+      },
+      Math.max(1000, this.#lease.ttlMs / 3),
+    );
+    this.#timer = setInterval(() => this.#tick(), this.o.tickMs ?? 250);
+    this.#tick();
+    return got;
+  }
+
+  get running(): boolean {
+    return this.#lease.held;
+  }
+
+  /** What an engine that died left in a working state is retried now; leftovers of failed work are deleted. */
+  #recover(): void {
+    for (const t of this.repo.targetsIn(['inspecting', 'hashing', 'creating', 'uploading', 'importing', 'verifying'])) {
+      this.repo.transition(t.id, 'retrying', { nextAttemptAt: Date.now(), detail: { recovered: true } });
+    }
+    if (!this.o.keepFailedImages) {
+      for (const t of this.repo.targetsIn(['failed', 'canceled']))
+        if (t.remoteImageId !== null) void this.#deleteRemote(t);
+    }
+  }
+
+  #tick(): void {
+    if (!this.#lease.held || this.#pausedAll) return;
+    const limit = this.o.concurrency ?? 2;
+    const perRegion = this.o.perRegion ?? 2;
+    const now = Date.now();
+    const regionLoad = new Map<string, number>();
+    for (const r of this.#running.values())
+      regionLoad.set(
+        `${r.target.cloud}\n${r.target.region}`,
+        (regionLoad.get(`${r.target.cloud}\n${r.target.region}`) ?? 0) + 1,
+      );
+    for (const t of this.repo.targetsIn(['pending', 'retrying'])) {
+      if (this.#running.size >= limit) break;
+      if (this.#running.has(t.id)) continue;
+      if (t.state === 'retrying' && (t.nextAttemptAt ?? 0) > now) continue;
+      const key = `${t.cloud}\n${t.region}`;
+      if ((regionLoad.get(key) ?? 0) >= perRegion) continue;
+      regionLoad.set(key, (regionLoad.get(key) ?? 0) + 1);
+      this.#launch(t);
+    }
+  }
+
+  #bucketsFor(jobId: string, bwlimit: number | null): TokenBucket[] {
+    if (bwlimit === null || bwlimit <= 0) return [this.#global];
+    let b = this.#jobBuckets.get(jobId);
+    if (b === undefined) {
+      b = new TokenBucket(bwlimit);
+      this.#jobBuckets.set(jobId, b);
+    }
+    return [this.#global, b];
+  }
+
+  #launch(t: TargetRecord): void {
+    const job = this.repo.getJob(t.jobId);
+    const abort = new AbortController();
+    const entry: Running = { target: t, abort, done: Promise.resolve() };
+    this.#running.set(t.id, entry);
+    entry.done = runDirectUpload({
+      repo: this.repo,
+      engine: this.o.engine,
+      job,
+      target: t,
+      signal: abort.signal,
+      buckets: this.#bucketsFor(job.id, job.bwlimit),
+      onProgress: (bytes) => this.#progress(t, bytes),
+    })
+      .then(() => this.#events.changed(t.jobId, true))
+      .catch((e: unknown) => this.#failed(entry, e))
+      .finally(() => {
+        this.#running.delete(t.id);
+        this.#tick();
+      });
+    this.#events.changed(t.jobId);
+  }
+
+  #progress(t: TargetRecord, bytes: number): void {
+    const last = this.#progressWritten.get(t.id);
+    const now = Date.now();
+    // The database gets a progress write at most once a second; listeners get coalesced events.
+    if (last === undefined || now - last.at >= 1000) {
+      this.repo.setProgress(t.id, bytes);
+      this.#progressWritten.set(t.id, { bytes, at: now });
+    }
+    this.#events.changed(t.jobId);
+  }
+
+  #failed(entry: Running, e: unknown): void {
+    const id = entry.target.id;
+    const current = this.repo.getTarget(id);
+    if (entry.reason === 'stop') return; // the next engine's recovery takes it from here
+    if (entry.reason === 'pause') {
+      if (isWorking(current.state) || current.state === 'retrying') this.repo.transition(id, 'paused');
+      this.#events.changed(current.jobId, true);
+      return;
+    }
+    if (entry.reason === 'cancel') {
+      this.#cancelNow(current);
+      return;
+    }
+    const info = toErrorInfo(e);
+    const decision = decide(info, current.attempt, this.o.retryPolicy ?? DEFAULT_RETRY_POLICY);
+    if (decision.retry) {
+      this.repo.transition(id, 'retrying', { error: info, nextAttemptAt: Date.now() + decision.delayMs });
+    } else {
+      this.repo.transition(id, 'failed', { error: info, detail: { reason: decision.reason } });
+      if (!this.o.keepFailedImages) void this.#deleteRemote(this.repo.getTarget(id));
+    }
+    this.#events.changed(current.jobId, !decision.retry);
+  }
+
+  async #deleteRemote(t: TargetRecord): Promise<void> {
+    if (t.remoteImageId === null) return;
+    try {
+      const glance = await this.o.engine.glance(t.cloud, t.region);
+      await glance.deleteImage(t.remoteImageId).catch((e: unknown) => {
+        if (!(e instanceof EngineError && e.code === 'glance.not_found')) throw e;
+      });
+      this.repo.note('target.image_deleted', t, { imageId: t.remoteImageId });
+      this.repo.setRemoteImageId(t.id, null);
+    } catch (e) {
+      // Unreachable now: the id stays recorded and the next start deletes it.
+      this.repo.note('target.image_delete_failed', t, { imageId: t.remoteImageId, error: toErrorInfo(e) });
+    }
+  }
+
+  #cancelNow(t: TargetRecord): void {
+    if (t.state !== 'canceled') this.repo.transition(t.id, 'canceled');
+    this.#events.changed(t.jobId, true);
+    void this.#deleteRemote(this.repo.getTarget(t.id));
+  }
+
+  /** Stop sending now; the target waits, paused, for resume. */
+  pause(targetId: string): void {
+    const r = this.#running.get(targetId);
+    if (r !== undefined) {
+      r.reason = 'pause';
+      r.abort.abort();
+      return;
+    }
+    const t = this.repo.getTarget(targetId);
+    if (t.state === 'pending' || t.state === 'retrying') this.repo.transition(targetId, 'paused');
+    this.#events.changed(t.jobId, true);
+  }
+
+  /** Back in the queue. Against Glance the data goes again from byte 0, into the same image. */
+  resume(targetId: string): void {
+    const t = this.repo.getTarget(targetId);
+    if (t.state !== 'paused')
+      throw new EngineError('queue.invalid_transition', `Target ${targetId} is ${t.state}, not paused.`, {
+        hint: 'Only a paused target can be resumed.',
+      });
+    this.repo.note('target.resume', t, {
+      restartsFromByte: 0,
+      why: 'Glance accepts image data in one request: the file is sent again into the same image.',
+    });
+    this.repo.transition(targetId, 'pending');
+    this.#events.changed(t.jobId);
+    this.#tick();
+  }
+
+  /** Stop it for good; the image it made is deleted. */
+  cancel(targetId: string): void {
+    const r = this.#running.get(targetId);
+    if (r !== undefined) {
+      r.reason = 'cancel';
+      r.abort.abort();
+      return;
+    }
+    const t = this.repo.getTarget(targetId);
+    if (t.state === 'done')
+      throw new EngineError('queue.invalid_transition', `Target ${targetId} is done.`, {
+        hint: 'Delete the image in the cloud if you do not want it.',
+      });
+    this.#cancelNow(t);
+  }
+
+  /** A failed or canceled target starts over (attempts counted from zero). */
+  retry(targetId: string): void {
+    const t = this.repo.getTarget(targetId);
+    this.repo.transition(targetId, 'pending', { from: ['failed', 'canceled'] });
+    this.#events.changed(t.jobId);
+    this.#tick();
+  }
+
+  pauseAll(): void {
+    this.#pausedAll = true;
+    for (const id of [...this.#running.keys()]) this.pause(id);
+    for (const t of this.repo.targetsIn(['pending', 'retrying'])) this.pause(t.id);
+  }
+
+  resumeAll(): void {
+    this.#pausedAll = false;
+    for (const t of this.repo.targetsIn(['paused'])) this.resume(t.id);
+  }
+
+  setBandwidth(bytesPerSecond: number | undefined): void {
+    this.#global.setRate(bytesPerSecond);
+  }
+
+  /** Resolves when nothing is left to run (every target done, failed, canceled or paused). */
+  async idle(pollMs = 200): Promise<void> {
+    for (;;) {
+      const open = this.repo.targetsIn([
+        'pending',
+        'retrying',
+        'inspecting',
+        'hashing',
+        'creating',
+        'uploading',
+        'importing',
+        'verifying',
+      ]);
+      if (open.length === 0 && this.#running.size === 0) return;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  #snapshot(jobId: string): Omit<JobUpdate, 'seq'> | undefined {
+    try {
+      const job = this.repo.getJob(jobId);
+      return {
+        jobId,
+        name: job.name,
+        size: job.sourceSize,
+        targets: this.repo.targetsOf(jobId).map((t) => ({
+          id: t.id,
+          cloud: t.cloud,
+          region: t.region,
+          store: t.store,
+          state: t.state,
+          attempt: t.attempt,
+          bytesAccepted:
+            t.state === 'uploading'
+              ? Math.max(t.bytesAccepted, this.#progressWritten.get(t.id)?.bytes ?? 0)
+              : t.bytesAccepted,
+          remoteImageId: t.remoteImageId,
+          error: t.error,
+          nextAttemptAt: t.nextAttemptAt,
+        })),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stop running (work in flight is left for recovery at the next start) and release the lease. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    clearInterval(this.#beat);
+    for (const r of this.#running.values()) {
+      r.reason = 'stop';
+      r.abort.abort();
+    }
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+    this.#events.flushAll();
+    if (this.#lease.held) this.#lease.release();
+  }
+}

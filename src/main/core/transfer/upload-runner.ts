@@ -1,0 +1,138 @@
+/**
+ * Runs one target of a job with the direct method (POST /v2/images, PUT /file), from wherever a
+ * previous attempt left it: the image id is chosen here and recorded BEFORE the create call (a
+ * retried create is then idempotent: Glance answers 409 and we take the image we made); an
+ * image left `saving` by an aborted upload is given time to fall back to `queued`; a dead one
+ * is replaced. After the upload the source is checked again and Glance's md5 and sha512 must
+ * equal ours before the target is done. Every phase is written before its work starts.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Engine } from '../engine';
+import { EngineError } from '../errors';
+import type { GlanceClient } from '../openstack/glance-client';
+import { uploadImageData } from '../openstack/glance-data';
+import type { CreateImageFields, GlanceImage } from '../openstack/glance-types';
+import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-repository';
+import type { Digests } from './hasher';
+import { assertUnchanged, type SourceIdentity } from './source-file';
+import type { TokenBucket } from './token-bucket';
+import { hashFile, uploadStream } from './upload-stream';
+
+export interface RunContext {
+  repo: JobRepository;
+  engine: Engine;
+  job: JobRecord;
+  target: TargetRecord;
+  signal: AbortSignal;
+  buckets: TokenBucket[];
+  /** Bytes handed to Glance so far in this attempt. */
+  onProgress?: (bytes: number) => void;
+  /** How long an image may stay `saving` after an aborted upload before it is replaced. */
+  savingGraceMs?: number;
+}
+
+const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
+
+function sourceOf(job: JobRecord): SourceIdentity {
+  if (job.sourceKind !== 'file' || job.sourcePath === null || job.sourceSize === null) {
+    throw new EngineError('queue.invalid_job', `Job "${job.name}" has no local file to upload.`, {
+      hint: 'Staged sources are sent by sync.',
+    });
+  }
+  return {
+    path: job.sourcePath,
+    size: job.sourceSize,
+    mtimeMs: job.sourceMtimeMs ?? 0,
+    ino: job.sourceIno ?? 0,
+    dev: job.sourceDev ?? 0,
+  };
+}
+
+function createFields(job: JobRecord, id: string): CreateImageFields {
+  const m = job.metadata as CreateImageFields;
+  return { ...m, id, name: m.name ?? job.name };
+}
+
+async function deleteQuietly(glance: GlanceClient, id: string): Promise<void> {
+  await glance.deleteImage(id).catch(() => undefined);
+}
+
+/** The image this target should upload into: the recorded one when it can still take data, else a new one. */
+async function ensureImage(ctx: RunContext, glance: GlanceClient): Promise<GlanceImage> {
+  const { repo, target } = ctx;
+  let id = repo.getTarget(target.id).remoteImageId;
+  if (id !== null) {
+    let image = await glance.findImage(id);
+    const deadline = Date.now() + (ctx.savingGraceMs ?? 15_000);
+    // An aborted upload leaves the image `saving` for a moment before Glance resets it to `queued`.
+    while (image?.status === 'saving' && Date.now() < deadline) {
+      await sleep(500, undefined, { signal: ctx.signal });
+      image = await glance.findImage(id);
+    }
+    if (image !== undefined && (image.status === 'queued' || image.status === 'active')) return image;
+    // Stuck (saving without end, importing from an old attempt) or dead: replace it.
+    if (image !== undefined && !DEAD.has(image.status)) await deleteQuietly(glance, id);
+    repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
+  }
+  id = randomUUID();
+  repo.setRemoteImageId(target.id, id); // before the call: a crash after Glance made it still finds it
+  try {
+    return (await glance.createImage(createFields(ctx.job, id))).image;
+  } catch (e) {
+    // Our own earlier create that succeeded but whose answer was lost.
+    if (e instanceof EngineError && e.code === 'glance.conflict') {
+      const mine = await glance.findImage(id);
+      if (mine !== undefined) return mine;
+    }
+    throw e;
+  }
+}
+
+export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
+  const { repo, job, signal } = ctx;
+  const source = sourceOf(job);
+  let t = repo.transition(ctx.target.id, 'creating', { newAttempt: true });
+  await assertUnchanged(source);
+  const glance = await ctx.engine.glance(t.cloud, t.region);
+  let image = await ensureImage(ctx, glance);
+  let digests: Digests;
+  if (image.status === 'queued') {
+    t = repo.transition(t.id, 'uploading');
+    const stream = uploadStream(source.path, source.size, { buckets: ctx.buckets, signal, onBytes: ctx.onProgress });
+    try {
+      await uploadImageData(glance, image.id, stream.source, { signal, store: t.store || undefined });
+      digests = await stream.digests();
+    } finally {
+      await stream.dispose();
+    }
+    await assertUnchanged(source); // changed while it was read: never keep such an image
+  } else {
+    // Uploaded by an attempt that died before it could verify: hash the file to check it.
+    t = repo.transition(t.id, 'hashing');
+    digests =
+      job.sha512 !== null && job.md5 !== null
+        ? { md5: job.md5, sha512: job.sha512 }
+        : await hashFile(source.path, signal);
+  }
+  t = repo.transition(t.id, 'verifying');
+  image = await glance.getImage(image.id);
+  const sameSize = image.size === source.size;
+  const sameMd5 = image.checksum === digests.md5;
+  const sameSha = image.os_hash_algo !== 'sha512' || image.os_hash_value === digests.sha512;
+  if (image.status !== 'active' || !sameSize || !sameMd5 || !sameSha) {
+    await deleteQuietly(glance, image.id);
+    repo.setRemoteImageId(t.id, null);
+    throw new EngineError(
+      'transfer.hash_mismatch',
+      `Image ${image.id} in ${t.region} does not match the file (status ${image.status}, size ${image.size ?? 'none'}, md5 ${sameMd5 ? 'equal' : 'different'}, sha512 ${sameSha ? 'equal' : 'different'}).`,
+      {
+        hint: 'The image was deleted; it will be uploaded again.',
+      },
+    );
+  }
+  repo.setHashes(job.id, digests);
+  repo.setProgress(t.id, source.size);
+  repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size });
+  return repo.transition(t.id, 'done');
+}

@@ -1,0 +1,69 @@
+/**
+ * The body of an upload: the file read from byte 0, throttled by the bandwidth buckets, hashed
+ * (md5 + sha512, in a worker) and counted as it is handed to the HTTP client. Each call of
+ * `open()` starts a fresh read and a fresh hash, so a resent request is whole and its hashes
+ * describe exactly the bytes that went out.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { DataSource } from '../openstack/glance-data';
+import { Hasher, type Digests } from './hasher';
+import type { TokenBucket } from './token-bucket';
+
+export interface UploadStream {
+  source: DataSource;
+  /** Digests of the last body opened, once it was read to the end. */
+  digests: () => Promise<Digests>;
+  dispose: () => Promise<void>;
+}
+
+export function uploadStream(
+  path: string,
+  size: number,
+  opts: { buckets: TokenBucket[]; signal?: AbortSignal; onBytes?: (sent: number) => void; chunkSize?: number },
+): UploadStream {
+  let hasher: Hasher | undefined;
+  let finished = false;
+  const open = (): Readable => {
+    void hasher?.dispose();
+    const h = new Hasher();
+    hasher = h;
+    finished = false;
+    const chunks = createReadStream(path, { highWaterMark: opts.chunkSize ?? 256 * 1024, signal: opts.signal });
+    async function* body(): AsyncGenerator<Buffer> {
+      let sent = 0;
+      for await (const chunk of chunks) {
+        const buf = chunk as Buffer;
+        for (const b of opts.buckets) await b.take(buf.length, opts.signal);
+        await h.update(buf);
+        sent += buf.length;
+        opts.onBytes?.(sent);
+        yield buf;
+      }
+      finished = true;
+    }
+    return Readable.from(body(), { objectMode: false });
+  };
+  return {
+    source: { open, size },
+    digests: async () => {
+      if (hasher === undefined || !finished) throw new Error('the upload body was not read to the end');
+      return hasher.digest();
+    },
+    dispose: async () => {
+      await hasher?.dispose();
+    },
+  };
+}
+
+/** Hash a file without sending it (a target whose upload finished before a crash). */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<Digests> {
+  const h = new Hasher();
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, signal }))
+      await h.update(chunk as Buffer);
+    return await h.digest();
+  } finally {
+    await h.dispose();
+  }
+}

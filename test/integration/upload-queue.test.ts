@@ -1,0 +1,191 @@
+/**
+ * The queue end to end against the reference Glance: files of varied sizes to both regions, all
+ * verified; pause and resume into the same image; cancel deletes the image; a file that changes
+ * mid-upload fails and leaves nothing; a second engine on the same database only enqueues.
+ */
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Engine } from '../../src/main/core/engine';
+import { openDatabase, type Db } from '../../src/main/core/queue/database';
+import type { JobUpdate } from '../../src/main/core/queue/job-events';
+import type { NewJob, TargetRecord } from '../../src/main/core/queue/job-repository';
+import { Scheduler } from '../../src/main/core/transfer/scheduler';
+import { identify } from '../../src/main/core/transfer/source-file';
+import { makeFile, type TestFile } from '../support/files';
+
+const cloud = inject('referenceCloud');
+const MiB = 1024 * 1024;
+let dir: string;
+let db: Db;
+let engine: Engine;
+let scheduler: Scheduler;
+const updates: JobUpdate[] = [];
+
+async function jobFor(
+  file: TestFile,
+  name: string,
+  regions: { cloud: string; region: string }[],
+  extra: Partial<NewJob> = {},
+): Promise<NewJob> {
+  const id = await identify(file.path);
+  return {
+    source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+    name,
+    metadata: { name, disk_format: 'raw', container_format: 'bare', properties: undefined },
+    targets: regions,
+    ...extra,
+  };
+}
+
+async function until(pred: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not reached in time');
+    await sleep(100);
+  }
+}
+
+const both = [
+  { cloud: 'ref-demo', region: 'RegionOne' },
+  { cloud: 'ref-demo-r2', region: 'RegionTwo' },
+];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gu-queue-'));
+  db = openDatabase(join(dir, 'queue.sqlite3'));
+  engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath }, cwd: dir, home: dir });
+  scheduler = new Scheduler({
+    db,
+    engine,
+    actor: 'test-engine',
+    concurrency: 3,
+    perRegion: 2,
+    onJobUpdated: (u) => updates.push(u),
+    retryPolicy: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2000 },
+  });
+  expect(scheduler.start()).toEqual({ acquired: true });
+});
+
+afterAll(async () => {
+  await scheduler.stop();
+  // Clean the images the tests left in the reference cloud.
+  for (const t of db
+    .prepare('SELECT cloud, region, remote_image_id FROM targets WHERE remote_image_id IS NOT NULL')
+    .all() as { cloud: string; region: string; remote_image_id: string }[]) {
+    const g = await engine.glance(t.cloud, t.region);
+    await g.deleteImage(t.remote_image_id).catch(() => undefined);
+  }
+  await engine.close();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('upload queue', () => {
+  it('uploads files of varied sizes to both regions, every image verified', async () => {
+    const sizes = [0, 1, MiB + 1, 5 * MiB, 20 * MiB, 48 * MiB];
+    const jobs = [];
+    for (const [i, size] of sizes.entries()) {
+      const f = await makeFile(join(dir, `f${i}.raw`), size);
+      jobs.push({ file: f, ...scheduler.repo.createJob(await jobFor(f, `queue-${i}-${size}`, both)) });
+    }
+    await scheduler.idle();
+    for (const { file, job } of jobs) {
+      expect(scheduler.repo.getJob(job.id)).toMatchObject({ md5: file.md5, sha512: file.sha512 });
+      for (const t of scheduler.repo.targetsOf(job.id)) {
+        expect(t).toMatchObject({ state: 'done', bytesAccepted: file.size, error: null });
+        const img = await (await engine.glance(t.cloud, t.region)).getImage(t.remoteImageId ?? '');
+        expect(img).toMatchObject({
+          status: 'active',
+          size: file.size,
+          checksum: file.md5,
+          os_hash_value: file.sha512,
+          disk_format: 'raw',
+        });
+      }
+      const kinds = scheduler.repo.events({ jobId: job.id }).map((e) => e.kind);
+      expect(kinds.filter((k) => k === 'target.verified')).toHaveLength(2);
+      // Snapshots: sequence numbers rise, the last one shows every target done.
+      const mine = updates.filter((u) => u.jobId === job.id);
+      expect(mine.map((u) => u.seq)).toEqual(mine.map((_, i) => i + 1));
+      expect(mine.at(-1)?.targets.map((t) => t.state)).toEqual(['done', 'done']);
+    }
+  });
+
+  it('pauses at once and resumes into the same image, sending the file again from byte 0', async () => {
+    const f = await makeFile(join(dir, 'pause.raw'), 32 * MiB);
+    const { targets } = scheduler.repo.createJob(
+      await jobFor(f, 'queue-pause', [both[0] as (typeof both)[0]], { bwlimit: 8 * MiB }),
+    );
+    const id = (targets[0] as TargetRecord).id;
+    await until(
+      () =>
+        updates.filter((u) =>
+          u.targets.some((t) => t.id === id && t.state === 'uploading' && t.bytesAccepted > 2 * MiB),
+        ).length > 0,
+    );
+    const imageId = scheduler.repo.getTarget(id).remoteImageId;
+    scheduler.pause(id);
+    await until(() => scheduler.repo.getTarget(id).state === 'paused');
+    expect(scheduler.repo.getTarget(id)).toMatchObject({
+      state: 'paused',
+      pausedFrom: 'uploading',
+      remoteImageId: imageId,
+    });
+    scheduler.resume(id);
+    await until(() => scheduler.repo.getTarget(id).state === 'done', 90_000);
+    const done = scheduler.repo.getTarget(id);
+    expect(done.remoteImageId).toBe(imageId);
+    const img = await (await engine.glance('ref-demo', 'RegionOne')).getImage(imageId ?? '');
+    expect(img).toMatchObject({ status: 'active', os_hash_value: f.sha512 });
+    expect(scheduler.repo.events({ jobId: done.jobId }).find((e) => e.kind === 'target.resume')?.detail).toMatchObject({
+      restartsFromByte: 0,
+    });
+  });
+
+  it('cancel stops the upload and deletes the image it made', async () => {
+    const f = await makeFile(join(dir, 'cancel.raw'), 32 * MiB);
+    const { targets } = scheduler.repo.createJob(
+      await jobFor(f, 'queue-cancel', [both[1] as (typeof both)[0]], { bwlimit: 4 * MiB }),
+    );
+    const id = (targets[0] as TargetRecord).id;
+    await until(() => scheduler.repo.getTarget(id).state === 'uploading');
+    const imageId = scheduler.repo.getTarget(id).remoteImageId ?? '';
+    scheduler.cancel(id);
+    await until(
+      () => scheduler.repo.getTarget(id).state === 'canceled' && scheduler.repo.getTarget(id).remoteImageId === null,
+    );
+    const glance = await engine.glance('ref-demo-r2', 'RegionTwo');
+    expect(await glance.findImage(imageId)).toBeUndefined();
+  });
+
+  it('a file changed during its upload fails with source.changed and leaves no image', async () => {
+    const f = await makeFile(join(dir, 'changing.raw'), 16 * MiB);
+    const { targets } = scheduler.repo.createJob(
+      await jobFor(f, 'queue-changing', [both[0] as (typeof both)[0]], { bwlimit: 8 * MiB }),
+    );
+    const id = (targets[0] as TargetRecord).id;
+    await until(() => scheduler.repo.getTarget(id).state === 'uploading');
+    const imageId = scheduler.repo.getTarget(id).remoteImageId ?? '';
+    appendFileSync(f.path, 'tampered');
+    await until(() => ['failed', 'done'].includes(scheduler.repo.getTarget(id).state), 60_000);
+    expect(scheduler.repo.getTarget(id)).toMatchObject({ state: 'failed', error: { code: 'source.changed' } });
+    await until(() => scheduler.repo.getTarget(id).remoteImageId === null);
+    expect(await (await engine.glance('ref-demo', 'RegionOne')).findImage(imageId)).toBeUndefined();
+  });
+
+  it('a second engine on the same database does not run jobs: it sees the holder', () => {
+    const other = openDatabase(join(dir, 'queue.sqlite3'));
+    try {
+      const second = new Scheduler({ db: other, engine, actor: 'cli-second' });
+      const got = second.start();
+      expect(got.acquired).toBe(false);
+      if (!got.acquired) expect(got.current.holder).toBe('test-engine');
+      expect(second.running).toBe(false);
+    } finally {
+      other.close();
+    }
+  });
+});
