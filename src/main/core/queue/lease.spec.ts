@@ -50,6 +50,15 @@ describe('lease', () => {
     expect(a.held).toBe(false);
   });
 
+  it('takes over at once from a holder on this host whose process is gone', () => {
+    const a = new Lease(dbA, 'crashed-app', { ttlMs: 15_000, now: () => clock });
+    a.acquire();
+    // As if the holder's process had died: a pid that cannot exist.
+    dbA.prepare('UPDATE lease SET pid = ? WHERE id = 1').run(2 ** 22 + 12345);
+    const b = new Lease(dbB, 'app-restarted', { ttlMs: 15_000, now: () => clock });
+    expect(b.acquire()).toEqual({ acquired: true });
+  });
+
   it('re-acquiring keeps the first acquisition time; release lets the other in at once', () => {
     const a = new Lease(dbA, 'app', { now: () => clock });
     const b = new Lease(dbB, 'cli', { now: () => clock });

@@ -2,7 +2,8 @@
  * Only one engine runs jobs from a database at a time. The holder writes a heartbeat; another
  * engine (the CLI while the app runs, say) sees a live lease and only enqueues, leaving the
  * running to the holder. A lease whose heartbeat is older than its TTL belongs to an engine
- * that died: the next one takes it over. Acquire runs in an IMMEDIATE transaction, so two
+ * that died: the next one takes it over; on the same host, a holder whose process is gone is
+ * known dead at once (an app restarted after a crash does not wait for the TTL). Acquire runs in an IMMEDIATE transaction, so two
  * engines racing for it cannot both win.
  */
 import { hostname } from 'node:os';
@@ -27,6 +28,15 @@ interface LeaseRow {
 }
 
 export const DEFAULT_LEASE_TTL_MS = 15_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+}
 
 export class Lease {
   readonly #ttlMs: number;
@@ -62,8 +72,11 @@ export class Lease {
       .transaction((): AcquireResult => {
         const now = this.#now();
         const cur = this.current();
-        if (cur !== undefined && cur.holder !== this.holder && now - cur.heartbeatAt < this.#ttlMs)
-          return { acquired: false, current: cur };
+        const alive =
+          cur !== undefined &&
+          now - cur.heartbeatAt < this.#ttlMs &&
+          !(cur.host === hostname() && !processAlive(cur.pid));
+        if (cur !== undefined && cur.holder !== this.holder && alive) return { acquired: false, current: cur };
         this.db
           .prepare(
             `INSERT INTO lease (id, holder, pid, host, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?)
