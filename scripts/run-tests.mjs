@@ -25,7 +25,7 @@ step('system packages', 'npx', ['--no-install', 'tsx', 'test/openstack/packages.
 step('lint', 'npx', ['--no-install', 'eslint', '.', '--max-warnings', '0']);
 step('format', 'npx', ['--no-install', 'prettier', '--check', '.']);
 step('typecheck', 'npm', ['run', '--silent', 'typecheck']);
-const built = step('build', 'npx', ['--no-install', 'electron-vite', 'build']);
+const built = step('build', 'npm', ['run', '--silent', 'build']);
 
 mkdirSync('test-results', { recursive: true });
 const report = 'test-results/vitest.json';

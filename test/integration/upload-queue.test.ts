@@ -153,7 +153,7 @@ describe('upload queue', () => {
     const id = (targets[0] as TargetRecord).id;
     await until(() => scheduler.repo.getTarget(id).state === 'uploading');
     const imageId = scheduler.repo.getTarget(id).remoteImageId ?? '';
-    scheduler.cancel(id);
+    await scheduler.cancel(id);
     await until(
       () => scheduler.repo.getTarget(id).state === 'canceled' && scheduler.repo.getTarget(id).remoteImageId === null,
     );

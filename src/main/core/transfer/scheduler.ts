@@ -144,6 +144,8 @@ export class Scheduler {
     })
       .then(() => this.#events.changed(t.jobId, true))
       .catch((e: unknown) => this.#failed(entry, e))
+      // A failure while handling a failure (a database error, say) is logged, never unhandled.
+      .catch((e: unknown) => this.repo.note('scheduler.error', t, { error: toErrorInfo(e) }))
       .finally(() => {
         this.#running.delete(t.id);
         this.#tick();
@@ -162,7 +164,7 @@ export class Scheduler {
     this.#events.changed(t.jobId);
   }
 
-  #failed(entry: Running, e: unknown): void {
+  async #failed(entry: Running, e: unknown): Promise<void> {
     const id = entry.target.id;
     const current = this.repo.getTarget(id);
     if (entry.reason === 'stop') return; // the next engine's recovery takes it from here
@@ -172,7 +174,7 @@ export class Scheduler {
       return;
     }
     if (entry.reason === 'cancel') {
-      this.#cancelNow(current);
+      await this.#cancelNow(current);
       return;
     }
     const info = toErrorInfo(e);
@@ -181,9 +183,11 @@ export class Scheduler {
       this.repo.transition(id, 'retrying', { error: info, nextAttemptAt: Date.now() + decision.delayMs });
     } else {
       this.repo.transition(id, 'failed', { error: info, detail: { reason: decision.reason } });
-      if (!this.o.keepFailedImages) void this.#deleteRemote(this.repo.getTarget(id));
+      this.#events.changed(current.jobId, true);
+      if (!this.o.keepFailedImages) await this.#deleteRemote(this.repo.getTarget(id));
+      return;
     }
-    this.#events.changed(current.jobId, !decision.retry);
+    this.#events.changed(current.jobId);
   }
 
   async #deleteRemote(t: TargetRecord): Promise<void> {
@@ -201,10 +205,10 @@ export class Scheduler {
     }
   }
 
-  #cancelNow(t: TargetRecord): void {
+  async #cancelNow(t: TargetRecord): Promise<void> {
     if (t.state !== 'canceled') this.repo.transition(t.id, 'canceled');
     this.#events.changed(t.jobId, true);
-    void this.#deleteRemote(this.repo.getTarget(t.id));
+    await this.#deleteRemote(this.repo.getTarget(t.id));
   }
 
   /** Stop sending now; the target waits, paused, for resume. */
@@ -236,12 +240,13 @@ export class Scheduler {
     this.#tick();
   }
 
-  /** Stop it for good; the image it made is deleted. */
-  cancel(targetId: string): void {
+  /** Stop it for good; the image it made is deleted (awaited when the target was not running). */
+  async cancel(targetId: string): Promise<void> {
     const r = this.#running.get(targetId);
     if (r !== undefined) {
       r.reason = 'cancel';
       r.abort.abort();
+      await r.done;
       return;
     }
     const t = this.repo.getTarget(targetId);
@@ -249,7 +254,7 @@ export class Scheduler {
       throw new EngineError('queue.invalid_transition', `Target ${targetId} is done.`, {
         hint: 'Delete the image in the cloud if you do not want it.',
       });
-    this.#cancelNow(t);
+    await this.#cancelNow(t);
   }
 
   /** A failed or canceled target starts over (attempts counted from zero). */

@@ -1,0 +1,89 @@
+/** Parsing of the CLI's values: rates, properties, name templates. Bad input is a coded error with a hint. */
+import { basename, extname } from 'node:path';
+import { EngineError } from '../errors';
+
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** "20M" -> 20 MiB per second. Binary suffixes K, M, G, T (as rclone's --bwlimit); "0" or "off" is no limit. */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B?)?$/i.exec(text.trim());
+  if (text.trim().toLowerCase() === 'off') return 0;
+  if (m === null)
+    throw new UsageError(
+      `"${text}" is not a rate.`,
+      'Write bytes per second with an optional binary suffix: 512K, 20M, 1G (0 or off: no limit).',
+    );
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
+    (m[2] ?? '').toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'
+  ];
+  return Math.round(Number(m[1]) * mult);
+}
+
+/** --property K=V, repeatable. Values stay strings (Glance custom properties are strings). */
+export function parseProperties(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const i = item.indexOf('=');
+    if (i <= 0)
+      throw new UsageError(`--property "${item}" is not KEY=VALUE.`, 'For example: --property os_distro=ubuntu');
+    out[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return out;
+}
+
+/** The file's name without its extension(s) of disk images: ubuntu-24.04.qcow2 -> ubuntu-24.04. */
+export function stemOf(path: string): string {
+  const base = basename(path);
+  const ext = extname(base);
+  return ext.length > 0 && ext.length < base.length ? base.slice(0, -ext.length) : base;
+}
+
+/** --name with several files is a template: {stem} and {n} (1-based). */
+export function imageName(template: string | undefined, path: string, n: number, count: number): string {
+  if (template === undefined) return stemOf(path);
+  if (count > 1 && !template.includes('{stem}') && !template.includes('{n}')) {
+    throw new UsageError(
+      `--name "${template}" would give ${count} images the same name.`,
+      'Use {stem} (the file name) or {n} (1, 2, ...) in it, e.g. --name "{stem}-prod".',
+    );
+  }
+  return template.replaceAll('{stem}', stemOf(path)).replaceAll('{n}', String(n));
+}
+
+const BY_EXTENSION: Record<string, string> = {
+  '.qcow2': 'qcow2',
+  '.qcow': 'qcow2',
+  '.raw': 'raw',
+  '.img': 'raw',
+  '.iso': 'iso',
+  '.vmdk': 'vmdk',
+  '.vhd': 'vhd',
+  '.vhdx': 'vhdx',
+  '.vdi': 'vdi',
+  '.ploop': 'ploop',
+};
+
+/** The disk format a file's extension suggests; the caller must give --disk-format otherwise. */
+export function diskFormatFromName(path: string): string | undefined {
+  return BY_EXTENSION[extname(path).toLowerCase()];
+}
+
+export function requireInt(name: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${name} must be a whole number of at least ${min} (got "${value}").`);
+  return n;
+}
+
+export function notSupportedYet(what: string, hint: string): EngineError {
+  return new EngineError('config.unsupported', `${what} is not supported yet.`, { hint });
+}

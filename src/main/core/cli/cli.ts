@@ -1,0 +1,564 @@
+/**
+ * `glance-uploader`: the headless command line on the same engine and the same database as the
+ * app. Errors print what happened, what to do and the code; the exit status follows the code's
+ * family (exit-codes.ts). `--json` prints machine-readable output on stdout; progress goes to
+ * stderr, and only on a terminal.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ErrorInfo } from '../../../shared/errors';
+import { dataHome, ensureDataHome } from '../data-home';
+import { Engine } from '../engine';
+import { EngineError, toErrorInfo } from '../errors';
+import { auditCsv, auditJson } from '../queue/audit-export';
+import { databasePath, openDatabase, type Db } from '../queue/database';
+import type { JobUpdate } from '../queue/job-events';
+import type { JobRecord, NewJob, TargetRecord } from '../queue/job-repository';
+import { Lease } from '../queue/lease';
+import { isTerminal } from '../queue/target-state';
+import { Scheduler } from '../transfer/scheduler';
+import { identify } from '../transfer/source-file';
+import {
+  diskFormatFromName,
+  imageName,
+  notSupportedYet,
+  parseProperties,
+  parseRate,
+  requireInt,
+  UsageError,
+} from './args';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { formatBytes, ProgressLine } from './progress-line';
+
+export interface CliIo {
+  stdout: { write: (s: string) => unknown; isTTY?: boolean };
+  stderr: { write: (s: string) => unknown; isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Resolves when the user interrupts (Ctrl-C): long commands stop cleanly. */
+  interrupted?: Promise<void>;
+}
+
+const HELP: Record<string, string> = {
+  main: `glance-uploader: get VM images into OpenStack Glance, reliably.
+
+Usage: glance-uploader <command> [options]
+
+Commands:
+  upload FILE... --cloud NAME --region R[,R2]   queue uploads and run them (see upload --help)
+  queue run [--watch]                             run the whole queue until it is empty (or keep watching)
+  queue list | show ID                            what is queued, and one job in detail
+  queue pause|resume|cancel|retry ID              act on a job (all its targets) or one target
+  queue remove ID                                 remove a finished job
+  clouds list                                     the clouds found in clouds.yaml / OS_* variables
+  audit export --format json|csv [--output FILE]  the attempts and audit log
+
+Clouds come from clouds.yaml as the openstack CLI finds them (OS_CLIENT_CONFIG_FILE, OS_CLOUD).
+The queue lives in GLANCE_UPLOADER_HOME (default: the app's data folder), shared with the app.
+Every command takes --help; most take --json.`,
+  upload: `Usage: glance-uploader upload FILE... --cloud NAME --region R[,R2...] [options]
+
+  --cloud NAME            a cloud of clouds.yaml (default: OS_CLOUD)
+  --region R[,R2]         one or more regions: the image goes to each
+  --name NAME             image name; with several files a template with {stem} and {n}
+                          (default: the file name without its extension)
+  --disk-format F         qcow2, raw, vmdk, vhd, vhdx, vdi, iso... (default: from the extension)
+  --container-format F    default bare
+  --visibility V          private, shared, community, public
+  --min-disk GIB --min-ram MIB --protected
+  --property K=V          a custom property (repeatable)
+  --tag T                 a tag (repeatable)
+  --method M              direct (default; the only one supported by the CLI so far)
+  --store S               the store to write to (multi-store clouds)
+  --bwlimit RATE          bytes per second for each of these jobs, e.g. 20M (binary suffixes)
+  --detach                queue them and return; "queue run" (or the app) sends them
+  --json                  print the result as JSON`,
+  queue: `Usage: glance-uploader queue run [--watch] [--bwlimit RATE] [--json]
+       glance-uploader queue list [--json]
+       glance-uploader queue show ID [--json]
+       glance-uploader queue pause|resume|cancel|retry ID
+       glance-uploader queue remove ID
+
+ID is a job id or a target id (a unique prefix of at least 4 characters is enough).
+Against a cloud, resume sends the whole file again into the same image (Glance takes the data
+of an image in one request).`,
+  clouds: `Usage: glance-uploader clouds list [--json]`,
+  audit: `Usage: glance-uploader audit export --format json|csv [--output FILE]`,
+};
+
+interface Ctx {
+  io: CliIo;
+  db: Db;
+  engine: Engine;
+  json: boolean;
+}
+
+function out(io: CliIo, s: string): void {
+  io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+}
+
+function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
+  if (json) {
+    out(io, JSON.stringify({ error: e }));
+    return;
+  }
+  io.stderr.write(`error: ${e.message}\n`);
+  if (e.hint) io.stderr.write(`  hint: ${e.hint}\n`);
+  io.stderr.write(
+    `  code: ${e.code}${e.status ? ` (HTTP ${e.status})` : ''}${e.requestId ? `, request ${e.requestId}` : ''}\n`,
+  );
+}
+
+function open(io: CliIo): { db: Db; engine: Engine } {
+  const home = ensureDataHome(dataHome(io.env));
+  return { db: openDatabase(databasePath(home)), engine: new Engine({ env: io.env, cwd: io.cwd }) };
+}
+
+function parse(args: string[], options: ParseArgsConfig['options']): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[ERR_PARSE_ARGS_[A-Z_]+\]: /, ''));
+  }
+}
+
+// ---- upload ----------------------------------------------------------------------------------
+
+async function upload(args: string[], io: CliIo): Promise<number> {
+  const p = parse(args, {
+    cloud: { type: 'string' },
+    region: { type: 'string' },
+    name: { type: 'string' },
+    'disk-format': { type: 'string' },
+    'container-format': { type: 'string' },
+    visibility: { type: 'string' },
+    'min-disk': { type: 'string' },
+    'min-ram': { type: 'string' },
+    protected: { type: 'boolean' },
+    property: { type: 'string', multiple: true },
+    tag: { type: 'string', multiple: true },
+    method: { type: 'string' },
+    store: { type: 'string' },
+    bwlimit: { type: 'string' },
+    detach: { type: 'boolean' },
+  });
+  if (p.values.help === true) return (out(io, HELP.upload ?? ''), EXIT.ok);
+  const v = p.values as Record<string, string | boolean | string[] | undefined>;
+  const files = p.positionals;
+  if (files.length === 0) throw new UsageError('upload needs at least one FILE.', 'glance-uploader upload --help');
+  const cloud = (v.cloud as string | undefined) ?? io.env.OS_CLOUD;
+  if (cloud === undefined || cloud === '')
+    throw new UsageError('upload needs --cloud (or OS_CLOUD).', 'glance-uploader clouds list shows the clouds found.');
+  const regions = ((v.region as string | undefined) ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (regions.length === 0) throw new UsageError('upload needs --region (one, or several separated by commas).');
+  const method = (v.method as string | undefined) ?? 'direct';
+  if (method !== 'direct')
+    throw notSupportedYet(`The import method "${method}" from the CLI`, 'Use --method direct (the default) for now.');
+  const visibility = v.visibility as string | undefined;
+  if (visibility !== undefined && !['private', 'shared', 'community', 'public'].includes(visibility))
+    throw new UsageError(`--visibility "${visibility}" is not one of private, shared, community, public.`);
+  const bwlimit = v.bwlimit !== undefined ? parseRate(v.bwlimit as string) : undefined;
+  const properties = parseProperties((v.property as string[] | undefined) ?? []);
+  const minDisk = requireInt('--min-disk', v['min-disk'] as string | undefined);
+  const minRam = requireInt('--min-ram', v['min-ram'] as string | undefined);
+  // Resolve everything before queuing anything: one bad file queues nothing.
+  const planned: NewJob[] = [];
+  for (const [i, f] of files.entries()) {
+    const path = resolve(io.cwd, f);
+    const id = await identify(path);
+    const diskFormat = (v['disk-format'] as string | undefined) ?? diskFormatFromName(path);
+    if (diskFormat === undefined)
+      throw new UsageError(
+        `Cannot tell the disk format of ${f} from its name.`,
+        'Give --disk-format (qcow2, raw, vmdk, vhd, vhdx, vdi, iso...).',
+      );
+    const name = imageName(v.name as string | undefined, path, i + 1, files.length);
+    planned.push({
+      source: { kind: 'file', path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+      name,
+      metadata: {
+        name,
+        disk_format: diskFormat,
+        container_format: (v['container-format'] as string | undefined) ?? 'bare',
+        ...(visibility !== undefined ? { visibility } : {}),
+        ...(minDisk !== undefined ? { min_disk: minDisk } : {}),
+        ...(minRam !== undefined ? { min_ram: minRam } : {}),
+        ...(v.protected === true ? { protected: true } : {}),
+        ...((v.tag as string[] | undefined)?.length ? { tags: v.tag } : {}),
+        ...(Object.keys(properties).length ? { properties } : {}),
+      },
+      targets: regions.map((region) => ({ cloud, region, store: v.store as string | undefined, method })),
+      bwlimit,
+    });
+  }
+  // Fail early on an unknown cloud rather than after queuing.
+  const { db, engine } = open(io);
+  try {
+    if (!engine.listClouds().some((c) => c.name === cloud)) engine.session(cloud);
+    const ctx: Ctx = { io, db, engine, json: v.json === true };
+    const repo = new Scheduler({ db, engine, actor: `cli:${process.pid}` }).repo;
+    const jobs = planned.map((j) => repo.createJob(j).job);
+    if (v.detach === true) {
+      if (ctx.json) out(io, JSON.stringify({ queued: jobs.map((j) => ({ id: j.id, name: j.name })) }));
+      else for (const j of jobs) out(io, `queued ${j.id}  ${j.name}`);
+      return EXIT.ok;
+    }
+    return await runJobs(
+      ctx,
+      jobs.map((j) => j.id),
+    );
+  } finally {
+    await engine.close();
+    db.close();
+  }
+}
+
+function allSettled(targets: TargetRecord[]): boolean {
+  return targets.every((t) => isTerminal(t.state) || t.state === 'paused');
+}
+
+/** Run (or, when another engine holds the queue, watch) until these jobs have settled. */
+async function runJobs(ctx: Ctx, jobIds: string[]): Promise<number> {
+  const { io, db, engine } = ctx;
+  const line = new ProgressLine();
+  const tty = io.stderr.isTTY === true && !ctx.json;
+  // Per-job bandwidth limits (--bwlimit) are stored on the jobs themselves.
+  const scheduler = new Scheduler({
+    db,
+    engine,
+    actor: `cli:${process.pid}`,
+    onJobUpdated: (u: JobUpdate) => line.update(u),
+  });
+  const got = scheduler.start();
+  if (!got.acquired)
+    io.stderr.write(
+      `The queue is run by ${got.current.holder} (pid ${got.current.pid} on ${got.current.host}): waiting for these jobs to finish there.\n`,
+    );
+  let interrupted = false;
+  void ctx.io.interrupted?.then(() => (interrupted = true));
+  try {
+    for (;;) {
+      const targets = jobIds.flatMap((id) => scheduler.repo.targetsOf(id));
+      if (allSettled(targets) || interrupted) break;
+      if (tty) io.stderr.write(`\r${line.render()}\u001b[K`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await scheduler.stop();
+    if (tty) io.stderr.write('\n');
+  }
+  if (interrupted) {
+    io.stderr.write('Interrupted: the jobs stay queued and continue at the next "queue run" (or in the app).\n');
+    return EXIT.interrupted;
+  }
+  return report(ctx, jobIds);
+}
+
+function report(ctx: Ctx, jobIds: string[]): number {
+  const repo = new Scheduler({ db: ctx.db, engine: ctx.engine, actor: 'report' }).repo;
+  const jobs = jobIds.map((id) => ({ job: repo.getJob(id), targets: repo.targetsOf(id) }));
+  const failed = jobs.flatMap((j) => j.targets).filter((t) => t.state !== 'done');
+  if (ctx.json)
+    out(ctx.io, JSON.stringify({ jobs: jobs.map((j) => ({ ...jobJson(j.job), targets: j.targets.map(targetJson) })) }));
+  else for (const j of jobs) for (const t of j.targets) out(ctx.io, targetLine(j.job, t));
+  if (failed.length === 0) return EXIT.ok;
+  const first = failed.find((t) => t.error !== null)?.error;
+  return first ? exitCodeFor(first.code) : EXIT.failed;
+}
+
+function jobJson(j: JobRecord): Record<string, unknown> {
+  return {
+    id: j.id,
+    name: j.name,
+    file: j.sourcePath,
+    size: j.sourceSize,
+    sha512: j.sha512,
+    md5: j.md5,
+    priority: j.priority,
+  };
+}
+
+function targetJson(t: TargetRecord): Record<string, unknown> {
+  return {
+    id: t.id,
+    cloud: t.cloud,
+    region: t.region,
+    store: t.store,
+    state: t.state,
+    imageId: t.remoteImageId,
+    attempt: t.attempt,
+    bytesAccepted: t.bytesAccepted,
+    error: t.error,
+  };
+}
+
+function targetLine(j: JobRecord, t: TargetRecord): string {
+  const where = `${t.cloud}/${t.region}${t.store ? `/${t.store}` : ''}`;
+  const err = t.error ? `  ${t.error.code}: ${t.error.message}` : '';
+  return `${t.state.padEnd(9)} ${j.name}  ${where}  ${t.remoteImageId ?? '-'}${err}`;
+}
+
+// ---- queue -----------------------------------------------------------------------------------
+
+function resolveId(ctx: Ctx, id: string): { jobId: string; targetIds: string[] } {
+  const repo = new Scheduler({ db: ctx.db, engine: ctx.engine, actor: 'resolve' }).repo;
+  if (id.length < 4)
+    throw new UsageError(
+      `"${id}" is too short to name a job or target.`,
+      'Give at least 4 characters of its id (queue list shows them).',
+    );
+  const jobs = repo.listJobs().filter((j) => j.id.startsWith(id));
+  const targets = repo
+    .listJobs()
+    .flatMap((j) => repo.targetsOf(j.id))
+    .filter((t) => t.id.startsWith(id));
+  if (jobs.length + targets.length > 1)
+    throw new UsageError(`"${id}" names more than one job or target.`, 'Give more characters of the id.');
+  const job = jobs[0];
+  if (job !== undefined) return { jobId: job.id, targetIds: repo.targetsOf(job.id).map((t) => t.id) };
+  const target = targets[0];
+  if (target !== undefined) return { jobId: target.jobId, targetIds: [target.id] };
+  throw new EngineError('queue.not_found', `No job or target ${id} in the queue.`, {
+    hint: 'glance-uploader queue list shows what is queued.',
+  });
+}
+
+async function queue(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  const p = parse(rest, { watch: { type: 'boolean' }, bwlimit: { type: 'string' } });
+  if (sub === undefined || p.values.help === true || sub === 'help') return (out(io, HELP.queue ?? ''), EXIT.ok);
+  const json = p.values.json === true;
+  const { db, engine } = open(io);
+  const ctx: Ctx = { io, db, engine, json };
+  try {
+    const scheduler = new Scheduler({
+      db,
+      engine,
+      actor: `cli:${process.pid}`,
+      bwlimit: p.values.bwlimit !== undefined ? parseRate(p.values.bwlimit as string) : undefined,
+    });
+    const repo = scheduler.repo;
+    switch (sub) {
+      case 'run': {
+        const got = scheduler.start();
+        if (!got.acquired) {
+          throw new EngineError(
+            'queue.lease_held',
+            `The queue is already run by ${got.current.holder} (pid ${got.current.pid} on ${got.current.host}).`,
+            {
+              hint: 'Only one engine runs a queue: let that one finish, or stop it first.',
+            },
+          );
+        }
+        const line = new ProgressLine();
+        const tty = io.stderr.isTTY === true && !json;
+        let interrupted = false;
+        void io.interrupted?.then(() => (interrupted = true));
+        try {
+          for (;;) {
+            const open = repo.targetsIn([
+              'pending',
+              'retrying',
+              'inspecting',
+              'hashing',
+              'creating',
+              'uploading',
+              'importing',
+              'verifying',
+            ]);
+            if (interrupted || (open.length === 0 && p.values.watch !== true)) break;
+            for (const j of repo.listJobs())
+              line.update({
+                jobId: j.id,
+                seq: 0,
+                name: j.name,
+                size: j.sourceSize,
+                targets: repo.targetsOf(j.id).map((t) => ({ ...t, error: t.error })),
+              });
+            if (tty) io.stderr.write(`\r${line.render()}\u001b[K`);
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        } finally {
+          await scheduler.stop();
+          if (tty) io.stderr.write('\n');
+        }
+        if (interrupted) return EXIT.interrupted;
+        const all = repo.listJobs().map((j) => j.id);
+        return report(ctx, all);
+      }
+      case 'list': {
+        const jobs = repo.listJobs().map((j) => ({ job: j, targets: repo.targetsOf(j.id) }));
+        if (json)
+          out(
+            io,
+            JSON.stringify({ jobs: jobs.map((j) => ({ ...jobJson(j.job), targets: j.targets.map(targetJson) })) }),
+          );
+        else if (jobs.length === 0) out(io, 'The queue is empty.');
+        else
+          for (const j of jobs)
+            out(
+              io,
+              `${j.job.id.slice(0, 8)}  ${j.job.name}  ${formatBytes(j.job.sourceSize ?? 0)}  ${j.targets.map((t) => `${t.region}:${t.state}`).join(' ')}`,
+            );
+        return EXIT.ok;
+      }
+      case 'show': {
+        const { jobId } = resolveId(ctx, p.positionals[0] ?? '');
+        const job = repo.getJob(jobId);
+        const targets = repo.targetsOf(jobId);
+        const events = repo.events({ jobId });
+        if (json)
+          out(
+            io,
+            JSON.stringify({ ...jobJson(job), metadata: job.metadata, targets: targets.map(targetJson), events }),
+          );
+        else {
+          out(
+            io,
+            `${job.name}  (${job.id})\n  file   ${job.sourcePath ?? '-'}  ${formatBytes(job.sourceSize ?? 0)}\n  sha512 ${job.sha512 ?? '(not yet)'}`,
+          );
+          for (const t of targets) out(io, `  ${targetLine(job, t)}`);
+          for (const e of events.slice(-30))
+            out(
+              io,
+              `  ${new Date(e.at).toISOString()}  ${e.kind}  ${e.fromState ?? ''}${e.toState ? ` -> ${e.toState}` : ''}  ${e.region ?? ''}`,
+            );
+        }
+        return EXIT.ok;
+      }
+      case 'pause':
+      case 'resume':
+      case 'cancel':
+      case 'retry':
+      case 'remove': {
+        const { jobId, targetIds } = resolveId(ctx, p.positionals[0] ?? '');
+        // Acting on the queue needs it to ourselves for a moment: no engine may be running it.
+        const lease = new Lease(db, `cli-control:${process.pid}`);
+        const got = lease.acquire();
+        if (!got.acquired) {
+          throw notSupportedYet(
+            `Changing jobs from the CLI while ${got.current.holder} runs the queue`,
+            'Do it in the app (or stop the engine running the queue first).',
+          );
+        }
+        try {
+          if (sub === 'remove') repo.removeJob(jobId);
+          for (const id of sub === 'remove' ? [] : targetIds) {
+            const t = repo.getTarget(id);
+            if (sub === 'pause' && !isTerminal(t.state) && t.state !== 'paused') scheduler.pause(id);
+            if (sub === 'resume' && t.state === 'paused') scheduler.resume(id);
+            if (sub === 'cancel' && !isTerminal(t.state)) await scheduler.cancel(id);
+            if (sub === 'retry' && (t.state === 'failed' || t.state === 'canceled')) scheduler.retry(id);
+          }
+        } finally {
+          lease.release();
+        }
+        if (sub === 'remove') out(io, `removed ${jobId}`);
+        else
+          for (const t of repo.targetsOf(jobId).filter((x) => targetIds.includes(x.id)))
+            out(io, targetLine(repo.getJob(jobId), t));
+        if (sub === 'resume' || sub === 'retry')
+          io.stderr.write('Queued again: "glance-uploader queue run" (or the app) sends it.\n');
+        return EXIT.ok;
+      }
+      default:
+        throw new UsageError(`Unknown queue command "${sub}".`, 'glance-uploader queue --help');
+    }
+  } finally {
+    await engine.close();
+    db.close();
+  }
+}
+
+// ---- clouds, audit ---------------------------------------------------------------------------
+
+async function clouds(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  const p = parse(rest, {});
+  if (sub !== 'list' || p.values.help === true)
+    return (
+      out(io, HELP.clouds ?? ''),
+      sub === 'list' || sub === undefined || p.values.help === true ? EXIT.ok : EXIT.usage
+    );
+  const engine = new Engine({ env: io.env, cwd: io.cwd });
+  try {
+    const list = engine.listClouds();
+    if (p.values.json === true) out(io, JSON.stringify({ clouds: list, default: io.env.OS_CLOUD ?? null }));
+    else if (list.length === 0)
+      out(io, 'No cloud found: set OS_CLIENT_CONFIG_FILE or create ~/.config/openstack/clouds.yaml.');
+    else
+      for (const c of list)
+        out(
+          io,
+          `${c.name === io.env.OS_CLOUD ? '*' : ' '} ${c.name}  ${c.authUrl}  ${c.authType}  ${c.regions.join(',') || '(all regions)'}${c.insecure ? '  INSECURE (verify: false)' : ''}`,
+        );
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+async function audit(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  const p = parse(rest, { format: { type: 'string' }, output: { type: 'string' } });
+  if (sub !== 'export' || p.values.help === true)
+    return (out(io, HELP.audit ?? ''), p.values.help === true || sub === undefined ? EXIT.ok : EXIT.usage);
+  const format = (p.values.format as string | undefined) ?? 'json';
+  if (format !== 'json' && format !== 'csv') throw new UsageError(`--format "${format}" is not json or csv.`);
+  const { db, engine } = open(io);
+  try {
+    const events = new Scheduler({ db, engine, actor: 'audit' }).repo.events();
+    const text = format === 'csv' ? auditCsv(events) : `${auditJson(events)}\n`;
+    if (p.values.output !== undefined) {
+      writeFileSync(resolve(io.cwd, p.values.output as string), text);
+      io.stderr.write(`${events.length} events written to ${p.values.output as string}\n`);
+    } else io.stdout.write(text);
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+    db.close();
+  }
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  const json = argv.includes('--json');
+  try {
+    switch (command) {
+      case 'upload':
+        return await upload(rest, io);
+      case 'queue':
+        return await queue(rest, io);
+      case 'clouds':
+        return await clouds(rest, io);
+      case 'audit':
+        return await audit(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(io, HELP.main ?? '');
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      default:
+        throw new UsageError(`Unknown command "${command}".`, 'glance-uploader --help lists the commands.');
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      if (json) out(io, JSON.stringify({ error: { code: 'usage', message: e.message, hint: e.hint } }));
+      else io.stderr.write(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+      return EXIT.usage;
+    }
+    const info = toErrorInfo(e);
+    printError(io, info, json);
+    return e instanceof EngineError ? exitCodeFor(info.code) : EXIT.internal;
+  }
+}

@@ -1,0 +1,39 @@
+/** The CLI's exit status, by error family, so scripts can branch without parsing text. */
+import type { ErrorCode } from '../../../shared/errors';
+
+export const EXIT = {
+  ok: 0,
+  failed: 1, // some jobs failed (details in the output)
+  usage: 2,
+  config: 3,
+  auth: 4,
+  network: 5,
+  glance: 6,
+  source: 7,
+  queue: 8,
+  internal: 70,
+  interrupted: 130,
+} as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  const family = code.split('.')[0];
+  switch (family) {
+    case 'config':
+    case 'catalog':
+      return EXIT.config;
+    case 'auth':
+      return EXIT.auth;
+    case 'net':
+      return EXIT.network;
+    case 'glance':
+      return EXIT.glance;
+    case 'source':
+    case 'transfer':
+      return EXIT.source;
+    case 'queue':
+    case 'db':
+      return EXIT.queue;
+    default:
+      return EXIT.internal;
+  }
+}
