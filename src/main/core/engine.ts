@@ -100,7 +100,8 @@ export class Engine {
     const cached = this.#glance.get(key);
     if (cached !== undefined && cached.session === session) return cached;
     const { catalog } = await session.auth();
-    const client = new GlanceClient(imageEndpoint(catalog, region, session.cloud.interface), session, session.http);
+    const endpoint = session.cloud.imageEndpointOverride ?? imageEndpoint(catalog, region, session.cloud.interface);
+    const client = new GlanceClient(endpoint, session, session.http);
     this.#glance.set(key, client);
     return client;
   }

@@ -107,6 +107,12 @@ describe('clouds.yaml discovery', () => {
     expect(c.regions).toEqual(['R1', 'R2']);
     expect(c.verify).toBe(false);
     expect(c.authType).toBe('password');
+    expect(c.imageEndpointOverride).toBeUndefined();
+  });
+
+  it('reads image_endpoint_override (openstacksdk key) for every region', () => {
+    write('cwd/clouds.yaml', 'clouds:\n  o:\n    auth: {auth_url: http://k/v3}\n    image_endpoint_override: http://127.0.0.1:9292\n');
+    expect(findCloud(loadClouds(ctx), 'o').imageEndpointOverride).toBe('http://127.0.0.1:9292');
   });
 
   it('supports YAML anchors and merge keys, as the reference clouds.yaml uses', () => {

@@ -43,6 +43,8 @@ export interface CloudEntry {
   cacert?: string;
   verify: boolean;
   identityApiVersion: string;
+  /** image_endpoint_override: use this Glance URL instead of the catalog's (every region). */
+  imageEndpointOverride?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -86,6 +88,7 @@ const SUPPORTED_TOP_KEYS = new Set([
   'api_timeout',
   'profile',
   'image_format',
+  'image_endpoint_override',
   'volume_api_version',
   'compute_api_version',
   'network_api_version',
@@ -271,6 +274,7 @@ export function normaliseCloud(name: string, source: string, raw: Json): CloudEn
     cacert: str(c.cacert),
     verify: !truthy(c.insecure) && c.verify !== false && str(c.verify)?.toLowerCase() !== 'false',
     identityApiVersion,
+    imageEndpointOverride: str(c.image_endpoint_override),
   };
 }
 

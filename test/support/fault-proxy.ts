@@ -1,0 +1,136 @@
+/**
+ * An HTTP proxy on 127.0.0.1 between the engine and Glance that injects faults by rule: an
+ * answer of its own before the request reaches Glance, or in place of Glance's real answer
+ * (Glance did the work, the client never hears it), a connection reset after some request-body
+ * bytes, or a stall. Every rule fires a bounded number of times; the log says what happened.
+ */
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export type Fault =
+  | { kind: 'status'; status: number; after?: 'before-forward' | 'after-forward' }
+  | { kind: 'reset'; afterBytes: number }
+  | { kind: 'stall'; ms: number };
+
+export interface FaultRule {
+  method: string;
+  path: RegExp;
+  fault: Fault;
+  /** How many matching requests get the fault (then it is used up). */
+  times: number;
+  /** Skip this many matching requests first. */
+  skip?: number;
+}
+
+export interface ProxyLogEntry {
+  method: string;
+  path: string;
+  fault?: Fault['kind'];
+  status?: number;
+}
+
+export interface FaultProxy {
+  url: string;
+  log: ProxyLogEntry[];
+  close: () => Promise<void>;
+}
+
+function send(res: ServerResponse, status: number): void {
+  const body = JSON.stringify({
+    message: `injected ${status} by the fault proxy`,
+    code: `${status}`,
+    title: 'Injected',
+  });
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-openstack-request-id': 'req-fault-proxy',
+    })
+    .end(body);
+}
+
+export async function startFaultProxy(upstream: string, rules: FaultRule[]): Promise<FaultProxy> {
+  const target = new URL(upstream);
+  const log: ProxyLogEntry[] = [];
+  const seen = new Map<FaultRule, number>();
+
+  const forward = (
+    req: IncomingMessage,
+    onResponse: (up: IncomingMessage) => void,
+    onError: () => void,
+  ): ReturnType<typeof request> => {
+    const up = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+      },
+      onResponse,
+    );
+    up.on('error', onError);
+    return up;
+  };
+
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    const rule = rules.find((r) => {
+      if (r.method !== req.method || !r.path.test(path)) return false;
+      const n = (seen.get(r) ?? 0) + 1;
+      seen.set(r, n);
+      return n > (r.skip ?? 0) && n <= (r.skip ?? 0) + r.times;
+    });
+    const entry: ProxyLogEntry = { method: req.method ?? '', path, fault: rule?.fault.kind };
+    log.push(entry);
+    const fault = rule?.fault;
+    if (fault?.kind === 'status' && (fault.after ?? 'before-forward') === 'before-forward') {
+      req.resume();
+      req.on('end', () => send(res, fault.status));
+      entry.status = fault.status;
+      return;
+    }
+    const pass = (): void => {
+      const up = forward(
+        req,
+        (upRes) => {
+          if (fault?.kind === 'status') {
+            upRes.resume();
+            upRes.on('end', () => send(res, fault.status));
+            entry.status = fault.status;
+            return;
+          }
+          entry.status = upRes.statusCode;
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.pipe(res);
+        },
+        () => res.destroy(),
+      );
+      if (fault?.kind === 'reset') {
+        let bytes = 0;
+        req.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes >= fault.afterBytes) {
+            // The client sees its connection reset; Glance sees its client go away.
+            req.socket.resetAndDestroy();
+            up.destroy();
+          }
+        });
+      }
+      req.pipe(up);
+    };
+    if (fault?.kind === 'stall') setTimeout(pass, fault.ms);
+    else pass();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
