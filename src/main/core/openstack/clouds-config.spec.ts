@@ -111,7 +111,10 @@ describe('clouds.yaml discovery', () => {
   });
 
   it('reads image_endpoint_override (openstacksdk key) for every region', () => {
-    write('cwd/clouds.yaml', 'clouds:\n  o:\n    auth: {auth_url: http://k/v3}\n    image_endpoint_override: http://127.0.0.1:9292\n');
+    write(
+      'cwd/clouds.yaml',
+      'clouds:\n  o:\n    auth: {auth_url: http://k/v3}\n    image_endpoint_override: http://127.0.0.1:9292\n',
+    );
     expect(findCloud(loadClouds(ctx), 'o').imageEndpointOverride).toBe('http://127.0.0.1:9292');
   });
 
