@@ -114,6 +114,20 @@ describe('upload queue', () => {
     }
   });
 
+  it('reads the file once for both regions (fan-out), each image verified', async () => {
+    const f = await makeFile(join(dir, 'fan.raw'), 40 * MiB);
+    const { job } = scheduler.repo.createJob(await jobFor(f, 'queue-fanout', both));
+    await until(() => scheduler.repo.targetsOf(job.id).every((t) => t.state === 'done'), 90_000);
+    const fan = scheduler.repo.events({ jobId: job.id }).filter((e) => e.kind === 'job.fanout');
+    expect(fan).toHaveLength(1);
+    expect(fan[0]?.detail).toMatchObject({ bytesRead: f.size, size: f.size, complete: true });
+    expect((fan[0]?.detail as { targets: string[] }).targets).toHaveLength(2);
+    for (const t of scheduler.repo.targetsOf(job.id)) {
+      const img = await (await engine.glance(t.cloud, t.region)).getImage(t.remoteImageId ?? '');
+      expect(img).toMatchObject({ status: 'active', os_hash_value: f.sha512, checksum: f.md5 });
+    }
+  });
+
   it('pauses at once and resumes into the same image, sending the file again from byte 0', async () => {
     const f = await makeFile(join(dir, 'pause.raw'), 32 * MiB);
     const { targets } = scheduler.repo.createJob(

@@ -15,7 +15,9 @@ import { Lease, type AcquireResult } from '../queue/lease';
 import { isWorking } from '../queue/target-state';
 import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { TokenBucket } from './token-bucket';
+import { FanOut } from './fan-out';
 import { runDirectUpload } from './upload-runner';
+import type { SharedBody } from './upload-stream';
 
 export interface SchedulerOptions {
   db: Db;
@@ -102,19 +104,29 @@ export class Scheduler {
     const perRegion = this.o.perRegion ?? 2;
     const now = Date.now();
     const regionLoad = new Map<string, number>();
-    for (const r of this.#running.values())
-      regionLoad.set(
-        `${r.target.cloud}\n${r.target.region}`,
-        (regionLoad.get(`${r.target.cloud}\n${r.target.region}`) ?? 0) + 1,
-      );
-    for (const t of this.repo.targetsIn(['pending', 'retrying'])) {
+    const key = (x: TargetRecord): string => `${x.cloud}\n${x.region}`;
+    const take = (x: TargetRecord): void => void regionLoad.set(key(x), (regionLoad.get(key(x)) ?? 0) + 1);
+    const fits = (x: TargetRecord): boolean => (regionLoad.get(key(x)) ?? 0) < perRegion;
+    for (const r of this.#running.values()) take(r.target);
+    const runnable = this.repo
+      .targetsIn(['pending', 'retrying'])
+      .filter((t) => !this.#running.has(t.id) && !(t.state === 'retrying' && (t.nextAttemptAt ?? 0) > now));
+    const started = new Set<string>();
+    for (const t of runnable) {
       if (this.#running.size >= limit) break;
-      if (this.#running.has(t.id)) continue;
-      if (t.state === 'retrying' && (t.nextAttemptAt ?? 0) > now) continue;
-      const key = `${t.cloud}\n${t.region}`;
-      if ((regionLoad.get(key) ?? 0) >= perRegion) continue;
-      regionLoad.set(key, (regionLoad.get(key) ?? 0) + 1);
-      this.#launch(t);
+      if (started.has(t.id)) continue;
+      if (!fits(t)) continue;
+      // The job's other runnable targets go with it, reading the file once (fan-out), as far as the limits allow.
+      const group = [t];
+      take(t);
+      for (const sib of runnable) {
+        if (sib.jobId !== t.jobId || sib.id === t.id || started.has(sib.id)) continue;
+        if (this.#running.size + group.length >= limit || !fits(sib)) continue;
+        group.push(sib);
+        take(sib);
+      }
+      for (const g of group) started.add(g.id);
+      this.#launchGroup(group);
     }
   }
 
@@ -128,7 +140,33 @@ export class Scheduler {
     return [this.#global, b];
   }
 
-  #launch(t: TargetRecord): void {
+  #launchGroup(group: TargetRecord[]): void {
+    const first = group[0];
+    if (first === undefined) return;
+    const job = this.repo.getJob(first.jobId);
+    const buckets = this.#bucketsFor(job.id, job.bwlimit);
+    if (group.length === 1 || job.sourcePath === null) {
+      for (const t of group) this.#launch(t);
+      return;
+    }
+    const fan = new FanOut(job.sourcePath, buckets);
+    const runs = group.map((t) => {
+      const stream = fan.branch((bytes) => this.#progress(t, bytes));
+      const shared: SharedBody = { stream, digests: () => fan.digests() };
+      return this.#launch(t, shared);
+    });
+    void Promise.all(runs).then(async () => {
+      this.repo.note('job.fanout', first, {
+        targets: group.map((t) => t.id),
+        bytesRead: fan.bytesRead,
+        size: job.sourceSize,
+        complete: fan.complete,
+      });
+      await fan.dispose();
+    });
+  }
+
+  #launch(t: TargetRecord, shared?: SharedBody): Promise<void> {
     const job = this.repo.getJob(t.jobId);
     const abort = new AbortController();
     const entry: Running = { target: t, abort, done: Promise.resolve() };
@@ -139,18 +177,24 @@ export class Scheduler {
       job,
       target: t,
       signal: abort.signal,
+      // A fan-out branch is throttled once, in the reader, for all its targets; these buckets
+      // apply when the target reads the file on its own (a resend after a 401).
       buckets: this.#bucketsFor(job.id, job.bwlimit),
       onProgress: (bytes) => this.#progress(t, bytes),
+      shared,
     })
       .then(() => this.#events.changed(t.jobId, true))
       .catch((e: unknown) => this.#failed(entry, e))
       // A failure while handling a failure (a database error, say) is logged, never unhandled.
       .catch((e: unknown) => this.repo.note('scheduler.error', t, { error: toErrorInfo(e) }))
       .finally(() => {
+        // A branch this target never read (it failed before, or needed no upload) must not hold the others back.
+        shared?.stream.destroy();
         this.#running.delete(t.id);
         this.#tick();
       });
     this.#events.changed(t.jobId);
+    return entry.done;
   }
 
   #progress(t: TargetRecord, bytes: number): void {

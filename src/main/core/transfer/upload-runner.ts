@@ -17,7 +17,7 @@ import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-reposi
 import type { Digests } from './hasher';
 import { assertUnchanged, type SourceIdentity } from './source-file';
 import type { TokenBucket } from './token-bucket';
-import { hashFile, uploadStream } from './upload-stream';
+import { hashFile, uploadStream, type SharedBody } from './upload-stream';
 
 export interface RunContext {
   repo: JobRepository;
@@ -30,6 +30,8 @@ export interface RunContext {
   onProgress?: (bytes: number) => void;
   /** How long an image may stay `saving` after an aborted upload before it is replaced. */
   savingGraceMs?: number;
+  /** A fan-out branch: the file read once for several targets of the job. */
+  shared?: SharedBody;
 }
 
 const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
@@ -99,7 +101,12 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   let digests: Digests;
   if (image.status === 'queued') {
     t = repo.transition(t.id, 'uploading');
-    const stream = uploadStream(source.path, source.size, { buckets: ctx.buckets, signal, onBytes: ctx.onProgress });
+    const stream = uploadStream(source.path, source.size, {
+      buckets: ctx.buckets,
+      signal,
+      onBytes: ctx.onProgress,
+      shared: ctx.shared,
+    });
     try {
       await uploadImageData(glance, image.id, stream.source, { signal, store: t.store || undefined });
       digests = await stream.digests();

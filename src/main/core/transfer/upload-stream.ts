@@ -17,14 +17,36 @@ export interface UploadStream {
   dispose: () => Promise<void>;
 }
 
+/** A body shared with other uploads of the same file (fan-out): read, throttled and hashed once for all. */
+export interface SharedBody {
+  stream: Readable;
+  digests: () => Promise<Digests>;
+}
+
 export function uploadStream(
   path: string,
   size: number,
-  opts: { buckets: TokenBucket[]; signal?: AbortSignal; onBytes?: (sent: number) => void; chunkSize?: number },
+  opts: {
+    buckets: TokenBucket[];
+    signal?: AbortSignal;
+    onBytes?: (sent: number) => void;
+    chunkSize?: number;
+    shared?: SharedBody;
+  },
 ): UploadStream {
   let hasher: Hasher | undefined;
   let finished = false;
+  let usingShared = false;
   const open = (): Readable => {
+    // The shared branch serves the first request only; a resend (after a 401) reads on its own.
+    if (opts.shared !== undefined && !usingShared && hasher === undefined) {
+      usingShared = true;
+      return opts.shared.stream;
+    }
+    if (usingShared) {
+      opts.shared?.stream.destroy();
+      usingShared = false;
+    }
     void hasher?.dispose();
     const h = new Hasher();
     hasher = h;
@@ -47,6 +69,7 @@ export function uploadStream(
   return {
     source: { open, size },
     digests: async () => {
+      if (usingShared && opts.shared !== undefined) return opts.shared.digests();
       if (hasher === undefined || !finished) throw new Error('the upload body was not read to the end');
       return hasher.digest();
     },
