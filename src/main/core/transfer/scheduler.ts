@@ -146,7 +146,7 @@ export class Scheduler {
     const job = this.repo.getJob(first.jobId);
     const buckets = this.#bucketsFor(job.id, job.bwlimit);
     if (group.length === 1 || job.sourcePath === null) {
-      for (const t of group) this.#launch(t);
+      for (const t of group) void this.#launch(t);
       return;
     }
     const fan = new FanOut(job.sourcePath, buckets);
