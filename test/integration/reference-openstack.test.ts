@@ -10,6 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/engine';
+import { openDatabase } from '../../src/main/core/queue/database';
+import { Scheduler } from '../../src/main/core/transfer/scheduler';
+import { identify } from '../../src/main/core/transfer/source-file';
 import { fileSource, importImage, stageImageData } from '../../src/main/core/openstack/glance-data';
 import { waitForImage } from '../../src/main/core/openstack/glance-wait';
 import { pidIsOurs, readPid } from '../openstack/processes';
@@ -106,6 +109,92 @@ describe('reference OpenStack launcher', () => {
       expect(tokens.size).toBeGreaterThanOrEqual(2);
       await glance.deleteImage(image.id);
     } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a throttled queue of ~45 s outlives its 20 s tokens untouched, within 10 % of the bandwidth limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gu-token-queue-'));
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: second.cloudsYamlPath }, cwd: dir, home: dir });
+    const db = openDatabase(join(dir, 'queue.sqlite3'));
+    const MiB = 1024 * 1024;
+    const limit = 1 * MiB;
+    const scheduler = new Scheduler({ db, engine, actor: 'token-queue', concurrency: 2, bwlimit: limit });
+    try {
+      let total = 0;
+      for (let i = 0; i < 3; i++) {
+        const f = await makeFile(join(dir, `q${i}.raw`), 15 * MiB);
+        total += f.size;
+        const id = await identify(f.path);
+        scheduler.repo.createJob({
+          source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+          name: `token-queue-${i}`,
+          metadata: { name: `token-queue-${i}`, disk_format: 'raw', container_format: 'bare' },
+          targets: [{ cloud: 'ref-demo', region: 'RegionOne' }],
+        });
+      }
+      scheduler.start();
+      await scheduler.idle();
+      const targets = scheduler.repo.listJobs().flatMap((j) => scheduler.repo.targetsOf(j.id));
+      // Untouched: every target done on its first attempt, no error on the way.
+      expect(targets.map((t) => [t.state, t.attempt])).toEqual([
+        ['done', 1],
+        ['done', 1],
+        ['done', 1],
+      ]);
+      const events = scheduler.repo.events();
+      expect(events.filter((e) => e.kind === 'target.error')).toEqual([]);
+      // The global limit held: bytes over the time from the first upload start to the last upload end.
+      const starts = events.filter((e) => e.toState === 'uploading').map((e) => e.at);
+      const ends = events.filter((e) => e.fromState === 'uploading' && e.toState === 'verifying').map((e) => e.at);
+      const seconds = (Math.max(...ends) - Math.min(...starts)) / 1000;
+      expect(seconds).toBeGreaterThan(40); // longer than two token lifetimes
+      const rate = total / seconds;
+      expect(rate).toBeLessThan(limit * 1.1);
+      expect(rate).toBeGreaterThan(limit * 0.9);
+    } finally {
+      await scheduler.stop();
+      for (const t of db.prepare('SELECT remote_image_id FROM targets WHERE remote_image_id IS NOT NULL').all() as {
+        remote_image_id: string;
+      }[]) {
+        await (await engine.glance('ref-demo', 'RegionOne')).deleteImage(t.remote_image_id).catch(() => undefined);
+      }
+      db.close();
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the queue fails a target over the image size cap for good (413), and deletes its image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gu-cap-'));
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: second.cloudsYamlPath }, cwd: dir, home: dir });
+    const db = openDatabase(join(dir, 'queue.sqlite3'));
+    const scheduler = new Scheduler({ db, engine, actor: 'cap-test' });
+    try {
+      const f = await makeFile(join(dir, 'big.raw'), 2 * 1024 * 1024);
+      const id = await identify(f.path);
+      const { targets } = scheduler.repo.createJob({
+        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        name: 'over-cap',
+        metadata: { name: 'over-cap', disk_format: 'raw', container_format: 'bare' },
+        targets: [{ cloud: 'ref-demo-r2', region: 'RegionTwo' }],
+      });
+      scheduler.start();
+      await scheduler.idle();
+      const t = scheduler.repo.getTarget(targets[0]?.id ?? '');
+      expect(t).toMatchObject({
+        state: 'failed',
+        attempt: 1,
+        remoteImageId: null,
+        error: { code: 'glance.over_limit' },
+      });
+      expect(t.error?.message).toMatch(/413/);
+      const imageId = scheduler.repo.events().find((e) => e.kind === 'target.image')?.imageId ?? '';
+      expect(await (await engine.glance('ref-demo-r2', 'RegionTwo')).findImage(imageId)).toBeUndefined();
+    } finally {
+      await scheduler.stop();
+      db.close();
       await engine.close();
       rmSync(dir, { recursive: true, force: true });
     }
