@@ -21,7 +21,7 @@ interface Branch {
 
 export class FanOut {
   readonly #branches: Branch[] = [];
-  readonly #hasher = new Hasher();
+  readonly #hasher: Hasher;
   #started = false;
   #digests: Promise<Digests> | undefined;
   #complete = false;
@@ -31,7 +31,9 @@ export class FanOut {
     private readonly path: string,
     private readonly buckets: TokenBucket[] = [],
     private readonly chunkSize = 256 * 1024,
-  ) {}
+  ) {
+    this.#hasher = new Hasher(path);
+  }
 
   /** A body for one more upload. All branches must be taken before the first one is read. */
   branch(onBytes?: (sent: number) => void): Readable {
@@ -90,7 +92,7 @@ export class FanOut {
         const live = this.#branches.filter((b) => b.attached);
         if (live.length === 0) break; // every upload went away: stop reading
         for (const bucket of this.buckets) await bucket.take(buf.length * live.length);
-        await this.#hasher.update(buf);
+        await this.#hasher.advance(buf.length);
         for (const b of live) {
           b.sent += buf.length;
           b.wanting = b.stream.push(buf);

@@ -1,23 +1,42 @@
 /**
- * md5 and sha512 of a stream, computed in a worker thread so that hashing gigabytes never
- * blocks the event loop. Chunks are copied to the worker; at most `maxInFlight` bytes wait
- * there, and `update` resolves only when there is room again (backpressure, bounded memory).
+ * md5 and sha512 of a file's bytes as they are uploaded, computed in a worker thread so that
+ * hashing gigabytes never blocks the event loop. No data crosses threads: the worker reads the
+ * same byte range from the file itself (hot in the page cache: the upload just read it) into
+ * one reused buffer, so memory stays constant whatever the size. The uploader says how far it
+ * got (`advance`); when the worker is more than `maxLag` bytes behind, `advance` waits
+ * (backpressure). A file that changes meanwhile is caught by the identity check before and
+ * after the upload, and by the comparison with Glance's own hashes.
  */
 import { Worker } from 'node:worker_threads';
 
 // Plain CommonJS, evaluated: no file to bundle or find at run time.
 const WORKER = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
+const { openSync, readSync, closeSync } = require('node:fs');
 const md5 = createHash('md5');
 const sha512 = createHash('sha512');
+const buf = Buffer.allocUnsafe(1024 * 1024);
+let fd = -1;
+let pos = 0;
 parentPort.on('message', (m) => {
-  if (m.type === 'chunk') {
-    md5.update(m.data);
-    sha512.update(m.data);
-    parentPort.postMessage({ type: 'ack', bytes: m.data.byteLength });
-  } else if (m.type === 'digest') {
-    parentPort.postMessage({ type: 'digest', md5: md5.digest('hex'), sha512: sha512.digest('hex') });
+  try {
+    if (m.type === 'advance') {
+      if (fd < 0) fd = openSync(workerData.path, 'r');
+      while (pos < m.to) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, m.to - pos), pos);
+        if (n === 0) throw new Error('the file is shorter than what was sent (' + pos + ' < ' + m.to + ')');
+        md5.update(buf.subarray(0, n));
+        sha512.update(buf.subarray(0, n));
+        pos += n;
+      }
+      parentPort.postMessage({ type: 'ack', pos });
+    } else if (m.type === 'digest') {
+      if (fd >= 0) closeSync(fd);
+      parentPort.postMessage({ type: 'digest', md5: md5.digest('hex'), sha512: sha512.digest('hex'), pos });
+    }
+  } catch (e) {
+    parentPort.postMessage({ type: 'error', message: e.message });
   }
 });
 `;
@@ -29,26 +48,22 @@ export interface Digests {
 
 export class Hasher {
   readonly #worker: Worker;
-  #inFlight = 0;
+  #requested = 0;
+  #hashed = 0;
   #waiters: (() => void)[] = [];
   #digest: ((d: Digests) => void) | undefined;
   #failed: Error | undefined;
-  bytes = 0;
 
-  /** Bytes handed to the worker and not hashed yet. */
-  get pending(): number {
-    return this.#inFlight;
-  }
-
-  constructor(private readonly maxInFlight = 16 * 1024 * 1024) {
-    this.#worker = new Worker(WORKER, { eval: true });
-    this.#worker.on('message', (m: { type: string; bytes?: number; md5?: string; sha512?: string }) => {
-      if (m.type === 'ack') {
-        this.#inFlight -= m.bytes ?? 0;
-        this.#wake();
-      } else if (m.type === 'digest') {
-        this.#digest?.({ md5: m.md5 ?? '', sha512: m.sha512 ?? '' });
-      }
+  constructor(
+    readonly path: string,
+    private readonly maxLag = 8 * 1024 * 1024,
+  ) {
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { path } });
+    this.#worker.on('message', (m: { type: string; pos?: number; md5?: string; sha512?: string; message?: string }) => {
+      if (m.type === 'ack') this.#hashed = m.pos ?? this.#hashed;
+      else if (m.type === 'digest') this.#digest?.({ md5: m.md5 ?? '', sha512: m.sha512 ?? '' });
+      else if (m.type === 'error') this.#failed = new Error(`hashing ${path}: ${m.message ?? 'failed'}`);
+      this.#wake();
     });
     this.#worker.on('error', (e) => {
       this.#failed = e;
@@ -57,26 +72,38 @@ export class Hasher {
   }
 
   #wake(): void {
-    while (this.#waiters.length > 0 && (this.#inFlight < this.maxInFlight || this.#failed)) this.#waiters.shift()?.();
+    while (this.#waiters.length > 0 && (this.pending < this.maxLag || this.#failed)) this.#waiters.shift()?.();
   }
 
-  async update(chunk: Buffer): Promise<void> {
+  /** Bytes sent but not hashed yet. */
+  get pending(): number {
+    return this.#requested - this.#hashed;
+  }
+
+  /** Bytes asked to be hashed so far. */
+  get bytes(): number {
+    return this.#requested;
+  }
+
+  /** `n` more bytes of the file went out: hash them too. Waits while the worker lags too far behind. */
+  async advance(n: number): Promise<void> {
     if (this.#failed) throw this.#failed;
-    this.bytes += chunk.length;
-    this.#inFlight += chunk.length;
-    // A copy: the caller's buffer goes on to the network while the worker hashes its twin.
-    this.#worker.postMessage({ type: 'chunk', data: new Uint8Array(chunk) });
-    if (this.#inFlight >= this.maxInFlight) await new Promise<void>((r) => this.#waiters.push(r));
+    this.#requested += n;
+    this.#worker.postMessage({ type: 'advance', to: this.#requested });
+    if (this.pending >= this.maxLag) await new Promise<void>((r) => this.#waiters.push(r));
     if (this.#failed) throw this.#failed;
   }
 
-  /** Final digests; the hasher cannot be used afterwards. */
+  /** Final digests of bytes [0, bytes); the hasher cannot be used afterwards. */
   async digest(): Promise<Digests> {
-    const d = await new Promise<Digests>((resolve) => {
+    if (this.#failed) throw this.#failed;
+    const d = await new Promise<Digests>((resolve, reject) => {
       this.#digest = resolve;
+      this.#worker.once('error', reject);
       this.#worker.postMessage({ type: 'digest' });
     });
     await this.#worker.terminate();
+    if (this.#failed) throw this.#failed;
     return d;
   }
 

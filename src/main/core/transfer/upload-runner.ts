@@ -120,7 +120,7 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
     digests =
       job.sha512 !== null && job.md5 !== null
         ? { md5: job.md5, sha512: job.sha512 }
-        : await hashFile(source.path, signal);
+        : await hashFile(source.path, source.size);
   }
   t = repo.transition(t.id, 'verifying');
   image = await glance.getImage(image.id);

@@ -48,7 +48,7 @@ export function uploadStream(
       usingShared = false;
     }
     void hasher?.dispose();
-    const h = new Hasher();
+    const h = new Hasher(path);
     hasher = h;
     finished = false;
     const chunks = createReadStream(path, { highWaterMark: opts.chunkSize ?? 256 * 1024, signal: opts.signal });
@@ -57,7 +57,7 @@ export function uploadStream(
       for await (const chunk of chunks) {
         const buf = chunk as Buffer;
         for (const b of opts.buckets) await b.take(buf.length, opts.signal);
-        await h.update(buf);
+        await h.advance(buf.length);
         sent += buf.length;
         opts.onBytes?.(sent);
         yield buf;
@@ -80,11 +80,11 @@ export function uploadStream(
 }
 
 /** Hash a file without sending it (a target whose upload finished before a crash). */
-export async function hashFile(path: string, signal?: AbortSignal): Promise<Digests> {
-  const h = new Hasher();
+export async function hashFile(path: string, size: number): Promise<Digests> {
+  const h = new Hasher(path);
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, signal }))
-      await h.update(chunk as Buffer);
+    for (let done = 0; done < size; done += Math.min(size - done, 8 * 1024 * 1024))
+      await h.advance(Math.min(size - done, 8 * 1024 * 1024));
     return await h.digest();
   } finally {
     await h.dispose();
