@@ -128,6 +128,31 @@ describe('upload queue', () => {
     }
   });
 
+  it('stages and imports with glance-direct in both regions, verified like a direct upload', async () => {
+    const f = await makeFile(join(dir, 'direct-import.raw'), 12 * MiB);
+    const { job } = scheduler.repo.createJob(
+      await jobFor(
+        f,
+        'queue-glance-direct',
+        both.map((b) => ({ ...b, method: 'glance-direct' })),
+      ),
+    );
+    await until(
+      () => scheduler.repo.targetsOf(job.id).every((t) => t.state === 'done' || t.state === 'failed'),
+      90_000,
+    );
+    for (const t of scheduler.repo.targetsOf(job.id)) {
+      expect(t).toMatchObject({ state: 'done', method: 'glance-direct', error: null });
+      const trail = scheduler.repo
+        .events({ jobId: job.id })
+        .filter((e) => e.targetId === t.id && e.kind === 'target.transition')
+        .map((e) => e.toState);
+      expect(trail).toEqual(['creating', 'uploading', 'importing', 'verifying', 'done']);
+      const img = await (await engine.glance(t.cloud, t.region)).getImage(t.remoteImageId ?? '');
+      expect(img).toMatchObject({ status: 'active', os_hash_value: f.sha512, checksum: f.md5 });
+    }
+  });
+
   it('pauses at once and resumes into the same image, sending the file again from byte 0', async () => {
     const f = await makeFile(join(dir, 'pause.raw'), 32 * MiB);
     const { targets } = scheduler.repo.createJob(

@@ -69,7 +69,9 @@ Every command takes --help; most take --json.`,
   --min-disk GIB --min-ram MIB --protected
   --property K=V          a custom property (repeatable)
   --tag T                 a tag (repeatable)
-  --method M              direct (default; the only one supported by the CLI so far)
+  --method M              direct (PUT, the default) or glance-direct (stage + import, when
+                          the region offers it); web-download, copy-image and glance-download
+                          are not supported from the CLI yet
   --store S               the store to write to (multi-store clouds)
   --bwlimit RATE          bytes per second for each of these jobs, e.g. 20M (binary suffixes)
   --detach                queue them and return; "queue run" (or the app) sends them
@@ -161,8 +163,12 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     .filter(Boolean);
   if (regions.length === 0) throw new UsageError('upload needs --region (one, or several separated by commas).');
   const method = (v.method as string | undefined) ?? 'direct';
-  if (method !== 'direct')
-    throw notSupportedYet(`The import method "${method}" from the CLI`, 'Use --method direct (the default) for now.');
+  if (method !== 'direct' && method !== 'glance-direct') {
+    throw notSupportedYet(
+      `The method "${method}" for local files`,
+      'Use --method direct (the default) or glance-direct.',
+    );
+  }
   const visibility = v.visibility as string | undefined;
   if (visibility !== undefined && !['private', 'shared', 'community', 'public'].includes(visibility))
     throw new UsageError(`--visibility "${visibility}" is not one of private, shared, community, public.`);

@@ -1,5 +1,6 @@
 /**
- * Runs one target of a job with the direct method (POST /v2/images, PUT /file), from wherever a
+ * Runs one target of a job with the direct method (POST /v2/images, PUT /file) or glance-direct
+ * (PUT /stage, POST /import, then follow the import to active), from wherever a
  * previous attempt left it: the image id is chosen here and recorded BEFORE the create call (a
  * retried create is then idempotent: Glance answers 409 and we take the image we made); an
  * image left `saving` by an aborted upload is given time to fall back to `queued`; a dead one
@@ -11,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine';
 import { EngineError } from '../errors';
 import type { GlanceClient } from '../openstack/glance-client';
-import { uploadImageData } from '../openstack/glance-data';
+import { importImage, stageImageData, uploadImageData } from '../openstack/glance-data';
+import { waitForImage } from '../openstack/glance-wait';
 import type { CreateImageFields, GlanceImage } from '../openstack/glance-types';
 import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-repository';
 import type { Digests } from './hasher';
@@ -73,6 +75,8 @@ async function ensureImage(ctx: RunContext, glance: GlanceClient): Promise<Glanc
       image = await glance.findImage(id);
     }
     if (image !== undefined && (image.status === 'queued' || image.status === 'active')) return image;
+    // glance-direct: an import that was running when the engine stopped is followed, not redone.
+    if (image !== undefined && image.status === 'importing' && ctx.target.method === 'glance-direct') return image;
     // Stuck (saving without end, importing from an old attempt) or dead: replace it.
     if (image !== undefined && !DEAD.has(image.status)) await deleteQuietly(glance, id);
     repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
@@ -99,6 +103,19 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   const glance = await ctx.engine.glance(t.cloud, t.region);
   let image = await ensureImage(ctx, glance);
   let digests: Digests;
+  const direct = t.method !== 'glance-direct';
+  if (!direct) {
+    const offered = await glance.importMethods();
+    if (!offered.includes('glance-direct')) {
+      throw new EngineError(
+        'glance.method_not_offered',
+        `${t.region} does not offer the glance-direct import method.`,
+        {
+          hint: `Use the direct method for this region (it offers: ${offered.join(', ') || 'no import method'}).`,
+        },
+      );
+    }
+  }
   if (image.status === 'queued') {
     t = repo.transition(t.id, 'uploading');
     const stream = uploadStream(source.path, source.size, {
@@ -108,12 +125,34 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
       shared: ctx.shared,
     });
     try {
-      await uploadImageData(glance, image.id, stream.source, { signal, store: t.store || undefined });
+      if (direct) await uploadImageData(glance, image.id, stream.source, { signal, store: t.store || undefined });
+      else await stageImageData(glance, image.id, stream.source, { signal });
       digests = await stream.digests();
     } finally {
       await stream.dispose();
     }
     await assertUnchanged(source); // changed while it was read: never keep such an image
+    if (!direct) {
+      t = repo.transition(t.id, 'importing');
+      const started = Date.now();
+      await importImage(glance, image.id, {
+        method: { name: 'glance-direct' },
+        ...(t.store ? { stores: [t.store] } : {}),
+      });
+      await waitForImage(glance, image.id, {
+        importStartedAt: started,
+        signal,
+        onProgress: (p) => repo.note('target.import_progress', repo.getTarget(t.id), { ...p }),
+      });
+    }
+  } else if (image.status === 'importing') {
+    // An import an earlier engine started: follow it, then hash the file to verify the result.
+    t = repo.transition(t.id, 'importing');
+    await waitForImage(glance, image.id, { importStartedAt: Date.parse(image.updated_at), signal });
+    digests =
+      job.sha512 !== null && job.md5 !== null
+        ? { md5: job.md5, sha512: job.sha512 }
+        : await hashFile(source.path, source.size);
   } else {
     // Uploaded by an attempt that died before it could verify: hash the file to check it.
     t = repo.transition(t.id, 'hashing');
