@@ -2,10 +2,11 @@
 import { basename, extname } from 'node:path';
 import { EngineError } from '../errors';
 
+/** Bad command-line input. The hint is required: bad input always says what to do. */
 export class UsageError extends Error {
   constructor(
     message: string,
-    readonly hint?: string,
+    readonly hint: string,
   ) {
     super(message);
     this.name = 'UsageError';
@@ -80,7 +81,10 @@ export function requireInt(name: string, value: string | undefined, min = 0): nu
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`${name} must be a whole number of at least ${min} (got "${value}").`);
+    throw new UsageError(
+      `${name} must be a whole number of at least ${min} (got "${value}").`,
+      `For example: ${name} 20`,
+    );
   return n;
 }
 

@@ -126,7 +126,10 @@ function parse(args: string[], options: ParseArgsConfig['options']): ReturnType<
       strict: true,
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[ERR_PARSE_ARGS_[A-Z_]+\]: /, ''));
+    throw new UsageError(
+      (e as Error).message.replace(/^TypeError \[ERR_PARSE_ARGS_[A-Z_]+\]: /, ''),
+      'Add --help to the command to see its options.',
+    );
   }
 }
 
@@ -161,7 +164,11 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     .split(',')
     .map((r) => r.trim())
     .filter(Boolean);
-  if (regions.length === 0) throw new UsageError('upload needs --region (one, or several separated by commas).');
+  if (regions.length === 0)
+    throw new UsageError(
+      'upload needs --region (one, or several separated by commas).',
+      "For example --region RegionOne,RegionTwo; the app, or `openstack region list`, shows a cloud's regions.",
+    );
   const method = (v.method as string | undefined) ?? 'direct';
   if (method !== 'direct' && method !== 'glance-direct') {
     throw notSupportedYet(
@@ -171,7 +178,10 @@ async function upload(args: string[], io: CliIo): Promise<number> {
   }
   const visibility = v.visibility as string | undefined;
   if (visibility !== undefined && !['private', 'shared', 'community', 'public'].includes(visibility))
-    throw new UsageError(`--visibility "${visibility}" is not one of private, shared, community, public.`);
+    throw new UsageError(
+      `--visibility "${visibility}" is not one of private, shared, community, public.`,
+      "Leave it out for Glance's default (shared); public needs an admin.",
+    );
   const bwlimit = v.bwlimit !== undefined ? parseRate(v.bwlimit as string) : undefined;
   const properties = parseProperties((v.property as string[] | undefined) ?? []);
   const minDisk = requireInt('--min-disk', v['min-disk'] as string | undefined);
@@ -519,7 +529,8 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   if (sub !== 'export' || p.values.help === true)
     return (out(io, HELP.audit ?? ''), p.values.help === true || sub === undefined ? EXIT.ok : EXIT.usage);
   const format = (p.values.format as string | undefined) ?? 'json';
-  if (format !== 'json' && format !== 'csv') throw new UsageError(`--format "${format}" is not json or csv.`);
+  if (format !== 'json' && format !== 'csv')
+    throw new UsageError(`--format "${format}" is not json or csv.`, 'Use --format json or --format csv.');
   const { db, engine } = open(io);
   try {
     const events = new Scheduler({ db, engine, actor: 'audit' }).repo.events();

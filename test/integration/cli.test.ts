@@ -1,0 +1,132 @@
+/**
+ * The glance-uploader command as a user runs it (a real child process): exit status by error
+ * family, --json output, the queue and audit commands, and an upload that ends verified.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Engine } from '../../src/main/core/engine';
+import { runCli } from '../support/cli-process';
+import { makeFile, type TestFile } from '../support/files';
+
+const cloud = inject('referenceCloud');
+let dir: string;
+let env: Record<string, string>;
+let file: TestFile;
+const name = `cli-${Math.random().toString(36).slice(2, 8)}`;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gu-cli-'));
+  env = { GLANCE_UPLOADER_HOME: join(dir, 'home'), OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath };
+  file = await makeFile(join(dir, `${name}.qcow2`), 3 * 1024 * 1024);
+});
+
+afterAll(async () => {
+  const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath }, cwd: dir, home: dir });
+  const g = await engine.glance('ref-demo', 'RegionOne');
+  for (const img of await g.listImages({ name })) await g.deleteImage(img.id).catch(() => undefined);
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('glance-uploader CLI', () => {
+  it('prints help with exit 0, and refuses an unknown command with exit 2', async () => {
+    expect((await runCli(['--help'], env)).code).toBe(0);
+    expect((await runCli(['upload', '--help'], env)).stdout).toContain('--bwlimit RATE');
+    const bad = await runCli(['frobnicate'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown command "frobnicate"/);
+  });
+
+  it('lists the clouds as JSON', async () => {
+    const r = await runCli(['clouds', 'list', '--json'], env);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { clouds: { name: string }[] }).clouds.map((c) => c.name)).toContain('ref-demo');
+  });
+
+  it.each([
+    [
+      'a missing file',
+      ['upload', '/nonexistent/x.raw', '--cloud', 'ref-demo', '--region', 'RegionOne'],
+      7,
+      'source.not_found',
+    ],
+    ['an unknown cloud', ['upload', 'FILE', '--cloud', 'nope', '--region', 'RegionOne'], 3, 'config.cloud_not_found'],
+    [
+      'an unsupported method',
+      ['upload', 'FILE', '--cloud', 'ref-demo', '--region', 'RegionOne', '--method', 'web-download'],
+      3,
+      'config.unsupported',
+    ],
+    ['a bad rate', ['upload', 'FILE', '--cloud', 'ref-demo', '--region', 'RegionOne', '--bwlimit', 'fast'], 2, 'usage'],
+    ['no region', ['upload', 'FILE', '--cloud', 'ref-demo'], 2, 'usage'],
+  ])('refuses %s with its exit status and a coded JSON error', async (_label, args, code, errorCode) => {
+    const r = await runCli([...args.map((a) => (a === 'FILE' ? file.path : a)), '--json'], env);
+    expect(r.code).toBe(code);
+    const out = JSON.parse(r.stdout) as { error: { code: string; message: string; hint?: string } };
+    expect(out.error.code).toBe(errorCode);
+    expect(out.error.hint ?? '').not.toBe('');
+  });
+
+  it('uploads with glance-direct, metadata from flags, and reports the verified image as JSON', async () => {
+    const r = await runCli(
+      [
+        'upload',
+        file.path,
+        '--cloud',
+        'ref-demo',
+        '--region',
+        'RegionOne',
+        '--method',
+        'glance-direct',
+        '--property',
+        'os_distro=cirros',
+        '--tag',
+        'cli',
+        '--min-disk',
+        '1',
+        '--json',
+      ],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      jobs: { name: string; sha512: string; targets: { state: string; imageId: string }[] }[];
+    };
+    expect(out.jobs[0]).toMatchObject({ name, sha512: file.sha512, targets: [{ state: 'done' }] });
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath }, cwd: dir, home: dir });
+    try {
+      const img = await (await engine.glance('ref-demo', 'RegionOne')).getImage(out.jobs[0]?.targets[0]?.imageId ?? '');
+      // The disk format came from the extension; the rest from the flags.
+      expect(img).toMatchObject({
+        name,
+        status: 'active',
+        disk_format: 'qcow2',
+        container_format: 'bare',
+        os_distro: 'cirros',
+        tags: ['cli'],
+        min_disk: 1,
+        os_hash_value: file.sha512,
+      });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('shows the queue and exports the audit log as CSV', async () => {
+    const list = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {
+      jobs: { id: string; name: string }[];
+    };
+    const job = list.jobs.find((j) => j.name === name);
+    expect(job).toBeDefined();
+    const show = await runCli(['queue', 'show', (job?.id ?? '').slice(0, 8)], env);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('target.verified');
+    const csv = join(dir, 'audit.csv');
+    expect((await runCli(['audit', 'export', '--format', 'csv', '--output', csv], env)).code).toBe(0);
+    const lines = readFileSync(csv, 'utf8').trim().split('\r\n');
+    expect(lines[0]).toBe('id,time,actor,kind,job_id,target_id,from_state,to_state,cloud,region,image_id,detail');
+    expect(lines.some((l) => l.includes('target.verified'))).toBe(true);
+  });
+});
