@@ -153,6 +153,25 @@ describe('upload queue', () => {
     }
   });
 
+  it('with reuse, adopts an image that already holds the same bytes instead of uploading, and marks it not ours', async () => {
+    const f = await makeFile(join(dir, 'dup.raw'), 6 * MiB);
+    const first = scheduler.repo.createJob(await jobFor(f, 'queue-dup-original', [both[0] as (typeof both)[0]]));
+    await until(() => scheduler.repo.targetsOf(first.job.id).every((t) => t.state === 'done'));
+    const original = scheduler.repo.targetsOf(first.job.id)[0]?.remoteImageId;
+    const again = scheduler.repo.createJob({
+      ...(await jobFor(f, 'queue-dup-again', [both[0] as (typeof both)[0]])),
+      onDuplicate: 'reuse',
+    });
+    await until(() => scheduler.repo.targetsOf(again.job.id).every((t) => t.state === 'done' || t.state === 'failed'));
+    const t = scheduler.repo.targetsOf(again.job.id)[0];
+    expect(t).toMatchObject({ state: 'done', remoteImageId: original, imageOwned: false, bytesAccepted: f.size });
+    const kinds = scheduler.repo.events({ jobId: again.job.id }).map((e) => e.kind);
+    expect(kinds).toContain('target.duplicate_reused');
+    expect(kinds).toContain('target.image_adopted');
+    expect(kinds).not.toContain('target.image'); // no image of our own was created
+    expect(await (await engine.glance('ref-demo', 'RegionOne')).listImages({ name: 'queue-dup-again' })).toEqual([]);
+  });
+
   it('pauses at once and resumes into the same image, sending the file again from byte 0', async () => {
     const f = await makeFile(join(dir, 'pause.raw'), 32 * MiB);
     const { targets } = scheduler.repo.createJob(

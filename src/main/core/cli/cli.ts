@@ -74,6 +74,8 @@ Every command takes --help; most take --json.`,
                           are not supported from the CLI yet
   --store S               the store to write to (multi-store clouds)
   --bwlimit RATE          bytes per second for each of these jobs, e.g. 20M (binary suffixes)
+  --if-exists reuse       when a region already has an active image with the same sha512
+                          (and size and md5), use it instead of uploading (default: upload)
   --detach                queue them and return; "queue run" (or the app) sends them
   --json                  print the result as JSON`,
   queue: `Usage: glance-uploader queue run [--watch] [--bwlimit RATE] [--json]
@@ -151,6 +153,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     method: { type: 'string' },
     store: { type: 'string' },
     bwlimit: { type: 'string' },
+    'if-exists': { type: 'string' },
     detach: { type: 'boolean' },
   });
   if (p.values.help === true) return (out(io, HELP.upload ?? ''), EXIT.ok);
@@ -183,6 +186,13 @@ async function upload(args: string[], io: CliIo): Promise<number> {
       "Leave it out for Glance's default (shared); public needs an admin.",
     );
   const bwlimit = v.bwlimit !== undefined ? parseRate(v.bwlimit as string) : undefined;
+  const ifExists = (v['if-exists'] as string | undefined) ?? 'upload';
+  if (ifExists !== 'upload' && ifExists !== 'reuse') {
+    throw new UsageError(
+      `--if-exists "${ifExists}" is not upload or reuse.`,
+      'reuse adopts an active image with the same sha512 in the region instead of uploading again.',
+    );
+  }
   const properties = parseProperties((v.property as string[] | undefined) ?? []);
   const minDisk = requireInt('--min-disk', v['min-disk'] as string | undefined);
   const minRam = requireInt('--min-ram', v['min-ram'] as string | undefined);
@@ -214,6 +224,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
       },
       targets: regions.map((region) => ({ cloud, region, store: v.store as string | undefined, method })),
       bwlimit,
+      onDuplicate: ifExists,
     });
   }
   // Fail early on an unknown cloud rather than after queuing.

@@ -26,6 +26,8 @@ export interface NewJob {
   targets: NewTarget[];
   priority?: number;
   bwlimit?: number;
+  /** 'reuse': adopt an active image with the same sha512 in a target instead of uploading. */
+  onDuplicate?: 'upload' | 'reuse';
 }
 
 export interface JobRecord {
@@ -46,6 +48,7 @@ export interface JobRecord {
   md5: string | null;
   sha512: string | null;
   bwlimit: number | null;
+  onDuplicate: 'upload' | 'reuse';
 }
 
 export interface TargetRecord {
@@ -58,6 +61,8 @@ export interface TargetRecord {
   state: TargetState;
   pausedFrom: TargetState | null;
   remoteImageId: string | null;
+  /** False for an image we adopted (duplicate check): never deleted by us. */
+  imageOwned: boolean;
   attempt: number;
   nextAttemptAt: number | null;
   bytesAccepted: number;
@@ -99,6 +104,7 @@ interface JobRow {
   md5: string | null;
   sha512: string | null;
   bwlimit: number | null;
+  on_duplicate: 'upload' | 'reuse';
 }
 
 interface TargetRow {
@@ -111,6 +117,7 @@ interface TargetRow {
   state: TargetState;
   paused_from: TargetState | null;
   remote_image_id: string | null;
+  image_owned: number;
   attempt: number;
   next_attempt_at: number | null;
   bytes_accepted: number;
@@ -155,6 +162,7 @@ function toJob(r: JobRow): JobRecord {
     md5: r.md5,
     sha512: r.sha512,
     bwlimit: r.bwlimit,
+    onDuplicate: r.on_duplicate === 'reuse' ? 'reuse' : 'upload',
   };
 }
 
@@ -169,6 +177,7 @@ function toTarget(r: TargetRow): TargetRecord {
     state: r.state,
     pausedFrom: r.paused_from,
     remoteImageId: r.remote_image_id,
+    imageOwned: r.image_owned !== 0,
     attempt: r.attempt,
     nextAttemptAt: r.next_attempt_at,
     bytesAccepted: r.bytes_accepted,
@@ -262,8 +271,8 @@ export class JobRepository {
         this.db
           .prepare(
             `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms, source_ino, source_dev,
-                               staged_image_id, name, metadata, priority, position, bwlimit)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                               staged_image_id, name, metadata, priority, position, bwlimit, on_duplicate)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             id,
@@ -281,6 +290,7 @@ export class JobRepository {
             input.priority ?? 0,
             position,
             input.bwlimit ?? null,
+            input.onDuplicate ?? 'upload',
           );
         this.#event({
           kind: 'job.created',
@@ -418,15 +428,15 @@ export class JobRepository {
   }
 
   /** Recorded BEFORE the first byte goes out, so a restart can find, reuse or delete the image. */
-  setRemoteImageId(targetId: string, imageId: string | null): TargetRecord {
+  setRemoteImageId(targetId: string, imageId: string | null, owned = true): TargetRecord {
     return this.db
       .transaction(() => {
         const t = this.getTarget(targetId);
         this.db
-          .prepare('UPDATE targets SET remote_image_id = ?, updated_at = ? WHERE id = ?')
-          .run(imageId, this.now(), targetId);
+          .prepare('UPDATE targets SET remote_image_id = ?, image_owned = ?, updated_at = ? WHERE id = ?')
+          .run(imageId, owned ? 1 : 0, this.now(), targetId);
         this.#event({
-          kind: imageId ? 'target.image' : 'target.image_cleared',
+          kind: imageId ? (owned ? 'target.image' : 'target.image_adopted') : 'target.image_cleared',
           jobId: t.jobId,
           targetId,
           fromState: t.state,

@@ -34,6 +34,24 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       });
       expect(repo.getTarget('t1')).toMatchObject({ state: 'uploading', remoteImageId: 'img-1', region: 'RegionOne' });
       expect(repo.events({ jobId: 'j1' })).toHaveLength(1);
+      // Columns added later get their defaults: always upload; the recorded image is ours.
+      expect(repo.getJob('j1').onDuplicate).toBe('upload');
+      expect(repo.getTarget('t1').imageOwned).toBe(true);
+    },
+  },
+  2: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, name, position, on_duplicate) VALUES ('j2', 1, 1, 'file', '/img/b.raw', 7, 'b', 1, 'reuse')`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, state, remote_image_id, image_owned, created_at, updated_at) VALUES ('t2', 'j2', 'c', 'R', 'done', 'theirs', 0, 1, 1)`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.getJob('j2').onDuplicate).toBe('reuse');
+      expect(repo.getTarget('t2')).toMatchObject({ remoteImageId: 'theirs', imageOwned: false, state: 'done' });
     },
   },
 };

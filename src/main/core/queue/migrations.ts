@@ -94,6 +94,18 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'duplicate check: jobs.on_duplicate, targets.image_owned',
+    up: (db) => {
+      // on_duplicate: 'upload' (always send) or 'reuse' (adopt an active image with the same
+      // sha512 in the target). image_owned: 0 for an adopted image, which we must never delete.
+      db.exec(`
+        ALTER TABLE jobs ADD COLUMN on_duplicate TEXT NOT NULL DEFAULT 'upload';
+        ALTER TABLE targets ADD COLUMN image_owned INTEGER NOT NULL DEFAULT 1;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

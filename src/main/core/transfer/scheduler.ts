@@ -236,6 +236,7 @@ export class Scheduler {
 
   async #deleteRemote(t: TargetRecord): Promise<void> {
     if (t.remoteImageId === null) return;
+    if (!t.imageOwned) return; // an image we adopted (duplicate check) is someone else's: never deleted
     try {
       const glance = await this.o.engine.glance(t.cloud, t.region);
       await glance.deleteImage(t.remoteImageId).catch((e: unknown) => {

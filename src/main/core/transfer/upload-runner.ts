@@ -78,7 +78,8 @@ async function ensureImage(ctx: RunContext, glance: GlanceClient): Promise<Glanc
     // glance-direct: an import that was running when the engine stopped is followed, not redone.
     if (image !== undefined && image.status === 'importing' && ctx.target.method === 'glance-direct') return image;
     // Stuck (saving without end, importing from an old attempt) or dead: replace it.
-    if (image !== undefined && !DEAD.has(image.status)) await deleteQuietly(glance, id);
+    if (image !== undefined && !DEAD.has(image.status) && repo.getTarget(target.id).imageOwned)
+      await deleteQuietly(glance, id);
     repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
   }
   id = randomUUID();
@@ -95,12 +96,46 @@ async function ensureImage(ctx: RunContext, glance: GlanceClient): Promise<Glanc
   }
 }
 
+/**
+ * The duplicate check: hash the file, look for an active image with the same sha512, size and
+ * md5 in the target, and adopt it instead of uploading. An adopted image is recorded as not
+ * ours, so nothing we do (cancel, failure, recovery) ever deletes it.
+ */
+async function adoptDuplicate(
+  ctx: RunContext,
+  glance: GlanceClient,
+  source: SourceIdentity,
+): Promise<TargetRecord | undefined> {
+  const { repo, job } = ctx;
+  let t = repo.transition(ctx.target.id, 'hashing', { newAttempt: true });
+  const digests =
+    job.sha512 !== null && job.md5 !== null
+      ? { md5: job.md5, sha512: job.sha512 }
+      : await hashFile(source.path, source.size);
+  repo.setHashes(job.id, digests);
+  const candidates = await glance.listImages({ os_hash_value: digests.sha512, status: 'active' });
+  const same = candidates.find((i) => i.size === source.size && i.checksum === digests.md5);
+  if (same === undefined) return undefined;
+  repo.setRemoteImageId(t.id, same.id, false);
+  t = repo.transition(t.id, 'verifying');
+  repo.note('target.duplicate_reused', t, { imageId: same.id, name: same.name, sha512: digests.sha512 });
+  repo.setProgress(t.id, source.size);
+  return repo.transition(t.id, 'done');
+}
+
 export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   const { repo, job, signal } = ctx;
   const source = sourceOf(job);
-  let t = repo.transition(ctx.target.id, 'creating', { newAttempt: true });
   await assertUnchanged(source);
-  const glance = await ctx.engine.glance(t.cloud, t.region);
+  const glance = await ctx.engine.glance(ctx.target.cloud, ctx.target.region);
+  let t = ctx.target;
+  if (job.onDuplicate === 'reuse' && repo.getTarget(t.id).remoteImageId === null) {
+    const adopted = await adoptDuplicate(ctx, glance, source);
+    if (adopted !== undefined) return adopted;
+    t = repo.transition(t.id, 'creating');
+  } else {
+    t = repo.transition(t.id, 'creating', { newAttempt: true });
+  }
   let image = await ensureImage(ctx, glance);
   let digests: Digests;
   const direct = t.method !== 'glance-direct';
@@ -167,7 +202,7 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   const sameMd5 = image.checksum === digests.md5;
   const sameSha = image.os_hash_algo !== 'sha512' || image.os_hash_value === digests.sha512;
   if (image.status !== 'active' || !sameSize || !sameMd5 || !sameSha) {
-    await deleteQuietly(glance, image.id);
+    if (repo.getTarget(t.id).imageOwned) await deleteQuietly(glance, image.id); // never an adopted image
     repo.setRemoteImageId(t.id, null);
     throw new EngineError(
       'transfer.hash_mismatch',
