@@ -114,6 +114,34 @@ describe('glance-uploader CLI', () => {
     }
   });
 
+  it('reorders the queue by priority and by moving a job before another', async () => {
+    const home = { ...env, GLANCE_UPLOADER_HOME: join(dir, 'order-home') };
+    const a = await makeFile(join(dir, 'order-a.raw'), 1024);
+    const b = await makeFile(join(dir, 'order-b.raw'), 1024);
+    const c = await makeFile(join(dir, 'order-c.raw'), 1024);
+    const q = await runCli(
+      ['upload', a.path, b.path, c.path, '--cloud', 'ref-demo', '--region', 'RegionOne', '--detach', '--json'],
+      home,
+    );
+    const ids = (JSON.parse(q.stdout) as { queued: { id: string }[] }).queued.map((j) => j.id);
+    const order = async (): Promise<string[]> =>
+      (JSON.parse((await runCli(['queue', 'list', '--json'], home)).stdout) as { jobs: { name: string }[] }).jobs.map(
+        (j) => j.name,
+      );
+    expect(await order()).toEqual(['order-a', 'order-b', 'order-c']);
+    expect((await runCli(['queue', 'priority', (ids[2] ?? '').slice(0, 8), '5'], home)).code).toBe(0);
+    expect(await order()).toEqual(['order-c', 'order-a', 'order-b']);
+    expect(
+      (await runCli(['queue', 'move', (ids[1] ?? '').slice(0, 8), '--before', (ids[2] ?? '').slice(0, 8)], home)).code,
+    ).toBe(0);
+    expect(await order()).toEqual(['order-b', 'order-c', 'order-a']);
+    const bad = await runCli(['queue', 'priority', (ids[0] ?? '').slice(0, 8), 'high'], home);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/hint: For example/);
+    // Nothing of this queue was sent: cancel them (nothing was created, nothing to delete).
+    for (const id of ids) expect((await runCli(['queue', 'cancel', id], home)).code).toBe(0);
+  });
+
   it('shows the queue and exports the audit log as CSV', async () => {
     const list = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {
       jobs: { id: string; name: string }[];

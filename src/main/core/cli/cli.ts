@@ -50,6 +50,7 @@ Commands:
   queue run [--watch]                             run the whole queue until it is empty (or keep watching)
   queue list | show ID                            what is queued, and one job in detail
   queue pause|resume|cancel|retry ID              act on a job (all its targets) or one target
+  queue priority ID N | move ID --before ID2      reorder the queue
   queue remove ID                                 remove a finished job
   clouds list                                     the clouds found in clouds.yaml / OS_* variables
   audit export --format json|csv [--output FILE]  the attempts and audit log
@@ -82,7 +83,11 @@ Every command takes --help; most take --json.`,
        glance-uploader queue list [--json]
        glance-uploader queue show ID [--json]
        glance-uploader queue pause|resume|cancel|retry ID
+       glance-uploader queue priority ID N        higher runs first (default 0)
+       glance-uploader queue move ID --before ID2
        glance-uploader queue remove ID
+
+queue run takes --concurrency N (uploads at once, default 2) and --per-region N (default 2).
 
 ID is a job id or a target id (a unique prefix of at least 4 characters is enough).
 Against a cloud, resume sends the whole file again into the same image (Glance takes the data
@@ -361,7 +366,13 @@ function resolveId(ctx: Ctx, id: string): { jobId: string; targetIds: string[] }
 
 async function queue(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
-  const p = parse(rest, { watch: { type: 'boolean' }, bwlimit: { type: 'string' } });
+  const p = parse(rest, {
+    watch: { type: 'boolean' },
+    bwlimit: { type: 'string' },
+    concurrency: { type: 'string' },
+    'per-region': { type: 'string' },
+    before: { type: 'string' },
+  });
   if (sub === undefined || p.values.help === true || sub === 'help') return (out(io, HELP.queue ?? ''), EXIT.ok);
   const json = p.values.json === true;
   const { db, engine } = open(io);
@@ -466,6 +477,8 @@ async function queue(args: string[], io: CliIo): Promise<number> {
       case 'resume':
       case 'cancel':
       case 'retry':
+      case 'priority':
+      case 'move':
       case 'remove': {
         const { jobId, targetIds } = resolveId(ctx, p.positionals[0] ?? '');
         // Acting on the queue needs it to ourselves for a moment: no engine may be running it.
@@ -479,7 +492,24 @@ async function queue(args: string[], io: CliIo): Promise<number> {
         }
         try {
           if (sub === 'remove') repo.removeJob(jobId);
-          for (const id of sub === 'remove' ? [] : targetIds) {
+          if (sub === 'priority') {
+            const n = Number(p.positionals[1]);
+            if (!Number.isInteger(n))
+              throw new UsageError(
+                'queue priority needs a whole number after the id.',
+                'For example: queue priority 3f2a 10 (higher runs first; default 0).',
+              );
+            repo.setPriority(jobId, n);
+          }
+          if (sub === 'move') {
+            if (p.values.before === undefined)
+              throw new UsageError(
+                'queue move needs --before ID.',
+                'For example: queue move 3f2a --before 9c1d (the job runs before that one).',
+              );
+            repo.moveBefore(jobId, resolveId(ctx, p.values.before as string).jobId);
+          }
+          for (const id of sub === 'remove' || sub === 'priority' || sub === 'move' ? [] : targetIds) {
             const t = repo.getTarget(id);
             if (sub === 'pause' && !isTerminal(t.state) && t.state !== 'paused') scheduler.pause(id);
             if (sub === 'resume' && t.state === 'paused') scheduler.resume(id);
@@ -490,6 +520,8 @@ async function queue(args: string[], io: CliIo): Promise<number> {
           lease.release();
         }
         if (sub === 'remove') out(io, `removed ${jobId}`);
+        else if (sub === 'priority' || sub === 'move')
+          for (const j of repo.listJobs()) out(io, `${j.id.slice(0, 8)}  priority ${j.priority}  ${j.name}`);
         else
           for (const t of repo.targetsOf(jobId).filter((x) => targetIds.includes(x.id)))
             out(io, targetLine(repo.getJob(jobId), t));
