@@ -8,7 +8,7 @@
  * BENCH_SIZES_MIB=1024,4096 and BENCH_RUNS=3 change the plan.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -28,7 +28,40 @@ const CLI = join(import.meta.dirname, '..', 'bin', 'glance-uploader.mjs');
 interface Run {
   seconds: number;
   rssMiB?: number;
+  /** CPU seconds (user + system) of the measured process, its threads included. */
+  cpuSeconds?: number;
+  /** CPU seconds the RegionOne Glance (its whole process group) spent meanwhile. */
+  glanceCpuSeconds?: number;
 }
+
+const TICKS = 100; // USER_HZ on Linux
+
+/** user + system CPU seconds of a process (all its threads), from /proc/<pid>/stat. */
+function cpuOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of every process in a process group (Glance's parent and its forked worker). */
+function groupCpu(pgid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      if (Number(fields[2]) === pgid) total += (Number(fields[11]) + Number(fields[12])) / TICKS;
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+}
+
+let glancePgid = 0;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -43,10 +76,13 @@ function timed(cmd: string, args: string[], env: Record<string, string> = {}): P
     let stdout = '';
     let stderr = '';
     let peak = 0;
+    let cpu = 0;
+    const glanceBefore = glancePgid ? groupCpu(glancePgid) : 0;
     const sample = setInterval(() => {
       try {
         const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+        cpu = Math.max(cpu, cpuOf(child.pid ?? 0));
       } catch {
         /* exited */
       }
@@ -56,7 +92,14 @@ function timed(cmd: string, args: string[], env: Record<string, string> = {}): P
     child.on('close', (code) => {
       clearInterval(sample);
       if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
-      else resolve({ seconds: (performance.now() - t0) / 1000, rssMiB: peak, stdout });
+      else
+        resolve({
+          seconds: (performance.now() - t0) / 1000,
+          rssMiB: peak,
+          cpuSeconds: cpu,
+          glanceCpuSeconds: glancePgid ? groupCpu(glancePgid) - glanceBefore : undefined,
+          stdout,
+        });
     });
   });
 }
@@ -106,6 +149,7 @@ async function main(): Promise<void> {
   console.log('starting the reference OpenStack...');
   const cloud = await startReferenceOpenStack({ log: () => undefined });
   console.log(`ready in ${(cloud.readyMs / 1000).toFixed(1)} s`);
+  glancePgid = Number(readFileSync(join(cloud.stateDir, 'pids', 'glance-RegionOne.pid'), 'utf8'));
   const results: Record<string, unknown>[] = [];
   try {
     for (const size of sizes) {
@@ -169,6 +213,13 @@ async function main(): Promise<void> {
         engineVsCurl: med('curl') / med('engineUpload'),
         engineWholeVsOpenstack: med('openstack') / med('engine'),
         enginePeakRssMiB: Math.max(...(cells.engine ?? []).map((r) => r.rssMiB ?? 0)),
+        cpuSeconds: {
+          curl: median((cells.curl ?? []).map((r) => r.cpuSeconds ?? 0)),
+          openstack: median((cells.openstack ?? []).map((r) => r.cpuSeconds ?? 0)),
+          engine: median((cells.engine ?? []).map((r) => r.cpuSeconds ?? 0)),
+          glanceDuringCurl: median((cells.curl ?? []).map((r) => r.glanceCpuSeconds ?? 0)),
+          glanceDuringEngine: median((cells.engine ?? []).map((r) => r.glanceCpuSeconds ?? 0)),
+        },
       });
       if (size === sizes[0]) {
         // Fan-out: the same file to two regions against one region, whole CLI runs.

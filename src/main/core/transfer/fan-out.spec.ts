@@ -73,7 +73,7 @@ describe('FanOut', () => {
   });
 
   it('does not read ahead of a branch that has not started (its upload is still creating the image)', async () => {
-    const fan = new FanOut(file);
+    const fan = new FanOut(file, [], 256 * 1024);
     const early = fan.branch();
     const late = fan.branch();
     const earlyRead = drain(early);

@@ -30,7 +30,7 @@ export class FanOut {
   constructor(
     private readonly path: string,
     private readonly buckets: TokenBucket[] = [],
-    private readonly chunkSize = 256 * 1024,
+    private readonly chunkSize = 1024 * 1024,
   ) {
     this.#hasher = new Hasher(path);
   }

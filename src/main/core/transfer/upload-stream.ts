@@ -51,7 +51,7 @@ export function uploadStream(
     const h = new Hasher(path);
     hasher = h;
     finished = false;
-    const chunks = createReadStream(path, { highWaterMark: opts.chunkSize ?? 256 * 1024, signal: opts.signal });
+    const chunks = createReadStream(path, { highWaterMark: opts.chunkSize ?? 1024 * 1024, signal: opts.signal });
     async function* body(): AsyncGenerator<Buffer> {
       let sent = 0;
       for await (const chunk of chunks) {
