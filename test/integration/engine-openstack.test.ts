@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/engine';
-import { EngineError } from '../../src/main/core/errors';
 import { findCloud, loadClouds } from '../../src/main/core/openstack/clouds-config';
 import { GlanceClient } from '../../src/main/core/openstack/glance-client';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../../src/main/core/openstack/http-client';
 import { KeystoneSession } from '../../src/main/core/openstack/keystone-session';
+import { engineError } from '../support/engine-error';
 import { ReferenceImages } from '../support/reference-images';
 
 const cloud = inject('referenceCloud');
@@ -25,15 +25,6 @@ const names = {
   two: ReferenceImages.uniqueName('slice-r2'),
 };
 const data = Buffer.alloc(1024 * 1024, 7);
-
-async function codeOf(p: Promise<unknown>): Promise<EngineError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(EngineError);
-  return e as EngineError;
-}
 
 /** An HttpClient that counts what it sends: the real one underneath. */
 class CountingHttp extends HttpClient {
@@ -166,14 +157,16 @@ describe('coded errors', () => {
     `clouds:\n  bad:\n    auth:\n      auth_url: ${cloud.keystoneUrl}\n      username: demo\n      user_domain_id: default\n      project_domain_id: default\n${extra}\n    region_name: RegionOne\n`;
 
   it('a wrong password is auth.failed with Keystone status and request id', async () => {
-    const e = await codeOf(writeClouds(entry('      password: wrong\n      project_name: demo')).listRegions('bad'));
+    const e = await engineError(
+      writeClouds(entry('      password: wrong\n      project_name: demo')).listRegions('bad'),
+    );
     expect(e.info).toMatchObject({ code: 'auth.failed', status: 401 });
     expect(e.info.requestId).toMatch(/^req-/);
     expect(e.info.hint).toMatch(/password/);
   });
 
   it('an unknown project is refused with a coded error', async () => {
-    const e = await codeOf(
+    const e = await engineError(
       writeClouds(
         entry(`      password: ${cloud.users.demo.password}\n      project_name: no-such-project`),
       ).listRegions('bad'),
@@ -182,7 +175,7 @@ describe('coded errors', () => {
   });
 
   it('an unknown region names the regions that exist', async () => {
-    const e = await codeOf(engine.listImages('ref-demo', 'RegionNine'));
+    const e = await engineError(engine.listImages('ref-demo', 'RegionNine'));
     expect(e.code).toBe('catalog.region_not_found');
     expect(e.info.hint).toContain('RegionOne');
     expect(e.info.hint).toContain('RegionTwo');
@@ -190,7 +183,7 @@ describe('coded errors', () => {
 
   it('an unreachable Keystone is net.unreachable', async () => {
     const closed = cloud.keystoneUrl.replace(/:\d+\//, ':1/');
-    const e = await codeOf(
+    const e = await engineError(
       writeClouds(
         `clouds:\n  down:\n    auth: {auth_url: '${closed}', username: u, password: p, project_name: p}\n`,
       ).listRegions('down'),
@@ -200,13 +193,13 @@ describe('coded errors', () => {
   });
 
   it('an unknown cloud lists the known ones', async () => {
-    const e = await codeOf(engine.listRegions('prod'));
+    const e = await engineError(engine.listRegions('prod'));
     expect(e.code).toBe('config.cloud_not_found');
     expect(e.info.hint).toContain('ref-demo');
   });
 
   it('an auth type Glance Uploader does not support is refused, naming it and what is supported', async () => {
-    const e = await codeOf(
+    const e = await engineError(
       writeClouds(
         `clouds:\n  oidc:\n    auth_type: v3oidcpassword\n    auth: {auth_url: '${cloud.keystoneUrl}', username: u, password: p}\n`,
       ).listRegions('oidc'),

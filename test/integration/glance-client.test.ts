@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/engine';
-import { EngineError } from '../../src/main/core/errors';
 import type { GlanceClient } from '../../src/main/core/openstack/glance-client';
 import {
   downloadImage,
@@ -20,6 +19,7 @@ import {
   uploadImageData,
 } from '../../src/main/core/openstack/glance-data';
 import { inStores, waitForImage, type WaitProgress } from '../../src/main/core/openstack/glance-wait';
+import { engineError } from '../support/engine-error';
 import { makeFile, type TestFile } from '../support/files';
 
 const cloud = inject('referenceCloud');
@@ -46,15 +46,6 @@ async function create(
   });
   created.push({ glance: () => glance, id: image.id });
   return image.id;
-}
-
-async function failure(p: Promise<unknown>): Promise<EngineError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(EngineError);
-  return e as EngineError;
 }
 
 beforeAll(async () => {
@@ -130,7 +121,7 @@ describe('image metadata', () => {
     });
     expect(image.tags.sort()).toEqual([tag, 'x'].sort());
     expect(importMethods).toContain('glance-direct');
-    const again = await failure(demo.createImage({ id, name: 'dup' }));
+    const again = await engineError(demo.createImage({ id, name: 'dup' }));
     expect(again.info).toMatchObject({ code: 'glance.conflict', status: 409 });
     expect(again.info.requestId).toMatch(/^req-/);
   });
@@ -149,13 +140,13 @@ describe('image metadata', () => {
     await demo.addTag(id, 'r');
     await demo.removeTag(id, 'p');
     expect((await demo.getImage(id)).tags.sort()).toEqual([tag, 'q', 'r'].sort());
-    expect((await failure(demo.updateImage(id, [{ op: 'remove', path: '/no-such-property' }]))).code).toBe(
+    expect((await engineError(demo.updateImage(id, [{ op: 'remove', path: '/no-such-property' }]))).code).toBe(
       'glance.conflict',
     );
-    expect((await failure(demo.updateImage(id, [{ op: 'add', path: '/d', value: 5 }]))).code).toBe(
+    expect((await engineError(demo.updateImage(id, [{ op: 'add', path: '/d', value: 5 }]))).code).toBe(
       'glance.bad_request',
     );
-    expect((await failure(demo.updateImage(id, [{ op: 'replace', path: '/status', value: 'active' }]))).code).toBe(
+    expect((await engineError(demo.updateImage(id, [{ op: 'replace', path: '/status', value: 'active' }]))).code).toBe(
       'glance.forbidden',
     );
   });
@@ -176,11 +167,11 @@ describe('image metadata', () => {
 
   it('a missing image is glance.not_found; findImage says undefined', async () => {
     const id = randomUUID();
-    const e = await failure(demo.getImage(id));
+    const e = await engineError(demo.getImage(id));
     expect(e.info).toMatchObject({ code: 'glance.not_found', status: 404 });
     expect(e.message).toContain(id);
     expect(await demo.findImage(id)).toBeUndefined();
-    expect((await failure(demo.deleteImage(id))).code).toBe('glance.not_found');
+    expect((await engineError(demo.deleteImage(id))).code).toBe('glance.not_found');
   });
 
   it('deactivates and reactivates (admin), and protected images refuse deletion', async () => {
@@ -190,7 +181,7 @@ describe('image metadata', () => {
     expect((await admin.getImage(id)).status).toBe('deactivated');
     await admin.reactivate(id);
     expect((await admin.getImage(id)).status).toBe('active');
-    expect((await failure(admin.deleteImage(id))).code).toBe('glance.forbidden');
+    expect((await engineError(admin.deleteImage(id))).code).toBe('glance.forbidden');
   });
 });
 
@@ -208,7 +199,9 @@ describe('data', () => {
     });
     expect((await demo.listImages({ os_hash_value: small.sha512 })).map((i) => i.id)).toContain(id);
     // Glance refuses a second upload into an active image.
-    expect((await failure(uploadImageData(demo, id, fileSource(small.path, small.size)))).code).toBe('glance.conflict');
+    expect((await engineError(uploadImageData(demo, id, fileSource(small.path, small.size)))).code).toBe(
+      'glance.conflict',
+    );
   });
 
   it('streams a 256 MiB upload in flat memory', async () => {
@@ -240,7 +233,7 @@ describe('data', () => {
     expect(resumed).toMatchObject({ bytes: small.size, md5: small.md5, resumedFrom: 2 * 1024 * 1024 });
     // A partial file that is not a prefix of the image: the result cannot verify and is removed.
     writeFileSync(out, Buffer.alloc(1024 * 1024, 0xff));
-    expect((await failure(downloadImage(demo, id, out, { resume: true }))).code).toBe('glance.checksum_mismatch');
+    expect((await engineError(downloadImage(demo, id, out, { resume: true }))).code).toBe('glance.checksum_mismatch');
     expect(() => statSync(out)).toThrow();
   });
 
@@ -280,7 +273,9 @@ describe('data', () => {
       await importImage(demo, bad, { method: { name: 'web-download', uri: `http://127.0.0.1:${port}/missing` } });
       server.removeAllListeners('request');
       server.on('request', (_req, res) => res.writeHead(404).end());
-      const e = await failure(waitForImage(demo, bad, { importStartedAt: t, initialDelayMs: 200, timeoutMs: 60_000 }));
+      const e = await engineError(
+        waitForImage(demo, bad, { importStartedAt: t, initialDelayMs: 200, timeoutMs: 60_000 }),
+      );
       expect(e.code).toBe('glance.import_failed');
     } finally {
       await new Promise((r) => server.close(r));
@@ -303,7 +298,7 @@ describe('data', () => {
     const asDemo = await create(demo, 'copy-demo');
     await uploadImageData(demo, asDemo, fileSource(small.path, small.size));
     expect(
-      (await failure(importImage(demo, asDemo, { method: { name: 'copy-image' }, stores: ['cold'] }))).info,
+      (await engineError(importImage(demo, asDemo, { method: { name: 'copy-image' }, stores: ['cold'] }))).info,
     ).toMatchObject({ code: 'glance.forbidden', status: 403 });
   });
 
@@ -325,7 +320,7 @@ describe('data', () => {
 
   it('refuses an import method the region does not offer, before calling it', async () => {
     const id = await create(demo, 'nope');
-    const e = await failure(importImage(demo, id, { method: { name: 'cinder-download' } as never }));
+    const e = await engineError(importImage(demo, id, { method: { name: 'cinder-download' } as never }));
     expect(e.code).toBe('glance.method_not_offered');
     expect(e.info.hint).toContain('glance-direct');
   });

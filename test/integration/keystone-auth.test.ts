@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/engine';
-import { EngineError } from '../../src/main/core/errors';
 import { findCloud, loadClouds } from '../../src/main/core/openstack/clouds-config';
 import { GlanceClient } from '../../src/main/core/openstack/glance-client';
 import { KeystoneSession } from '../../src/main/core/openstack/keystone-session';
 import { issueToken } from '../openstack/reference-openstack';
 import { CountingHttp } from '../support/counting-http';
+import { engineError } from '../support/engine-error';
 import { startTlsServer, type TlsServer } from '../support/tls-server';
 
 const cloud = inject('referenceCloud');
@@ -28,15 +28,6 @@ function engineWith(yaml: string): Engine {
   const e = new Engine({ env: { OS_CLIENT_CONFIG_FILE: file }, cwd: dir, home: dir });
   engines.push(e);
   return e;
-}
-
-async function failure(p: Promise<unknown>): Promise<EngineError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(EngineError);
-  return e as EngineError;
 }
 
 const ks = (): string => cloud.keystoneUrl;
@@ -99,10 +90,10 @@ describe('auth methods', () => {
       expect((await e.session(name).auth()).projectId).toBe(cloud.users.demo.projectId);
       expect(Array.isArray(await e.listImages(name, 'RegionTwo'))).toBe(true);
     }
-    const bad = await failure(e.listRegions('wrong-secret'));
+    const bad = await engineError(e.listRegions('wrong-secret'));
     expect(bad.code).toBe('auth.failed');
     expect(bad.info.hint).toMatch(/application_credential/);
-    expect((await failure(e.switchProject('by-id', cloud.users.demo.extraProjectId))).code).toBe(
+    expect((await engineError(e.switchProject('by-id', cloud.users.demo.extraProjectId))).code).toBe(
       'auth.cannot_switch_project',
     );
   });
@@ -119,7 +110,7 @@ describe('auth methods', () => {
     });
     expect(revoke.status).toBe(204);
     const again = engineWith(yaml);
-    const err = await failure(again.listRegions('tok'));
+    const err = await engineError(again.listRegions('tok'));
     expect(err.code).toBe('auth.expired');
     expect(err.info.hint).toMatch(/Log in again/);
   });
@@ -142,7 +133,7 @@ describe('projects', () => {
     // Renewal keeps the switched project: force one and look again.
     e.session('demo').invalidate();
     expect((await e.session('demo').auth()).projectId).toBe(cloud.users.demo.extraProjectId);
-    expect((await failure(e.switchProject('demo', cloud.users.admin.projectId))).code).toBe('auth.forbidden');
+    expect((await engineError(e.switchProject('demo', cloud.users.admin.projectId))).code).toBe('auth.forbidden');
   });
 });
 
@@ -174,7 +165,7 @@ describe('tokens and 401', () => {
     const glance = new GlanceClient(cloud.glance.RegionOne.url, new KeystoneSession(entry, http), http);
     http.tamper = (req) =>
       req.url.includes('/v2/') ? { ...req, headers: { ...req.headers, 'x-auth-token': 'bad' } } : req;
-    const e = await failure(glance.listImages());
+    const e = await engineError(glance.listImages());
     expect(e.info).toMatchObject({ code: 'auth.expired', status: 401 });
     expect(http.authRequests()).toBe(2);
     await http.close();
@@ -186,14 +177,14 @@ describe('TLS', () => {
     `clouds:\n  tls:\n    auth: {auth_url: '${tls.url}/v3', username: u, password: p, project_name: p}\n${extra}`;
 
   it('a self-signed certificate is net.tls with a hint about cacert', async () => {
-    const e = await failure(engineWith(entry('')).listRegions('tls'));
+    const e = await engineError(engineWith(entry('')).listRegions('tls'));
     expect(e.code).toBe('net.tls');
     expect(e.message).toMatch(/self-signed/);
     expect(e.info.hint).toMatch(/cacert/);
   });
 
   it('trusting its certificate with cacert gets past TLS (the server then refuses the password)', async () => {
-    expect((await failure(engineWith(entry(`    cacert: ${tls.certPath}\n`)).listRegions('tls'))).code).toBe(
+    expect((await engineError(engineWith(entry(`    cacert: ${tls.certPath}\n`)).listRegions('tls'))).code).toBe(
       'auth.failed',
     );
   });
@@ -201,12 +192,12 @@ describe('TLS', () => {
   it('verify: false gets past TLS only when asked, and the cloud says it is insecure', async () => {
     const e = engineWith(entry('    verify: false\n'));
     expect(e.listClouds()[0]?.insecure).toBe(true);
-    expect((await failure(e.listRegions('tls'))).code).toBe('auth.failed');
+    expect((await engineError(e.listRegions('tls'))).code).toBe('auth.failed');
   });
 
   it('a CA bundle that cannot be read is a coded config error', async () => {
     expect(
-      (await failure(engineWith(entry(`    cacert: ${join(dir, 'missing.pem')}\n`)).listRegions('tls'))).code,
+      (await engineError(engineWith(entry(`    cacert: ${join(dir, 'missing.pem')}\n`)).listRegions('tls'))).code,
     ).toBe('config.invalid');
   });
 });

@@ -16,7 +16,7 @@ import { databasePath, openDatabase, type Db } from '../queue/database';
 import type { JobUpdate } from '../queue/job-events';
 import type { JobRecord, NewJob, TargetRecord } from '../queue/job-repository';
 import { Lease } from '../queue/lease';
-import { isTerminal } from '../queue/target-state';
+import { isTerminal, OPEN_STATES } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
 import { identify } from '../transfer/source-file';
 import {
@@ -403,16 +403,7 @@ async function queue(args: string[], io: CliIo): Promise<number> {
         void io.interrupted?.then(() => (interrupted = true));
         try {
           for (;;) {
-            const open = repo.targetsIn([
-              'pending',
-              'retrying',
-              'inspecting',
-              'hashing',
-              'creating',
-              'uploading',
-              'importing',
-              'verifying',
-            ]);
+            const open = repo.targetsIn([...OPEN_STATES]);
             if (interrupted || (open.length === 0 && p.values.watch !== true)) break;
             for (const j of repo.listJobs())
               line.update({

@@ -16,6 +16,12 @@ export const WORKING_STATES = [
 export const TARGET_STATES = [...WORKING_STATES, 'done', 'paused', 'retrying', 'failed', 'canceled'] as const;
 
 export type WorkingState = (typeof WORKING_STATES)[number];
+
+/** A phase an engine runs (pending excluded): what a dead engine leaves for recovery. */
+export const RUNNING_STATES = WORKING_STATES.filter((s) => s !== 'pending');
+
+/** Not finished and not paused: still to be run, now or after a retry delay. */
+export const OPEN_STATES = [...WORKING_STATES, 'retrying'] as const;
 export type TargetState = (typeof TARGET_STATES)[number];
 
 export function isWorking(s: TargetState): s is WorkingState {

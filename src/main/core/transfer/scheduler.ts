@@ -12,7 +12,7 @@ import type { Db } from '../queue/database';
 import { JobEventCoalescer, type JobUpdate } from '../queue/job-events';
 import { JobRepository, type TargetRecord } from '../queue/job-repository';
 import { Lease, type AcquireResult } from '../queue/lease';
-import { isWorking } from '../queue/target-state';
+import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
 import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { TokenBucket } from './token-bucket';
 import { FanOut } from './fan-out';
@@ -89,7 +89,7 @@ export class Scheduler {
 
   /** What an engine that died left in a working state is retried now; leftovers of failed work are deleted. */
   #recover(): void {
-    for (const t of this.repo.targetsIn(['inspecting', 'hashing', 'creating', 'uploading', 'importing', 'verifying'])) {
+    for (const t of this.repo.targetsIn([...RUNNING_STATES])) {
       this.repo.transition(t.id, 'retrying', { nextAttemptAt: Date.now(), detail: { recovered: true } });
     }
     if (!this.o.keepFailedImages) {
@@ -328,16 +328,7 @@ export class Scheduler {
   /** Resolves when nothing is left to run (every target done, failed, canceled or paused). */
   async idle(pollMs = 200): Promise<void> {
     for (;;) {
-      const open = this.repo.targetsIn([
-        'pending',
-        'retrying',
-        'inspecting',
-        'hashing',
-        'creating',
-        'uploading',
-        'importing',
-        'verifying',
-      ]);
+      const open = this.repo.targetsIn([...OPEN_STATES]);
       if (open.length === 0 && this.#running.size === 0) return;
       await new Promise((r) => setTimeout(r, pollMs));
     }
