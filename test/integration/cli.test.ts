@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/engine';
+import { openDatabase } from '../../src/main/core/queue/database';
+import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { runCli } from '../support/cli-process';
 import { makeFile, type TestFile } from '../support/files';
 
@@ -140,6 +142,58 @@ describe('glance-uploader CLI', () => {
     expect(bad.stderr).toMatch(/hint: For example/);
     // Nothing of this queue was sent: cancel them (nothing was created, nothing to delete).
     for (const id of ids) expect((await runCli(['queue', 'cancel', id], home)).code).toBe(0);
+  });
+
+  it('pauses and resumes through the engine that runs the queue (control requests)', async () => {
+    const home = join(dir, 'control-home');
+    const henv = { ...env, GLANCE_UPLOADER_HOME: home };
+    const f = await makeFile(join(dir, 'control.raw'), 24 * 1024 * 1024);
+    const q = await runCli(
+      [
+        'upload',
+        f.path,
+        '--cloud',
+        'ref-demo',
+        '--region',
+        'RegionOne',
+        '--name',
+        `${name}-control`,
+        '--bwlimit',
+        '3M',
+        '--detach',
+        '--json',
+      ],
+      henv,
+    );
+    const jobId = (JSON.parse(q.stdout) as { queued: { id: string }[] }).queued[0]?.id ?? '';
+    // The engine holding the queue (as the app would) runs in this process.
+    const db = openDatabase(join(home, 'queue.sqlite3'));
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath }, cwd: dir, home: dir });
+    const holder = new Scheduler({ db, engine, actor: 'app-like-holder' });
+    expect(holder.start().acquired).toBe(true);
+    const state = (): string => holder.repo.targetsOf(jobId)[0]?.state ?? '';
+    try {
+      const t0 = Date.now();
+      while (state() !== 'uploading' && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
+      const paused = await runCli(['queue', 'pause', jobId.slice(0, 8)], henv);
+      expect(paused.code, paused.stderr).toBe(0);
+      expect(state()).toBe('paused');
+      const resumed = await runCli(['queue', 'resume', jobId.slice(0, 8)], henv);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      await holder.idle();
+      expect(state()).toBe('done');
+      const controls = holder.repo
+        .events({ jobId })
+        .filter((e) => e.kind === 'target.control')
+        .map((e) => e.detail?.action);
+      expect(controls).toEqual(['pause', 'resume']);
+    } finally {
+      await holder.stop();
+      const id = holder.repo.targetsOf(jobId)[0]?.remoteImageId;
+      if (id) await (await engine.glance('ref-demo', 'RegionOne')).deleteImage(id).catch(() => undefined);
+      await engine.close();
+      db.close();
+    }
   });
 
   it('shows the queue and exports the audit log as CSV', async () => {

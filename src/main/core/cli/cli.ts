@@ -15,6 +15,7 @@ import { auditCsv, auditJson } from '../queue/audit-export';
 import { databasePath, openDatabase, type Db } from '../queue/database';
 import type { JobUpdate } from '../queue/job-events';
 import type { JobRecord, NewJob, TargetRecord } from '../queue/job-repository';
+import { Controls } from '../queue/controls';
 import { Lease } from '../queue/lease';
 import { isTerminal, OPEN_STATES } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
@@ -472,43 +473,58 @@ async function queue(args: string[], io: CliIo): Promise<number> {
       case 'move':
       case 'remove': {
         const { jobId, targetIds } = resolveId(ctx, p.positionals[0] ?? '');
-        // Acting on the queue needs it to ourselves for a moment: no engine may be running it.
-        const lease = new Lease(db, `cli-control:${process.pid}`);
-        const got = lease.acquire();
-        if (!got.acquired) {
-          throw notSupportedYet(
-            `Changing jobs from the CLI while ${got.current.holder} runs the queue`,
-            'Do it in the app (or stop the engine running the queue first).',
-          );
+        // Order and removal are plain database updates the engine reads at every tick.
+        if (sub === 'remove') repo.removeJob(jobId);
+        if (sub === 'priority') {
+          const n = Number(p.positionals[1]);
+          if (!Number.isInteger(n))
+            throw new UsageError(
+              'queue priority needs a whole number after the id.',
+              'For example: queue priority 3f2a 10 (higher runs first; default 0).',
+            );
+          repo.setPriority(jobId, n);
         }
-        try {
-          if (sub === 'remove') repo.removeJob(jobId);
-          if (sub === 'priority') {
-            const n = Number(p.positionals[1]);
-            if (!Number.isInteger(n))
-              throw new UsageError(
-                'queue priority needs a whole number after the id.',
-                'For example: queue priority 3f2a 10 (higher runs first; default 0).',
+        if (sub === 'move') {
+          if (p.values.before === undefined)
+            throw new UsageError(
+              'queue move needs --before ID.',
+              'For example: queue move 3f2a --before 9c1d (the job runs before that one).',
+            );
+          repo.moveBefore(jobId, resolveId(ctx, p.values.before as string).jobId);
+        }
+        if (sub === 'pause' || sub === 'resume' || sub === 'cancel' || sub === 'retry') {
+          const lease = new Lease(db, `cli-control:${process.pid}`);
+          const got = lease.acquire();
+          if (got.acquired) {
+            // No engine runs the queue: act on it directly.
+            try {
+              for (const id of targetIds) {
+                const t = repo.getTarget(id);
+                if (sub === 'pause' && !isTerminal(t.state) && t.state !== 'paused') scheduler.pause(id);
+                if (sub === 'resume' && t.state === 'paused') scheduler.resume(id);
+                if (sub === 'cancel' && !isTerminal(t.state)) await scheduler.cancel(id);
+                if (sub === 'retry' && (t.state === 'failed' || t.state === 'canceled')) scheduler.retry(id);
+              }
+            } finally {
+              lease.release();
+            }
+          } else {
+            // The engine that runs the queue (the app, say) applies the request at its next tick.
+            const controls = new Controls(db);
+            const ids = targetIds.map((id) => controls.request(`cli:${process.pid}`, id, sub));
+            const answers = await controls.wait(ids, 30_000);
+            if (answers.some((a) => a === undefined)) {
+              throw new EngineError(
+                'queue.lease_held',
+                `${got.current.holder} (pid ${got.current.pid}) runs the queue but did not answer the ${sub} request within 30 s.`,
+                {
+                  hint: 'It may be busy or hung; the request stays queued and is applied when it answers.',
+                },
               );
-            repo.setPriority(jobId, n);
+            }
+            for (const a of answers)
+              if (a !== undefined && a.result !== 'ok') io.stderr.write(`${a.targetId.slice(0, 8)}: ${a.result}\n`);
           }
-          if (sub === 'move') {
-            if (p.values.before === undefined)
-              throw new UsageError(
-                'queue move needs --before ID.',
-                'For example: queue move 3f2a --before 9c1d (the job runs before that one).',
-              );
-            repo.moveBefore(jobId, resolveId(ctx, p.values.before as string).jobId);
-          }
-          for (const id of sub === 'remove' || sub === 'priority' || sub === 'move' ? [] : targetIds) {
-            const t = repo.getTarget(id);
-            if (sub === 'pause' && !isTerminal(t.state) && t.state !== 'paused') scheduler.pause(id);
-            if (sub === 'resume' && t.state === 'paused') scheduler.resume(id);
-            if (sub === 'cancel' && !isTerminal(t.state)) await scheduler.cancel(id);
-            if (sub === 'retry' && (t.state === 'failed' || t.state === 'canceled')) scheduler.retry(id);
-          }
-        } finally {
-          lease.release();
         }
         if (sub === 'remove') out(io, `removed ${jobId}`);
         else if (sub === 'priority' || sub === 'move')

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../errors';
+import { Controls } from './controls';
 import { migrate, openDatabase, schemaVersion, type Db } from './database';
 import { JobRepository } from './job-repository';
 import { LATEST_VERSION, MIGRATIONS } from './migrations';
@@ -52,6 +53,14 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       const repo = new JobRepository(db, 'test');
       expect(repo.getJob('j2').onDuplicate).toBe('reuse');
       expect(repo.getTarget('t2')).toMatchObject({ remoteImageId: 'theirs', imageOwned: false, state: 'done' });
+    },
+  },
+  3: {
+    write: (db) => {
+      db.prepare(`INSERT INTO controls (at, actor, target_id, action) VALUES (1, 'cli:1', 't9', 'pause')`).run();
+    },
+    check: (db) => {
+      expect(new Controls(db).open()).toEqual([{ id: 1, targetId: 't9', action: 'pause', actor: 'cli:1' }]);
     },
   },
 };

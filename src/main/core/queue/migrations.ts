@@ -106,6 +106,26 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'controls: requests to the engine that holds the lease',
+    up: (db) => {
+      // Pause/resume/cancel/retry asked by another process (the CLI while the app runs the
+      // queue): the holder applies them at its next tick and writes the result.
+      db.exec(`
+        CREATE TABLE controls (
+          id        INTEGER PRIMARY KEY AUTOINCREMENT,
+          at        INTEGER NOT NULL,
+          actor     TEXT NOT NULL,
+          target_id TEXT NOT NULL,
+          action    TEXT NOT NULL,
+          done_at   INTEGER,
+          result    TEXT
+        );
+        CREATE INDEX controls_open ON controls (done_at, id);
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -9,6 +9,7 @@
 import type { Engine } from '../engine';
 import { EngineError, toErrorInfo } from '../errors';
 import type { Db } from '../queue/database';
+import { Controls } from '../queue/controls';
 import { JobEventCoalescer, type JobUpdate } from '../queue/job-events';
 import { JobRepository, type TargetRecord } from '../queue/job-repository';
 import { Lease, type AcquireResult } from '../queue/lease';
@@ -56,6 +57,7 @@ export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
   #beat: NodeJS.Timeout | undefined;
   #pausedAll = false;
+  #applying = false;
 
   constructor(private readonly o: SchedulerOptions) {
     this.repo = new JobRepository(o.db, o.actor);
@@ -98,8 +100,42 @@ export class Scheduler {
     }
   }
 
+  /** Apply what other processes asked of the queue (controls table), and answer them. */
+  #applyControls(): void {
+    if (this.#applying) return; // resume/retry tick again: do not re-enter
+    this.#applying = true;
+    try {
+      this.#applyControlsNow();
+    } finally {
+      this.#applying = false;
+    }
+  }
+
+  #applyControlsNow(): void {
+    const controls = new Controls(this.o.db);
+    for (const c of controls.open()) {
+      try {
+        const t = this.repo.getTarget(c.targetId);
+        if (c.action === 'pause' && (isWorking(t.state) || t.state === 'retrying')) this.pause(t.id);
+        else if (c.action === 'resume' && t.state === 'paused') this.resume(t.id);
+        else if (c.action === 'cancel' && t.state !== 'done' && t.state !== 'canceled') void this.cancel(t.id);
+        else if (c.action === 'retry' && (t.state === 'failed' || t.state === 'canceled')) this.retry(t.id);
+        else {
+          controls.answer(c.id, `nothing to do: the target is ${t.state}`);
+          continue;
+        }
+        this.repo.note('target.control', this.repo.getTarget(t.id), { action: c.action, requestedBy: c.actor });
+        controls.answer(c.id, 'ok');
+      } catch (e) {
+        controls.answer(c.id, `refused: ${toErrorInfo(e).message}`);
+      }
+    }
+  }
+
   #tick(): void {
-    if (!this.#lease.held || this.#pausedAll) return;
+    if (!this.#lease.held) return;
+    this.#applyControls();
+    if (this.#pausedAll) return;
     const limit = this.o.concurrency ?? 2;
     const perRegion = this.o.perRegion ?? 2;
     const now = Date.now();
