@@ -14,7 +14,7 @@ import { EngineError, toErrorInfo } from '../errors';
 import { auditCsv, auditJson } from '../queue/audit-export';
 import { databasePath, openDatabase, type Db } from '../queue/database';
 import type { JobUpdate } from '../queue/job-events';
-import type { JobRecord, NewJob, TargetRecord } from '../queue/job-repository';
+import { JobRepository, type JobRecord, type NewJob, type TargetRecord } from '../queue/job-repository';
 import { Controls } from '../queue/controls';
 import { Lease } from '../queue/lease';
 import { isTerminal, OPEN_STATES } from '../queue/target-state';
@@ -238,7 +238,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
   try {
     if (!engine.listClouds().some((c) => c.name === cloud)) engine.session(cloud);
     const ctx: Ctx = { io, db, engine, json: v.json === true };
-    const repo = new Scheduler({ db, engine, actor: `cli:${process.pid}` }).repo;
+    const repo = new JobRepository(db, `cli:${process.pid}`);
     const jobs = planned.map((j) => repo.createJob(j).job);
     if (v.detach === true) {
       if (ctx.json) out(io, JSON.stringify({ queued: jobs.map((j) => ({ id: j.id, name: j.name })) }));
@@ -259,11 +259,31 @@ function allSettled(targets: TargetRecord[]): boolean {
   return targets.every((t) => isTerminal(t.state) || t.state === 'paused');
 }
 
+/**
+ * Follow a started scheduler until `done` holds or the user interrupts: the progress line (fed by
+ * the scheduler's job-updated snapshots) on a terminal, then a clean stop. True when interrupted.
+ */
+async function follow(ctx: Ctx, scheduler: Scheduler, line: ProgressLine, done: () => boolean): Promise<boolean> {
+  const { io } = ctx;
+  const tty = io.stderr.isTTY === true && !ctx.json;
+  let interrupted = false;
+  void io.interrupted?.then(() => (interrupted = true));
+  try {
+    while (!interrupted && !done()) {
+      if (tty) io.stderr.write(`\r${line.render()}\u001b[K`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await scheduler.stop();
+    if (tty) io.stderr.write('\n');
+  }
+  return interrupted;
+}
+
 /** Run (or, when another engine holds the queue, watch) until these jobs have settled. */
 async function runJobs(ctx: Ctx, jobIds: string[]): Promise<number> {
   const { io, db, engine } = ctx;
   const line = new ProgressLine();
-  const tty = io.stderr.isTTY === true && !ctx.json;
   // Per-job bandwidth limits (--bwlimit) are stored on the jobs themselves.
   const scheduler = new Scheduler({
     db,
@@ -272,23 +292,14 @@ async function runJobs(ctx: Ctx, jobIds: string[]): Promise<number> {
     onJobUpdated: (u: JobUpdate) => line.update(u),
   });
   const got = scheduler.start();
-  if (!got.acquired)
+  if (!got.acquired) {
     io.stderr.write(
       `The queue is run by ${got.current.holder} (pid ${got.current.pid} on ${got.current.host}): waiting for these jobs to finish there.\n`,
     );
-  let interrupted = false;
-  void ctx.io.interrupted?.then(() => (interrupted = true));
-  try {
-    for (;;) {
-      const targets = jobIds.flatMap((id) => scheduler.repo.targetsOf(id));
-      if (allSettled(targets) || interrupted) break;
-      if (tty) io.stderr.write(`\r${line.render()}\u001b[K`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    await scheduler.stop();
-    if (tty) io.stderr.write('\n');
   }
+  const interrupted = await follow(ctx, scheduler, line, () =>
+    allSettled(jobIds.flatMap((id) => scheduler.repo.targetsOf(id))),
+  );
   if (interrupted) {
     io.stderr.write('Interrupted: the jobs stay queued and continue at the next "queue run" (or in the app).\n');
     return EXIT.interrupted;
@@ -297,7 +308,7 @@ async function runJobs(ctx: Ctx, jobIds: string[]): Promise<number> {
 }
 
 function report(ctx: Ctx, jobIds: string[]): number {
-  const repo = new Scheduler({ db: ctx.db, engine: ctx.engine, actor: 'report' }).repo;
+  const repo = new JobRepository(ctx.db, 'report');
   const jobs = jobIds.map((id) => ({ job: repo.getJob(id), targets: repo.targetsOf(id) }));
   const failed = jobs.flatMap((j) => j.targets).filter((t) => t.state !== 'done');
   if (ctx.json)
@@ -343,7 +354,7 @@ function targetLine(j: JobRecord, t: TargetRecord): string {
 // ---- queue -----------------------------------------------------------------------------------
 
 function resolveId(ctx: Ctx, id: string): { jobId: string; targetIds: string[] } {
-  const repo = new Scheduler({ db: ctx.db, engine: ctx.engine, actor: 'resolve' }).repo;
+  const repo = new JobRepository(ctx.db, 'resolve');
   if (id.length < 4)
     throw new UsageError(
       `"${id}" is too short to name a job or target.`,
@@ -379,10 +390,12 @@ async function queue(args: string[], io: CliIo): Promise<number> {
   const { db, engine } = open(io);
   const ctx: Ctx = { io, db, engine, json };
   try {
+    const line = new ProgressLine();
     const scheduler = new Scheduler({
       db,
       engine,
       actor: `cli:${process.pid}`,
+      onJobUpdated: (u: JobUpdate) => line.update(u),
       bwlimit: p.values.bwlimit !== undefined ? parseRate(p.values.bwlimit as string) : undefined,
     });
     const repo = scheduler.repo;
@@ -398,29 +411,12 @@ async function queue(args: string[], io: CliIo): Promise<number> {
             },
           );
         }
-        const line = new ProgressLine();
-        const tty = io.stderr.isTTY === true && !json;
-        let interrupted = false;
-        void io.interrupted?.then(() => (interrupted = true));
-        try {
-          for (;;) {
-            const open = repo.targetsIn([...OPEN_STATES]);
-            if (interrupted || (open.length === 0 && p.values.watch !== true)) break;
-            for (const j of repo.listJobs())
-              line.update({
-                jobId: j.id,
-                seq: 0,
-                name: j.name,
-                size: j.sourceSize,
-                targets: repo.targetsOf(j.id).map((t) => ({ ...t, error: t.error })),
-              });
-            if (tty) io.stderr.write(`\r${line.render()}\u001b[K`);
-            await new Promise((r) => setTimeout(r, 500));
-          }
-        } finally {
-          await scheduler.stop();
-          if (tty) io.stderr.write('\n');
-        }
+        const interrupted = await follow(
+          ctx,
+          scheduler,
+          line,
+          () => p.values.watch !== true && repo.targetsIn([...OPEN_STATES]).length === 0,
+        );
         if (interrupted) return EXIT.interrupted;
         const all = repo.listJobs().map((j) => j.id);
         return report(ctx, all);
@@ -583,7 +579,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--format "${format}" is not json or csv.`, 'Use --format json or --format csv.');
   const { db, engine } = open(io);
   try {
-    const events = new Scheduler({ db, engine, actor: 'audit' }).repo.events();
+    const events = new JobRepository(db, 'audit').events();
     const text = format === 'csv' ? auditCsv(events) : `${auditJson(events)}\n`;
     if (p.values.output !== undefined) {
       writeFileSync(resolve(io.cwd, p.values.output as string), text);

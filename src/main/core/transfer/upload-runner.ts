@@ -53,6 +53,13 @@ function sourceOf(job: JobRecord): SourceIdentity {
   };
 }
 
+/** The file's digests: recorded on the job by an earlier attempt, else read and hashed now. */
+async function knownOrHashed(job: JobRecord, source: SourceIdentity): Promise<Digests> {
+  return job.sha512 !== null && job.md5 !== null
+    ? { md5: job.md5, sha512: job.sha512 }
+    : hashFile(source.path, source.size);
+}
+
 function createFields(job: JobRecord, id: string): CreateImageFields {
   const m = job.metadata as CreateImageFields;
   return { ...m, id, name: m.name ?? job.name };
@@ -108,10 +115,7 @@ async function adoptDuplicate(
 ): Promise<TargetRecord | undefined> {
   const { repo, job } = ctx;
   let t = repo.transition(ctx.target.id, 'hashing', { newAttempt: true });
-  const digests =
-    job.sha512 !== null && job.md5 !== null
-      ? { md5: job.md5, sha512: job.sha512 }
-      : await hashFile(source.path, source.size);
+  const digests = await knownOrHashed(job, source);
   repo.setHashes(job.id, digests);
   const candidates = await glance.listImages({ os_hash_value: digests.sha512, status: 'active' });
   const same = candidates.find((i) => i.size === source.size && i.checksum === digests.md5);
@@ -184,17 +188,11 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
     // An import an earlier engine started: follow it, then hash the file to verify the result.
     t = repo.transition(t.id, 'importing');
     await waitForImage(glance, image.id, { importStartedAt: Date.parse(image.updated_at), signal });
-    digests =
-      job.sha512 !== null && job.md5 !== null
-        ? { md5: job.md5, sha512: job.sha512 }
-        : await hashFile(source.path, source.size);
+    digests = await knownOrHashed(job, source);
   } else {
     // Uploaded by an attempt that died before it could verify: hash the file to check it.
     t = repo.transition(t.id, 'hashing');
-    digests =
-      job.sha512 !== null && job.md5 !== null
-        ? { md5: job.md5, sha512: job.sha512 }
-        : await hashFile(source.path, source.size);
+    digests = await knownOrHashed(job, source);
   }
   t = repo.transition(t.id, 'verifying');
   image = await glance.getImage(image.id);
