@@ -48,6 +48,7 @@ export const ERROR_CODES = [
   'source.changed',
   'transfer.hash_mismatch',
   'transfer.aborted',
+  'transfer.source_unavailable',
   // IPC boundary
   'ipc.invalid_argument',
   'ipc.unknown_method',

@@ -40,9 +40,14 @@ export function migrate(db: Db, target: number = LATEST_VERSION, migrations: Mig
   const current = schemaVersion(db);
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current || m.version > target) continue;
+    // PRAGMA foreign_keys is a no-op inside a transaction: switch it around the transaction.
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    if (m.rebuildsTables) db.pragma('foreign_keys = OFF');
     try {
       db.transaction(() => {
         m.up(db);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`${broken.length} row(s) would break a foreign key`);
         db.pragma(`user_version = ${m.version}`);
       }).immediate();
     } catch (e) {
@@ -53,6 +58,8 @@ export function migrate(db: Db, target: number = LATEST_VERSION, migrations: Mig
           hint: 'The database was left at the previous version. Keep a copy of it and report the problem.',
         },
       );
+    } finally {
+      if (m.rebuildsTables) db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
     }
   }
 }

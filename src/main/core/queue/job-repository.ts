@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorInfo } from '../../../shared/errors';
 import { EngineError } from '../errors';
 import type { Db } from './database';
+import { validateTargets } from './target-methods';
 import { canTransition, isTerminal, type TargetState } from './target-state';
 
 export interface NewTarget {
@@ -20,7 +21,9 @@ export interface NewTarget {
 export interface NewJob {
   source:
     | { kind: 'file'; path: string; size: number; mtimeMs: number; ino: number; dev: number }
-    | { kind: 'staged'; imageId: string; size?: number };
+    | { kind: 'staged'; imageId: string; size?: number }
+    /** Glance fetches it (web-download); size and digests, when given, are what the result must have. */
+    | { kind: 'url'; url: string; size?: number; sha512?: string; md5?: string };
   name: string;
   metadata?: Record<string, unknown>;
   targets: NewTarget[];
@@ -34,8 +37,9 @@ export interface JobRecord {
   id: string;
   createdAt: number;
   updatedAt: number;
-  sourceKind: 'file' | 'staged';
+  sourceKind: 'file' | 'staged' | 'url';
   sourcePath: string | null;
+  sourceUrl: string | null;
   sourceSize: number | null;
   sourceMtimeMs: number | null;
   sourceIno: number | null;
@@ -90,8 +94,9 @@ interface JobRow {
   id: string;
   created_at: number;
   updated_at: number;
-  source_kind: 'file' | 'staged';
+  source_kind: 'file' | 'staged' | 'url';
   source_path: string | null;
+  source_url: string | null;
   source_size: number | null;
   source_mtime_ms: number | null;
   source_ino: number | null;
@@ -150,6 +155,7 @@ function toJob(r: JobRow): JobRecord {
     updatedAt: r.updated_at,
     sourceKind: r.source_kind,
     sourcePath: r.source_path,
+    sourceUrl: r.source_url,
     sourceSize: r.source_size,
     sourceMtimeMs: r.source_mtime_ms,
     sourceIno: r.source_ino,
@@ -260,6 +266,16 @@ export class JobRepository {
       throw new EngineError('queue.invalid_job', `Job "${input.name}" names the same target twice.`, {
         hint: 'Each cloud, region and store once.',
       });
+    validateTargets(
+      input.name,
+      input.source.kind,
+      input.targets.map((t) => ({
+        cloud: t.cloud,
+        region: t.region,
+        store: t.store ?? '',
+        method: t.method ?? 'direct',
+      })),
+    );
     const id = randomUUID();
     const now = this.now();
     return this.db
@@ -271,8 +287,9 @@ export class JobRepository {
         this.db
           .prepare(
             `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms, source_ino, source_dev,
-                               staged_image_id, name, metadata, priority, position, bwlimit, on_duplicate)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                               staged_image_id, source_url, name, metadata, priority, position, bwlimit, on_duplicate,
+                               md5, sha512)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             id,
@@ -285,12 +302,15 @@ export class JobRepository {
             s.kind === 'file' ? s.ino : null,
             s.kind === 'file' ? s.dev : null,
             s.kind === 'staged' ? s.imageId : null,
+            s.kind === 'url' ? s.url : null,
             input.name,
             JSON.stringify(input.metadata ?? {}),
             input.priority ?? 0,
             position,
             input.bwlimit ?? null,
             input.onDuplicate ?? 'upload',
+            s.kind === 'url' ? (s.md5 ?? null) : null,
+            s.kind === 'url' ? (s.sha512 ?? null) : null,
           );
         this.#event({
           kind: 'job.created',

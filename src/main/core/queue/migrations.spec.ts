@@ -63,6 +63,35 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       expect(new Controls(db).open()).toEqual([{ id: 1, targetId: 't9', action: 'pause', actor: 'cli:1' }]);
     },
   },
+  4: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_url, name, position, sha512) VALUES ('j4', 1, 1, 'url', 'https://example.org/a.qcow2', 'a', 1, 'ff')`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, method, state, created_at, updated_at) VALUES ('t4', 'j4', 'c', 'R', 'web-download', 'pending', 1, 1)`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.getJob('j4')).toMatchObject({
+        sourceKind: 'url',
+        sourceUrl: 'https://example.org/a.qcow2',
+        sha512: 'ff',
+      });
+      expect(repo.targetsOf('j4')).toMatchObject([{ id: 't4', method: 'web-download' }]);
+      // The rebuilt jobs table still refuses a URL job without its URL, and cascades deletes.
+      expect(() =>
+        db
+          .prepare(
+            `INSERT INTO jobs (id, created_at, updated_at, source_kind, name, position) VALUES ('x', 1, 1, 'url', 'x', 2)`,
+          )
+          .run(),
+      ).toThrow(/CHECK constraint/);
+      db.prepare(`DELETE FROM jobs WHERE id = 'j4'`).run();
+      expect(db.prepare(`SELECT COUNT(*) AS n FROM targets WHERE id = 't4'`).get()).toEqual({ n: 0 });
+    },
+  },
 };
 
 let dir: string;

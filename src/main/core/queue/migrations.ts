@@ -8,6 +8,11 @@ import type Database from 'better-sqlite3';
 export interface Migration {
   version: number;
   name: string;
+  /**
+   * Rebuilds a table that others reference (SQLite's "12 steps"): foreign keys are switched off
+   * around the transaction (a DROP would otherwise cascade), and checked before it commits.
+   */
+  rebuildsTables?: boolean;
   up: (db: Database.Database) => void;
 }
 
@@ -123,6 +128,50 @@ export const MIGRATIONS: Migration[] = [
           result    TEXT
         );
         CREATE INDEX controls_open ON controls (done_at, id);
+      `);
+    },
+  },
+  {
+    version: 4,
+    name: 'jobs from a URL (web-download): jobs.source_url, source_kind url',
+    rebuildsTables: true,
+    up: (db) => {
+      // A CHECK constraint cannot be altered in SQLite: the table is rebuilt with the new one.
+      db.exec(`
+        CREATE TABLE jobs_v4 (
+          id              TEXT PRIMARY KEY,
+          created_at      INTEGER NOT NULL,
+          updated_at      INTEGER NOT NULL,
+          source_kind     TEXT NOT NULL CHECK (source_kind IN ('file', 'staged', 'url')),
+          source_path     TEXT,
+          source_size     INTEGER,
+          source_mtime_ms INTEGER,
+          source_ino      INTEGER,
+          source_dev      INTEGER,
+          staged_image_id TEXT,
+          source_url      TEXT,
+          name            TEXT NOT NULL,
+          metadata        TEXT NOT NULL DEFAULT '{}',
+          priority        INTEGER NOT NULL DEFAULT 0,
+          position        INTEGER NOT NULL,
+          md5             TEXT,
+          sha512          TEXT,
+          bwlimit         INTEGER,
+          on_duplicate    TEXT NOT NULL DEFAULT 'upload',
+          CHECK (source_kind <> 'file' OR source_path IS NOT NULL),
+          CHECK (source_kind <> 'staged' OR staged_image_id IS NOT NULL),
+          CHECK (source_kind <> 'url' OR source_url IS NOT NULL)
+        );
+        INSERT INTO jobs_v4 (id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms,
+                             source_ino, source_dev, staged_image_id, name, metadata, priority, position, md5, sha512,
+                             bwlimit, on_duplicate)
+          SELECT id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms,
+                 source_ino, source_dev, staged_image_id, name, metadata, priority, position, md5, sha512,
+                 bwlimit, on_duplicate
+          FROM jobs;
+        DROP TABLE jobs;
+        ALTER TABLE jobs_v4 RENAME TO jobs;
+        CREATE INDEX jobs_order ON jobs (priority DESC, position ASC);
       `);
     },
   },

@@ -17,7 +17,8 @@ import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
 import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { TokenBucket } from './token-bucket';
 import { FanOut } from './fan-out';
-import { runDirectUpload } from './upload-runner';
+import { runTarget } from './import-runner';
+import { FILE_METHODS, sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import type { SharedBody } from './upload-stream';
 
 export interface SchedulerOptions {
@@ -146,7 +147,8 @@ export class Scheduler {
     for (const r of this.#running.values()) take(r.target);
     const runnable = this.repo
       .targetsIn(['pending', 'retrying'])
-      .filter((t) => !this.#running.has(t.id) && !(t.state === 'retrying' && (t.nextAttemptAt ?? 0) > now));
+      .filter((t) => !this.#running.has(t.id) && !(t.state === 'retrying' && (t.nextAttemptAt ?? 0) > now))
+      .filter((t) => this.#sourceReady(t));
     const started = new Set<string>();
     for (const t of runnable) {
       if (this.#running.size >= limit) break;
@@ -155,8 +157,9 @@ export class Scheduler {
       // The job's other runnable targets go with it, reading the file once (fan-out), as far as the limits allow.
       const group = [t];
       take(t);
-      for (const sib of runnable) {
-        if (sib.jobId !== t.jobId || sib.id === t.id || started.has(sib.id)) continue;
+      for (const sib of FILE_METHODS.includes(t.method) ? runnable : []) {
+        if (sib.jobId !== t.jobId || sib.id === t.id || started.has(sib.id) || !FILE_METHODS.includes(sib.method))
+          continue;
         if (this.#running.size + group.length >= limit || !fits(sib)) continue;
         group.push(sib);
         take(sib);
@@ -164,6 +167,21 @@ export class Scheduler {
       for (const g of group) started.add(g.id);
       this.#launchGroup(group);
     }
+  }
+
+  /**
+   * copy-image and glance-download start once the target they copy from is done. When that one
+   * failed or was canceled, they fail too (with a hint to retry both), rather than wait forever.
+   */
+  #sourceReady(t: TargetRecord): boolean {
+    const src = sourceTargetOf(t, this.repo.targetsOf(t.jobId));
+    if (src === undefined || src.state === 'done') return true; // no source: the runner says why
+    if (src.state !== 'failed' && src.state !== 'canceled') return false;
+    this.repo.transition(t.id, 'failed', {
+      error: toErrorInfo(sourceUnavailable(t, src)),
+    });
+    this.#events.changed(t.jobId, true);
+    return false;
   }
 
   #bucketsFor(jobId: string, bwlimit: number | null): TokenBucket[] {
@@ -207,7 +225,7 @@ export class Scheduler {
     const abort = new AbortController();
     const entry: Running = { target: t, abort, done: Promise.resolve() };
     this.#running.set(t.id, entry);
-    entry.done = runDirectUpload({
+    entry.done = runTarget({
       repo: this.repo,
       engine: this.o.engine,
       job,

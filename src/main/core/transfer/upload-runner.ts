@@ -60,17 +60,17 @@ async function knownOrHashed(job: JobRecord, source: SourceIdentity): Promise<Di
     : hashFile(source.path, source.size);
 }
 
-function createFields(job: JobRecord, id: string): CreateImageFields {
+export function createFields(job: JobRecord, id: string): CreateImageFields {
   const m = job.metadata as CreateImageFields;
   return { ...m, id, name: m.name ?? job.name };
 }
 
-async function deleteQuietly(glance: GlanceClient, id: string): Promise<void> {
+export async function deleteQuietly(glance: GlanceClient, id: string): Promise<void> {
   await glance.deleteImage(id).catch(() => undefined);
 }
 
 /** The image this target should upload into: the recorded one when it can still take data, else a new one. */
-async function ensureImage(ctx: RunContext, glance: GlanceClient): Promise<GlanceImage> {
+export async function ensureImage(ctx: RunContext, glance: GlanceClient): Promise<GlanceImage> {
   const { repo, target } = ctx;
   let id = repo.getTarget(target.id).remoteImageId;
   if (id !== null) {
@@ -82,8 +82,8 @@ async function ensureImage(ctx: RunContext, glance: GlanceClient): Promise<Glanc
       image = await glance.findImage(id);
     }
     if (image !== undefined && (image.status === 'queued' || image.status === 'active')) return image;
-    // glance-direct: an import that was running when the engine stopped is followed, not redone.
-    if (image !== undefined && image.status === 'importing' && ctx.target.method === 'glance-direct') return image;
+    // An import that was running when the engine stopped is followed, not redone.
+    if (image !== undefined && image.status === 'importing' && ctx.target.method !== 'direct') return image;
     // Stuck (saving without end, importing from an old attempt) or dead: replace it.
     if (image !== undefined && !DEAD.has(image.status) && repo.getTarget(target.id).imageOwned)
       await deleteQuietly(glance, id);
@@ -140,7 +140,7 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   } else {
     t = repo.transition(t.id, 'creating', { newAttempt: true });
   }
-  let image = await ensureImage(ctx, glance);
+  const image = await ensureImage(ctx, glance);
   let digests: Digests;
   const direct = t.method !== 'glance-direct';
   if (!direct) {
@@ -195,23 +195,47 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
     digests = await knownOrHashed(job, source);
   }
   t = repo.transition(t.id, 'verifying');
-  image = await glance.getImage(image.id);
-  const sameSize = image.size === source.size;
-  const sameMd5 = image.checksum === digests.md5;
-  const sameSha = image.os_hash_algo !== 'sha512' || image.os_hash_value === digests.sha512;
-  if (image.status !== 'active' || !sameSize || !sameMd5 || !sameSha) {
-    if (repo.getTarget(t.id).imageOwned) await deleteQuietly(glance, image.id); // never an adopted image
-    repo.setRemoteImageId(t.id, null);
-    throw new EngineError(
-      'transfer.hash_mismatch',
-      `Image ${image.id} in ${t.region} does not match the file (status ${image.status}, size ${image.size ?? 'none'}, md5 ${sameMd5 ? 'equal' : 'different'}, sha512 ${sameSha ? 'equal' : 'different'}).`,
-      {
-        hint: 'The image was deleted; it will be uploaded again.',
-      },
-    );
-  }
+  await verifyImage(ctx, glance, image.id, { size: source.size, ...digests });
   repo.setHashes(job.id, digests);
   repo.setProgress(t.id, source.size);
   repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size });
   return repo.transition(t.id, 'done');
+}
+
+export interface Expected {
+  size?: number | null;
+  md5?: string | null;
+  sha512?: string | null;
+}
+
+/**
+ * The image must be active with the expected size, md5 and sha512 (each when known). When it is
+ * not, an image this target made is deleted (never an adopted one) and the target is to be
+ * redone: transfer.hash_mismatch.
+ */
+export async function verifyImage(
+  ctx: RunContext,
+  glance: GlanceClient,
+  id: string,
+  expected: Expected,
+): Promise<GlanceImage> {
+  const { repo } = ctx;
+  const t = repo.getTarget(ctx.target.id);
+  const image = await glance.getImage(id);
+  const known = <T>(v: T | null | undefined): v is T => v !== null && v !== undefined;
+  const sameSize = !known(expected.size) || image.size === expected.size;
+  const sameMd5 = !known(expected.md5) || image.checksum === expected.md5;
+  const sameSha = !known(expected.sha512) || image.os_hash_algo !== 'sha512' || image.os_hash_value === expected.sha512;
+  if (image.status === 'active' && sameSize && sameMd5 && sameSha) return image;
+  if (t.imageOwned) {
+    await deleteQuietly(glance, image.id);
+    repo.setRemoteImageId(t.id, null);
+  }
+  throw new EngineError(
+    'transfer.hash_mismatch',
+    `Image ${image.id} in ${t.region} does not match the source (status ${image.status}, size ${image.size ?? 'none'}, md5 ${sameMd5 ? 'equal' : 'different'}, sha512 ${sameSha ? 'equal' : 'different'}).`,
+    {
+      hint: t.imageOwned ? 'The image was deleted; it will be made again.' : 'It will be checked again.',
+    },
+  );
 }
