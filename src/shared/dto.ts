@@ -28,6 +28,14 @@ export interface RegionSummary {
   imageEndpoint: string;
 }
 
+/** What a region lets us do: upload methods (direct PUT and what /v2/info/import lists) and stores. */
+export interface RegionCapabilities {
+  region: string;
+  /** "direct" first, then the import methods the region advertises, in its order. */
+  methods: string[];
+  stores: { id: string; default: boolean; description?: string }[];
+}
+
 export type ImageStatus =
   'queued' | 'saving' | 'uploading' | 'importing' | 'active' | 'killed' | 'deleted' | 'pending_delete' | 'deactivated';
 

@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   'source.not_found',
   'source.unreadable',
   'source.changed',
+  'source.digest_mismatch',
   'transfer.hash_mismatch',
   'transfer.aborted',
   'transfer.source_unavailable',

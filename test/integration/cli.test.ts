@@ -47,6 +47,19 @@ describe('glance-uploader CLI', () => {
     expect((JSON.parse(r.stdout) as { clouds: { name: string }[] }).clouds.map((c) => c.name)).toContain('ref-demo');
   });
 
+  it('shows what each region offers: methods from /v2/info/import, and stores', async () => {
+    const r = await runCli(['clouds', 'show', 'ref-demo', '--json'], env);
+    expect(r.code).toBe(0);
+    const body = JSON.parse(r.stdout) as { regions: { region: string; methods: string[]; stores: { id: string }[] }[] };
+    expect(body.regions.map((x) => x.region).sort()).toEqual(['RegionOne', 'RegionTwo']);
+    for (const region of body.regions) {
+      expect(region.methods).toEqual(['direct', 'glance-direct', 'web-download', 'copy-image', 'glance-download']);
+      expect(region.stores.map((x) => x.id)).toEqual(['fast', 'cold']);
+    }
+    const text = await runCli(['clouds', 'show', 'ref-demo', '--region', 'RegionTwo'], env);
+    expect(text.stdout).toMatch(/^RegionTwo\n {2}methods: direct, glance-direct/);
+  });
+
   it.each([
     [
       'a missing file',
@@ -56,10 +69,28 @@ describe('glance-uploader CLI', () => {
     ],
     ['an unknown cloud', ['upload', 'FILE', '--cloud', 'nope', '--region', 'RegionOne'], 3, 'config.cloud_not_found'],
     [
-      'an unsupported method',
+      'web-download of a local file',
       ['upload', 'FILE', '--cloud', 'ref-demo', '--region', 'RegionOne', '--method', 'web-download'],
-      3,
-      'config.unsupported',
+      2,
+      'usage',
+    ],
+    [
+      'glance-download into one region only',
+      ['upload', 'FILE', '--cloud', 'ref-demo', '--region', 'RegionOne', '--method', 'glance-download'],
+      2,
+      'usage',
+    ],
+    [
+      'a URL sent by PUT',
+      ['upload', 'https://example.org/a.qcow2', '--cloud', 'ref-demo', '--region', 'RegionOne', '--method', 'direct'],
+      2,
+      'usage',
+    ],
+    [
+      'a copy into the store the upload writes to',
+      ['upload', 'FILE', '--cloud', 'ref-demo', '--region', 'RegionOne', '--store', 'cold', '--copy-to', 'cold'],
+      8,
+      'queue.invalid_job',
     ],
     ['a bad rate', ['upload', 'FILE', '--cloud', 'ref-demo', '--region', 'RegionOne', '--bwlimit', 'fast'], 2, 'usage'],
     ['no region', ['upload', 'FILE', '--cloud', 'ref-demo'], 2, 'usage'],

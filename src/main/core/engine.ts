@@ -3,7 +3,7 @@
  * never imports electron. Side effects start in methods, never in the constructor.
  */
 import { homedir } from 'node:os';
-import type { CloudSummary, ImageSummary, ProjectSummary, RegionSummary } from '../../shared/dto';
+import type { CloudSummary, ImageSummary, ProjectSummary, RegionCapabilities, RegionSummary } from '../../shared/dto';
 import { findCloud, loadClouds, type ConfigContext, type CloudEntry } from './openstack/clouds-config';
 import { imageEndpoint, regionsOf } from './openstack/catalog';
 import { GlanceClient, toImageSummary } from './openstack/glance-client';
@@ -104,6 +104,21 @@ export class Engine {
     const client = new GlanceClient(endpoint, session, session.http);
     this.#glance.set(key, client);
     return client;
+  }
+
+  /** The methods a target in this region may use and the stores it may write to: only these are offered. */
+  async regionCapabilities(cloudName: string, region: string): Promise<RegionCapabilities> {
+    const glance = await this.glance(cloudName, region);
+    const [offered, stores] = await Promise.all([glance.importMethods(), glance.stores()]);
+    return {
+      region,
+      methods: ['direct', ...offered.filter((m) => m !== 'direct')],
+      stores: stores.map((s) => ({
+        id: s.id,
+        default: s.default,
+        ...(s.description ? { description: s.description } : {}),
+      })),
+    };
   }
 
   async listImages(cloudName: string, region: string): Promise<ImageSummary[]> {

@@ -17,18 +17,11 @@ import type { JobUpdate } from '../queue/job-events';
 import { JobRepository, type JobRecord, type NewJob, type TargetRecord } from '../queue/job-repository';
 import { Controls } from '../queue/controls';
 import { Lease } from '../queue/lease';
+import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
 import { isTerminal, OPEN_STATES } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
 import { identify } from '../transfer/source-file';
-import {
-  diskFormatFromName,
-  imageName,
-  notSupportedYet,
-  parseProperties,
-  parseRate,
-  requireInt,
-  UsageError,
-} from './args';
+import { diskFormatFromName, imageName, parseProperties, parseRate, requireInt, UsageError } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { formatBytes, ProgressLine } from './progress-line';
 
@@ -59,7 +52,7 @@ Commands:
 Clouds come from clouds.yaml as the openstack CLI finds them (OS_CLIENT_CONFIG_FILE, OS_CLOUD).
 The queue lives in GLANCE_UPLOADER_HOME (default: the app's data folder), shared with the app.
 Every command takes --help; most take --json.`,
-  upload: `Usage: glance-uploader upload FILE... --cloud NAME --region R[,R2...] [options]
+  upload: `Usage: glance-uploader upload FILE|URL... --cloud NAME --region R[,R2...] [options]
 
   --cloud NAME            a cloud of clouds.yaml (default: OS_CLOUD)
   --region R[,R2]         one or more regions: the image goes to each
@@ -71,10 +64,18 @@ Every command takes --help; most take --json.`,
   --min-disk GIB --min-ram MIB --protected
   --property K=V          a custom property (repeatable)
   --tag T                 a tag (repeatable)
-  --method M              direct (PUT, the default) or glance-direct (stage + import, when
-                          the region offers it); web-download, copy-image and glance-download
-                          are not supported from the CLI yet
+  --method M              how the data gets in; only what a region offers is accepted
+                          (\`clouds show CLOUD\` lists it):
+                            direct          PUT the file (the default)
+                            glance-direct   stage the file, then import it
+                            web-download    Glance fetches an http(s) URL (the default for a URL)
+                            glance-download the first region gets the upload, the others
+                                            pull it from there (same cloud)
   --store S               the store to write to (multi-store clouds)
+  --copy-to S[,S2]        then copy the image into these stores of each region (copy-image;
+                          Glance's default policy allows it to admins only)
+  --sha512 HEX            for a URL: the digest the image must have (else the first region's
+                          digest is the reference the other regions must match)
   --bwlimit RATE          bytes per second for each of these jobs, e.g. 20M (binary suffixes)
   --if-exists reuse       when a region already has an active image with the same sha512
                           (and size and md5), use it instead of uploading (default: upload)
@@ -93,7 +94,11 @@ queue run takes --concurrency N (uploads at once, default 2) and --per-region N 
 ID is a job id or a target id (a unique prefix of at least 4 characters is enough).
 Against a cloud, resume sends the whole file again into the same image (Glance takes the data
 of an image in one request).`,
-  clouds: `Usage: glance-uploader clouds list [--json]`,
+  clouds: `Usage: glance-uploader clouds list [--json]
+       glance-uploader clouds show NAME [--region R] [--json]
+
+show asks each region (or R) what it offers: upload methods (direct, and the import methods
+of /v2/info/import) and stores.`,
   audit: `Usage: glance-uploader audit export --format json|csv [--output FILE]`,
 };
 
@@ -160,6 +165,8 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     store: { type: 'string' },
     bwlimit: { type: 'string' },
     'if-exists': { type: 'string' },
+    'copy-to': { type: 'string' },
+    sha512: { type: 'string' },
     detach: { type: 'boolean' },
   });
   if (p.values.help === true) return (out(io, HELP.upload ?? ''), EXIT.ok);
@@ -169,22 +176,32 @@ async function upload(args: string[], io: CliIo): Promise<number> {
   const cloud = (v.cloud as string | undefined) ?? io.env.OS_CLOUD;
   if (cloud === undefined || cloud === '')
     throw new UsageError('upload needs --cloud (or OS_CLOUD).', 'glance-uploader clouds list shows the clouds found.');
-  const regions = ((v.region as string | undefined) ?? '')
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
+  const regions = splitList(v.region as string | undefined);
   if (regions.length === 0)
     throw new UsageError(
       'upload needs --region (one, or several separated by commas).',
       "For example --region RegionOne,RegionTwo; the app, or `openstack region list`, shows a cloud's regions.",
     );
-  const method = (v.method as string | undefined) ?? 'direct';
-  if (method !== 'direct' && method !== 'glance-direct') {
-    throw notSupportedYet(
-      `The method "${method}" for local files`,
-      'Use --method direct (the default) or glance-direct.',
+  const method = v.method as string | undefined;
+  if (method !== undefined && !(TARGET_METHODS as readonly string[]).includes(method))
+    throw new UsageError(
+      `--method "${method}" is not one of ${TARGET_METHODS.join(', ')}.`,
+      '`glance-uploader clouds show CLOUD` lists the methods each region offers.',
     );
-  }
+  if (method === 'copy-image')
+    throw new UsageError(
+      'copy-image copies the uploaded image into more stores of the same region: it is not a way to upload.',
+      'Upload as usual and add --copy-to STORE[,STORE2].',
+    );
+  if (method === 'glance-download' && regions.length < 2)
+    throw new UsageError(
+      'glance-download needs two regions at least: the first receives the upload, the others pull it from there.',
+      'For example --region RegionOne,RegionTwo --method glance-download.',
+    );
+  const copyTo = splitList(v['copy-to'] as string | undefined);
+  const sha512 = v.sha512 as string | undefined;
+  if (sha512 !== undefined && !/^[0-9a-f]{128}$/i.test(sha512))
+    throw new UsageError('--sha512 must be 128 hexadecimal digits.', "Copy it from the publisher's SHA512SUMS file.");
   const visibility = v.visibility as string | undefined;
   if (visibility !== undefined && !['private', 'shared', 'community', 'public'].includes(visibility))
     throw new UsageError(
@@ -205,8 +222,23 @@ async function upload(args: string[], io: CliIo): Promise<number> {
   // Resolve everything before queuing anything: one bad file queues nothing.
   const planned: NewJob[] = [];
   for (const [i, f] of files.entries()) {
-    const path = resolve(io.cwd, f);
-    const id = await identify(path);
+    const url = isUrl(f) ? new URL(f) : undefined;
+    if (url === undefined && method === 'web-download')
+      throw new UsageError(
+        `web-download makes Glance fetch a URL, and "${f}" is not one.`,
+        'Give an http(s) URL, or leave --method out to upload the local file.',
+      );
+    if (url !== undefined && (method === 'direct' || method === 'glance-direct'))
+      throw new UsageError(
+        `${f} is a URL: ${method} sends a local file.`,
+        'Leave --method out (a URL is fetched by Glance with web-download), or download the file first.',
+      );
+    if (url === undefined && sha512 !== undefined)
+      throw new UsageError(
+        '--sha512 is the expected digest of a URL; a local file is hashed while it is sent.',
+        'Leave --sha512 out for local files.',
+      );
+    const path = url === undefined ? resolve(io.cwd, f) : decodeURIComponent(url.pathname);
     const diskFormat = (v['disk-format'] as string | undefined) ?? diskFormatFromName(path);
     if (diskFormat === undefined)
       throw new UsageError(
@@ -214,8 +246,16 @@ async function upload(args: string[], io: CliIo): Promise<number> {
         'Give --disk-format (qcow2, raw, vmdk, vhd, vhdx, vdi, iso...).',
       );
     const name = imageName(v.name as string | undefined, path, i + 1, files.length);
+    if (name === '') throw new UsageError(`Cannot name an image after ${f}.`, 'Give --name.');
+    let source: NewJob['source'];
+    if (url === undefined) {
+      const id = await identify(path);
+      source = { kind: 'file', path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev };
+    } else {
+      source = { kind: 'url', url: url.href, ...(sha512 !== undefined ? { sha512: sha512.toLowerCase() } : {}) };
+    }
     planned.push({
-      source: { kind: 'file', path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+      source,
       name,
       metadata: {
         name,
@@ -228,15 +268,29 @@ async function upload(args: string[], io: CliIo): Promise<number> {
         ...((v.tag as string[] | undefined)?.length ? { tags: v.tag } : {}),
         ...(Object.keys(properties).length ? { properties } : {}),
       },
-      targets: regions.map((region) => ({ cloud, region, store: v.store as string | undefined, method })),
+      targets: planTargets({
+        cloud,
+        regions,
+        store: v.store as string | undefined,
+        method,
+        fromUrl: url !== undefined,
+        copyTo,
+      }),
       bwlimit,
       onDuplicate: ifExists,
     });
   }
+  for (const j of planned)
+    validateTargets(
+      j.name,
+      j.source.kind,
+      j.targets.map((t) => ({ ...t, store: t.store ?? '', method: t.method ?? 'direct' })),
+    );
   // Fail early on an unknown cloud rather than after queuing.
   const { db, engine } = open(io);
   try {
     if (!engine.listClouds().some((c) => c.name === cloud)) engine.session(cloud);
+    await checkMethodsOffered(io, engine, cloud, planned);
     const ctx: Ctx = { io, db, engine, json: v.json === true };
     const repo = new JobRepository(db, `cli:${process.pid}`);
     const jobs = planned.map((j) => repo.createJob(j).job);
@@ -252,6 +306,74 @@ async function upload(args: string[], io: CliIo): Promise<number> {
   } finally {
     await engine.close();
     db.close();
+  }
+}
+
+function splitList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+}
+
+function isUrl(text: string): boolean {
+  return /^https?:\/\//i.test(text);
+}
+
+/**
+ * The targets of one image. The first region gets the data (the file by PUT or glance-direct,
+ * a URL by web-download); with --method glance-download the other regions pull it from the
+ * first; otherwise each gets it the same way (a file is read once for all). --copy-to adds a
+ * copy-image into each of those stores in every region.
+ */
+function planTargets(o: {
+  cloud: string;
+  regions: string[];
+  store: string | undefined;
+  method: string | undefined;
+  fromUrl: boolean;
+  copyTo: string[];
+}): NewJob['targets'] {
+  const first = o.fromUrl ? 'web-download' : o.method === 'glance-direct' ? 'glance-direct' : 'direct';
+  const targets: NewJob['targets'] = o.regions.map((region, i) => ({
+    cloud: o.cloud,
+    region,
+    store: o.store,
+    method: o.method === 'glance-download' && i > 0 ? 'glance-download' : first,
+  }));
+  for (const region of o.regions)
+    for (const store of o.copyTo) targets.push({ cloud: o.cloud, region, store, method: 'copy-image' });
+  return targets;
+}
+
+/**
+ * Before queuing: each region must offer the import methods its targets use (/v2/info/import).
+ * A region that cannot be reached now is not held against the job (it is checked again when
+ * the target runs): the queue is for links that come and go.
+ */
+async function checkMethodsOffered(io: CliIo, engine: Engine, cloud: string, jobs: NewJob[]): Promise<void> {
+  const byRegion = new Map<string, Set<string>>();
+  for (const t of jobs.flatMap((j) => j.targets))
+    if (t.method !== undefined && t.method !== 'direct')
+      byRegion.set(t.region, (byRegion.get(t.region) ?? new Set()).add(t.method));
+  for (const [region, methods] of byRegion) {
+    let offered: string[];
+    try {
+      offered = (await engine.regionCapabilities(cloud, region)).methods;
+    } catch (e) {
+      if (e instanceof EngineError && e.code.startsWith('net.')) {
+        io.stderr.write(`note: ${region} cannot be reached now; its import methods are checked when it runs.\n`);
+        continue;
+      }
+      throw e;
+    }
+    const missing = [...methods].filter((m) => !offered.includes(m));
+    if (missing.length > 0)
+      throw new EngineError(
+        'glance.method_not_offered',
+        `${region} of ${cloud} does not offer ${missing.join(', ')}; nothing was queued.`,
+        { hint: `It offers: ${offered.join(', ')}.` },
+      );
   }
 }
 
@@ -545,14 +667,13 @@ async function queue(args: string[], io: CliIo): Promise<number> {
 
 async function clouds(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
-  const p = parse(rest, {});
-  if (sub !== 'list' || p.values.help === true)
-    return (
-      out(io, HELP.clouds ?? ''),
-      sub === 'list' || sub === undefined || p.values.help === true ? EXIT.ok : EXIT.usage
-    );
+  const p = parse(rest, { region: { type: 'string' } });
+  const known = sub === 'list' || sub === 'show';
+  if (!known || p.values.help === true)
+    return (out(io, HELP.clouds ?? ''), sub === undefined || p.values.help === true ? EXIT.ok : EXIT.usage);
   const engine = new Engine({ env: io.env, cwd: io.cwd });
   try {
+    if (sub === 'show') return await showCloud(io, engine, p);
     const list = engine.listClouds();
     if (p.values.json === true) out(io, JSON.stringify({ clouds: list, default: io.env.OS_CLOUD ?? null }));
     else if (list.length === 0)
@@ -567,6 +688,28 @@ async function clouds(args: string[], io: CliIo): Promise<number> {
   } finally {
     await engine.close();
   }
+}
+
+async function showCloud(io: CliIo, engine: Engine, p: ReturnType<typeof parse>): Promise<number> {
+  const name = p.positionals[0] ?? io.env.OS_CLOUD;
+  if (name === undefined || name === '')
+    throw new UsageError('clouds show needs a cloud name (or OS_CLOUD).', 'glance-uploader clouds list shows them.');
+  const only = p.values.region as string | undefined;
+  const regions = only !== undefined ? [only] : (await engine.listRegions(name)).map((r) => r.id);
+  const caps = await Promise.all(regions.map((r) => engine.regionCapabilities(name, r)));
+  if (p.values.json === true) {
+    out(io, JSON.stringify({ cloud: name, regions: caps }));
+    return EXIT.ok;
+  }
+  for (const c of caps) {
+    out(io, `${c.region}`);
+    out(io, `  methods: ${c.methods.join(', ')}`);
+    out(
+      io,
+      `  stores:  ${c.stores.length === 0 ? '(one store)' : c.stores.map((s) => `${s.id}${s.default ? ' (default)' : ''}`).join(', ')}`,
+    );
+  }
+  return EXIT.ok;
 }
 
 async function audit(args: string[], io: CliIo): Promise<number> {

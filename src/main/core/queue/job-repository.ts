@@ -261,11 +261,6 @@ export class JobRepository {
       throw new EngineError('queue.invalid_job', `Job "${input.name}" has no target.`, {
         hint: 'Give at least one cloud and region.',
       });
-    const keys = input.targets.map((t) => `${t.cloud}\n${t.region}\n${t.store ?? ''}`);
-    if (new Set(keys).size !== keys.length)
-      throw new EngineError('queue.invalid_job', `Job "${input.name}" names the same target twice.`, {
-        hint: 'Each cloud, region and store once.',
-      });
     validateTargets(
       input.name,
       input.source.kind,

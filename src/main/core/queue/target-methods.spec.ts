@@ -28,6 +28,10 @@ describe('target methods', () => {
     const web = t('R1', 'web-download');
     expect(sourceTargetOf(pull, [web, pull])).toBe(web);
     expect(sourceTargetOf(pull, [{ ...up, cloud: 'other' }, pull])).toBeUndefined();
+    // A region filled by glance-download can be copied into another store; a copy is no source.
+    const copy2 = t('R2', 'copy-image', 'cold');
+    expect(sourceTargetOf(copy2, [up, pull, copy2])).toBe(pull);
+    expect(sourceTargetOf(copy2, [t('R2', 'copy-image', 'warm'), copy2])).toBeUndefined();
   });
 
   it('accepts jobs whose targets can all run', () => {

@@ -38,17 +38,19 @@ interface TargetShape {
 
 /**
  * The target whose image a copy-image or glance-download target starts from: the first target
- * of the job (in order) that brings the data in, in the same region (copy-image) or in another
- * region of the same cloud (glance-download). Undefined for the other methods.
+ * of the job (in order) that has the image in the same region (copy-image: any target there but
+ * another copy), or that brings the data into another region of the same cloud
+ * (glance-download). Undefined for the other methods.
  */
 export function sourceTargetOf<T extends TargetShape>(t: T, siblings: readonly T[]): T | undefined {
   if (!dependsOnSource(t.method)) return undefined;
   return siblings.find(
     (s) =>
       s !== t &&
-      SOURCE_METHODS.includes(s.method) &&
       s.cloud === t.cloud &&
-      (t.method === 'copy-image' ? s.region === t.region : s.region !== t.region),
+      (t.method === 'copy-image'
+        ? s.region === t.region && s.method !== 'copy-image'
+        : s.region !== t.region && SOURCE_METHODS.includes(s.method)),
   );
 }
 
@@ -67,6 +69,12 @@ function invalid(message: string, hint: string): EngineError {
 
 /** Refuse, before anything is queued, a job whose targets cannot all run. */
 export function validateTargets(jobName: string, sourceKind: string, targets: readonly TargetShape[]): void {
+  const keys = targets.map((t) => `${t.cloud}\n${t.region}\n${t.store}`);
+  if (new Set(keys).size !== keys.length)
+    throw invalid(
+      `Job "${jobName}" names the same target (cloud, region and store) twice.`,
+      'Each cloud, region and store once: a store given to --store is not also a --copy-to store.',
+    );
   for (const t of targets) {
     if (!isTargetMethod(t.method))
       throw invalid(

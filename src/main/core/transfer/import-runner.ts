@@ -59,11 +59,25 @@ async function assertOffered(glance: GlanceClient, t: TargetRecord): Promise<voi
     });
 }
 
-/** After a verified import: the job's digests are those of the first region to finish, when nobody knew them. */
-function recordDigests(ctx: RunContext, image: GlanceImage): void {
+/**
+ * After a verified import: when nobody knew the job's digests, this region's become the
+ * reference (true); when another region recorded them meanwhile, this image must match them.
+ */
+async function agreeOnDigests(
+  ctx: RunContext,
+  glance: GlanceClient,
+  image: GlanceImage,
+  mismatch: Parameters<typeof verifyImage>[4],
+): Promise<boolean> {
   const job = ctx.repo.getJob(ctx.job.id);
-  if (job.sha512 === null && image.os_hash_algo === 'sha512' && image.os_hash_value && image.checksum)
-    ctx.repo.setHashes(job.id, { md5: image.checksum, sha512: image.os_hash_value });
+  if (job.md5 !== null && job.sha512 !== null) {
+    await verifyImage(ctx, glance, image.id, expected(ctx), mismatch);
+    return false;
+  }
+  if (image.os_hash_algo !== 'sha512' || !image.os_hash_value || !image.checksum) return false;
+  // verifyImage passed: what was known already equals the image's.
+  ctx.repo.setHashes(job.id, { md5: job.md5 ?? image.checksum, sha512: job.sha512 ?? image.os_hash_value });
+  return true;
 }
 
 /** web-download and glance-download: a new image of ours, filled by Glance from a URL or another region. */
@@ -96,9 +110,15 @@ async function runImport(ctx: RunContext): Promise<TargetRecord> {
     await follow(ctx, glance, image.id, Date.parse(image.updated_at));
   }
   t = repo.transition(t.id, 'verifying');
-  const exp = expected(ctx);
-  image = await verifyImage(ctx, glance, image.id, exp);
-  recordDigests(ctx, image);
+  const mismatch =
+    src === undefined
+      ? {
+          code: 'source.digest_mismatch' as const,
+          hint: 'The URL served other bytes than expected (--sha512, or what the first region got): the image was deleted. Check the URL and the digest, then retry.',
+        }
+      : undefined;
+  image = await verifyImage(ctx, glance, image.id, expected(ctx), mismatch);
+  const first = await agreeOnDigests(ctx, glance, image, mismatch);
   repo.setProgress(t.id, image.size ?? 0);
   repo.note('target.verified', t, {
     md5: image.checksum,
@@ -106,7 +126,7 @@ async function runImport(ctx: RunContext): Promise<TargetRecord> {
     size: image.size,
     // "job": equal to digests known before (the file's, the user's, or another region's);
     // "first": this region's are the reference the job's other regions must match.
-    against: exp.sha512 !== null ? 'job' : 'first',
+    against: first ? 'first' : 'job',
   });
   return repo.transition(t.id, 'done');
 }

@@ -218,6 +218,8 @@ export async function verifyImage(
   glance: GlanceClient,
   id: string,
   expected: Expected,
+  /** What a mismatch means here, when it is not a transfer to redo (a URL serving other bytes). */
+  mismatch?: { code: 'source.digest_mismatch'; hint: string },
 ): Promise<GlanceImage> {
   const { repo } = ctx;
   const t = repo.getTarget(ctx.target.id);
@@ -232,10 +234,12 @@ export async function verifyImage(
     repo.setRemoteImageId(t.id, null);
   }
   throw new EngineError(
-    'transfer.hash_mismatch',
+    mismatch?.code ?? 'transfer.hash_mismatch',
     `Image ${image.id} in ${t.region} does not match the source (status ${image.status}, size ${image.size ?? 'none'}, md5 ${sameMd5 ? 'equal' : 'different'}, sha512 ${sameSha ? 'equal' : 'different'}).`,
     {
-      hint: t.imageOwned ? 'The image was deleted; it will be made again.' : 'It will be checked again.',
+      hint:
+        mismatch?.hint ??
+        (t.imageOwned ? 'The image was deleted; it will be made again.' : 'It will be checked again.'),
     },
   );
 }
