@@ -19,7 +19,10 @@ export const REFERENCE_PACKAGES = [
 /** Debian's Chromium for the renderer tests, and a font so pages render the same everywhere. */
 export const BROWSER_PACKAGES = ['chromium', 'fonts-dejavu-core'];
 
-export const SYSTEM_PACKAGES = [...REFERENCE_PACKAGES, ...BROWSER_PACKAGES];
+/** What the disk-image fixtures are made with: ISO 9660 and the compressed containers. */
+export const FIXTURE_PACKAGES = ['genisoimage', 'xz-utils', 'zstd', 'bzip2', 'gzip', 'tar'];
+
+export const SYSTEM_PACKAGES = [...REFERENCE_PACKAGES, ...BROWSER_PACKAGES, ...FIXTURE_PACKAGES];
 
 export function missingPackages(pkgs: string[] = REFERENCE_PACKAGES): string[] {
   return pkgs.filter((p) => {

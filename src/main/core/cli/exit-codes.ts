@@ -29,6 +29,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.glance;
     case 'source':
     case 'transfer':
+    case 'inspect':
       return EXIT.source;
     case 'queue':
     case 'db':
