@@ -2,15 +2,17 @@
  * The glance-uploader command as a user runs it (a real child process): exit status by error
  * family, --json output, the queue and audit commands, and an upload that ends verified.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/engine';
 import { openDatabase } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { runCli } from '../support/cli-process';
-import { makeFile, type TestFile } from '../support/files';
+import { makeQcow2 } from '../support/disk-fixtures';
+import { hashFile, makeFile, type TestFile } from '../support/files';
 
 const cloud = inject('referenceCloud');
 let dir: string;
@@ -21,7 +23,9 @@ const name = `cli-${Math.random().toString(36).slice(2, 8)}`;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gu-cli-'));
   env = { GLANCE_UPLOADER_HOME: join(dir, 'home'), OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath };
-  file = await makeFile(join(dir, `${name}.qcow2`), 3 * 1024 * 1024);
+  makeQcow2(join(dir, `${name}.qcow2`), '3G', 3);
+  file = { path: join(dir, `${name}.qcow2`), ...(await hashFile(join(dir, `${name}.qcow2`))) };
+  await makeFile(join(dir, 'noise.qcow2'), 1024 * 1024);
 });
 
 afterAll(async () => {
@@ -93,9 +97,16 @@ describe('glance-uploader CLI', () => {
       'queue.invalid_job',
     ],
     ['a bad rate', ['upload', 'FILE', '--cloud', 'ref-demo', '--region', 'RegionOne', '--bwlimit', 'fast'], 2, 'usage'],
+    [
+      'a file whose content is not its declared format',
+      ['upload', 'NOISE', '--cloud', 'ref-demo', '--region', 'RegionOne', '--disk-format', 'qcow2'],
+      7,
+      'inspect.format_mismatch',
+    ],
     ['no region', ['upload', 'FILE', '--cloud', 'ref-demo'], 2, 'usage'],
   ])('refuses %s with its exit status and a coded JSON error', async (_label, args, code, errorCode) => {
-    const r = await runCli([...args.map((a) => (a === 'FILE' ? file.path : a)), '--json'], env);
+    const noise = join(dir, 'noise.qcow2');
+    const r = await runCli([...args.map((a) => (a === 'FILE' ? file.path : a === 'NOISE' ? noise : a)), '--json'], env);
     expect(r.code).toBe(code);
     const out = JSON.parse(r.stdout) as { error: { code: string; message: string; hint?: string } };
     expect(out.error.code).toBe(errorCode);
@@ -131,7 +142,7 @@ describe('glance-uploader CLI', () => {
     const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath }, cwd: dir, home: dir });
     try {
       const img = await (await engine.glance('ref-demo', 'RegionOne')).getImage(out.jobs[0]?.targets[0]?.imageId ?? '');
-      // The disk format came from the extension; the rest from the flags.
+      // The disk format came from the content (inspection); the rest from the flags.
       expect(img).toMatchObject({
         name,
         status: 'active',
@@ -145,6 +156,62 @@ describe('glance-uploader CLI', () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it('inspects files: text and JSON, exit 7 when one would be refused', async () => {
+    const good = await runCli(['inspect', file.path], env);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toContain('format   qcow2 (v3)');
+    expect(good.stdout).toContain('3.0 GiB (3221225472 bytes)');
+    expect(good.stdout).toContain('declare  --disk-format qcow2 --container-format bare');
+    const gz = join(dir, 'packed.qcow2.gz');
+    writeFileSync(gz, gzipSync(readFileSync(file.path)));
+    const bad = await runCli(['inspect', file.path, gz, '--json'], env);
+    expect(bad.code).toBe(7);
+    const files = (JSON.parse(bad.stdout) as { files: { format: string; safe: boolean; minDiskGiB: number | null }[] })
+      .files;
+    expect(files.map((f) => [f.format, f.safe, f.minDiskGiB])).toEqual([
+      ['qcow2', true, 3],
+      ['gzip', false, null],
+    ]);
+    // The same refusal stops an upload before anything is queued.
+    const up = await runCli(['upload', gz, '--cloud', 'ref-demo', '--region', 'RegionOne', '--detach'], {
+      ...env,
+      GLANCE_UPLOADER_HOME: join(dir, 'refused-home'),
+    });
+    expect(up.code).toBe(7);
+    expect(up.stderr).toMatch(/code: inspect\.compressed/);
+    expect(up.stderr).toMatch(/hint: Decompress it first \(gunzip -k packed\.qcow2\.gz\)/);
+    const listed = await runCli(['queue', 'list', '--json'], {
+      ...env,
+      GLANCE_UPLOADER_HOME: join(dir, 'refused-home'),
+    });
+    expect((JSON.parse(listed.stdout) as { jobs: unknown[] }).jobs).toEqual([]);
+  });
+
+  it('queues a file under another declared format only when told to', async () => {
+    const home = { ...env, GLANCE_UPLOADER_HOME: join(dir, 'mismatch-home') };
+    const q = await runCli(
+      [
+        'upload',
+        join(dir, 'noise.qcow2'),
+        '--cloud',
+        'ref-demo',
+        '--region',
+        'RegionOne',
+        '--disk-format',
+        'qcow2',
+        '--allow-format-mismatch',
+        '--detach',
+        '--json',
+      ],
+      home,
+    );
+    expect(q.code, q.stdout + q.stderr).toBe(0);
+    const shown = await runCli(['queue', 'list', '--json'], home);
+    expect((JSON.parse(shown.stdout) as { jobs: { name: string }[] }).jobs.map((j) => j.name)).toEqual(['noise']);
+    for (const id of (JSON.parse(q.stdout) as { queued: { id: string }[] }).queued)
+      expect((await runCli(['queue', 'cancel', id.id], home)).code).toBe(0);
   });
 
   it('reorders the queue by priority and by moving a job before another', async () => {

@@ -3,6 +3,7 @@
  * verified; pause and resume into the same image; cancel deletes the image; a file that changes
  * mid-upload fails and leaves nothing; a second engine on the same database only enqueues.
  */
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ import type { JobUpdate } from '../../src/main/core/queue/job-events';
 import type { NewJob, TargetRecord } from '../../src/main/core/queue/job-repository';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { identify } from '../../src/main/core/transfer/source-file';
-import { makeFile, type TestFile } from '../support/files';
+import { makeQcow2 } from '../support/disk-fixtures';
+import { hashFile, makeFile, type TestFile } from '../support/files';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -147,7 +149,7 @@ describe('upload queue', () => {
         .events({ jobId: job.id })
         .filter((e) => e.targetId === t.id && e.kind === 'target.transition')
         .map((e) => e.toState);
-      expect(trail).toEqual(['creating', 'uploading', 'importing', 'verifying', 'done']);
+      expect(trail).toEqual(['inspecting', 'creating', 'uploading', 'importing', 'verifying', 'done']);
       const img = await (await engine.glance(t.cloud, t.region)).getImage(t.remoteImageId ?? '');
       expect(img).toMatchObject({ status: 'active', os_hash_value: f.sha512, checksum: f.md5 });
     }
@@ -232,6 +234,45 @@ describe('upload queue', () => {
     expect(scheduler.repo.getTarget(id)).toMatchObject({ state: 'failed', error: { code: 'source.changed' } });
     await until(() => scheduler.repo.getTarget(id).remoteImageId === null);
     expect(await (await engine.glance('ref-demo', 'RegionOne')).findImage(imageId)).toBeUndefined();
+  });
+
+  it('inspects before sending: an unsafe image or a wrong declared format fails at once, with nothing created', async () => {
+    makeQcow2(join(dir, 'base.qcow2'), '8M', 1);
+    execFileSync('qemu-img', ['create', '-f', 'qcow2', '-b', 'base.qcow2', '-F', 'qcow2', 'overlay.qcow2'], {
+      cwd: dir,
+    });
+    const overlay = { path: join(dir, 'overlay.qcow2'), ...(await hashFile(join(dir, 'overlay.qcow2'))) };
+    const noise = await makeFile(join(dir, 'noise.bin'), MiB);
+    const asQcow2 = async (f: TestFile, name: string, extra: Partial<NewJob> = {}): Promise<NewJob> => {
+      const j = await jobFor(f, name, [both[0] ?? { cloud: 'ref-demo', region: 'RegionOne' }], extra);
+      return { ...j, metadata: { ...j.metadata, disk_format: 'qcow2' } };
+    };
+    const unsafe = scheduler.repo.createJob(await asQcow2(overlay, 'inspect-overlay'));
+    const wrong = scheduler.repo.createJob(await asQcow2(noise, 'inspect-noise'));
+    const forced = scheduler.repo.createJob(await asQcow2(noise, 'inspect-forced', { allowFormatMismatch: true }));
+    await until(() =>
+      [unsafe, wrong, forced].every((j) =>
+        ['done', 'failed'].includes(scheduler.repo.targetsOf(j.job.id)[0]?.state ?? ''),
+      ),
+    );
+    for (const [j, code] of [
+      [unsafe, 'inspect.backing_file'],
+      [wrong, 'inspect.format_mismatch'],
+    ] as const) {
+      const t = scheduler.repo.targetsOf(j.job.id)[0];
+      expect(t).toMatchObject({ state: 'failed', attempt: 1, remoteImageId: null });
+      expect(t?.error?.code).toBe(code);
+      const kinds = scheduler.repo.events({ jobId: j.job.id }).map((e) => e.kind);
+      expect(kinds).toContain('target.inspected');
+      expect(kinds).not.toContain('target.image'); // no image was ever created
+    }
+    // Told to, it goes as declared: Glance stores the bytes under qcow2.
+    const t = scheduler.repo.targetsOf(forced.job.id)[0];
+    expect(t?.state).toBe('done');
+    const img = await (await engine.glance(t?.cloud ?? '', t?.region ?? '')).getImage(t?.remoteImageId ?? '');
+    expect(img).toMatchObject({ disk_format: 'qcow2', os_hash_value: noise.sha512 });
+    const inspected = scheduler.repo.events({ jobId: forced.job.id }).find((e) => e.kind === 'target.inspected');
+    expect(inspected?.detail).toMatchObject({ format: 'raw', declared: 'qcow2' });
   });
 
   it('a second engine on the same database does not run jobs: it sees the holder', () => {

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { seededRandom } from './cli-process';
 
 export interface Fixture {
@@ -338,6 +338,13 @@ export function makeFixtures(dir: string): Fixture[] {
     add({ name, file, format: 'not-a-disk-image', errors: ['inspect.not_a_disk_image'], glanceSees: 'raw' });
   }
   return fx;
+}
+
+/** A real qcow2 (`virtual` as qemu-img takes it) with `dataMiB` MiB of a pattern written in. */
+export function makeQcow2(path: string, virtual: string, dataMiB: number): void {
+  const dir = dirname(path);
+  qemuImg(dir, 'create', '-f', 'qcow2', path, virtual);
+  if (dataMiB > 0) run('qemu-io', ['-f', 'qcow2', '-c', `write -P 0x5a 0 ${dataMiB}M`, path], dir);
 }
 
 /** A 100 GB sparse raw file and a 100 GiB qcow2: inspection must read the same few KiB. */

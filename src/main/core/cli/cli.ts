@@ -6,7 +6,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ErrorInfo } from '../../../shared/errors';
 import { dataHome, ensureDataHome } from '../data-home';
 import { Engine } from '../engine';
@@ -21,18 +20,14 @@ import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
 import { isTerminal, OPEN_STATES } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
 import { identify } from '../transfer/source-file';
+import { fillFromInspection, inspectFile, refusal } from '../inspect/inspect';
+import type { Inspection } from '../inspect/types';
 import { diskFormatFromName, imageName, parseProperties, parseRate, requireInt, UsageError } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
+import { inspectCommand } from './inspect-command';
+import { out, parse, type CliIo } from './io';
+export type { CliIo } from './io';
 import { formatBytes, ProgressLine } from './progress-line';
-
-export interface CliIo {
-  stdout: { write: (s: string) => unknown; isTTY?: boolean };
-  stderr: { write: (s: string) => unknown; isTTY?: boolean };
-  env: Record<string, string | undefined>;
-  cwd: string;
-  /** Resolves when the user interrupts (Ctrl-C): long commands stop cleanly. */
-  interrupted?: Promise<void>;
-}
 
 const HELP: Record<string, string> = {
   main: `glance-uploader: get VM images into OpenStack Glance, reliably.
@@ -46,7 +41,8 @@ Commands:
   queue pause|resume|cancel|retry ID              act on a job (all its targets) or one target
   queue priority ID N | move ID --before ID2      reorder the queue
   queue remove ID                                 remove a finished job
-  clouds list                                     the clouds found in clouds.yaml / OS_* variables
+  inspect FILE... [--json]                        the real format, virtual size and problems of images
+  clouds list | show NAME                         the clouds found, and what each region offers
   audit export --format json|csv [--output FILE]  the attempts and audit log
 
 Clouds come from clouds.yaml as the openstack CLI finds them (OS_CLIENT_CONFIG_FILE, OS_CLOUD).
@@ -58,10 +54,14 @@ Every command takes --help; most take --json.`,
   --region R[,R2]         one or more regions: the image goes to each
   --name NAME             image name; with several files a template with {stem} and {n}
                           (default: the file name without its extension)
-  --disk-format F         qcow2, raw, vmdk, vhd, vhdx, vdi, iso... (default: from the extension)
-  --container-format F    default bare
+  --disk-format F         qcow2, raw, vmdk, vhd, vhdx, vdi, iso... (default: what the content is;
+                          for a URL, from its extension)
+  --container-format F    default bare (ova for an OVA)
+  --allow-format-mismatch send it under --disk-format even where the content is another format
+                          (every file is inspected first: see \`glance-uploader inspect\`)
   --visibility V          private, shared, community, public
   --min-disk GIB --min-ram MIB --protected
+                          (min_disk defaults to the disk's virtual size, rounded up to GiB)
   --property K=V          a custom property (repeatable)
   --tag T                 a tag (repeatable)
   --method M              how the data gets in; only what a region offers is accepted
@@ -109,10 +109,6 @@ interface Ctx {
   json: boolean;
 }
 
-function out(io: CliIo, s: string): void {
-  io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
-}
-
 function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
   if (json) {
     out(io, JSON.stringify({ error: e }));
@@ -128,22 +124,6 @@ function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
 function open(io: CliIo): { db: Db; engine: Engine } {
   const home = ensureDataHome(dataHome(io.env));
   return { db: openDatabase(databasePath(home)), engine: new Engine({ env: io.env, cwd: io.cwd }) };
-}
-
-function parse(args: string[], options: ParseArgsConfig['options']): ReturnType<typeof parseArgs> {
-  try {
-    return parseArgs({
-      args,
-      options: { ...options, help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(
-      (e as Error).message.replace(/^TypeError \[ERR_PARSE_ARGS_[A-Z_]+\]: /, ''),
-      'Add --help to the command to see its options.',
-    );
-  }
 }
 
 // ---- upload ----------------------------------------------------------------------------------
@@ -166,6 +146,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     bwlimit: { type: 'string' },
     'if-exists': { type: 'string' },
     'copy-to': { type: 'string' },
+    'allow-format-mismatch': { type: 'boolean' },
     sha512: { type: 'string' },
     detach: { type: 'boolean' },
   });
@@ -239,7 +220,28 @@ async function upload(args: string[], io: CliIo): Promise<number> {
         'Leave --sha512 out for local files.',
       );
     const path = url === undefined ? resolve(io.cwd, f) : decodeURIComponent(url.pathname);
-    const diskFormat = (v['disk-format'] as string | undefined) ?? diskFormatFromName(path);
+    const declared = v['disk-format'] as string | undefined;
+    let source: NewJob['source'];
+    let inspected: Record<string, unknown> = {};
+    let inspection: Inspection | undefined;
+    if (url === undefined) {
+      const id = await identify(path);
+      source = { kind: 'file', path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev };
+      // Inspection first: an unsafe image, or one that is not what it is declared, never queues.
+      inspection = await inspectFile(path);
+      const refused = refusal(inspection, declared, v['allow-format-mismatch'] === true);
+      if (refused !== undefined)
+        throw new EngineError(refused.code, `${f}: ${refused.message}`, { hint: refused.info.hint });
+      if (v.json !== true)
+        for (const w of inspection.findings.filter((x) => x.severity === 'warning'))
+          io.stderr.write(`warning: ${f}: ${w.message}\n  hint: ${w.hint}\n`);
+      inspected = fillFromInspection({}, inspection);
+    } else {
+      source = { kind: 'url', url: url.href, ...(sha512 !== undefined ? { sha512: sha512.toLowerCase() } : {}) };
+      const byName = diskFormatFromName(path);
+      if (byName !== undefined) inspected = { disk_format: byName };
+    }
+    const diskFormat = declared ?? (inspected.disk_format as string | undefined);
     if (diskFormat === undefined)
       throw new UsageError(
         `Cannot tell the disk format of ${f} from its name.`,
@@ -247,22 +249,17 @@ async function upload(args: string[], io: CliIo): Promise<number> {
       );
     const name = imageName(v.name as string | undefined, path, i + 1, files.length);
     if (name === '') throw new UsageError(`Cannot name an image after ${f}.`, 'Give --name.');
-    let source: NewJob['source'];
-    if (url === undefined) {
-      const id = await identify(path);
-      source = { kind: 'file', path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev };
-    } else {
-      source = { kind: 'url', url: url.href, ...(sha512 !== undefined ? { sha512: sha512.toLowerCase() } : {}) };
-    }
+    const minDiskValue = minDisk ?? (inspected.min_disk as number | undefined);
     planned.push({
       source,
       name,
       metadata: {
         name,
         disk_format: diskFormat,
-        container_format: (v['container-format'] as string | undefined) ?? 'bare',
+        container_format:
+          (v['container-format'] as string | undefined) ?? (inspected.container_format as string | undefined) ?? 'bare',
         ...(visibility !== undefined ? { visibility } : {}),
-        ...(minDisk !== undefined ? { min_disk: minDisk } : {}),
+        ...(minDiskValue !== undefined ? { min_disk: minDiskValue } : {}),
         ...(minRam !== undefined ? { min_ram: minRam } : {}),
         ...(v.protected === true ? { protected: true } : {}),
         ...((v.tag as string[] | undefined)?.length ? { tags: v.tag } : {}),
@@ -278,6 +275,8 @@ async function upload(args: string[], io: CliIo): Promise<number> {
       }),
       bwlimit,
       onDuplicate: ifExists,
+      ...(inspection !== undefined ? { inspection: inspectionSummary(inspection) } : {}),
+      allowFormatMismatch: v['allow-format-mismatch'] === true,
     });
   }
   for (const j of planned)
@@ -307,6 +306,17 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     await engine.close();
     db.close();
   }
+}
+
+/** What the queue keeps of an inspection: enough to show and audit, not the whole report. */
+function inspectionSummary(r: Inspection): Record<string, unknown> {
+  return {
+    format: r.format,
+    diskFormat: r.diskFormat,
+    virtualSize: r.virtualSize,
+    minDiskGiB: r.minDiskGiB,
+    findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
+  };
 }
 
 function splitList(text: string | undefined): string[] {
@@ -748,6 +758,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await clouds(rest, io);
       case 'audit':
         return await audit(rest, io);
+      case 'inspect':
+        return await inspectCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -31,6 +31,10 @@ export interface NewJob {
   bwlimit?: number;
   /** 'reuse': adopt an active image with the same sha512 in a target instead of uploading. */
   onDuplicate?: 'upload' | 'reuse';
+  /** What inspection found when the job was queued (kept for display and the audit log). */
+  inspection?: Record<string, unknown>;
+  /** Send it under its declared disk_format even where the content says otherwise. */
+  allowFormatMismatch?: boolean;
 }
 
 export interface JobRecord {
@@ -53,6 +57,8 @@ export interface JobRecord {
   sha512: string | null;
   bwlimit: number | null;
   onDuplicate: 'upload' | 'reuse';
+  inspection: Record<string, unknown> | null;
+  allowFormatMismatch: boolean;
 }
 
 export interface TargetRecord {
@@ -110,6 +116,8 @@ interface JobRow {
   sha512: string | null;
   bwlimit: number | null;
   on_duplicate: 'upload' | 'reuse';
+  inspection: string | null;
+  allow_format_mismatch: number;
 }
 
 interface TargetRow {
@@ -169,6 +177,8 @@ function toJob(r: JobRow): JobRecord {
     sha512: r.sha512,
     bwlimit: r.bwlimit,
     onDuplicate: r.on_duplicate === 'reuse' ? 'reuse' : 'upload',
+    inspection: r.inspection === null ? null : (JSON.parse(r.inspection) as Record<string, unknown>),
+    allowFormatMismatch: r.allow_format_mismatch !== 0,
   };
 }
 
@@ -283,8 +293,8 @@ export class JobRepository {
           .prepare(
             `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms, source_ino, source_dev,
                                staged_image_id, source_url, name, metadata, priority, position, bwlimit, on_duplicate,
-                               md5, sha512)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                               md5, sha512, inspection, allow_format_mismatch)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             id,
@@ -306,6 +316,8 @@ export class JobRepository {
             input.onDuplicate ?? 'upload',
             s.kind === 'url' ? (s.md5 ?? null) : null,
             s.kind === 'url' ? (s.sha512 ?? null) : null,
+            input.inspection ? JSON.stringify(input.inspection) : null,
+            input.allowFormatMismatch ? 1 : 0,
           );
         this.#event({
           kind: 'job.created',

@@ -38,6 +38,8 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       // Columns added later get their defaults: always upload; the recorded image is ours.
       expect(repo.getJob('j1').onDuplicate).toBe('upload');
       expect(repo.getTarget('t1').imageOwned).toBe(true);
+      // Jobs from before inspection existed: nothing recorded, no override.
+      expect(repo.getJob('j1')).toMatchObject({ inspection: null, allowFormatMismatch: false });
     },
   },
   2: {
@@ -90,6 +92,17 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       ).toThrow(/CHECK constraint/);
       db.prepare(`DELETE FROM jobs WHERE id = 'j4'`).run();
       expect(db.prepare(`SELECT COUNT(*) AS n FROM targets WHERE id = 't4'`).get()).toEqual({ n: 0 });
+    },
+  },
+  5: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, name, position, inspection, allow_format_mismatch) VALUES ('j5', 1, 1, 'file', '/img/c.vmdk', 'c', 1, '{"format":"vmdk"}', 1)`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.getJob('j5')).toMatchObject({ inspection: { format: 'vmdk' }, allowFormatMismatch: true });
     },
   },
 };

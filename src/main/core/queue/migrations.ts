@@ -175,6 +175,18 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'inspection: jobs.inspection, jobs.allow_format_mismatch',
+    up: (db) => {
+      // inspection: what the file was found to be when queued (JSON, for display and audit).
+      // allow_format_mismatch: the user chose to send it under another declared disk_format.
+      db.exec(`
+        ALTER TABLE jobs ADD COLUMN inspection TEXT;
+        ALTER TABLE jobs ADD COLUMN allow_format_mismatch INTEGER NOT NULL DEFAULT 0;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

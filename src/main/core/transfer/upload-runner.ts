@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine';
 import { EngineError } from '../errors';
+import { inspectFile, refusal } from '../inspect/inspect';
 import type { GlanceClient } from '../openstack/glance-client';
 import { importImage, stageImageData, uploadImageData } from '../openstack/glance-data';
 import { waitForImage } from '../openstack/glance-wait';
@@ -127,19 +128,37 @@ async function adoptDuplicate(
   return repo.transition(t.id, 'done');
 }
 
+/**
+ * The first phase of every file target: what the file really is, read from its headers. An
+ * unsafe image, or one whose content is not its declared disk_format (unless the user chose
+ * to send it anyway), is refused before any byte leaves: a final inspect.* error.
+ */
+async function inspectBeforeSending(ctx: RunContext, path: string): Promise<void> {
+  const ins = await inspectFile(path);
+  const declared = (ctx.job.metadata as { disk_format?: string }).disk_format;
+  ctx.repo.note('target.inspected', ctx.repo.getTarget(ctx.target.id), {
+    format: ins.format,
+    virtualSize: ins.virtualSize,
+    declared: declared ?? null,
+    findings: ins.findings.map((f) => `${f.severity}:${f.code}`),
+    bytesRead: ins.bytesRead,
+  });
+  const refused = refusal(ins, declared, ctx.job.allowFormatMismatch);
+  if (refused !== undefined) throw refused;
+}
+
 export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   const { repo, job, signal } = ctx;
   const source = sourceOf(job);
   await assertUnchanged(source);
+  let t = repo.transition(ctx.target.id, 'inspecting', { newAttempt: true });
+  await inspectBeforeSending(ctx, source.path);
   const glance = await ctx.engine.glance(ctx.target.cloud, ctx.target.region);
-  let t = ctx.target;
   if (job.onDuplicate === 'reuse' && repo.getTarget(t.id).remoteImageId === null) {
     const adopted = await adoptDuplicate(ctx, glance, source);
     if (adopted !== undefined) return adopted;
-    t = repo.transition(t.id, 'creating');
-  } else {
-    t = repo.transition(t.id, 'creating', { newAttempt: true });
   }
+  t = repo.transition(t.id, 'creating');
   const image = await ensureImage(ctx, glance);
   let digests: Digests;
   const direct = t.method !== 'glance-direct';

@@ -1,0 +1,48 @@
+/** `glance-uploader inspect FILE... [--json]`: what each file really is, before any upload. */
+import { resolve } from 'node:path';
+import { inspectFile } from '../inspect/inspect';
+import type { Finding, Inspection } from '../inspect/types';
+import { UsageError } from './args';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { out, parse, type CliIo } from './io';
+import { formatBytes } from './progress-line';
+
+export const INSPECT_HELP = `Usage: glance-uploader inspect FILE... [--json]
+
+Reads the headers of each file (a few KiB, whatever its size) and tells its real format, the
+size of the disk it holds (virtual size), the min_disk it needs, and what Glance or a
+hypervisor would refuse: backing files, external data files or extents, compressed files,
+files that are no disk image, truncation. Exit status 0 when every file can be uploaded as
+it is, 7 otherwise.`;
+
+function findingLines(f: Finding): string[] {
+  return [`  ${f.severity.padEnd(8)} ${f.code}: ${f.message}`, `           hint: ${f.hint}`];
+}
+
+export function describeInspection(r: Inspection): string[] {
+  const lines = [r.path];
+  const sub = r.details.subformat ?? (r.details.version !== undefined ? `v${String(r.details.version)}` : undefined);
+  lines.push(`  format   ${r.format}${sub !== undefined && sub !== null ? ` (${String(sub)})` : ''}`);
+  if (r.virtualSize !== null)
+    lines.push(
+      `  disk     ${formatBytes(r.virtualSize)} (${r.virtualSize} bytes) in a ${formatBytes(r.size)} file; min_disk ${r.minDiskGiB ?? 0} GiB`,
+    );
+  if (r.diskFormat !== null)
+    lines.push(`  declare  --disk-format ${r.diskFormat} --container-format ${r.containerFormat ?? 'bare'}`);
+  for (const f of r.findings) lines.push(...findingLines(f));
+  lines.push(`  verdict  ${r.safe ? 'can be uploaded' : 'refused: fix it first (see the hints)'}`);
+  return lines;
+}
+
+export async function inspectCommand(args: string[], io: CliIo): Promise<number> {
+  const p = parse(args, {});
+  if (p.values.help === true) return (out(io, INSPECT_HELP), EXIT.ok);
+  if (p.positionals.length === 0)
+    throw new UsageError('inspect needs at least one FILE.', 'glance-uploader inspect --help');
+  const results: Inspection[] = [];
+  for (const f of p.positionals) results.push(await inspectFile(resolve(io.cwd, f)));
+  if (p.values.json === true) out(io, JSON.stringify({ files: results }));
+  else out(io, results.map((r) => describeInspection(r).join('\n')).join('\n\n'));
+  const refused = results.flatMap((r) => r.findings).find((f) => f.severity === 'error');
+  return refused === undefined ? EXIT.ok : exitCodeFor(refused.code);
+}

@@ -1,0 +1,32 @@
+/** The CLI's input and output, and its argument parser: shared by every command. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './args';
+
+export interface CliIo {
+  stdout: { write: (s: string) => unknown; isTTY?: boolean };
+  stderr: { write: (s: string) => unknown; isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Resolves when the user interrupts (Ctrl-C): long commands stop cleanly. */
+  interrupted?: Promise<void>;
+}
+
+export function out(io: CliIo, s: string): void {
+  io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+}
+
+export function parse(args: string[], options: ParseArgsConfig['options']): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(
+      (e as Error).message.replace(/^TypeError \[ERR_PARSE_ARGS_[A-Z_]+\]: /, ''),
+      'Add --help to the command to see its options.',
+    );
+  }
+}
