@@ -284,7 +284,10 @@ export function makeFixtures(dir: string): Fixture[] {
   });
 
   // OVA and plain tar
-  writeFileSync(p('appliance.ovf'), '<?xml version="1.0"?><Envelope/>\n');
+  writeFileSync(
+    p('appliance.ovf'),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1">\n  <References><File ovf:href="stream.vmdk" ovf:id="file1"/></References>\n</Envelope>\n',
+  );
   run('tar', ['--format=ustar', '-cf', 'appliance.ova', 'appliance.ovf', 'stream.vmdk'], dir);
   add({
     name: 'ova (ovf + streamOptimized vmdk)',
@@ -337,6 +340,21 @@ export function makeFixtures(dir: string): Fixture[] {
     writeFileSync(p(file), Buffer.concat([head, bytes(64 * 1024, file.length)]));
     add({ name, file, format: 'not-a-disk-image', errors: ['inspect.not_a_disk_image'], glanceSees: 'raw' });
   }
+  add({
+    name: 'OVF descriptor alone',
+    file: 'appliance.ovf',
+    format: 'not-a-disk-image',
+    errors: ['inspect.not_a_disk_image'],
+    glanceSees: 'raw',
+  });
+  writeFileSync(p('notes.txt'), 'Install notes\n'.repeat(400));
+  add({
+    name: 'text file',
+    file: 'notes.txt',
+    format: 'not-a-disk-image',
+    errors: ['inspect.not_a_disk_image'],
+    glanceSees: 'raw',
+  });
   return fx;
 }
 

@@ -266,9 +266,26 @@ const NOT_IMAGES: { kind: string; test: (b: Buffer) => boolean }[] = [
   { kind: 'an ELF program', test: (b) => b.toString('latin1', 0, 4) === '\x7fELF' },
 ];
 
+/** Printable text with no NUL in it: a document, a script, a descriptor; never a disk's first sectors. */
+function looksLikeText(b: Buffer): boolean {
+  if (b.length === 0) return false;
+  let printable = 0;
+  for (const c of b) {
+    if (c === 0) return false;
+    if (c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128) printable++;
+  }
+  return printable === b.length && b.toString('utf8').indexOf('\ufffd') < 0;
+}
+
 export async function probeNotImage(w: FileWindow, path: string): Promise<Probe | undefined> {
-  const head = await w.read(0, 16);
-  const hit = NOT_IMAGES.find((x) => x.test(head));
+  const head = await w.read(0, 4096);
+  let hit = NOT_IMAGES.find((x) => x.test(head));
+  if (hit === undefined && looksLikeText(head)) {
+    const text = head.toString('utf8');
+    hit = /<(\w+:)?Envelope[\s>]/.test(text)
+      ? { kind: 'an OVF descriptor (it names the disk files of an appliance)', test: () => true }
+      : { kind: 'a text file', test: () => true };
+  }
   if (hit === undefined) return undefined;
   return {
     format: 'not-a-disk-image',
@@ -280,7 +297,9 @@ export async function probeNotImage(w: FileWindow, path: string): Promise<Probe 
         'error',
         'inspect.not_a_disk_image',
         `${basename(path)} is ${hit.kind}, not a disk image.`,
-        'Pick the disk image file (qcow2, raw, vmdk, vhd, vhdx, vdi or iso).',
+        hit.kind.startsWith('an OVF')
+          ? 'Upload the disk file it references (the .vmdk beside it), or the .ova that bundles both.'
+          : 'Pick the disk image file (qcow2, raw, vmdk, vhd, vhdx, vdi or iso).',
       ),
     ],
   };

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { fillFromInspection, formatMismatch, refusal } from './inspect';
+import type { Inspection } from './types';
+
+function ins(over: Partial<Inspection>): Inspection {
+  return {
+    path: '/img/disk.img',
+    size: 10,
+    format: 'raw',
+    diskFormat: 'raw',
+    containerFormat: 'bare',
+    virtualSize: 3 * 1024 ** 3 + 1,
+    minDiskGiB: 4,
+    details: {},
+    findings: [],
+    safe: true,
+    bytesRead: 512,
+    elapsedMs: 1,
+    ...over,
+  };
+}
+
+describe('declared format against the content', () => {
+  it('passes what matches, a hybrid ISO declared raw, and opaque formats over raw content', () => {
+    expect(formatMismatch(ins({ format: 'qcow2', diskFormat: 'qcow2' }), 'qcow2')).toBeUndefined();
+    expect(formatMismatch(ins({ format: 'iso', diskFormat: 'iso' }), 'raw')).toBeUndefined();
+    expect(formatMismatch(ins({}), 'aki')).toBeUndefined();
+    expect(formatMismatch(ins({}), undefined)).toBeUndefined();
+  });
+
+  it('refuses a mismatch with a hint naming the real format, unless overridden', () => {
+    const f = formatMismatch(ins({ format: 'qcow2', diskFormat: 'qcow2' }), 'raw');
+    expect(f).toMatchObject({ code: 'inspect.format_mismatch', severity: 'error' });
+    expect(f?.hint).toMatch(/--disk-format qcow2/);
+    expect(formatMismatch(ins({}), 'vhd')?.hint).toMatch(/qemu-img convert -f raw -O vpc disk\.img OUT/);
+    expect(refusal(ins({}), 'vmdk', false)?.code).toBe('inspect.format_mismatch');
+    expect(refusal(ins({}), 'vmdk', true)).toBeUndefined();
+  });
+
+  it('puts an unsafe finding before the mismatch, and no override lifts it', () => {
+    const unsafe = ins({
+      format: 'qcow2',
+      diskFormat: 'qcow2',
+      safe: false,
+      findings: [{ code: 'inspect.backing_file', severity: 'error', message: 'm', hint: 'h' }],
+    });
+    expect(refusal(unsafe, 'raw', true)?.code).toBe('inspect.backing_file');
+    expect(refusal(unsafe, 'raw', false)?.code).toBe('inspect.backing_file');
+  });
+
+  it('fills only what the user left empty', () => {
+    const found = ins({ format: 'ova', diskFormat: 'vmdk', containerFormat: 'ova' });
+    expect(fillFromInspection({}, found)).toEqual({ disk_format: 'vmdk', container_format: 'ova', min_disk: 4 });
+    expect(fillFromInspection({ disk_format: 'raw', min_disk: 1 }, found)).toEqual({
+      disk_format: 'raw',
+      container_format: 'ova',
+      min_disk: 1,
+    });
+    expect(fillFromInspection({}, ins({ virtualSize: 0, minDiskGiB: 0 }))).toEqual({
+      disk_format: 'raw',
+      container_format: 'bare',
+    });
+  });
+});
