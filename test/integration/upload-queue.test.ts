@@ -250,8 +250,12 @@ describe('upload queue', () => {
     const unsafe = scheduler.repo.createJob(await asQcow2(overlay, 'inspect-overlay'));
     const wrong = scheduler.repo.createJob(await asQcow2(noise, 'inspect-noise'));
     const forced = scheduler.repo.createJob(await asQcow2(noise, 'inspect-forced', { allowFormatMismatch: true }));
+    // Metadata left empty is filled from the content when the image is created.
+    const base = { path: join(dir, 'base.qcow2'), ...(await hashFile(join(dir, 'base.qcow2'))) };
+    const bare = await jobFor(base, 'inspect-fill', [both[0] ?? { cloud: 'ref-demo', region: 'RegionOne' }]);
+    const filled = scheduler.repo.createJob({ ...bare, metadata: { name: 'inspect-fill' } });
     await until(() =>
-      [unsafe, wrong, forced].every((j) =>
+      [unsafe, wrong, forced, filled].every((j) =>
         ['done', 'failed'].includes(scheduler.repo.targetsOf(j.job.id)[0]?.state ?? ''),
       ),
     );
@@ -273,6 +277,10 @@ describe('upload queue', () => {
     expect(img).toMatchObject({ disk_format: 'qcow2', os_hash_value: noise.sha512 });
     const inspected = scheduler.repo.events({ jobId: forced.job.id }).find((e) => e.kind === 'target.inspected');
     expect(inspected?.detail).toMatchObject({ format: 'raw', declared: 'qcow2' });
+    const ft = scheduler.repo.targetsOf(filled.job.id)[0];
+    expect(ft?.state).toBe('done');
+    const fimg = await (await engine.glance(ft?.cloud ?? '', ft?.region ?? '')).getImage(ft?.remoteImageId ?? '');
+    expect(fimg).toMatchObject({ disk_format: 'qcow2', container_format: 'bare', min_disk: 1, virtual_size: 8 * MiB });
   });
 
   it('a second engine on the same database does not run jobs: it sees the holder', () => {

@@ -266,9 +266,12 @@ const NOT_IMAGES: { kind: string; test: (b: Buffer) => boolean }[] = [
   { kind: 'an ELF program', test: (b) => b.toString('latin1', 0, 4) === '\x7fELF' },
 ];
 
-/** Printable text with no NUL in it: a document, a script, a descriptor; never a disk's first sectors. */
-function looksLikeText(b: Buffer): boolean {
-  if (b.length === 0) return false;
+/**
+ * A sector or more of printable text with no NUL in it: a document, a script, a descriptor;
+ * never the first sector of a disk. (Less than a sector says nothing: a tiny file may be anything.)
+ */
+function looksLikeText(b: Buffer, min = 512): boolean {
+  if (b.length < min || b.length === 0) return false;
   let printable = 0;
   for (const c of b) {
     if (c === 0) return false;
@@ -280,12 +283,13 @@ function looksLikeText(b: Buffer): boolean {
 export async function probeNotImage(w: FileWindow, path: string): Promise<Probe | undefined> {
   const head = await w.read(0, 4096);
   let hit = NOT_IMAGES.find((x) => x.test(head));
-  if (hit === undefined && looksLikeText(head)) {
-    const text = head.toString('utf8');
-    hit = /<(\w+:)?Envelope[\s>]/.test(text)
-      ? { kind: 'an OVF descriptor (it names the disk files of an appliance)', test: () => true }
-      : { kind: 'a text file', test: () => true };
-  }
+  if (
+    hit === undefined &&
+    looksLikeText(head, 1) &&
+    /^\s*<\?xml[^>]*>\s*<(\w+:)?Envelope[\s>]/.test(head.toString('utf8'))
+  )
+    hit = { kind: 'an OVF descriptor (it names the disk files of an appliance)', test: () => true };
+  if (hit === undefined && looksLikeText(head)) hit = { kind: 'a text file', test: () => true };
   if (hit === undefined) return undefined;
   return {
     format: 'not-a-disk-image',

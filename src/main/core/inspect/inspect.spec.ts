@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fillFromInspection, formatMismatch, refusal } from './inspect';
+import { fillFromInspection, formatMismatch, inspectFile, refusal } from './inspect';
 import type { Inspection } from './types';
 
 function ins(over: Partial<Inspection>): Inspection {
@@ -60,5 +63,21 @@ describe('declared format against the content', () => {
       disk_format: 'raw',
       container_format: 'bare',
     });
+  });
+});
+
+describe('text', () => {
+  it('calls a sector of text no disk image, but judges nothing from a file smaller than a sector', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gu-text-'));
+    try {
+      writeFileSync(join(dir, 'a'), 'x');
+      writeFileSync(join(dir, 'b'), 'hello world\n'.repeat(40));
+      writeFileSync(join(dir, 'c'), 'hello world\n'.repeat(50));
+      expect((await inspectFile(join(dir, 'a'))).format).toBe('raw');
+      expect((await inspectFile(join(dir, 'b'))).format).toBe('raw');
+      expect(await inspectFile(join(dir, 'c'))).toMatchObject({ format: 'not-a-disk-image', safe: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

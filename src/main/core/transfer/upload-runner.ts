@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine';
 import { EngineError } from '../errors';
-import { inspectFile, refusal } from '../inspect/inspect';
+import { fillFromInspection, inspectFile, refusal } from '../inspect/inspect';
+import type { Inspection } from '../inspect/types';
 import type { GlanceClient } from '../openstack/glance-client';
 import { importImage, stageImageData, uploadImageData } from '../openstack/glance-data';
 import { waitForImage } from '../openstack/glance-wait';
@@ -61,8 +62,9 @@ async function knownOrHashed(job: JobRecord, source: SourceIdentity): Promise<Di
     : hashFile(source.path, source.size);
 }
 
-export function createFields(job: JobRecord, id: string): CreateImageFields {
-  const m = job.metadata as CreateImageFields;
+/** The create call's fields: the job's metadata, with what inspection found where it is silent. */
+export function createFields(job: JobRecord, id: string, inspection?: Inspection): CreateImageFields {
+  const m = (inspection ? fillFromInspection(job.metadata, inspection) : job.metadata) as CreateImageFields;
   return { ...m, id, name: m.name ?? job.name };
 }
 
@@ -71,7 +73,11 @@ export async function deleteQuietly(glance: GlanceClient, id: string): Promise<v
 }
 
 /** The image this target should upload into: the recorded one when it can still take data, else a new one. */
-export async function ensureImage(ctx: RunContext, glance: GlanceClient): Promise<GlanceImage> {
+export async function ensureImage(
+  ctx: RunContext,
+  glance: GlanceClient,
+  inspection?: Inspection,
+): Promise<GlanceImage> {
   const { repo, target } = ctx;
   let id = repo.getTarget(target.id).remoteImageId;
   if (id !== null) {
@@ -93,7 +99,7 @@ export async function ensureImage(ctx: RunContext, glance: GlanceClient): Promis
   id = randomUUID();
   repo.setRemoteImageId(target.id, id); // before the call: a crash after Glance made it still finds it
   try {
-    return (await glance.createImage(createFields(ctx.job, id))).image;
+    return (await glance.createImage(createFields(ctx.job, id, inspection))).image;
   } catch (e) {
     // Our own earlier create that succeeded but whose answer was lost.
     if (e instanceof EngineError && e.code === 'glance.conflict') {
@@ -133,7 +139,7 @@ async function adoptDuplicate(
  * unsafe image, or one whose content is not its declared disk_format (unless the user chose
  * to send it anyway), is refused before any byte leaves: a final inspect.* error.
  */
-async function inspectBeforeSending(ctx: RunContext, path: string): Promise<void> {
+async function inspectBeforeSending(ctx: RunContext, path: string): Promise<Inspection> {
   const ins = await inspectFile(path);
   const declared = (ctx.job.metadata as { disk_format?: string }).disk_format;
   ctx.repo.note('target.inspected', ctx.repo.getTarget(ctx.target.id), {
@@ -145,6 +151,7 @@ async function inspectBeforeSending(ctx: RunContext, path: string): Promise<void
   });
   const refused = refusal(ins, declared, ctx.job.allowFormatMismatch);
   if (refused !== undefined) throw refused;
+  return ins;
 }
 
 export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
@@ -152,14 +159,14 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   const source = sourceOf(job);
   await assertUnchanged(source);
   let t = repo.transition(ctx.target.id, 'inspecting', { newAttempt: true });
-  await inspectBeforeSending(ctx, source.path);
+  const inspection = await inspectBeforeSending(ctx, source.path);
   const glance = await ctx.engine.glance(ctx.target.cloud, ctx.target.region);
   if (job.onDuplicate === 'reuse' && repo.getTarget(t.id).remoteImageId === null) {
     const adopted = await adoptDuplicate(ctx, glance, source);
     if (adopted !== undefined) return adopted;
   }
   t = repo.transition(t.id, 'creating');
-  const image = await ensureImage(ctx, glance);
+  const image = await ensureImage(ctx, glance, inspection);
   let digests: Digests;
   const direct = t.method !== 'glance-direct';
   if (!direct) {
