@@ -199,6 +199,14 @@ async function main(): Promise<void> {
       }
       const med = (k: string): number => median((cells[k] ?? []).map((r) => r.seconds));
       const mibps = (s: number): number => size / MiB / s;
+      const cpu = (k: string, f: (r: Run) => number | undefined): number =>
+        median((cells[k] ?? []).map((r) => f(r) ?? 0));
+      // What this machine allows at best: Glance (one process) needs its CPU seconds on one core,
+      // and Glance plus our engine need theirs on all the cores together.
+      const cores = (await import('node:os')).cpus().length;
+      const glanceCpu = cpu('engine', (r) => r.glanceCpuSeconds);
+      const engineCpu = cpu('engine', (r) => r.cpuSeconds);
+      const bestEngineWall = Math.max(glanceCpu, (glanceCpu + engineCpu) / cores);
       results.push({
         sizeMiB: size / MiB,
         runs,
@@ -211,6 +219,8 @@ async function main(): Promise<void> {
         engineMiBps: mibps(med('engine')),
         engineUploadMiBps: mibps(med('engineUpload')),
         engineVsCurl: med('curl') / med('engineUpload'),
+        engineVsCurlCeiling: med('curl') / bestEngineWall,
+        fanOutFloorEstimate: Math.max(glanceCpu, (2 * glanceCpu + engineCpu) / cores) / med('engineUpload'),
         engineWholeVsOpenstack: med('openstack') / med('engine'),
         enginePeakRssMiB: Math.max(...(cells.engine ?? []).map((r) => r.rssMiB ?? 0)),
         cpuSeconds: {
@@ -253,6 +263,8 @@ async function main(): Promise<void> {
           oneRegionSeconds: median(one),
           twoRegionsSeconds: median(two),
           ratio: median(two) / median(one),
+          // Two Glances' CPU plus ours, on this machine's cores, against one region's wall time.
+          floorEstimate: results.at(-1)?.fanOutFloorEstimate,
         });
       }
       rmSync(file.path);
@@ -270,9 +282,15 @@ async function main(): Promise<void> {
       `${f('sizeMiB').padEnd(9)} ${f('curlMiBps').padStart(10)}  ${f('openstackMiBps').padStart(15)}  ${f('engineUploadMiBps').padStart(19)}  ${f('engineMiBps').padStart(18)}  ${f('engineVsCurl', 2).padStart(11)}x  ${f('engineWholeVsOpenstack', 2).padStart(23)}x  ${f('enginePeakRssMiB').padStart(11)} MiB`,
     );
   }
+  for (const r of results.filter((x) => x.fanOut !== true)) {
+    const c = r.cpuSeconds as Record<string, number>;
+    console.log(
+      `${r.sizeMiB as number} MiB CPU seconds: curl ${c.curl?.toFixed(1)}, Glance during curl ${c.glanceDuringCurl?.toFixed(1)}, engine ${c.engine?.toFixed(1)}, Glance during engine ${c.glanceDuringEngine?.toFixed(1)}; best engine/curl this machine allows: ${(r.engineVsCurlCeiling as number).toFixed(2)}x`,
+    );
+  }
   for (const r of results.filter((x) => x.fanOut === true)) {
     console.log(
-      `fan-out ${r.sizeMiB as number} MiB: one region ${(r.oneRegionSeconds as number).toFixed(2)} s, two regions ${(r.twoRegionsSeconds as number).toFixed(2)} s: ${(r.ratio as number).toFixed(2)}x`,
+      `fan-out ${r.sizeMiB as number} MiB: one region ${(r.oneRegionSeconds as number).toFixed(2)} s, two regions ${(r.twoRegionsSeconds as number).toFixed(2)} s: ${(r.ratio as number).toFixed(2)}x (CPU floor on this machine: about ${((r.floorEstimate as number | undefined) ?? 0).toFixed(2)}x)`,
     );
   }
   mkdirSync('bench-results', { recursive: true });
