@@ -25,6 +25,7 @@ import type { Inspection } from '../inspect/types';
 import { diskFormatFromName, imageName, parseProperties, parseRate, requireInt, UsageError } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
+import { serveCommand } from './serve-command';
 import { out, parse, type CliIo } from './io';
 export type { CliIo } from './io';
 import { formatBytes, ProgressLine } from './progress-line';
@@ -42,6 +43,7 @@ Commands:
   queue priority ID N | move ID --before ID2      reorder the queue
   queue remove ID                                 remove a finished job
   inspect FILE... [--json]                        the real format, virtual size and problems of images
+  serve [--port 9292] [--write-clouds-yaml F]     a local Glance-compatible server (offline staging)
   clouds list | show NAME                         the clouds found, and what each region offers
   audit export --format json|csv [--output FILE]  the attempts and audit log
 
@@ -760,6 +762,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await audit(rest, io);
       case 'inspect':
         return await inspectCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,116 @@
+/**
+ * `glance-uploader serve`: the embedded Glance-compatible server, standalone, until Ctrl-C.
+ * `--write-clouds-yaml FILE` writes (or merges into FILE) a cloud entry `local` with this
+ * server's auth URL and the local user's credentials, so `openstack --os-cloud local image
+ * list` just works.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml, stringify } from 'yaml';
+import { dataHome, ensureDataHome } from '../data-home';
+import { EngineError } from '../errors';
+import { LOCAL_REGION } from '../staging/identity';
+import { StagingServer } from '../staging/server';
+import { requireInt, UsageError } from './args';
+import { EXIT } from './exit-codes';
+import { out, parse, type CliIo } from './io';
+
+export const SERVE_HELP = `Usage: glance-uploader serve [--bind 127.0.0.1] [--port 9292] [--data DIR]
+                            [--write-clouds-yaml FILE] [--cloud-name local]
+
+A local server that behaves like Glance (Image API v2) with a minimal Keystone v3 under
+/identity/v3, for staging images offline. Images live in DIR (default: the data folder's
+"staging-server"). The local user and its password are made at first start and kept there.
+--write-clouds-yaml writes (or merges) a clouds.yaml entry for it. Stops with Ctrl-C.`;
+
+/** Write or merge a clouds.yaml entry for the server (mode 0600: it holds a password). */
+export function writeCloudsYaml(file: string, name: string, server: StagingServer): void {
+  let doc: { clouds?: Record<string, unknown> } = {};
+  if (existsSync(file)) {
+    try {
+      doc = (parseYaml(readFileSync(file, 'utf8')) as typeof doc | null) ?? {};
+    } catch (e) {
+      throw new EngineError('config.invalid', `${file} is not valid YAML: ${(e as Error).message}`, {
+        hint: 'Fix it, or write the entry to another file.',
+      });
+    }
+  }
+  doc.clouds = {
+    ...(doc.clouds ?? {}),
+    [name]: {
+      auth_type: 'password',
+      auth: {
+        auth_url: server.authUrl,
+        username: server.creds.username,
+        password: server.creds.password,
+        project_name: server.creds.projectName,
+        user_domain_id: server.creds.domainId,
+        project_domain_id: server.creds.domainId,
+      },
+      region_name: LOCAL_REGION,
+      interface: 'public',
+      identity_api_version: 3,
+      image_api_version: 2,
+    },
+  };
+  writeFileSync(file, stringify(doc), { mode: 0o600 });
+}
+
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const p = parse(args, {
+    bind: { type: 'string' },
+    port: { type: 'string' },
+    data: { type: 'string' },
+    'write-clouds-yaml': { type: 'string' },
+    'cloud-name': { type: 'string' },
+  });
+  if (p.values.help === true) return (out(io, SERVE_HELP), EXIT.ok);
+  if (p.positionals.length > 0)
+    throw new UsageError(`serve takes no argument (got "${p.positionals[0]}").`, SERVE_HELP.split('\n')[0] ?? '');
+  const port = requireInt('--port', p.values.port as string | undefined) ?? 9292;
+  const dataDir = p.values.data
+    ? resolve(io.cwd, p.values.data as string)
+    : join(ensureDataHome(dataHome(io.env)), 'staging-server');
+  const server = new StagingServer({
+    dataDir,
+    host: (p.values.bind as string | undefined) ?? '127.0.0.1',
+    port,
+    log: (l) => io.stderr.write(`${l}\n`),
+  });
+  try {
+    await server.start();
+  } catch (e) {
+    await server.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new EngineError(
+      'config.invalid',
+      `Cannot listen on ${(p.values.bind as string | undefined) ?? '127.0.0.1'}:${port}: ${(e as Error).message}`,
+      {
+        hint:
+          code === 'EADDRINUSE'
+            ? 'Another server uses that port: give --port (0 picks a free one).'
+            : 'Check --bind and --port.',
+      },
+    );
+  }
+  const cloudsFile = p.values['write-clouds-yaml'] as string | undefined;
+  const cloudName = (p.values['cloud-name'] as string | undefined) ?? 'local';
+  if (cloudsFile !== undefined) writeCloudsYaml(resolve(io.cwd, cloudsFile), cloudName, server);
+  const info = {
+    url: server.url,
+    authUrl: server.authUrl,
+    region: LOCAL_REGION,
+    dataDir,
+    cloudsYaml: cloudsFile ?? null,
+  };
+  if (p.values.json === true) out(io, JSON.stringify(info));
+  else {
+    out(io, `Glance-compatible server on ${server.url} (Keystone: ${server.authUrl}, region ${LOCAL_REGION})`);
+    out(io, `images in ${dataDir}`);
+    if (cloudsFile !== undefined) out(io, `clouds.yaml entry "${cloudName}" written to ${cloudsFile}`);
+    out(io, 'Ctrl-C stops it.');
+  }
+  await (io.interrupted ?? new Promise<void>(() => undefined));
+  await server.close();
+  return EXIT.ok;
+}

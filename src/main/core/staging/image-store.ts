@@ -1,0 +1,196 @@
+/**
+ * The embedded server's images: metadata in SQLite (WAL, in the data folder), data in files
+ * named by the image id only (a UUID the server made or validated: no path is ever built from
+ * request input). An upload writes a temp file, fsyncs it and renames it into place; a
+ * start-up sweep removes the temp files a crash left.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'];
+export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'];
+
+export interface ImageRecord {
+  id: string;
+  name: string | null;
+  status: string;
+  visibility: string;
+  protected: boolean;
+  os_hidden: boolean;
+  owner: string | null;
+  disk_format: string | null;
+  container_format: string | null;
+  size: number | null;
+  virtual_size: number | null;
+  checksum: string | null;
+  os_hash_algo: string | null;
+  os_hash_value: string | null;
+  min_disk: number;
+  min_ram: number;
+  created_at: string;
+  updated_at: string;
+  tags: string[];
+  properties: Record<string, string>;
+}
+
+interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties'> {
+  protected: number;
+  os_hidden: number;
+  tags: string;
+  properties: string;
+}
+
+/** Glance's timestamps: seconds, UTC, a Z. */
+export function glanceTime(ms: number = Date.now()): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const COLUMNS = [
+  'id',
+  'name',
+  'status',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'owner',
+  'disk_format',
+  'container_format',
+  'size',
+  'virtual_size',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'min_disk',
+  'min_ram',
+  'created_at',
+  'updated_at',
+  'tags',
+  'properties',
+] as const;
+
+function toRecord(r: Row): ImageRecord {
+  return {
+    ...r,
+    protected: r.protected !== 0,
+    os_hidden: r.os_hidden !== 0,
+    tags: JSON.parse(r.tags) as string[],
+    properties: JSON.parse(r.properties) as Record<string, string>,
+  };
+}
+
+export class ImageStore {
+  readonly db: Database.Database;
+  readonly imagesDir: string;
+  readonly stagingDir: string;
+
+  constructor(readonly dataDir: string) {
+    this.imagesDir = join(dataDir, 'images');
+    this.stagingDir = join(dataDir, 'staging');
+    mkdirSync(this.imagesDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.stagingDir, { recursive: true, mode: 0o700 });
+    this.db = new Database(join(dataDir, 'glance.sqlite3'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS images (
+        id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, visibility TEXT NOT NULL,
+        protected INTEGER NOT NULL DEFAULT 0, os_hidden INTEGER NOT NULL DEFAULT 0, owner TEXT,
+        disk_format TEXT, container_format TEXT, size INTEGER, virtual_size INTEGER,
+        checksum TEXT, os_hash_algo TEXT, os_hash_value TEXT,
+        min_disk INTEGER NOT NULL DEFAULT 0, min_ram INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]', properties TEXT NOT NULL DEFAULT '{}',
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS images_created ON images (created_at, seq);
+    `);
+  }
+
+  /**
+   * What a crash left: temp files go; an image that was receiving data goes back to queued (the
+   * client must send it again), as Glance does after an aborted upload.
+   */
+  sweep(): { removed: number; reset: number } {
+    let removed = 0;
+    for (const dir of [this.imagesDir, this.stagingDir])
+      for (const f of readdirSync(dir))
+        if (f.startsWith('.tmp-')) {
+          rmSync(join(dir, f), { force: true });
+          removed++;
+        }
+    const reset = this.db
+      .prepare(`UPDATE images SET status = 'queued', size = NULL, updated_at = ? WHERE status = 'saving'`)
+      .run(glanceTime()).changes;
+    return { removed, reset };
+  }
+
+  dataPath(id: string): string {
+    if (!UUID_RE.test(id)) throw new Error(`not an image id: ${id}`);
+    return join(this.imagesDir, id.toLowerCase());
+  }
+
+  stagePath(id: string): string {
+    if (!UUID_RE.test(id)) throw new Error(`not an image id: ${id}`);
+    return join(this.stagingDir, id.toLowerCase());
+  }
+
+  tempPath(dir: string, id: string): string {
+    return join(dir, `.tmp-${id.toLowerCase()}-${randomUUID()}`);
+  }
+
+  get(id: string): ImageRecord | undefined {
+    if (!UUID_RE.test(id)) return undefined;
+    const r = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id.toLowerCase()) as Row | undefined;
+    return r ? toRecord(r) : undefined;
+  }
+
+  insert(img: ImageRecord): void {
+    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM images').get() as { s: number }).s;
+    this.db
+      .prepare(`INSERT INTO images (${COLUMNS.join(', ')}, seq) VALUES (${COLUMNS.map(() => '?').join(', ')}, ?)`)
+      .run(...this.#values(img), seq);
+  }
+
+  save(img: ImageRecord): void {
+    this.db
+      .prepare(`UPDATE images SET ${COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`)
+      .run(...this.#values(img), img.id);
+  }
+
+  #values(img: ImageRecord): unknown[] {
+    return COLUMNS.map((c) => {
+      const v = img[c];
+      if (c === 'tags' || c === 'properties') return JSON.stringify(v);
+      if (typeof v === 'boolean') return v ? 1 : 0;
+      return v;
+    });
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
+    rmSync(this.dataPath(id), { force: true });
+    rmSync(this.stagePath(id), { force: true });
+  }
+
+  all(): ImageRecord[] {
+    return (this.db.prepare('SELECT * FROM images ORDER BY created_at DESC, seq DESC').all() as Row[]).map(toRecord);
+  }
+
+  /** Bytes held by images, those still receiving data included (no escaping a quota mid-upload). */
+  usage(): { bytes: number; count: number } {
+    const r = this.db.prepare(`SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS count FROM images`).get() as {
+      bytes: number;
+      count: number;
+    };
+    return r;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

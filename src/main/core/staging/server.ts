@@ -1,0 +1,235 @@
+/**
+ * The embedded Glance-compatible server: the Image API v2 (images-api.ts) and a minimal
+ * Keystone v3 under /identity/v3 (identity.ts) on one port, bound to 127.0.0.1 by default.
+ * Every request but version discovery needs a valid token; the Host header must name this
+ * server (no DNS rebinding from a web page); JSON bodies are size-limited. Runs in its own
+ * process: `glance-uploader serve`, or a utility process of the app.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpError, readJson, send } from './http-kit';
+import { IdentityService, loadOrCreateCredentials, LOCAL_REGION, type LocalCredentials } from './identity';
+import { ImageStore, UUID_RE } from './image-store';
+import { IMPORT_METHODS, ImagesApi } from './images-api';
+import { imageSchema, imagesSchema, metadefStub, versions } from './schemas';
+
+export interface StagingServerOptions {
+  dataDir: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 9292; 0 picks a free port. */
+  port?: number;
+  tokenTtlSeconds?: number;
+  /** Largest image, bytes (default 1 TiB, Glance's default image_size_cap). */
+  sizeCap?: number;
+  /** Total bytes of all images, uploading ones included (default 0: none). */
+  quotaBytes?: number;
+  maxImages?: number;
+  log?: (line: string) => void;
+}
+
+export class StagingServer {
+  readonly store: ImageStore;
+  readonly creds: LocalCredentials;
+  readonly identity: IdentityService;
+  readonly #api: ImagesApi;
+  #server: Server | undefined;
+  #url = '';
+
+  constructor(private readonly o: StagingServerOptions) {
+    this.store = new ImageStore(o.dataDir);
+    this.creds = loadOrCreateCredentials(o.dataDir);
+    this.identity = new IdentityService(this.creds, o.tokenTtlSeconds);
+    this.#api = new ImagesApi({
+      store: this.store,
+      owner: this.creds.projectId,
+      sizeCap: o.sizeCap ?? 1024 ** 4,
+      quotaBytes: o.quotaBytes ?? 0,
+      maxImages: o.maxImages ?? 0,
+    });
+  }
+
+  /** The base URL (http://host:port), once started. */
+  get url(): string {
+    return this.#url;
+  }
+
+  get authUrl(): string {
+    return `${this.#url}/identity/v3`;
+  }
+
+  async start(): Promise<string> {
+    const swept = this.store.sweep();
+    if (swept.removed + swept.reset > 0)
+      this.o.log?.(`start-up sweep: ${swept.removed} temp file(s) removed, ${swept.reset} interrupted upload(s) reset`);
+    const server = createServer((req, res) => void this.#handle(req, res));
+    this.#server = server;
+    const host = this.o.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.port ?? 9292, host, resolve);
+    });
+    const port = (server.address() as AddressInfo).port;
+    this.#url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return this.#url;
+  }
+
+  async close(): Promise<void> {
+    const s = this.#server;
+    if (s !== undefined) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+    this.store.close();
+  }
+
+  /** Host names a client may use to reach us: the bound one, and loopback names when bound there. */
+  #hostAllowed(hostHeader: string | undefined): boolean {
+    if (hostHeader === undefined) return false;
+    const port = new URL(this.#url).port;
+    const bound = new URL(this.#url).hostname;
+    const names = new Set([bound]);
+    if (['127.0.0.1', 'localhost', '[::1]', '::1'].includes(bound))
+      ['127.0.0.1', 'localhost', '[::1]'].forEach((n) => names.add(n));
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader.toLowerCase());
+    return m !== null && names.has(m[1] ?? '') && (m[2] ?? '80') === port;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    try {
+      if (!this.#hostAllowed(req.headers.host))
+        throw new HttpError(400, `Host ${req.headers.host ?? '(none)'} is not this server.`);
+      const url = new URL(req.url ?? '/', this.#url);
+      res.setHeader('x-openstack-request-id', `req-${crypto.randomUUID()}`);
+      await this.#route(req, res, url);
+    } catch (e) {
+      const err =
+        e instanceof HttpError
+          ? e
+          : new HttpError(500, `Internal error: ${(e as Error).message}`, {}, (req.url ?? '').startsWith('/identity'));
+      if (!res.headersSent) {
+        const body = err.body();
+        res.writeHead(err.status, {
+          'content-type': 'application/json; charset=UTF-8',
+          'content-length': Buffer.byteLength(body),
+          ...err.headers,
+        });
+        res.end(body);
+      } else res.destroy();
+      if (err.status >= 500) this.o.log?.(`${req.method} ${req.url}: ${err.message}`);
+    } finally {
+      if (this.o.log)
+        res.on('finish', () => this.o.log?.(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started} ms`));
+    }
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (path === '/' || path === '/versions') {
+      if (method !== 'GET') throw new HttpError(405, 'Method not allowed.');
+      return send(res, path === '/' ? 300 : 200, { versions: versions(this.#url) });
+    }
+    if (path === '/identity' || path.startsWith('/identity/')) return this.#identity(req, res, path, method);
+    if (!path.startsWith('/v2')) throw new HttpError(404, 'The resource could not be found.');
+    const token = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
+    if (token === undefined)
+      throw new HttpError(
+        401,
+        'This server could not verify that you are authorized to access the document you requested.',
+        {
+          'www-authenticate': `Keystone uri="${this.authUrl}"`,
+        },
+      );
+    if (path === '/v2') return send(res, 200, { versions: versions(this.#url) });
+    const seg = path.split('/').slice(2).map(decodeURIComponent); // after /v2
+    const [a, id, b, c] = seg;
+    const m = (verb: string): boolean => method === verb;
+    if (a === 'schemas') {
+      const name = seg.slice(1).join('/');
+      const doc =
+        name === 'image'
+          ? imageSchema()
+          : name === 'images'
+            ? imagesSchema()
+            : name.startsWith('metadefs/')
+              ? metadefStub(name.slice(9))
+              : undefined;
+      if (doc === undefined) throw new HttpError(404, `Schema ${name} not found.`);
+      return send(res, 200, doc);
+    }
+    if (a === 'info' && m('GET')) {
+      if (id === 'import')
+        return send(res, 200, {
+          'import-methods': { description: 'Import methods available.', type: 'array', value: IMPORT_METHODS },
+        });
+      if (id === 'stores') throw new HttpError(404, 'Multi backend is not supported at this site.');
+      if (id === 'usage') return send(res, 200, { usage: {} });
+    }
+    if (a !== 'images') throw new HttpError(404, 'The resource could not be found.');
+    if (id === undefined) {
+      if (m('GET')) return this.#api.list(res, url.searchParams);
+      if (m('POST')) return this.#api.create(req, res, this.#url);
+      throw new HttpError(405, 'Method not allowed.');
+    }
+    if (!UUID_RE.test(id)) throw new HttpError(404, `No image found with ID ${id}`);
+    if (b === undefined) {
+      if (m('GET')) return this.#api.show(res, id);
+      if (m('PATCH')) return this.#api.patch(req, res, id);
+      if (m('DELETE')) return this.#api.delete(res, id);
+    } else if (b === 'file' && c === undefined) {
+      if (m('PUT')) return this.#api.upload(req, res, id, false);
+      if (m('GET')) return this.#api.download(req, res, id);
+    } else if (b === 'stage' && m('PUT')) return this.#api.upload(req, res, id, true);
+    else if (b === 'import' && m('POST')) return this.#api.import(req, res, id);
+    else if (b === 'tags' && c !== undefined && (m('PUT') || m('DELETE'))) return this.#api.tag(res, id, c, m('PUT'));
+    else if (b === 'actions' && c !== undefined && m('POST')) return this.#api.action(res, id, c);
+    else if (b === 'tasks' && m('GET')) return send(res, 200, { tasks: [] });
+    throw new HttpError(404, 'The resource could not be found.');
+  }
+
+  async #identity(req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<void> {
+    const v3 = {
+      id: 'v3.14',
+      status: 'stable',
+      updated: '2020-04-07T00:00:00Z',
+      links: [{ rel: 'self', href: `${this.authUrl}/` }],
+      'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
+    };
+    if (path === '/identity') return send(res, 300, { versions: { values: [v3] } });
+    if (path === '/identity/v3') return send(res, 200, { version: v3 });
+    if (path === '/identity/v3/auth/tokens') {
+      if (method === 'POST') {
+        const t = this.identity.authenticate(await readJson(req, 64 * 1024, true));
+        if (t === undefined) throw new HttpError(401, 'The request you have made requires authentication.', {}, true);
+        return send(res, 201, this.identity.tokenBody(t, this.#url), { 'x-subject-token': t.id });
+      }
+      const caller = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
+      if (caller === undefined)
+        throw new HttpError(401, 'The request you have made requires authentication.', {}, true);
+      const subjectId = req.headers['x-subject-token'] as string | undefined;
+      const subject = this.identity.validate(subjectId);
+      if (method === 'DELETE') {
+        if (subjectId === undefined || !this.identity.revoke(subjectId))
+          throw new HttpError(404, 'Could not find token.', {}, true);
+        return send(res, 204);
+      }
+      if (subject === undefined) throw new HttpError(404, 'Could not find token.', {}, true);
+      if (method === 'HEAD') return send(res, 200);
+      return send(res, 200, this.identity.tokenBody(subject, this.#url), { 'x-subject-token': subject.id });
+    }
+    if (path === '/identity/v3/auth/catalog' || path === '/identity/v3/regions') {
+      const caller = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
+      if (caller === undefined)
+        throw new HttpError(401, 'The request you have made requires authentication.', {}, true);
+      const body = this.identity.tokenBody(caller, this.#url) as { token: { catalog: unknown } };
+      return path.endsWith('catalog')
+        ? send(res, 200, { catalog: body.token.catalog })
+        : send(res, 200, {
+            regions: [{ id: LOCAL_REGION, description: 'Glance Uploader local server', parent_region_id: null }],
+          });
+    }
+    throw new HttpError(404, 'The resource could not be found.', {}, true);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The embedded Glance-compatible server against unmodified clients: the real Debian
+ * `openstack` CLI runs the same scenario against it and against the reference Glance, and the
+ * outcomes are compared; our own engine uploads to it through an ordinary clouds.yaml entry;
+ * and what the server must refuse (no token, a foreign Host, a path that is no image id), a
+ * delete during an upload, and the start-up sweep after a crash.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { writeCloudsYaml } from '../../src/main/core/cli/serve-command';
+import { Engine } from '../../src/main/core/engine';
+import { openDatabase } from '../../src/main/core/queue/database';
+import { StagingServer } from '../../src/main/core/staging/server';
+import { Scheduler } from '../../src/main/core/transfer/scheduler';
+import { identify } from '../../src/main/core/transfer/source-file';
+import { makeQcow2 } from '../support/disk-fixtures';
+import { hashFile, makeFile } from '../support/files';
+
+const run = promisify(execFile);
+const ref = inject('referenceCloud');
+let dir: string;
+let server: StagingServer;
+let clouds: string;
+let qcow2: string;
+
+async function openstack(cloud: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const r = await run('/usr/bin/openstack', ['--os-cloud', cloud, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, OS_CLIENT_CONFIG_FILE: clouds },
+      timeout: 60_000,
+    });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : 1, out: x.stdout ?? '', err: x.stderr ?? '' };
+  }
+}
+
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer,
+): Promise<{ status: number; body: string }> {
+  const u = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function token(): Promise<string> {
+  const t = server.identity.authenticate({
+    auth: {
+      identity: {
+        methods: ['password'],
+        password: { user: { name: 'local', domain: { id: 'default' }, password: server.creds.password } },
+      },
+    },
+  });
+  return t?.id ?? '';
+}
+
+/** One scenario, the same for both clouds: what each step answered, in comparable form. */
+async function scenario(cloud: string, name: string): Promise<Record<string, unknown>> {
+  const outcome: Record<string, unknown> = {};
+  const created = await openstack(cloud, [
+    'image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--file', qcow2,
+    '--property', 'os_distro=cirros', '--tag', 'gu-compat', name, '-f', 'json',
+  ]); // prettier-ignore
+  expect(created.code, created.err).toBe(0);
+  // The CLI prints the image as created (queued); show says what the upload made of it.
+  outcome.createdAs = (JSON.parse(created.out) as Record<string, unknown>).status;
+  const img = JSON.parse((await openstack(cloud, ['image', 'show', name, '-f', 'json'])).out) as Record<
+    string,
+    unknown
+  >;
+  const file = await hashFile(qcow2);
+  outcome.create = {
+    status: img.status,
+    disk_format: img.disk_format,
+    container_format: img.container_format,
+    checksum: img.checksum === file.md5,
+    size: img.size,
+    virtual_size: img.virtual_size,
+    visibility: img.visibility,
+  };
+  const listed = await openstack(cloud, ['image', 'list', '--name', name, '-f', 'json']);
+  outcome.list = (JSON.parse(listed.out) as { Name: string; Status: string }[]).map((x) => [x.Name, x.Status]);
+  const tagged = await openstack(cloud, ['image', 'list', '--tag', 'gu-compat', '-f', 'json']);
+  outcome.listByTag = (JSON.parse(tagged.out) as { Name: string }[]).some((x) => x.Name === name);
+  outcome.set = (await openstack(cloud, ['image', 'set', '--property', 'gu_stage=yes', '--min-disk', '2', name])).code;
+  const shown = JSON.parse((await openstack(cloud, ['image', 'show', name, '-f', 'json'])).out) as Record<
+    string,
+    unknown
+  >;
+  const props = shown.properties as Record<string, unknown>;
+  outcome.show = { gu_stage: props.gu_stage, os_distro: props.os_distro, min_disk: shown.min_disk, tags: shown.tags };
+  outcome.unset = (await openstack(cloud, ['image', 'unset', '--property', 'gu_stage', name])).code;
+  const after = JSON.parse((await openstack(cloud, ['image', 'show', name, '-f', 'json'])).out) as Record<
+    string,
+    unknown
+  >;
+  outcome.afterUnset = (after.properties as Record<string, unknown>).gu_stage ?? null;
+  const saved = join(dir, `${cloud}-saved.qcow2`);
+  outcome.save = (await openstack(cloud, ['image', 'save', '--file', saved, name])).code;
+  outcome.savedSame = (await hashFile(saved)).sha512 === file.sha512;
+  const missing = await openstack(cloud, ['image', 'show', '00000000-0000-4000-8000-000000000000']);
+  outcome.showMissing = missing.code !== 0 && /No Image found|Could not find|not found/i.test(missing.err);
+  outcome.delete = (await openstack(cloud, ['image', 'delete', name])).code;
+  outcome.afterDelete = JSON.parse((await openstack(cloud, ['image', 'list', '--name', name, '-f', 'json'])).out);
+  return outcome;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gu-staging-'));
+  server = new StagingServer({ dataDir: join(dir, 'server'), port: 0 });
+  await server.start();
+  clouds = join(dir, 'clouds.yaml');
+  writeFileSync(clouds, readFileSync(ref.cloudsYamlPath)); // the reference's entries, and ours merged in
+  writeCloudsYaml(clouds, 'local', server);
+  qcow2 = join(dir, 'compat.qcow2');
+  makeQcow2(qcow2, '1G', 2);
+}, 60_000);
+
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('embedded Glance-compatible server', () => {
+  it('answers the openstack CLI exactly as the reference Glance does, scenario by scenario', async () => {
+    const name = `gu-compat-${Date.now()}`;
+    const [local, reference] = await Promise.all([scenario('local', name), scenario('ref-demo', name)]);
+    expect(local).toEqual(reference);
+    // And what they both said is what a user expects.
+    expect(local.create).toMatchObject({ status: 'active', checksum: true, virtual_size: 1024 ** 3 });
+    expect(local).toMatchObject({
+      set: 0,
+      unset: 0,
+      save: 0,
+      savedSame: true,
+      showMissing: true,
+      delete: 0,
+      afterDelete: [],
+    });
+  }, 180_000);
+
+  it('takes uploads from our engine through an ordinary clouds.yaml entry, verified', async () => {
+    const home = join(dir, 'engine');
+    mkdirSync(home);
+    const db = openDatabase(join(home, 'queue.sqlite3'));
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: home, home });
+    const scheduler = new Scheduler({ db, engine, actor: 'test-staging' });
+    try {
+      const f = await makeFile(join(dir, 'engine.raw'), 5 * 1024 * 1024 + 7);
+      const id = await identify(f.path);
+      const { job } = scheduler.repo.createJob({
+        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        name: 'engine-to-local',
+        metadata: { name: 'engine-to-local', disk_format: 'raw', container_format: 'bare' },
+        targets: [{ cloud: 'local', region: 'local' }],
+      });
+      expect(scheduler.start()).toEqual({ acquired: true });
+      await scheduler.idle();
+      const t = scheduler.repo.targetsOf(job.id)[0];
+      expect(t).toMatchObject({ state: 'done', error: null });
+      const img = await (await engine.glance('local', 'local')).getImage(t?.remoteImageId ?? '');
+      expect(img).toMatchObject({
+        status: 'active',
+        size: f.size,
+        checksum: f.md5,
+        os_hash_value: f.sha512,
+        virtual_size: f.size,
+      });
+    } finally {
+      await scheduler.stop();
+      await engine.close();
+      db.close();
+    }
+  });
+
+  it('refuses requests without a valid token, from a foreign Host, and paths that are no image id', async () => {
+    expect((await raw('GET', '/v2/images')).status).toBe(401);
+    expect((await raw('GET', '/v2/images', { 'x-auth-token': 'forged' })).status).toBe(401);
+    const t = await token();
+    expect((await raw('GET', '/v2/images', { 'x-auth-token': t })).status).toBe(200);
+    expect((await raw('GET', '/v2/images', { 'x-auth-token': t, host: 'evil.example:80' })).status).toBe(400);
+    for (const p of [
+      '/v2/images/..%2f..%2fcredentials.json/file',
+      '/v2/images/../../etc/passwd',
+      '/v2/images/%2e%2e/file',
+    ])
+      expect((await raw('GET', p, { 'x-auth-token': t })).status, p).toBe(404);
+    // Version discovery is open, as in Glance and Keystone.
+    expect((await raw('GET', '/')).status).toBe(300);
+    expect((await raw('GET', '/identity/v3')).status).toBe(200);
+  });
+
+  it('aborts an upload when its image is deleted (410) and keeps no data; a restart sweeps what a crash left', async () => {
+    const t = await token();
+    const created = await raw(
+      'POST',
+      '/v2/images',
+      { 'x-auth-token': t, 'content-type': 'application/json' },
+      Buffer.from(JSON.stringify({ name: 'gone', disk_format: 'raw', container_format: 'bare' })),
+    );
+    const id = (JSON.parse(created.body) as { id: string }).id;
+    const u = new URL(server.url);
+    const upload = new Promise<number>((resolve) => {
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          method: 'PUT',
+          path: `/v2/images/${id}/file`,
+          headers: {
+            'x-auth-token': t,
+            'content-type': 'application/octet-stream',
+            'content-length': 64 * 1024 * 1024,
+          },
+        },
+        (res) => resolve(res.statusCode ?? 0),
+      );
+      req.on('error', () => resolve(-1));
+      req.write(Buffer.alloc(1024 * 1024, 1)); // then nothing more: the upload is in flight
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await raw('DELETE', `/v2/images/${id}`, { 'x-auth-token': t })).status).toBe(204);
+    expect(await upload).toBe(410);
+    const images = join(dir, 'server', 'images');
+    expect(readdirSync(images).filter((f) => f.includes(id))).toEqual([]);
+    // A crash leaves a temp file and an image "saving": the next start cleans both.
+    writeFileSync(join(images, `.tmp-${id}-x`), 'partial');
+    const again = await raw(
+      'POST',
+      '/v2/images',
+      { 'x-auth-token': t, 'content-type': 'application/json' },
+      Buffer.from(JSON.stringify({ name: 'interrupted', disk_format: 'raw', container_format: 'bare' })),
+    );
+    const id2 = (JSON.parse(again.body) as { id: string }).id;
+    server.store.db.prepare(`UPDATE images SET status = 'saving', size = 5 WHERE id = ?`).run(id2);
+    await server.close();
+    server = new StagingServer({ dataDir: join(dir, 'server'), port: 0 });
+    await server.start();
+    expect(existsSync(join(images, `.tmp-${id}-x`))).toBe(false);
+    expect(server.store.get(id2)).toMatchObject({ status: 'queued', size: null });
+    writeCloudsYaml(clouds, 'local', server); // the new port
+  });
+});
