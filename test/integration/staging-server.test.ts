@@ -6,10 +6,12 @@
  * delete during an upload, and the start-up sweep after a crash.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeCloudsYaml } from '../../src/main/core/cli/serve-command';
@@ -56,6 +58,21 @@ function raw(
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+function rawHead(path: string, t: string): Promise<Record<string, string | string[] | undefined>> {
+  const u = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: u.hostname, port: u.port, method: 'HEAD', path, headers: { 'x-auth-token': t } },
+      (res) => {
+        res.resume();
+        resolve(res.headers);
+      },
+    );
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -188,6 +205,86 @@ describe('embedded Glance-compatible server', () => {
       await engine.close();
       db.close();
     }
+  });
+
+  it('continues a paused upload at the byte it reached, and finishes verified', async () => {
+    const home = join(dir, 'engine-pause');
+    mkdirSync(home);
+    const db = openDatabase(join(home, 'queue.sqlite3'));
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: home, home });
+    const scheduler = new Scheduler({ db, engine, actor: 'test-staging-pause' });
+    try {
+      const f = await makeFile(join(dir, 'pause.raw'), 12 * 1024 * 1024);
+      const id = await identify(f.path);
+      const { targets } = scheduler.repo.createJob({
+        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        name: 'pause-local',
+        metadata: { name: 'pause-local', disk_format: 'raw', container_format: 'bare' },
+        targets: [{ cloud: 'local', region: 'local' }],
+        bwlimit: 3 * 1024 * 1024,
+      });
+      const tid = targets[0]?.id ?? '';
+      expect(scheduler.start()).toEqual({ acquired: true });
+      const t0 = Date.now();
+      while (scheduler.repo.getTarget(tid).state !== 'uploading' && Date.now() - t0 < 20_000) await sleep(50);
+      await sleep(2000); // about 6 MiB in
+      scheduler.pause(tid);
+      while (scheduler.repo.getTarget(tid).state !== 'paused' && Date.now() - t0 < 30_000) await sleep(50);
+      const imageId = scheduler.repo.getTarget(tid).remoteImageId ?? '';
+      const held = await (await engine.glance('local', 'local')).uploadOffset(imageId);
+      expect(held).toBeGreaterThan(2 * 1024 * 1024);
+      expect(held).toBeLessThan(f.size);
+      scheduler.resume(tid);
+      await scheduler.idle();
+      const done = scheduler.repo.getTarget(tid);
+      expect(done).toMatchObject({ state: 'done', remoteImageId: imageId });
+      const resumed = scheduler.repo
+        .events({ jobId: scheduler.repo.getTarget(tid).jobId })
+        .find((e) => e.kind === 'target.resumed_at_byte');
+      expect(resumed?.detail).toMatchObject({ offset: held, size: f.size });
+      const img = await (await engine.glance('local', 'local')).getImage(imageId);
+      expect(img).toMatchObject({ status: 'active', size: f.size, checksum: f.md5, os_hash_value: f.sha512 });
+    } finally {
+      await scheduler.stop();
+      await engine.close();
+      db.close();
+    }
+  });
+
+  it('speaks the resumable protocol: HEAD gives the offset, a ranged PUT at another offset is 409', async () => {
+    const t = await token();
+    const created = await raw(
+      'POST',
+      '/v2/images',
+      { 'x-auth-token': t, 'content-type': 'application/json' },
+      Buffer.from(JSON.stringify({ name: 'pieces', disk_format: 'raw', container_format: 'bare' })),
+    );
+    const id = (JSON.parse(created.body) as { id: string }).id;
+    const data = Buffer.alloc(3000, 7);
+    const put = (start: number, end: number): Promise<{ status: number; body: string }> =>
+      raw(
+        'PUT',
+        `/v2/images/${id}/file`,
+        {
+          'x-auth-token': t,
+          'content-type': 'application/octet-stream',
+          'content-range': `bytes ${start}-${end}/${data.length}`,
+          'content-length': String(end - start + 1),
+        },
+        data.subarray(start, end + 1),
+      );
+    expect((await put(0, 999)).status).toBe(204);
+    const head = await rawHead(`/v2/images/${id}/file`, t);
+    expect(head['upload-offset']).toBe('1000');
+    const wrong = await put(500, 2999);
+    expect(wrong.status).toBe(409);
+    expect(wrong.body).toMatch(/continues at byte 1000/);
+    expect((await put(1000, 2999)).status).toBe(204);
+    const img = JSON.parse((await raw('GET', `/v2/images/${id}`, { 'x-auth-token': t })).body) as Record<
+      string,
+      unknown
+    >;
+    expect(img).toMatchObject({ status: 'active', size: 3000, checksum: createHash('md5').update(data).digest('hex') });
   });
 
   it('refuses requests without a valid token, from a foreign Host, and paths that are no image id', async () => {

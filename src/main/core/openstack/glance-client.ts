@@ -72,6 +72,7 @@ const enc = encodeURIComponent;
 export class GlanceClient {
   readonly root: string;
   #importMethods: Promise<string[]> | undefined;
+  #resumable: Promise<boolean> | undefined;
 
   constructor(
     endpoint: string,
@@ -179,6 +180,34 @@ export class GlanceClient {
       throw e;
     });
     return this.#importMethods;
+  }
+
+  /**
+   * Whether the server takes uploads that continue at a byte (Glance Uploader's own server,
+   * GET /v2/info/upload; real Glance answers 404), cached for the client's life.
+   */
+  async resumableUploads(): Promise<boolean> {
+    this.#resumable ??= (async () => {
+      const res = await this.request({ method: 'GET', path: '/v2/info/upload' });
+      if (res.status !== 200) return false;
+      try {
+        return json<{ resumable?: unknown }>(res, 'Upload capabilities').resumable !== undefined;
+      } catch {
+        return false;
+      }
+    })().catch((e: unknown) => {
+      this.#resumable = undefined;
+      throw e;
+    });
+    return this.#resumable;
+  }
+
+  /** Where a resumable upload of this image continues (HEAD /file, Upload-Offset). */
+  async uploadOffset(id: string): Promise<number> {
+    const res = await this.request({ method: 'HEAD', path: `/v2/images/${encodeURIComponent(id)}/file` });
+    if (res.status !== 200) throw glanceError(res, `Asking where the upload of image ${id} stopped failed`);
+    const n = Number(res.headers['upload-offset'] ?? 0);
+    return Number.isFinite(n) && n >= 0 ? n : 0;
   }
 
   /** Stores of a multi-store region; an empty list when the region has a single store. */

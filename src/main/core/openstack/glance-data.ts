@@ -33,13 +33,20 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /** Multi-store: the store to write to (X-Image-Meta-Store). */
   store?: string;
+  /**
+   * A resumable server only: the source holds the bytes from `start` of an image of `total`
+   * bytes (Content-Range: bytes start-(total-1)/total).
+   */
+  continueAt?: { start: number; total: number };
 }
 
 function dataHeaders(source: DataSource, options: TransferOptions): Record<string, string> {
+  const c = options.continueAt;
   return {
     'content-type': 'application/octet-stream',
     'content-length': String(source.size),
-    'x-openstack-image-size': String(source.size),
+    'x-openstack-image-size': String(c?.total ?? source.size),
+    ...(c !== undefined ? { 'content-range': `bytes ${c.start}-${c.total - 1}/${c.total}` } : {}),
     ...(options.store !== undefined ? { 'x-image-meta-store': options.store } : {}),
   };
 }

@@ -5,7 +5,7 @@
  * start-up sweep removes the temp files a crash left.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -35,6 +35,9 @@ export interface ImageRecord {
   updated_at: string;
   tags: string[];
   properties: Record<string, string>;
+  /** Resumable upload: bytes received so far (kept in `.part-<id>`), and the size announced. */
+  partial_size: number | null;
+  upload_total: number | null;
 }
 
 interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties'> {
@@ -70,6 +73,8 @@ const COLUMNS = [
   'updated_at',
   'tags',
   'properties',
+  'partial_size',
+  'upload_total',
 ] as const;
 
 function toRecord(r: Row): ImageRecord {
@@ -105,6 +110,7 @@ export class ImageStore {
         min_disk INTEGER NOT NULL DEFAULT 0, min_ram INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         tags TEXT NOT NULL DEFAULT '[]', properties TEXT NOT NULL DEFAULT '{}',
+        partial_size INTEGER, upload_total INTEGER,
         seq INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS images_created ON images (created_at, seq);
@@ -112,8 +118,9 @@ export class ImageStore {
   }
 
   /**
-   * What a crash left: temp files go; an image that was receiving data goes back to queued (the
-   * client must send it again), as Glance does after an aborted upload.
+   * What a crash left: temp files go; an image that was receiving data goes back to queued, as
+   * Glance does after an aborted upload, keeping what it received (its `.part-` file, as long as
+   * it is on disk) for a client that resumes; a partial file without its queued image goes.
    */
   sweep(): { removed: number; reset: number } {
     let removed = 0;
@@ -126,7 +133,23 @@ export class ImageStore {
     const reset = this.db
       .prepare(`UPDATE images SET status = 'queued', size = NULL, updated_at = ? WHERE status = 'saving'`)
       .run(glanceTime()).changes;
+    for (const f of readdirSync(this.imagesDir).filter((x) => x.startsWith('.part-'))) {
+      const img = this.get(f.slice(6));
+      const path = join(this.imagesDir, f);
+      if (img === undefined || img.status !== 'queued' || img.upload_total === null) {
+        rmSync(path, { force: true });
+        removed++;
+        continue;
+      }
+      img.partial_size = Math.min(statSync(path).size, img.upload_total);
+      this.save(img);
+    }
     return { removed, reset };
+  }
+
+  partPath(id: string): string {
+    if (!UUID_RE.test(id)) throw new Error(`not an image id: ${id}`);
+    return join(this.imagesDir, `.part-${id.toLowerCase()}`);
   }
 
   dataPath(id: string): string {
@@ -175,15 +198,23 @@ export class ImageStore {
     this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
     rmSync(this.dataPath(id), { force: true });
     rmSync(this.stagePath(id), { force: true });
+    rmSync(this.partPath(id), { force: true });
   }
 
   all(): ImageRecord[] {
     return (this.db.prepare('SELECT * FROM images ORDER BY created_at DESC, seq DESC').all() as Row[]).map(toRecord);
   }
 
-  /** Bytes held by images, those still receiving data included (no escaping a quota mid-upload). */
+  /**
+   * Bytes held by images, those still receiving data included (no escaping a quota mid-upload:
+   * an upload counts its announced size from its first byte, a paused resumable one too).
+   */
   usage(): { bytes: number; count: number } {
-    const r = this.db.prepare(`SELECT COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS count FROM images`).get() as {
+    const r = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(MAX(COALESCE(size, 0), COALESCE(upload_total, 0))), 0) AS bytes, COUNT(*) AS count FROM images`,
+      )
+      .get() as {
       bytes: number;
       count: number;
     };

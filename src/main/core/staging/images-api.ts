@@ -191,6 +191,8 @@ export class ImagesApi {
       updated_at: now,
       tags: [],
       properties: {},
+      partial_size: null,
+      upload_total: null,
     };
     for (const [k, v] of Object.entries(fields)) {
       if (k === 'id') continue;
@@ -338,11 +340,13 @@ export class ImagesApi {
   }
 
   /**
-   * PUT /file (and /stage): checked like Glance, then the bytes go to a temp file (hashed on the
-   * way), fsync, rename. A client that goes away, a size cap or quota hit, or a delete during
-   * the upload leaves no data and the image `queued` again (or gone).
+   * PUT /stage (and /file from a client that sends no Content-Length): checked like Glance, then
+   * the bytes go to a temp file (hashed on the way), fsync, rename. A client that goes away, a
+   * size cap or quota hit, or a delete during the upload leaves no data and the image `queued`
+   * again (or gone).
    */
   async upload(req: IncomingMessage, res: ServerResponse, id: string, stage: boolean): Promise<void> {
+    if (!stage && req.headers['content-length'] !== undefined) return this.uploadResumable(req, res, id);
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
     if (type !== 'application/octet-stream') throw new HttpError(415, `Unsupported Content-Type: ${type ?? ''}`);
     const img = this.#find(id);
@@ -451,6 +455,154 @@ export class ImagesApi {
     }
   }
 
+  /**
+   * PUT /file with a known size: resumable. The bytes go to the image's `.part-` file at the
+   * offset the request names (`Content-Range: bytes S-E/TOTAL`; no header: from 0, the whole
+   * image, as any Glance client sends it). When the connection breaks, what arrived is kept
+   * (fsynced): HEAD /file says where to continue (`Upload-Offset`). Once TOTAL bytes are there,
+   * the file is fsynced and renamed into place, and the image is active with its hashes.
+   */
+  async uploadResumable(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
+    if (type !== 'application/octet-stream') throw new HttpError(415, `Unsupported Content-Type: ${type ?? ''}`);
+    const img = this.#find(id);
+    if (img.status !== 'queued')
+      throw new HttpError(409, `Image status transition from ${img.status} to saving is not allowed`);
+    if (img.disk_format === null || img.container_format === null)
+      throw new HttpError(400, 'Properties disk_format, container_format must be set prior to saving data.');
+    const length = Number(req.headers['content-length']);
+    if (!Number.isInteger(length) || length < 0) throw new HttpError(400, 'Invalid Content-Length.');
+    const range = parseContentRange(req.headers['content-range'] as string | undefined);
+    const start = range?.start ?? 0;
+    const total = range?.total ?? length;
+    if (range !== undefined) {
+      if (range.end - range.start + 1 !== length)
+        throw new HttpError(400, 'Content-Length does not match Content-Range.');
+      const offset = img.upload_total === total ? (img.partial_size ?? 0) : 0;
+      if (start !== offset)
+        throw new HttpError(409, `This upload continues at byte ${offset}.`, { 'upload-offset': String(offset) });
+    }
+    if (total > this.o.sizeCap)
+      throw new HttpError(413, 'The incoming image is too large: The provided image is too large.');
+    const ownCounted = Math.max(img.size ?? 0, img.upload_total ?? 0);
+    if (this.o.quotaBytes > 0 && this.o.store.usage().bytes - ownCounted + total > this.o.quotaBytes)
+      throw new HttpError(413, `Image exceeds the storage quota: ${this.o.quotaBytes} bytes.`);
+    const part = this.o.store.partPath(img.id);
+    if (start === 0) await rm(part, { force: true }); // a whole-body PUT starts over
+    img.status = 'saving';
+    img.upload_total = total;
+    img.partial_size = start;
+    img.updated_at = glanceTime();
+    this.o.store.save(img); // counted against the quota from the first byte
+    const abort = new AbortController();
+    this.#uploads.set(img.id, abort);
+    const md5 = createHash('md5');
+    const sha512 = createHash('sha512');
+    let received = 0;
+    const fh = await open(part, start === 0 ? 'w' : 'r+', 0o600);
+    try {
+      if (start > 0) {
+        // Hash what an earlier request stored, then go on with the new bytes: one pass in all.
+        for await (const c of createReadStream('', { fd: fh.fd, start: 0, end: start - 1, autoClose: false })) {
+          md5.update(c as Buffer);
+          sha512.update(c as Buffer);
+        }
+      }
+      await new Promise<void>((resolve, reject) => {
+        let pos = start;
+        let writing = Promise.resolve();
+        const fail = (e: Error): void => {
+          req.removeAllListeners('data');
+          req.resume();
+          reject(e);
+        };
+        abort.signal.addEventListener('abort', () =>
+          fail(
+            new HttpError(
+              410,
+              `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`,
+            ),
+          ),
+        );
+        req.on('data', (c: Buffer) => {
+          if (received + c.length > length) return fail(new HttpError(400, `More than the announced ${length} bytes.`));
+          received += c.length;
+          md5.update(c);
+          sha512.update(c);
+          const at = pos;
+          pos += c.length;
+          req.pause();
+          writing = writing
+            .then(() => fh.write(c, 0, c.length, at))
+            .then(
+              () => void req.resume(),
+              (e: unknown) => fail(e as Error),
+            );
+        });
+        req.on('end', () => void writing.then(() => (received === length ? resolve() : fail(new Error('short body')))));
+        req.on('aborted', () => void writing.then(() => fail(new Error('client went away'))));
+        req.on('error', (e) => void writing.then(() => fail(e)));
+      });
+      await fh.sync();
+      await fh.close();
+      const current = this.o.store.get(img.id);
+      if (current === undefined || abort.signal.aborted)
+        throw new HttpError(
+          410,
+          `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`,
+        );
+      const stored = start + received;
+      if (stored < total) {
+        // One piece of a ranged upload: the image waits for the rest.
+        current.status = 'queued';
+        current.partial_size = stored;
+        current.updated_at = glanceTime();
+        this.o.store.save(current);
+        return send(res, 204, undefined, { 'upload-offset': String(stored) });
+      }
+      const final = this.o.store.dataPath(img.id);
+      await rename(part, final);
+      current.status = 'active';
+      current.size = total;
+      current.checksum = md5.digest('hex');
+      current.os_hash_algo = 'sha512';
+      current.os_hash_value = sha512.digest('hex');
+      current.partial_size = null;
+      current.upload_total = null;
+      current.virtual_size = await virtualSizeOf(final, current);
+      current.updated_at = glanceTime();
+      this.o.store.save(current);
+      send(res, 204);
+    } catch (e) {
+      await fh.sync().catch(() => undefined);
+      await fh.close().catch(() => undefined);
+      const still = this.o.store.get(img.id);
+      if (still === undefined || abort.signal.aborted) await rm(part, { force: true });
+      else {
+        // Kept for a resume: whatever reached the disk, as Glance's image goes back to queued.
+        still.status = 'queued';
+        still.partial_size = Math.min((await stat(part).catch(() => ({ size: 0 }))).size, total);
+        still.updated_at = glanceTime();
+        this.o.store.save(still);
+      }
+      throw e;
+    } finally {
+      this.#uploads.delete(img.id);
+    }
+  }
+
+  /** HEAD /file: where a resumable upload continues (Upload-Offset), or the size of the data. */
+  head(res: ServerResponse, id: string): void {
+    const img = this.#find(id);
+    const offset = img.status === 'active' || img.status === 'deactivated' ? (img.size ?? 0) : (img.partial_size ?? 0);
+    res.writeHead(200, {
+      'upload-offset': String(offset),
+      ...(img.upload_total !== null ? { 'upload-length': String(img.upload_total) } : {}),
+      ...(img.status === 'active' ? { 'content-length': String(img.size ?? 0) } : { 'content-length': '0' }),
+    });
+    res.end();
+  }
+
   /** GET /file: 204 without data, 200 or 206 (one range) with Content-MD5 as Glance sends it. */
   async download(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const img = this.#find(id);
@@ -550,6 +702,15 @@ async function virtualSizeOf(path: string, img: ImageRecord): Promise<number | n
   } catch {
     return null;
   }
+}
+
+/** `Content-Range: bytes START-END/TOTAL` of a ranged upload (undefined without the header). */
+function parseContentRange(h: string | undefined): { start: number; end: number; total: number } | undefined {
+  if (h === undefined) return undefined;
+  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(h.trim());
+  const [start, end, total] = [Number(m?.[1]), Number(m?.[2]), Number(m?.[3])];
+  if (m === null || start > end || end >= total) throw new HttpError(400, `Invalid Content-Range: ${h}`);
+  return { start, end, total };
 }
 
 function parseSort(q: URLSearchParams): [string, 'asc' | 'desc'][] {

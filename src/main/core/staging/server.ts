@@ -166,6 +166,11 @@ export class StagingServer {
         });
       if (id === 'stores') throw new HttpError(404, 'Multi backend is not supported at this site.');
       if (id === 'usage') return send(res, 200, { usage: {} });
+      // Our extension, discoverable: real Glance answers 404 here.
+      if (id === 'upload')
+        return send(res, 200, {
+          resumable: { offset: 'HEAD /v2/images/{id}/file -> Upload-Offset', range: 'Content-Range' },
+        });
     }
     if (a !== 'images') throw new HttpError(404, 'The resource could not be found.');
     if (id === undefined) {
@@ -181,6 +186,7 @@ export class StagingServer {
     } else if (b === 'file' && c === undefined) {
       if (m('PUT')) return this.#api.upload(req, res, id, false);
       if (m('GET')) return this.#api.download(req, res, id);
+      if (m('HEAD')) return this.#api.head(res, id);
     } else if (b === 'stage' && m('PUT')) return this.#api.upload(req, res, id, true);
     else if (b === 'import' && m('POST')) return this.#api.import(req, res, id);
     else if (b === 'tags' && c !== undefined && (m('PUT') || m('DELETE'))) return this.#api.tag(res, id, c, m('PUT'));

@@ -28,7 +28,12 @@ export function isRetryable(e: ErrorInfo): boolean {
   if (RETRYABLE.has(e.code)) return true;
   if (e.code === 'glance.http' && e.status !== undefined && e.status >= 500) return true;
   // 409 while Glance still settles an aborted upload (saving -> queued) passes; other 409s do not.
-  if (e.code === 'glance.conflict' && /saving to saving|saving to uploading|active task/i.test(e.message)) return true;
+  // "continues at byte N": a resumable server saw another offset than ours; the next attempt asks it.
+  if (
+    e.code === 'glance.conflict' &&
+    /saving to saving|saving to uploading|active task|continues at byte/i.test(e.message)
+  )
+    return true;
   return false;
 }
 

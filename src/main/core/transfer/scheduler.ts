@@ -331,8 +331,7 @@ export class Scheduler {
         hint: 'Only a paused target can be resumed.',
       });
     this.repo.note('target.resume', t, {
-      restartsFromByte: 0,
-      why: 'Glance accepts image data in one request: the file is sent again into the same image.',
+      why: 'Glance takes image data in one request: the file is sent again from byte 0 into the same image. A server with resumable uploads (our own) continues at the byte it holds (target.resumed_at_byte).',
     });
     this.repo.transition(targetId, 'pending');
     this.#events.changed(t.jobId);

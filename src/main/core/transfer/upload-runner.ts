@@ -154,6 +154,23 @@ async function inspectBeforeSending(ctx: RunContext, path: string): Promise<Insp
   return ins;
 }
 
+/**
+ * Where the upload continues: on a server with resumable uploads (our own), the byte it already
+ * holds from an earlier attempt (paused, cut, or an engine that died); against Glance, byte 0.
+ */
+async function resumePoint(
+  ctx: RunContext,
+  glance: GlanceClient,
+  imageId: string,
+  size: number,
+): Promise<{ start: number; total: number } | undefined> {
+  if (!(await glance.resumableUploads())) return undefined;
+  const offset = await glance.uploadOffset(imageId);
+  if (offset <= 0 || offset >= size) return undefined;
+  ctx.repo.note('target.resumed_at_byte', ctx.repo.getTarget(ctx.target.id), { imageId, offset, size });
+  return { start: offset, total: size };
+}
+
 export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   const { repo, job, signal } = ctx;
   const source = sourceOf(job);
@@ -183,14 +200,18 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   }
   if (image.status === 'queued') {
     t = repo.transition(t.id, 'uploading');
+    const continueAt =
+      direct && ctx.shared === undefined ? await resumePoint(ctx, glance, image.id, source.size) : undefined;
     const stream = uploadStream(source.path, source.size, {
       buckets: ctx.buckets,
       signal,
       onBytes: ctx.onProgress,
       shared: ctx.shared,
+      start: continueAt?.start,
     });
     try {
-      if (direct) await uploadImageData(glance, image.id, stream.source, { signal, store: t.store || undefined });
+      if (direct)
+        await uploadImageData(glance, image.id, stream.source, { signal, store: t.store || undefined, continueAt });
       else await stageImageData(glance, image.id, stream.source, { signal });
       digests = await stream.digests();
     } finally {

@@ -32,8 +32,11 @@ export function uploadStream(
     onBytes?: (sent: number) => void;
     chunkSize?: number;
     shared?: SharedBody;
+    /** Send from this byte on (a resumed upload); the digests still cover the whole file. */
+    start?: number;
   },
 ): UploadStream {
+  const start = opts.start ?? 0;
   let hasher: Hasher | undefined;
   let finished = false;
   let usingShared = false;
@@ -51,9 +54,11 @@ export function uploadStream(
     const h = new Hasher(path);
     hasher = h;
     finished = false;
-    const chunks = createReadStream(path, { highWaterMark: opts.chunkSize ?? 1024 * 1024, signal: opts.signal });
+    const chunks = createReadStream(path, { highWaterMark: opts.chunkSize ?? 1024 * 1024, signal: opts.signal, start });
     async function* body(): AsyncGenerator<Buffer> {
-      let sent = 0;
+      // The bytes the server already has are hashed (read by the worker), not sent.
+      if (start > 0) await h.advance(start);
+      let sent = start;
       for await (const chunk of chunks) {
         const buf = chunk as Buffer;
         for (const b of opts.buckets) await b.take(buf.length, opts.signal);
@@ -67,7 +72,7 @@ export function uploadStream(
     return Readable.from(body(), { objectMode: false });
   };
   return {
-    source: { open, size },
+    source: { open, size: size - start },
     digests: async () => {
       if (usingShared && opts.shared !== undefined) return opts.shared.digests();
       if (hasher === undefined || !finished) throw new Error('the upload body was not read to the end');
