@@ -20,6 +20,8 @@ import { openDatabase } from '../../src/main/core/queue/database';
 import { StagingServer } from '../../src/main/core/staging/server';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { identify } from '../../src/main/core/transfer/source-file';
+import { JobRepository } from '../../src/main/core/queue/job-repository';
+import { runCli, startCli } from '../support/cli-process';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { hashFile, makeFile } from '../support/files';
 
@@ -247,6 +249,35 @@ describe('embedded Glance-compatible server', () => {
     } finally {
       await scheduler.stop();
       await engine.close();
+      db.close();
+    }
+  });
+
+  it('an engine killed mid-upload continues at the byte after its restart (real CLI processes)', async () => {
+    const env = { GLANCE_UPLOADER_HOME: join(dir, 'cli-kill'), OS_CLIENT_CONFIG_FILE: clouds };
+    const f = await makeFile(join(dir, 'kill.raw'), 10 * 1024 * 1024);
+    const q = await runCli(
+      ['upload', f.path, '--cloud', 'local', '--region', 'local', '--bwlimit', '2M', '--detach', '--json'],
+      env,
+    );
+    expect(q.code, q.stderr).toBe(0);
+    const first = startCli(['queue', 'run'], env);
+    await sleep(3000);
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    const second = await runCli(['queue', 'run', '--json'], env);
+    expect(second.code, second.stderr).toBe(0);
+    const db = openDatabase(join(env.GLANCE_UPLOADER_HOME, 'queue.sqlite3'));
+    try {
+      const repo = new JobRepository(db, 'test');
+      const job = repo.listJobs()[0];
+      const t = repo.targetsOf(job?.id ?? '')[0];
+      expect(t).toMatchObject({ state: 'done' });
+      const resumed = repo.events({ jobId: job?.id ?? '' }).find((e) => e.kind === 'target.resumed_at_byte');
+      expect((resumed?.detail as { offset: number }).offset).toBeGreaterThan(1024 * 1024);
+      const img = server.store.get(t?.remoteImageId ?? '');
+      expect(img).toMatchObject({ status: 'active', size: f.size, os_hash_value: f.sha512 });
+    } finally {
       db.close();
     }
   });
