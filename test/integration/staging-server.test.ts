@@ -318,6 +318,144 @@ describe('embedded Glance-compatible server', () => {
     expect(img).toMatchObject({ status: 'active', size: 3000, checksum: createHash('md5').update(data).digest('hex') });
   });
 
+  it('answers CORS preflights as oslo.middleware does in front of Glance, without a token', async () => {
+    const cors = new StagingServer({
+      dataDir: join(dir, 'cors'),
+      port: 0,
+      cors: { allowedOrigins: ['https://horizon.example'] },
+    });
+    await cors.start();
+    const u = new URL(cors.url);
+    const call = (
+      method: string,
+      headers: Record<string, string>,
+    ): Promise<{ status: number; headers: Record<string, unknown> }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: u.hostname, port: u.port, method, path: '/v2/images', headers }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      // The seed case: a preflight for PUT from an allowed origin.
+      const ok = await call('OPTIONS', {
+        origin: 'https://horizon.example',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'X-Auth-Token, Content-Type',
+      });
+      expect(ok.status).toBe(200);
+      expect(ok.headers).toMatchObject({
+        'access-control-allow-origin': 'https://horizon.example',
+        'access-control-allow-credentials': 'true',
+        'access-control-allow-methods': 'PUT',
+        'access-control-allow-headers': 'X-Auth-Token,Content-Type',
+        'access-control-max-age': '3600',
+        vary: 'Origin',
+      });
+      // Another origin, a method or a header Glance does not allow: 200, and no CORS header.
+      const refused: Record<string, string>[] = [
+        { origin: 'https://evil.example', 'access-control-request-method': 'PUT' },
+        { origin: 'https://horizon.example', 'access-control-request-method': 'HEAD' },
+        {
+          origin: 'https://horizon.example',
+          'access-control-request-method': 'PUT',
+          'access-control-request-headers': 'X-Image-Meta-Store',
+        },
+      ];
+      for (const h of refused) {
+        const no = await call('OPTIONS', h);
+        expect(no.status).toBe(200);
+        expect(Object.keys(no.headers).filter((k) => k.startsWith('access-control-'))).toEqual([]);
+      }
+      // The actual request: CORS headers even on the 401.
+      const actual = await call('GET', { origin: 'https://horizon.example' });
+      expect(actual.status).toBe(401);
+      expect(actual.headers['access-control-expose-headers']).toMatch(/X-Subject-Token/);
+      expect(
+        (await call('GET', { origin: 'https://evil.example' })).headers['access-control-allow-origin'],
+      ).toBeUndefined();
+    } finally {
+      await cors.close();
+    }
+  });
+
+  it('counts uploads in flight against the quota: no escaping it by uploading in parallel', async () => {
+    const q = new StagingServer({
+      dataDir: join(dir, 'quota'),
+      port: 0,
+      quotaBytes: 10 * 1024 * 1024,
+      sizeCap: 8 * 1024 * 1024,
+    });
+    await q.start();
+    const saved = server;
+    server = q; // raw() and token() talk to this one
+    try {
+      const t = await token();
+      const make = async (name: string): Promise<string> =>
+        (
+          JSON.parse(
+            (
+              await raw(
+                'POST',
+                '/v2/images',
+                { 'x-auth-token': t, 'content-type': 'application/json' },
+                Buffer.from(JSON.stringify({ name, disk_format: 'raw', container_format: 'bare' })),
+              )
+            ).body,
+          ) as { id: string }
+        ).id;
+      const a = await make('a');
+      const b = await make('b');
+      const u = new URL(q.url);
+      // a: 6 MiB announced, 1 MiB sent, then the client waits.
+      const inFlight = request({
+        host: u.hostname,
+        port: u.port,
+        method: 'PUT',
+        path: `/v2/images/${a}/file`,
+        headers: { 'x-auth-token': t, 'content-type': 'application/octet-stream', 'content-length': 6 * 1024 * 1024 },
+      });
+      inFlight.on('error', () => undefined);
+      inFlight.write(Buffer.alloc(1024 * 1024));
+      await sleep(300);
+      const over = await raw(
+        'PUT',
+        `/v2/images/${b}/file`,
+        { 'x-auth-token': t, 'content-type': 'application/octet-stream', 'content-length': String(6 * 1024 * 1024) },
+        Buffer.alloc(6 * 1024 * 1024),
+      );
+      expect(over.status).toBe(413);
+      expect(JSON.parse(over.body)).toMatchObject({
+        code: '413 Request Entity Too Large',
+        title: 'Request Entity Too Large',
+      });
+      const capped = await raw(
+        'PUT',
+        `/v2/images/${b}/file`,
+        { 'x-auth-token': t, 'content-type': 'application/octet-stream', 'content-length': String(9 * 1024 * 1024) },
+        Buffer.alloc(9 * 1024 * 1024),
+      );
+      expect(capped.status).toBe(413);
+      expect(capped.body).toMatch(/The provided image is too large/);
+      inFlight.destroy();
+      // Deleting the stalled upload frees its share: b fits now.
+      await sleep(200);
+      expect((await raw('DELETE', `/v2/images/${a}`, { 'x-auth-token': t })).status).toBe(204);
+      const fits = await raw(
+        'PUT',
+        `/v2/images/${b}/file`,
+        { 'x-auth-token': t, 'content-type': 'application/octet-stream', 'content-length': String(6 * 1024 * 1024) },
+        Buffer.alloc(6 * 1024 * 1024),
+      );
+      expect(fits.status).toBe(204);
+    } finally {
+      server = saved;
+      await q.close();
+    }
+  });
+
   it('refuses requests without a valid token, from a foreign Host, and paths that are no image id', async () => {
     expect((await raw('GET', '/v2/images')).status).toBe(401);
     expect((await raw('GET', '/v2/images', { 'x-auth-token': 'forged' })).status).toBe(401);

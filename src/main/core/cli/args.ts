@@ -28,6 +28,20 @@ export function parseRate(text: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
+/** "20G" -> 20 GiB. Binary suffixes K, M, G, T; a plain number is bytes. */
+export function parseSize(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B?)?$/i.exec(text.trim());
+  if (m === null)
+    throw new UsageError(
+      `${name} "${text}" is not a size.`,
+      `Write bytes with an optional binary suffix, e.g. ${name} 20G.`,
+    );
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
+    (m[2] ?? '').toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'
+  ];
+  return Math.round(Number(m[1]) * mult);
+}
+
 /** --property K=V, repeatable. Values stay strings (Glance custom properties are strings). */
 export function parseProperties(items: string[]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -11,17 +11,22 @@ import { dataHome, ensureDataHome } from '../data-home';
 import { EngineError } from '../errors';
 import { LOCAL_REGION } from '../staging/identity';
 import { StagingServer } from '../staging/server';
-import { requireInt, UsageError } from './args';
+import { parseSize, requireInt, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
 
 export const SERVE_HELP = `Usage: glance-uploader serve [--bind 127.0.0.1] [--port 9292] [--data DIR]
                             [--write-clouds-yaml FILE] [--cloud-name local]
+                            [--cors-origin ORIGIN]... [--size-cap SIZE] [--quota-bytes SIZE]
+                            [--max-images N]
 
 A local server that behaves like Glance (Image API v2) with a minimal Keystone v3 under
 /identity/v3, for staging images offline. Images live in DIR (default: the data folder's
 "staging-server"). The local user and its password are made at first start and kept there.
---write-clouds-yaml writes (or merges) a clouds.yaml entry for it. Stops with Ctrl-C.`;
+--write-clouds-yaml writes (or merges) a clouds.yaml entry for it. --cors-origin lets a web
+page of that origin call it (Glance's CORS defaults). --size-cap caps one image, --quota-bytes
+all of them (images still uploading count), both with binary suffixes (20G); --max-images
+caps their number. Stops with Ctrl-C.`;
 
 /** Write or merge a clouds.yaml entry for the server (mode 0600: it holds a password). */
 export function writeCloudsYaml(file: string, name: string, server: StagingServer): void {
@@ -63,6 +68,10 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     data: { type: 'string' },
     'write-clouds-yaml': { type: 'string' },
     'cloud-name': { type: 'string' },
+    'cors-origin': { type: 'string', multiple: true },
+    'size-cap': { type: 'string' },
+    'quota-bytes': { type: 'string' },
+    'max-images': { type: 'string' },
   });
   if (p.values.help === true) return (out(io, SERVE_HELP), EXIT.ok);
   if (p.positionals.length > 0)
@@ -75,6 +84,12 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     dataDir,
     host: (p.values.bind as string | undefined) ?? '127.0.0.1',
     port,
+    cors: { allowedOrigins: (p.values['cors-origin'] as string[] | undefined) ?? [] },
+    ...(p.values['size-cap'] !== undefined ? { sizeCap: parseSize('--size-cap', p.values['size-cap'] as string) } : {}),
+    ...(p.values['quota-bytes'] !== undefined
+      ? { quotaBytes: parseSize('--quota-bytes', p.values['quota-bytes'] as string) }
+      : {}),
+    maxImages: requireInt('--max-images', p.values['max-images'] as string | undefined) ?? 0,
     log: (l) => io.stderr.write(`${l}\n`),
   });
   try {

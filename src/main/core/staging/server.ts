@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Cors, type CorsOptions } from './cors';
 import { HttpError, readJson, send } from './http-kit';
 import { IdentityService, loadOrCreateCredentials, LOCAL_REGION, type LocalCredentials } from './identity';
 import { ImageStore, UUID_RE } from './image-store';
@@ -25,6 +26,8 @@ export interface StagingServerOptions {
   /** Total bytes of all images, uploading ones included (default 0: none). */
   quotaBytes?: number;
   maxImages?: number;
+  /** CORS (oslo.middleware semantics, Glance's defaults); off when absent or no origin allowed. */
+  cors?: CorsOptions;
   log?: (line: string) => void;
 }
 
@@ -33,6 +36,7 @@ export class StagingServer {
   readonly creds: LocalCredentials;
   readonly identity: IdentityService;
   readonly #api: ImagesApi;
+  readonly #cors: Cors | undefined;
   #server: Server | undefined;
   #url = '';
 
@@ -47,6 +51,7 @@ export class StagingServer {
       quotaBytes: o.quotaBytes ?? 0,
       maxImages: o.maxImages ?? 0,
     });
+    this.#cors = o.cors && o.cors.allowedOrigins.length > 0 ? new Cors(o.cors) : undefined;
   }
 
   /** The base URL (http://host:port), once started. */
@@ -102,6 +107,8 @@ export class StagingServer {
         throw new HttpError(400, `Host ${req.headers.host ?? '(none)'} is not this server.`);
       const url = new URL(req.url ?? '/', this.#url);
       res.setHeader('x-openstack-request-id', `req-${crypto.randomUUID()}`);
+      if (this.#cors?.preflight(req, res)) return; // answered without a token, as oslo does
+      this.#cors?.actual(req, res);
       await this.#route(req, res, url);
     } catch (e) {
       const err =
