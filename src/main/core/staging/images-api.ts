@@ -6,9 +6,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspectFile } from '../inspect/inspect';
+import { SplitHasher } from '../transfer/hasher';
 import { HttpError, readJson, send } from './http-kit';
 import { CONTAINER_FORMATS, DISK_FORMATS, glanceTime, UUID_RE, type ImageRecord, type ImageStore } from './image-store';
 
@@ -496,22 +498,19 @@ export class ImagesApi {
     this.o.store.save(img); // counted against the quota from the first byte
     const abort = new AbortController();
     this.#uploads.set(img.id, abort);
-    const md5 = createHash('md5');
-    const sha512 = createHash('sha512');
     let received = 0;
-    const fh = await open(part, start === 0 ? 'w' : 'r+', 0o600);
+    if (start === 0) await writeFile(part, '', { mode: 0o600 });
+    // The bytes are written by a stream and hashed by two workers (md5, sha512) that read them
+    // back from the page cache: the event loop only moves data, and both cores hash.
+    const out = createWriteStream(part, { flags: 'r+', start, highWaterMark: 4 * 1024 * 1024 });
+    const hasher = new SplitHasher(part);
+    let hashed: Promise<void> = start > 0 ? hasher.advance(start) : Promise.resolve();
     try {
-      if (start > 0) {
-        // Hash what an earlier request stored, then go on with the new bytes: one pass in all.
-        for await (const c of createReadStream('', { fd: fh.fd, start: 0, end: start - 1, autoClose: false })) {
-          md5.update(c as Buffer);
-          sha512.update(c as Buffer);
-        }
-      }
       await new Promise<void>((resolve, reject) => {
-        let pos = start;
-        let writing = Promise.resolve();
+        let failed = false;
         const fail = (e: Error): void => {
+          if (failed) return;
+          failed = true;
           req.removeAllListeners('data');
           req.resume();
           reject(e);
@@ -527,22 +526,31 @@ export class ImagesApi {
         req.on('data', (c: Buffer) => {
           if (received + c.length > length) return fail(new HttpError(400, `More than the announced ${length} bytes.`));
           received += c.length;
-          md5.update(c);
-          sha512.update(c);
-          const at = pos;
-          pos += c.length;
-          req.pause();
-          writing = writing
-            .then(() => fh.write(c, 0, c.length, at))
-            .then(
-              () => void req.resume(),
+          const ok = out.write(c, (err) => {
+            if (err) fail(err);
+            else {
+              hashed = hashed.then(() => hasher.advance(c.length));
+              hashed.catch((e: unknown) => fail(e as Error)); // a hashing failure fails the upload
+            }
+          });
+          if (!ok || hasher.pending > 64 * 1024 * 1024) {
+            req.pause();
+            Promise.all([ok ? undefined : once(out, 'drain'), hashed]).then(
+              () => req.resume(),
               (e: unknown) => fail(e as Error),
             );
+          }
         });
-        req.on('end', () => void writing.then(() => (received === length ? resolve() : fail(new Error('short body')))));
-        req.on('aborted', () => void writing.then(() => fail(new Error('client went away'))));
-        req.on('error', (e) => void writing.then(() => fail(e)));
+        req.on('end', () => {
+          if (received !== length) return fail(new Error('short body'));
+          out.end(() => resolve());
+        });
+        req.on('aborted', () => fail(new Error('client went away')));
+        req.on('error', (e) => fail(e));
+        out.on('error', (e) => fail(e));
       });
+      await hashed;
+      const fh = await open(part, 'r+');
       await fh.sync();
       await fh.close();
       const current = this.o.store.get(img.id);
@@ -561,12 +569,13 @@ export class ImagesApi {
         return send(res, 204, undefined, { 'upload-offset': String(stored) });
       }
       const final = this.o.store.dataPath(img.id);
+      const digests = await hasher.digest(); // the workers read the part file: before the rename
       await rename(part, final);
       current.status = 'active';
       current.size = total;
-      current.checksum = md5.digest('hex');
+      current.checksum = digests.md5;
       current.os_hash_algo = 'sha512';
-      current.os_hash_value = sha512.digest('hex');
+      current.os_hash_value = digests.sha512;
       current.partial_size = null;
       current.upload_total = null;
       current.virtual_size = await virtualSizeOf(final, current);
@@ -574,8 +583,13 @@ export class ImagesApi {
       this.o.store.save(current);
       send(res, 204);
     } catch (e) {
-      await fh.sync().catch(() => undefined);
-      await fh.close().catch(() => undefined);
+      await new Promise<void>((r) => (out.closed ? r() : out.end(() => r())));
+      await open(part, 'r+')
+        .then(async (fh) => {
+          await fh.sync();
+          await fh.close();
+        })
+        .catch(() => undefined);
       const still = this.o.store.get(img.id);
       if (still === undefined || abort.signal.aborted) await rm(part, { force: true });
       else {
@@ -588,6 +602,7 @@ export class ImagesApi {
       throw e;
     } finally {
       this.#uploads.delete(img.id);
+      await hasher.dispose();
     }
   }
 

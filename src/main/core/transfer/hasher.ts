@@ -14,8 +14,8 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { openSync, readSync, closeSync } = require('node:fs');
-const md5 = createHash('md5');
-const sha512 = createHash('sha512');
+const algorithms = workerData.algorithms || ['md5', 'sha512'];
+const hashes = algorithms.map((a) => createHash(a));
 const buf = Buffer.allocUnsafe(1024 * 1024);
 let fd = -1;
 let pos = 0;
@@ -26,14 +26,15 @@ parentPort.on('message', (m) => {
       while (pos < m.to) {
         const n = readSync(fd, buf, 0, Math.min(buf.length, m.to - pos), pos);
         if (n === 0) throw new Error('the file is shorter than what was sent (' + pos + ' < ' + m.to + ')');
-        md5.update(buf.subarray(0, n));
-        sha512.update(buf.subarray(0, n));
+        for (const h of hashes) h.update(buf.subarray(0, n));
         pos += n;
       }
       parentPort.postMessage({ type: 'ack', pos });
     } else if (m.type === 'digest') {
       if (fd >= 0) closeSync(fd);
-      parentPort.postMessage({ type: 'digest', md5: md5.digest('hex'), sha512: sha512.digest('hex'), pos });
+      const out = { type: 'digest', pos };
+      algorithms.forEach((a, i) => (out[a] = hashes[i].digest('hex')));
+      parentPort.postMessage(out);
     }
   } catch (e) {
     parentPort.postMessage({ type: 'error', message: e.message });
@@ -57,8 +58,10 @@ export class Hasher {
   constructor(
     readonly path: string,
     private readonly maxLag = 8 * 1024 * 1024,
+    /** Which digests this worker computes (both by default; one each in a SplitHasher). */
+    algorithms: ('md5' | 'sha512')[] = ['md5', 'sha512'],
   ) {
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { path } });
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { path, algorithms } });
     this.#worker.on('message', (m: { type: string; pos?: number; md5?: string; sha512?: string; message?: string }) => {
       if (m.type === 'ack') this.#hashed = m.pos ?? this.#hashed;
       else if (m.type === 'digest') this.#digest?.({ md5: m.md5 ?? '', sha512: m.sha512 ?? '' });
@@ -109,5 +112,36 @@ export class Hasher {
 
   async dispose(): Promise<void> {
     await this.#worker.terminate();
+  }
+}
+
+/**
+ * md5 and sha512 in two workers, one each: on two cores or more, twice the hashing speed of
+ * one worker (md5 + sha512 is about 3 s of CPU per GiB), for the embedded server's ingest.
+ */
+export class SplitHasher {
+  readonly #md5: Hasher;
+  readonly #sha512: Hasher;
+
+  constructor(path: string, maxLag = 32 * 1024 * 1024) {
+    this.#md5 = new Hasher(path, maxLag, ['md5']);
+    this.#sha512 = new Hasher(path, maxLag, ['sha512']);
+  }
+
+  get pending(): number {
+    return Math.max(this.#md5.pending, this.#sha512.pending);
+  }
+
+  async advance(n: number): Promise<void> {
+    await Promise.all([this.#md5.advance(n), this.#sha512.advance(n)]);
+  }
+
+  async digest(): Promise<Digests> {
+    const [a, b] = await Promise.all([this.#md5.digest(), this.#sha512.digest()]);
+    return { md5: a.md5, sha512: b.sha512 };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.#md5.dispose(), this.#sha512.dispose()]);
   }
 }
