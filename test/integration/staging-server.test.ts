@@ -442,6 +442,50 @@ describe('embedded Glance-compatible server', () => {
     expect(img).toMatchObject({ status: 'active', size: 3000, checksum: createHash('md5').update(data).digest('hex') });
   });
 
+  it('records glance-direct imports as tasks, as Glance does', async () => {
+    const t = await token();
+    const json = { 'x-auth-token': t, 'content-type': 'application/json' };
+    const id = (
+      JSON.parse(
+        (
+          await raw(
+            'POST',
+            '/v2/images',
+            json,
+            Buffer.from(JSON.stringify({ name: 'tasked', disk_format: 'raw', container_format: 'bare' })),
+          )
+        ).body,
+      ) as { id: string }
+    ).id;
+    const data = Buffer.alloc(70_000, 3);
+    const octets = { 'x-auth-token': t, 'content-type': 'application/octet-stream' };
+    expect((await raw('PUT', `/v2/images/${id}/stage`, octets, data)).status).toBe(204);
+    const staged = JSON.parse((await raw('GET', `/v2/images/${id}`, { 'x-auth-token': t })).body) as Record<
+      string,
+      unknown
+    >;
+    expect(staged).toMatchObject({ status: 'uploading', size: 70_000, checksum: null });
+    const body = Buffer.from(JSON.stringify({ method: { name: 'glance-direct' } }));
+    expect((await raw('POST', `/v2/images/${id}/import`, json, body)).status).toBe(202);
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: dir, home: dir });
+    try {
+      const g = await engine.glance('local', 'local');
+      for (let i = 0; i < 40 && (await g.getImage(id)).status !== 'active'; i++) await sleep(100);
+      expect(await g.getImage(id)).toMatchObject({
+        status: 'active',
+        checksum: createHash('md5').update(data).digest('hex'),
+      });
+      const tasks = await g.imageTasks(id);
+      expect(tasks).toHaveLength(1);
+      expect(tasks[0]).toMatchObject({ type: 'api_image_import', status: 'success', image_id: id });
+    } finally {
+      await engine.close();
+    }
+    // web-download and copy-image are not offered here: refused as Glance refuses a disabled method.
+    const web = Buffer.from(JSON.stringify({ method: { name: 'web-download', uri: 'http://example.org/x' } }));
+    expect((await raw('POST', `/v2/images/${id}/import`, json, web)).status).toBe(400);
+  });
+
   it('answers CORS preflights as oslo.middleware does in front of Glance, without a token', async () => {
     const cors = new StagingServer({
       dataDir: join(dir, 'cors'),

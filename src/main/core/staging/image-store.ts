@@ -40,6 +40,19 @@ export interface ImageRecord {
   upload_total: number | null;
 }
 
+export interface TaskRecord {
+  id: string;
+  image_id: string;
+  type: string;
+  status: 'processing' | 'success' | 'failure';
+  owner: string | null;
+  input: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  message: string;
+  created_at: string;
+  updated_at: string;
+}
+
 interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties'> {
   protected: number;
   os_hidden: number;
@@ -114,6 +127,12 @@ export class ImageStore {
         seq INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS images_created ON images (created_at, seq);
+      CREATE TABLE IF NOT EXISTS tasks (
+        id TEXT PRIMARY KEY, image_id TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+        owner TEXT, input TEXT NOT NULL, result TEXT, message TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS tasks_image ON tasks (image_id, created_at);
     `);
   }
 
@@ -219,6 +238,48 @@ export class ImageStore {
       count: number;
     };
     return r;
+  }
+
+  /** An import task, as Glance records one (`api_image_import`), status `processing`. */
+  createTask(imageId: string, owner: string, input: Record<string, unknown>): TaskRecord {
+    const now = glanceTime();
+    const t: TaskRecord = {
+      id: randomUUID(),
+      image_id: imageId,
+      type: 'api_image_import',
+      status: 'processing',
+      owner,
+      input,
+      result: null,
+      message: '',
+      created_at: now,
+      updated_at: now,
+    };
+    this.db
+      .prepare(
+        'INSERT INTO tasks (id, image_id, type, status, owner, input, result, message, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(t.id, imageId, t.type, t.status, owner, JSON.stringify(input), null, '', now, now);
+    return t;
+  }
+
+  finishTask(id: string, status: 'success' | 'failure', message: string, result?: Record<string, unknown>): void {
+    this.db
+      .prepare('UPDATE tasks SET status = ?, message = ?, result = ?, updated_at = ? WHERE id = ?')
+      .run(status, message, result ? JSON.stringify(result) : null, glanceTime(), id);
+  }
+
+  tasksOf(imageId: string): TaskRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM tasks WHERE image_id = ? ORDER BY created_at DESC').all(imageId) as (Omit<
+        TaskRecord,
+        'input' | 'result'
+      > & { input: string; result: string | null })[]
+    ).map((r) => ({
+      ...r,
+      input: JSON.parse(r.input) as Record<string, unknown>,
+      result: r.result ? (JSON.parse(r.result) as Record<string, unknown>) : null,
+    }));
   }
 
   close(): void {

@@ -505,6 +505,8 @@ export class ImagesApi {
     const out = createWriteStream(part, { flags: 'r+', start, highWaterMark: 4 * 1024 * 1024 });
     const hasher = new SplitHasher(part);
     let hashed: Promise<void> = start > 0 ? hasher.advance(start) : Promise.resolve();
+    let written = 0;
+    let told = 0;
     try {
       await new Promise<void>((resolve, reject) => {
         let failed = false;
@@ -527,9 +529,13 @@ export class ImagesApi {
           if (received + c.length > length) return fail(new HttpError(400, `More than the announced ${length} bytes.`));
           received += c.length;
           const ok = out.write(c, (err) => {
-            if (err) fail(err);
-            else {
-              hashed = hashed.then(() => hasher.advance(c.length));
+            if (err) return fail(err);
+            // The workers are told in steps of 1 MiB or more (a message per socket chunk costs more than it hashes).
+            written += c.length;
+            if (written - told >= 1024 * 1024 || start + written === total) {
+              const n = written - told;
+              told = written;
+              hashed = hashed.then(() => hasher.advance(n));
               hashed.catch((e: unknown) => fail(e as Error)); // a hashing failure fails the upload
             }
           });
@@ -549,6 +555,11 @@ export class ImagesApi {
         req.on('error', (e) => fail(e));
         out.on('error', (e) => fail(e));
       });
+      if (written > told) {
+        const n = written - told;
+        told = written;
+        hashed = hashed.then(() => hasher.advance(n));
+      }
       await hashed;
       const fh = await open(part, 'r+');
       await fh.sync();
@@ -672,11 +683,38 @@ export class ImagesApi {
     img.status = 'importing';
     img.updated_at = glanceTime();
     this.o.store.save(img);
+    const task = this.o.store.createTask(img.id, this.o.owner, {
+      image_id: img.id,
+      import_req: body,
+      backend: ['local'],
+    });
     send(res, 202);
-    void this.#finishImport(img.id);
+    void this.#finishImport(img.id, task.id);
   }
 
-  async #finishImport(id: string): Promise<void> {
+  /** GET /v2/images/{id}/tasks: the image's import tasks, newest first, as Glance shows them. */
+  tasks(res: ServerResponse, id: string): void {
+    this.#find(id);
+    send(res, 200, {
+      tasks: this.o.store.tasksOf(id).map((t) => ({
+        id: t.id,
+        type: t.type,
+        status: t.status,
+        owner: t.owner,
+        input: t.input,
+        result: t.result,
+        message: t.message,
+        image_id: t.image_id,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+        expires_at: null,
+        self: `/v2/tasks/${t.id}`,
+        schema: '/v2/schemas/task',
+      })),
+    });
+  }
+
+  async #finishImport(id: string, taskId: string): Promise<void> {
     const staged = this.o.store.stagePath(id);
     try {
       const md5 = createHash('md5');
@@ -697,7 +735,9 @@ export class ImagesApi {
       img.virtual_size = await virtualSizeOf(final, img);
       img.updated_at = glanceTime();
       this.o.store.save(img);
-    } catch {
+      this.o.store.finishTask(taskId, 'success', '', { image_id: id });
+    } catch (e) {
+      this.o.store.finishTask(taskId, 'failure', (e as Error).message);
       const img = this.o.store.get(id);
       if (img !== undefined) {
         img.status = 'queued';

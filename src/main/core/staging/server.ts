@@ -198,7 +198,7 @@ export class StagingServer {
     else if (b === 'import' && m('POST')) return this.#api.import(req, res, id);
     else if (b === 'tags' && c !== undefined && (m('PUT') || m('DELETE'))) return this.#api.tag(res, id, c, m('PUT'));
     else if (b === 'actions' && c !== undefined && m('POST')) return this.#api.action(res, id, c);
-    else if (b === 'tasks' && m('GET')) return send(res, 200, { tasks: [] });
+    else if (b === 'tasks' && m('GET')) return this.#api.tasks(res, id);
     throw new HttpError(404, 'The resource could not be found.');
   }
 
