@@ -18,7 +18,7 @@ import { out, parse, type CliIo } from './io';
 export const SERVE_HELP = `Usage: glance-uploader serve [--bind 127.0.0.1] [--port 9292] [--data DIR]
                             [--write-clouds-yaml FILE] [--cloud-name local]
                             [--cors-origin ORIGIN]... [--size-cap SIZE] [--quota-bytes SIZE]
-                            [--max-images N]
+                            [--max-images N] [--web-download [--web-download-allow-local]]
 
 A local server that behaves like Glance (Image API v2) with a minimal Keystone v3 under
 /identity/v3, for staging images offline. Images live in DIR (default: the data folder's
@@ -26,7 +26,8 @@ A local server that behaves like Glance (Image API v2) with a minimal Keystone v
 --write-clouds-yaml writes (or merges) a clouds.yaml entry for it. --cors-origin lets a web
 page of that origin call it (Glance's CORS defaults). --size-cap caps one image, --quota-bytes
 all of them (images still uploading count), both with binary suffixes (20G); --max-images
-caps their number. Stops with Ctrl-C.`;
+caps their number. --web-download offers the web-download import method (off by default;
+loopback and private addresses refused unless --web-download-allow-local). Stops with Ctrl-C.`;
 
 /** Write or merge a clouds.yaml entry for the server (mode 0600: it holds a password). */
 export function writeCloudsYaml(file: string, name: string, server: StagingServer): void {
@@ -72,6 +73,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     'size-cap': { type: 'string' },
     'quota-bytes': { type: 'string' },
     'max-images': { type: 'string' },
+    'web-download': { type: 'boolean' },
+    'web-download-allow-local': { type: 'boolean' },
   });
   if (p.values.help === true) return (out(io, SERVE_HELP), EXIT.ok);
   if (p.positionals.length > 0)
@@ -90,6 +93,10 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       ? { quotaBytes: parseSize('--quota-bytes', p.values['quota-bytes'] as string) }
       : {}),
     maxImages: requireInt('--max-images', p.values['max-images'] as string | undefined) ?? 0,
+    webDownload: {
+      enabled: p.values['web-download'] === true,
+      allowLocal: p.values['web-download-allow-local'] === true,
+    },
     log: (l) => io.stderr.write(`${l}\n`),
   });
   try {

@@ -9,9 +9,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { inspectFile } from '../inspect/inspect';
 import { SplitHasher } from '../transfer/hasher';
 import { HttpError, readJson, send } from './http-kit';
+import { checkUri, fetchImage, type WebDownloadOptions } from './web-download';
 import { CONTAINER_FORMATS, DISK_FORMATS, glanceTime, UUID_RE, type ImageRecord, type ImageStore } from './image-store';
 
 export interface ImagesApiOptions {
@@ -24,6 +26,8 @@ export interface ImagesApiOptions {
   quotaBytes: number;
   /** How many images may exist (0: no limit). */
   maxImages: number;
+  /** web-download: off unless enabled; local addresses only when allowed. */
+  webDownload?: WebDownloadOptions;
 }
 
 const BASE = new Set([
@@ -57,7 +61,10 @@ const READ_ONLY = new Set([
 const RESERVED = new Set(['location', 'locations', 'deleted', 'deleted_at']);
 const VISIBILITIES = ['public', 'private', 'shared', 'community'];
 const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at'];
-export const IMPORT_METHODS = ['glance-direct'];
+/** The import methods a server with these options offers. */
+export function importMethods(o: { webDownload?: WebDownloadOptions }): string[] {
+  return ['glance-direct', ...(o.webDownload?.enabled ? ['web-download'] : [])];
+}
 
 /** The document Glance answers with: base fields, custom properties flattened, links. */
 export function imageDoc(i: ImageRecord): Record<string, unknown> {
@@ -206,7 +213,7 @@ export class ImagesApi {
     this.o.store.insert(img);
     send(res, 201, imageDoc(img), {
       location: `${baseUrl}/v2/images/${img.id}`,
-      'openstack-image-import-methods': IMPORT_METHODS.join(','),
+      'openstack-image-import-methods': importMethods(this.o).join(','),
     });
   }
 
@@ -668,15 +675,22 @@ export class ImagesApi {
 
   /** POST /import with glance-direct: the staged data becomes the image, hashed, then active. */
   async import(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    const body = (await readJson(req)) as { method?: { name?: unknown } } | undefined;
+    const body = (await readJson(req)) as { method?: { name?: unknown; uri?: unknown } } | undefined;
     const img = this.#find(id);
     const name = body?.method?.name;
-    if (typeof name !== 'string' || !IMPORT_METHODS.includes(name))
+    const offered = importMethods(this.o);
+    if (typeof name !== 'string' || !offered.includes(name))
       throw new HttpError(
         400,
-        `Import method ${String(name)} is not valid for this cloud. Valid values are: ${IMPORT_METHODS.join(', ')}`,
+        `Import method ${String(name)} is not valid for this cloud. Valid values are: ${offered.join(', ')}`,
       );
-    if (img.status !== 'uploading')
+    let uri: string | undefined;
+    if (name === 'web-download') {
+      if (img.status !== 'queued')
+        throw new HttpError(409, "Image needs to be in 'queued' state to use 'web-download' method");
+      uri = typeof body?.method?.uri === 'string' ? body.method.uri : '';
+      checkUri(uri, this.o.webDownload ?? { enabled: false });
+    } else if (img.status !== 'uploading')
       throw new HttpError(409, `Image needs to be staged before 'glance-direct' method can be used`);
     if (img.disk_format === null || img.container_format === null)
       throw new HttpError(400, 'Properties disk_format, container_format must be set prior to importing data.');
@@ -689,7 +703,53 @@ export class ImagesApi {
       backend: ['local'],
     });
     send(res, 202);
-    void this.#finishImport(img.id, task.id);
+    if (uri !== undefined) void this.#webDownload(img.id, task.id, uri);
+    else void this.#finishImport(img.id, task.id);
+  }
+
+  /** web-download: the URI's bytes to a temp file, hashed, size-capped, fsynced, renamed. */
+  async #webDownload(id: string, taskId: string, uri: string): Promise<void> {
+    const temp = this.o.store.tempPath(this.o.store.imagesDir, id);
+    try {
+      const body = await fetchImage(uri, this.o.webDownload ?? { enabled: false });
+      const md5 = createHash('md5');
+      const sha512 = createHash('sha512');
+      let bytes = 0;
+      body.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (bytes > this.o.sizeCap)
+          body.destroy(new Error('The incoming image is too large: The provided image is too large.'));
+        md5.update(c);
+        sha512.update(c);
+      });
+      await pipeline(body, createWriteStream(temp, { mode: 0o600 }));
+      const fh = await open(temp, 'r+');
+      await fh.sync();
+      await fh.close();
+      const img = this.o.store.get(id);
+      if (img === undefined) throw new Error(`image ${id} was deleted during the import`);
+      const final = this.o.store.dataPath(id);
+      await rename(temp, final);
+      img.status = 'active';
+      img.size = bytes;
+      img.checksum = md5.digest('hex');
+      img.os_hash_algo = 'sha512';
+      img.os_hash_value = sha512.digest('hex');
+      img.virtual_size = await virtualSizeOf(final, img);
+      img.updated_at = glanceTime();
+      this.o.store.save(img);
+      this.o.store.finishTask(taskId, 'success', '', { image_id: id });
+    } catch (e) {
+      await rm(temp, { force: true });
+      this.o.store.finishTask(taskId, 'failure', (e as Error).message);
+      const img = this.o.store.get(id);
+      if (img !== undefined) {
+        img.status = 'queued';
+        img.properties.os_glance_failed_import = 'local';
+        img.updated_at = glanceTime();
+        this.o.store.save(img);
+      }
+    }
   }
 
   /** GET /v2/images/{id}/tasks: the image's import tasks, newest first, as Glance shows them. */

@@ -11,8 +11,9 @@ import { Cors, type CorsOptions } from './cors';
 import { HttpError, readJson, send } from './http-kit';
 import { IdentityService, loadOrCreateCredentials, LOCAL_REGION, type LocalCredentials } from './identity';
 import { ImageStore, UUID_RE } from './image-store';
-import { IMPORT_METHODS, ImagesApi } from './images-api';
+import { importMethods, ImagesApi } from './images-api';
 import { imageSchema, imagesSchema, metadefStub, versions } from './schemas';
+import type { WebDownloadOptions } from './web-download';
 
 export interface StagingServerOptions {
   dataDir: string;
@@ -26,6 +27,8 @@ export interface StagingServerOptions {
   /** Total bytes of all images, uploading ones included (default 0: none). */
   quotaBytes?: number;
   maxImages?: number;
+  /** web-download: off by default; `allowLocal` lets it fetch from loopback and private addresses. */
+  webDownload?: WebDownloadOptions;
   /** CORS (oslo.middleware semantics, Glance's defaults); off when absent or no origin allowed. */
   cors?: CorsOptions;
   log?: (line: string) => void;
@@ -50,6 +53,7 @@ export class StagingServer {
       sizeCap: o.sizeCap ?? 1024 ** 4,
       quotaBytes: o.quotaBytes ?? 0,
       maxImages: o.maxImages ?? 0,
+      webDownload: o.webDownload ?? { enabled: false },
     });
     this.#cors = o.cors && o.cors.allowedOrigins.length > 0 ? new Cors(o.cors) : undefined;
   }
@@ -169,7 +173,11 @@ export class StagingServer {
     if (a === 'info' && m('GET')) {
       if (id === 'import')
         return send(res, 200, {
-          'import-methods': { description: 'Import methods available.', type: 'array', value: IMPORT_METHODS },
+          'import-methods': {
+            description: 'Import methods available.',
+            type: 'array',
+            value: importMethods({ webDownload: this.o.webDownload }),
+          },
         });
       if (id === 'stores') throw new HttpError(404, 'Multi backend is not supported at this site.');
       if (id === 'usage') return send(res, 200, { usage: {} });
