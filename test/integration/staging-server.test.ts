@@ -407,6 +407,82 @@ describe('embedded Glance-compatible server', () => {
     }
   });
 
+  it('a server killed mid-upload restarts clean, and the engine continues at the byte it kept', async () => {
+    // A free port, so that the restarted server is where clouds.yaml says.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const data = join(dir, 'killed-server');
+    const yaml = join(dir, 'killed-clouds.yaml');
+    const serve = (): ReturnType<typeof startCli> =>
+      startCli(
+        [
+          'serve',
+          '--port',
+          String(port),
+          '--data',
+          data,
+          '--write-clouds-yaml',
+          yaml,
+          '--cloud-name',
+          'killable',
+          '--json',
+        ],
+        {},
+      );
+    // serve prints its JSON line once it listens.
+    const waitUp = (p: ReturnType<typeof startCli>): Promise<void> =>
+      new Promise<void>((r) => p.child.stdout?.once('data', () => r()));
+    let srv = serve();
+    await waitUp(srv);
+    const home = join(dir, 'killed-engine');
+    mkdirSync(home);
+    const db = openDatabase(join(home, 'queue.sqlite3'));
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: yaml }, cwd: home, home });
+    const scheduler = new Scheduler({
+      db,
+      engine,
+      actor: 'test-killed-server',
+      retryPolicy: { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 2000 },
+    });
+    try {
+      const f = await makeFile(join(dir, 'killed.raw'), 10 * 1024 * 1024);
+      const id = await identify(f.path);
+      const { targets } = scheduler.repo.createJob({
+        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        name: 'killed-server',
+        metadata: { name: 'killed-server', disk_format: 'raw', container_format: 'bare' },
+        targets: [{ cloud: 'killable', region: 'local' }],
+        bwlimit: 2 * 1024 * 1024,
+      });
+      const tid = targets[0]?.id ?? '';
+      expect(scheduler.start()).toEqual({ acquired: true });
+      const t0 = Date.now();
+      while (scheduler.repo.getTarget(tid).state !== 'uploading' && Date.now() - t0 < 20_000) await sleep(50);
+      await sleep(2500);
+      srv.child.kill('SIGKILL');
+      expect((await srv.done).signal).toBe('SIGKILL');
+      srv = serve();
+      await waitUp(srv);
+      await scheduler.idle();
+      const done = scheduler.repo.getTarget(tid);
+      expect(done.state).toBe('done');
+      const events = scheduler.repo.events({ jobId: done.jobId });
+      const resumed = events.find((e) => e.kind === 'target.resumed_at_byte');
+      expect((resumed?.detail as { offset: number }).offset).toBeGreaterThan(1024 * 1024);
+      const img = await (await engine.glance('killable', 'local')).getImage(done.remoteImageId ?? '');
+      expect(img).toMatchObject({ status: 'active', size: f.size, checksum: f.md5, os_hash_value: f.sha512 });
+      expect(readdirSync(join(data, 'images')).filter((x) => x.startsWith('.'))).toEqual([]);
+    } finally {
+      await scheduler.stop();
+      await engine.close();
+      db.close();
+      srv.child.kill('SIGTERM');
+      await srv.done;
+    }
+  });
+
   it('speaks the resumable protocol: HEAD gives the offset, a ranged PUT at another offset is 409', async () => {
     const t = await token();
     const created = await raw(
