@@ -636,6 +636,58 @@ describe('embedded Glance-compatible server', () => {
     }
   });
 
+  it('with two stores: uploads into the default, copy-image (by our engine) into the other, stores shown as Glance does', async () => {
+    const multi = new StagingServer({ dataDir: join(dir, 'multi'), port: 0, stores: ['fast', 'cold'] });
+    await multi.start();
+    const yaml = join(dir, 'multi-clouds.yaml');
+    writeCloudsYaml(yaml, 'multi', multi);
+    const home = join(dir, 'multi-engine');
+    mkdirSync(home);
+    const db = openDatabase(join(home, 'queue.sqlite3'));
+    const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: yaml }, cwd: home, home });
+    const scheduler = new Scheduler({ db, engine, actor: 'test-multi' });
+    try {
+      const g = await engine.glance('multi', 'local');
+      expect(await g.importMethods()).toEqual(['glance-direct', 'copy-image']);
+      expect((await g.stores()).map((x) => [x.id, x.default])).toEqual([
+        ['fast', true],
+        ['cold', false],
+      ]);
+      const f = await makeFile(join(dir, 'multi.raw'), 2 * 1024 * 1024 + 3);
+      const id = await identify(f.path);
+      const { job } = scheduler.repo.createJob({
+        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        name: 'multi',
+        metadata: { name: 'multi', disk_format: 'raw', container_format: 'bare' },
+        targets: [
+          { cloud: 'multi', region: 'local' },
+          { cloud: 'multi', region: 'local', store: 'cold', method: 'copy-image' },
+        ],
+      });
+      expect(scheduler.start()).toEqual({ acquired: true });
+      await scheduler.idle();
+      const targets = scheduler.repo.targetsOf(job.id);
+      expect(targets.map((t) => t.state)).toEqual(['done', 'done']);
+      const img = await g.getImage(targets[0]?.remoteImageId ?? '');
+      expect(img).toMatchObject({ status: 'active', stores: 'fast,cold', os_hash_value: f.sha512 });
+      expect(readFileSync(join(dir, 'multi', 'stores', 's1', img.id)).length).toBe(f.size);
+      // Again into a store that has it: refused as Glance refuses it.
+      const again = await g.request({
+        method: 'POST',
+        path: `/v2/images/${img.id}/import`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ method: { name: 'copy-image' }, stores: ['cold'] }),
+      });
+      expect(again.status).toBe(400);
+      expect(again.body.toString()).toMatch(/already present at store 'cold'/);
+    } finally {
+      await scheduler.stop();
+      await engine.close();
+      db.close();
+      await multi.close();
+    }
+  });
+
   it('answers CORS preflights as oslo.middleware does in front of Glance, without a token', async () => {
     const cors = new StagingServer({
       dataDir: join(dir, 'cors'),

@@ -19,6 +19,7 @@ export const SERVE_HELP = `Usage: glance-uploader serve [--bind 127.0.0.1] [--po
                             [--write-clouds-yaml FILE] [--cloud-name local]
                             [--cors-origin ORIGIN]... [--size-cap SIZE] [--quota-bytes SIZE]
                             [--max-images N] [--web-download [--web-download-allow-local]]
+                            [--stores NAME,NAME2...]
 
 A local server that behaves like Glance (Image API v2) with a minimal Keystone v3 under
 /identity/v3, for staging images offline. Images live in DIR (default: the data folder's
@@ -27,7 +28,8 @@ A local server that behaves like Glance (Image API v2) with a minimal Keystone v
 page of that origin call it (Glance's CORS defaults). --size-cap caps one image, --quota-bytes
 all of them (images still uploading count), both with binary suffixes (20G); --max-images
 caps their number. --web-download offers the web-download import method (off by default;
-loopback and private addresses refused unless --web-download-allow-local). Stops with Ctrl-C.`;
+loopback and private addresses refused unless --web-download-allow-local). --stores makes it
+multi-store (the first is the default) and offers copy-image between them. Stops with Ctrl-C.`;
 
 /** Write or merge a clouds.yaml entry for the server (mode 0600: it holds a password). */
 export function writeCloudsYaml(file: string, name: string, server: StagingServer): void {
@@ -74,6 +76,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     'quota-bytes': { type: 'string' },
     'max-images': { type: 'string' },
     'web-download': { type: 'boolean' },
+    stores: { type: 'string' },
     'web-download-allow-local': { type: 'boolean' },
   });
   if (p.values.help === true) return (out(io, SERVE_HELP), EXIT.ok);
@@ -93,6 +96,14 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       ? { quotaBytes: parseSize('--quota-bytes', p.values['quota-bytes'] as string) }
       : {}),
     maxImages: requireInt('--max-images', p.values['max-images'] as string | undefined) ?? 0,
+    ...(p.values.stores !== undefined
+      ? {
+          stores: (p.values.stores as string)
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+        }
+      : {}),
     webDownload: {
       enabled: p.values['web-download'] === true,
       allowLocal: p.values['web-download-allow-local'] === true,

@@ -38,6 +38,8 @@ export interface ImageRecord {
   /** Resumable upload: bytes received so far (kept in `.part-<id>`), and the size announced. */
   partial_size: number | null;
   upload_total: number | null;
+  /** The stores holding the data (multi-store servers show them as `stores`). */
+  stores: string[];
 }
 
 export interface TaskRecord {
@@ -53,11 +55,12 @@ export interface TaskRecord {
   updated_at: string;
 }
 
-interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties'> {
+interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties' | 'stores'> {
   protected: number;
   os_hidden: number;
   tags: string;
   properties: string;
+  stores: string;
 }
 
 /** Glance's timestamps: seconds, UTC, a Z. */
@@ -88,6 +91,7 @@ const COLUMNS = [
   'properties',
   'partial_size',
   'upload_total',
+  'stores',
 ] as const;
 
 function toRecord(r: Row): ImageRecord {
@@ -97,6 +101,7 @@ function toRecord(r: Row): ImageRecord {
     os_hidden: r.os_hidden !== 0,
     tags: JSON.parse(r.tags) as string[],
     properties: JSON.parse(r.properties) as Record<string, string>,
+    stores: JSON.parse(r.stores) as string[],
   };
 }
 
@@ -105,11 +110,16 @@ export class ImageStore {
   readonly imagesDir: string;
   readonly stagingDir: string;
 
-  constructor(readonly dataDir: string) {
+  constructor(
+    readonly dataDir: string,
+    /** Store names; the first is the default and keeps its data in `images/`, the others in `stores/<name>/`. */
+    readonly storeNames: string[] = ['local'],
+  ) {
     this.imagesDir = join(dataDir, 'images');
     this.stagingDir = join(dataDir, 'staging');
     mkdirSync(this.imagesDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.stagingDir, { recursive: true, mode: 0o700 });
+    for (const name of storeNames.slice(1)) mkdirSync(this.storeDir(name), { recursive: true, mode: 0o700 });
     this.db = new Database(join(dataDir, 'glance.sqlite3'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -123,7 +133,7 @@ export class ImageStore {
         min_disk INTEGER NOT NULL DEFAULT 0, min_ram INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         tags TEXT NOT NULL DEFAULT '[]', properties TEXT NOT NULL DEFAULT '{}',
-        partial_size INTEGER, upload_total INTEGER,
+        partial_size INTEGER, upload_total INTEGER, stores TEXT NOT NULL DEFAULT '[]',
         seq INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS images_created ON images (created_at, seq);
@@ -171,6 +181,29 @@ export class ImageStore {
     return join(this.imagesDir, `.part-${id.toLowerCase()}`);
   }
 
+  get defaultStore(): string {
+    return this.storeNames[0] ?? 'local';
+  }
+
+  /** The folder of a configured store (a name not configured is refused: no path from input). */
+  storeDir(name: string): string {
+    const i = this.storeNames.indexOf(name);
+    if (i < 0) throw new Error(`not a store: ${name}`);
+    return i === 0 ? this.imagesDir : join(this.dataDir, 'stores', `s${i}`);
+  }
+
+  /** Where a store keeps an image's data. */
+  storePath(store: string, id: string): string {
+    if (!UUID_RE.test(id)) throw new Error(`not an image id: ${id}`);
+    return join(this.storeDir(store), id.toLowerCase());
+  }
+
+  /** The data of an image: in the first store that holds it (the default one first). */
+  readPath(img: ImageRecord): string {
+    const store = this.storeNames.find((s) => img.stores.includes(s)) ?? this.defaultStore;
+    return this.storePath(store, img.id);
+  }
+
   dataPath(id: string): string {
     if (!UUID_RE.test(id)) throw new Error(`not an image id: ${id}`);
     return join(this.imagesDir, id.toLowerCase());
@@ -207,7 +240,7 @@ export class ImageStore {
   #values(img: ImageRecord): unknown[] {
     return COLUMNS.map((c) => {
       const v = img[c];
-      if (c === 'tags' || c === 'properties') return JSON.stringify(v);
+      if (c === 'tags' || c === 'properties' || c === 'stores') return JSON.stringify(v);
       if (typeof v === 'boolean') return v ? 1 : 0;
       return v;
     });
@@ -218,6 +251,7 @@ export class ImageStore {
     rmSync(this.dataPath(id), { force: true });
     rmSync(this.stagePath(id), { force: true });
     rmSync(this.partPath(id), { force: true });
+    for (const name of this.storeNames.slice(1)) rmSync(this.storePath(name, id), { force: true });
   }
 
   all(): ImageRecord[] {

@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -62,12 +62,16 @@ const RESERVED = new Set(['location', 'locations', 'deleted', 'deleted_at']);
 const VISIBILITIES = ['public', 'private', 'shared', 'community'];
 const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at'];
 /** The import methods a server with these options offers. */
-export function importMethods(o: { webDownload?: WebDownloadOptions }): string[] {
-  return ['glance-direct', ...(o.webDownload?.enabled ? ['web-download'] : [])];
+export function importMethods(o: { webDownload?: WebDownloadOptions; stores?: number }): string[] {
+  return [
+    'glance-direct',
+    ...(o.webDownload?.enabled ? ['web-download'] : []),
+    ...((o.stores ?? 1) > 1 ? ['copy-image'] : []),
+  ];
 }
 
 /** The document Glance answers with: base fields, custom properties flattened, links. */
-export function imageDoc(i: ImageRecord): Record<string, unknown> {
+export function imageDoc(i: ImageRecord, multiStore = false): Record<string, unknown> {
   return {
     id: i.id,
     name: i.name,
@@ -89,6 +93,7 @@ export function imageDoc(i: ImageRecord): Record<string, unknown> {
     updated_at: i.updated_at,
     tags: i.tags,
     ...i.properties,
+    ...(multiStore && i.stores.length > 0 ? { stores: i.stores.join(',') } : {}),
     self: `/v2/images/${i.id}`,
     file: `/v2/images/${i.id}/file`,
     schema: '/v2/schemas/image',
@@ -161,6 +166,23 @@ export class ImagesApi {
 
   constructor(private readonly o: ImagesApiOptions) {}
 
+  get #multiStore(): boolean {
+    return this.o.store.storeNames.length > 1;
+  }
+
+  #doc(i: ImageRecord): Record<string, unknown> {
+    return imageDoc(i, this.#multiStore);
+  }
+
+  /** The store a request names (X-Image-Meta-Store), checked against the configuration. */
+  #storeOf(req: IncomingMessage): string {
+    const named = req.headers['x-image-meta-store'];
+    if (named === undefined) return this.o.store.defaultStore;
+    if (typeof named !== 'string' || !this.o.store.storeNames.includes(named) || !this.#multiStore)
+      throw new HttpError(400, `Store for identifier ${String(named)} not found`);
+    return named;
+  }
+
   #find(id: string): ImageRecord {
     const img = this.o.store.get(id);
     if (img === undefined || img.status === 'deleted') throw new HttpError(404, `No image found with ID ${id}`);
@@ -202,6 +224,7 @@ export class ImagesApi {
       properties: {},
       partial_size: null,
       upload_total: null,
+      stores: [],
     };
     for (const [k, v] of Object.entries(fields)) {
       if (k === 'id') continue;
@@ -211,14 +234,14 @@ export class ImagesApi {
     if (Object.keys(img.properties).length > 128)
       throw new HttpError(413, 'Maximum number of image properties (128) exceeded.');
     this.o.store.insert(img);
-    send(res, 201, imageDoc(img), {
+    send(res, 201, this.#doc(img), {
       location: `${baseUrl}/v2/images/${img.id}`,
-      'openstack-image-import-methods': importMethods(this.o).join(','),
+      'openstack-image-import-methods': importMethods({ ...this.o, stores: this.o.store.storeNames.length }).join(','),
     });
   }
 
   show(res: ServerResponse, id: string): void {
-    send(res, 200, imageDoc(this.#find(id)));
+    send(res, 200, this.#doc(this.#find(id)));
   }
 
   list(res: ServerResponse, query: URLSearchParams): void {
@@ -253,7 +276,7 @@ export class ImagesApi {
     first.delete('marker');
     const firstQs = first.toString();
     const body: Record<string, unknown> = {
-      images: page.map(imageDoc),
+      images: page.map((i) => this.#doc(i)),
       first: `/v2/images${firstQs ? `?${firstQs}` : ''}`,
       schema: '/v2/schemas/images',
     };
@@ -303,7 +326,7 @@ export class ImagesApi {
       throw new HttpError(413, 'Maximum number of image properties (128) exceeded.');
     img.updated_at = glanceTime();
     this.o.store.save(img);
-    send(res, 200, imageDoc(img));
+    send(res, 200, this.#doc(img));
   }
 
   delete(res: ServerResponse, id: string): void {
@@ -356,6 +379,7 @@ export class ImagesApi {
    */
   async upload(req: IncomingMessage, res: ServerResponse, id: string, stage: boolean): Promise<void> {
     if (!stage && req.headers['content-length'] !== undefined) return this.uploadResumable(req, res, id);
+    const store = this.#storeOf(req);
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
     if (type !== 'application/octet-stream') throw new HttpError(415, `Unsupported Content-Type: ${type ?? ''}`);
     const img = this.#find(id);
@@ -435,12 +459,13 @@ export class ImagesApi {
           410,
           `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`,
         );
-      const final = stage ? this.o.store.stagePath(img.id) : this.o.store.dataPath(img.id);
+      const final = stage ? this.o.store.stagePath(img.id) : this.o.store.storePath(store, img.id);
       await rename(temp, final);
       current.size = bytes;
       current.updated_at = glanceTime();
       if (stage) current.status = 'uploading';
       else {
+        current.stores = [store];
         current.status = 'active';
         current.checksum = md5.digest('hex');
         current.os_hash_algo = 'sha512';
@@ -481,6 +506,7 @@ export class ImagesApi {
       throw new HttpError(400, 'Properties disk_format, container_format must be set prior to saving data.');
     const length = Number(req.headers['content-length']);
     if (!Number.isInteger(length) || length < 0) throw new HttpError(400, 'Invalid Content-Length.');
+    const store = this.#storeOf(req);
     const range = parseContentRange(req.headers['content-range'] as string | undefined);
     const start = range?.start ?? 0;
     const total = range?.total ?? length;
@@ -586,10 +612,11 @@ export class ImagesApi {
         this.o.store.save(current);
         return send(res, 204, undefined, { 'upload-offset': String(stored) });
       }
-      const final = this.o.store.dataPath(img.id);
+      const final = this.o.store.storePath(store, img.id);
       const digests = await hasher.digest(); // the workers read the part file: before the rename
       await rename(part, final);
       current.status = 'active';
+      current.stores = [store];
       current.size = total;
       current.checksum = digests.md5;
       current.os_hash_algo = 'sha512';
@@ -640,7 +667,7 @@ export class ImagesApi {
   async download(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const img = this.#find(id);
     if (img.status !== 'active' && img.status !== 'deactivated') return void send(res, 204);
-    const path = this.o.store.dataPath(img.id);
+    const path = this.o.store.readPath(img);
     const size = (await stat(path)).size;
     const headers: Record<string, string | number> = {
       'content-type': 'application/octet-stream',
@@ -678,12 +705,13 @@ export class ImagesApi {
     const body = (await readJson(req)) as { method?: { name?: unknown; uri?: unknown } } | undefined;
     const img = this.#find(id);
     const name = body?.method?.name;
-    const offered = importMethods(this.o);
+    const offered = importMethods({ ...this.o, stores: this.o.store.storeNames.length });
     if (typeof name !== 'string' || !offered.includes(name))
       throw new HttpError(
         400,
         `Import method ${String(name)} is not valid for this cloud. Valid values are: ${offered.join(', ')}`,
       );
+    if (name === 'copy-image') return this.#startCopy(res, img, body as Record<string, unknown> | undefined);
     let uri: string | undefined;
     if (name === 'web-download') {
       if (img.status !== 'queued')
@@ -705,6 +733,80 @@ export class ImagesApi {
     send(res, 202);
     if (uri !== undefined) void this.#webDownload(img.id, task.id, uri);
     else void this.#finishImport(img.id, task.id);
+  }
+
+  /** copy-image (multi-store only): an active image's data into more stores; it stays active. */
+  #startCopy(res: ServerResponse, img: ImageRecord, body: Record<string, unknown> | undefined): void {
+    if (img.status !== 'active')
+      throw new HttpError(409, "Image needs to be in 'active' state to use 'copy-image' method");
+    if ((img.properties.os_glance_importing_to_stores ?? '') !== '') throw new HttpError(409, 'Image has active task');
+    const all = body?.all_stores === true;
+    const asked = all ? this.o.store.storeNames : Array.isArray(body?.stores) ? (body.stores as unknown[]) : [];
+    if (asked.length === 0) throw new HttpError(400, 'Stores parameter is required for the copy-image method.');
+    const targets: string[] = [];
+    for (const s of asked) {
+      if (typeof s !== 'string' || !this.o.store.storeNames.includes(s))
+        throw new HttpError(400, `Store for identifier ${String(s)} not found`);
+      if (img.stores.includes(s)) {
+        if (!all) throw new HttpError(400, `Image is already present at store '${s}'`);
+        continue;
+      }
+      targets.push(s);
+    }
+    const task = this.o.store.createTask(img.id, this.o.owner, {
+      image_id: img.id,
+      import_req: body,
+      backend: targets,
+    });
+    send(res, 202);
+    if (targets.length === 0) return this.o.store.finishTask(task.id, 'success', '', { image_id: img.id });
+    img.properties.os_glance_importing_to_stores = targets.join(',');
+    delete img.properties.os_glance_failed_import;
+    img.updated_at = glanceTime();
+    this.o.store.save(img);
+    void this.#copy(img.id, task.id, targets);
+  }
+
+  async #copy(id: string, taskId: string, targets: string[]): Promise<void> {
+    const failed: string[] = [];
+    for (const store of targets) {
+      const img = this.o.store.get(id);
+      if (img === undefined) return this.o.store.finishTask(taskId, 'failure', 'the image was deleted during the copy');
+      const temp = this.o.store.tempPath(this.o.store.storeDir(store), id);
+      try {
+        await copyFile(this.o.store.readPath(img), temp);
+        const fh = await open(temp, 'r+');
+        await fh.sync();
+        await fh.close();
+        await rename(temp, this.o.store.storePath(store, id));
+        const now = this.o.store.get(id);
+        if (now === undefined) throw new Error('the image was deleted during the copy');
+        now.stores = [...new Set([...now.stores, store])];
+        now.properties.os_glance_importing_to_stores = (now.properties.os_glance_importing_to_stores ?? '')
+          .split(',')
+          .filter((x) => x !== '' && x !== store)
+          .join(',');
+        now.updated_at = glanceTime();
+        this.o.store.save(now);
+      } catch {
+        await rm(temp, { force: true });
+        failed.push(store);
+      }
+    }
+    const img = this.o.store.get(id);
+    if (img !== undefined) {
+      img.properties.os_glance_importing_to_stores = '';
+      if (failed.length > 0) img.properties.os_glance_failed_import = failed.join(',');
+      this.o.store.save(img);
+    }
+    this.o.store.finishTask(
+      taskId,
+      failed.length ? 'failure' : 'success',
+      failed.length ? `copy to ${failed.join(', ')} failed` : '',
+      {
+        image_id: id,
+      },
+    );
   }
 
   /** web-download: the URI's bytes to a temp file, hashed, size-capped, fsynced, renamed. */
@@ -731,6 +833,7 @@ export class ImagesApi {
       const final = this.o.store.dataPath(id);
       await rename(temp, final);
       img.status = 'active';
+      img.stores = [this.o.store.defaultStore];
       img.size = bytes;
       img.checksum = md5.digest('hex');
       img.os_hash_algo = 'sha512';
@@ -788,6 +891,7 @@ export class ImagesApi {
       const img = this.o.store.get(id);
       if (img === undefined) return void (await rm(final, { force: true }));
       img.status = 'active';
+      img.stores = [this.o.store.defaultStore];
       img.checksum = md5.digest('hex');
       img.os_hash_algo = 'sha512';
       img.os_hash_value = sha512.digest('hex');

@@ -27,6 +27,8 @@ export interface StagingServerOptions {
   /** Total bytes of all images, uploading ones included (default 0: none). */
   quotaBytes?: number;
   maxImages?: number;
+  /** Store names (the first is the default); two or more make it multi-store, with copy-image. */
+  stores?: string[];
   /** web-download: off by default; `allowLocal` lets it fetch from loopback and private addresses. */
   webDownload?: WebDownloadOptions;
   /** CORS (oslo.middleware semantics, Glance's defaults); off when absent or no origin allowed. */
@@ -44,7 +46,7 @@ export class StagingServer {
   #url = '';
 
   constructor(private readonly o: StagingServerOptions) {
-    this.store = new ImageStore(o.dataDir);
+    this.store = new ImageStore(o.dataDir, o.stores && o.stores.length > 0 ? o.stores : ['local']);
     this.creds = loadOrCreateCredentials(o.dataDir);
     this.identity = new IdentityService(this.creds, o.tokenTtlSeconds);
     this.#api = new ImagesApi({
@@ -176,10 +178,19 @@ export class StagingServer {
           'import-methods': {
             description: 'Import methods available.',
             type: 'array',
-            value: importMethods({ webDownload: this.o.webDownload }),
+            value: importMethods({ webDownload: this.o.webDownload, stores: this.store.storeNames.length }),
           },
         });
-      if (id === 'stores') throw new HttpError(404, 'Multi backend is not supported at this site.');
+      if (id === 'stores') {
+        if (this.store.storeNames.length < 2) throw new HttpError(404, 'Multi backend is not supported at this site.');
+        return send(res, 200, {
+          stores: this.store.storeNames.map((s, i) => ({
+            id: s,
+            description: `Glance Uploader local store '${s}'`,
+            ...(i === 0 ? { default: 'true' } : {}),
+          })),
+        });
+      }
       if (id === 'usage') return send(res, 200, { usage: {} });
       // Our extension, discoverable: real Glance answers 404 here.
       if (id === 'upload')
