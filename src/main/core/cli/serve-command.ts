@@ -11,6 +11,7 @@ import { dataHome, ensureDataHome } from '../data-home';
 import { EngineError } from '../errors';
 import { LOCAL_REGION } from '../staging/identity';
 import { StagingServer } from '../staging/server';
+import { removeServerInfo, writeServerInfo } from '../staging/server-process';
 import { parseSize, requireInt, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
@@ -143,7 +144,12 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     if (cloudsFile !== undefined) out(io, `clouds.yaml entry "${cloudName}" written to ${cloudsFile}`);
     out(io, 'Ctrl-C stops it.');
   }
-  await (io.interrupted ?? new Promise<void>(() => undefined));
-  await server.close();
+  writeServerInfo(dataDir, { pid: process.pid, url: server.url, authUrl: server.authUrl });
+  try {
+    await (io.interrupted ?? new Promise<void>(() => undefined));
+  } finally {
+    removeServerInfo(dataDir, process.pid);
+    await server.close();
+  }
   return EXIT.ok;
 }
