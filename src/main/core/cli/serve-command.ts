@@ -130,6 +130,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const cloudsFile = p.values['write-clouds-yaml'] as string | undefined;
   const cloudName = (p.values['cloud-name'] as string | undefined) ?? 'local';
   if (cloudsFile !== undefined) writeCloudsYaml(resolve(io.cwd, cloudsFile), cloudName, server);
+  // Announced before the ready line below: whoever waits for that line finds the file.
+  writeServerInfo(dataDir, { pid: process.pid, url: server.url, authUrl: server.authUrl });
   const info = {
     url: server.url,
     authUrl: server.authUrl,
@@ -144,7 +146,6 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     if (cloudsFile !== undefined) out(io, `clouds.yaml entry "${cloudName}" written to ${cloudsFile}`);
     out(io, 'Ctrl-C stops it.');
   }
-  writeServerInfo(dataDir, { pid: process.pid, url: server.url, authUrl: server.authUrl });
   try {
     await (io.interrupted ?? new Promise<void>(() => undefined));
   } finally {
