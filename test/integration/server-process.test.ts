@@ -41,8 +41,12 @@ describe('the local server as a process', () => {
   it('ignores the announcement of a server that died', async () => {
     const data = join(dir, 'stale');
     const p = await startServerProcess({ entry: CLI, dataDir: data });
-    const announced = readFileSync(join(data, 'server.json'), 'utf8');
-    await p.stop();
+    let announced: string;
+    try {
+      announced = readFileSync(join(data, 'server.json'), 'utf8');
+    } finally {
+      await p.stop(); // never leave a server behind, even when the test fails
+    }
     writeFileSync(join(data, 'server.json'), announced); // as a SIGKILL would leave it
     expect(await findRunningServer(data)).toBeUndefined();
   });
