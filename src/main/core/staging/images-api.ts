@@ -419,14 +419,7 @@ export class ImagesApi {
           out.destroy();
           reject(e instanceof Error ? e : new Error(String(e)));
         };
-        abort.signal.addEventListener('abort', () =>
-          fail(
-            new HttpError(
-              410,
-              `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`,
-            ),
-          ),
-        );
+        abort.signal.addEventListener('abort', () => fail(deletedDuringUpload(img.id)));
         req.on('data', (c: Buffer) => {
           bytes += c.length;
           if (tooLarge(bytes)) {
@@ -450,15 +443,9 @@ export class ImagesApi {
       });
       if (declared !== undefined && bytes !== declared)
         throw new HttpError(400, `Expected ${declared} bytes, got ${bytes}.`);
-      const fh = await open(temp, 'r+');
-      await fh.sync();
-      await fh.close();
+      await fsyncFile(temp);
       const current = this.o.store.get(img.id);
-      if (current === undefined || abort.signal.aborted)
-        throw new HttpError(
-          410,
-          `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`,
-        );
+      if (current === undefined || abort.signal.aborted) throw deletedDuringUpload(img.id);
       const final = stage ? this.o.store.stagePath(img.id) : this.o.store.storePath(store, img.id);
       await rename(temp, final);
       current.size = bytes;
@@ -550,14 +537,7 @@ export class ImagesApi {
           req.resume();
           reject(e);
         };
-        abort.signal.addEventListener('abort', () =>
-          fail(
-            new HttpError(
-              410,
-              `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`,
-            ),
-          ),
-        );
+        abort.signal.addEventListener('abort', () => fail(deletedDuringUpload(img.id)));
         req.on('data', (c: Buffer) => {
           if (received + c.length > length) return fail(new HttpError(400, `More than the announced ${length} bytes.`));
           received += c.length;
@@ -594,15 +574,9 @@ export class ImagesApi {
         hashed = hashed.then(() => hasher.advance(n));
       }
       await hashed;
-      const fh = await open(part, 'r+');
-      await fh.sync();
-      await fh.close();
+      await fsyncFile(part);
       const current = this.o.store.get(img.id);
-      if (current === undefined || abort.signal.aborted)
-        throw new HttpError(
-          410,
-          `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`,
-        );
+      if (current === undefined || abort.signal.aborted) throw deletedDuringUpload(img.id);
       const stored = start + received;
       if (stored < total) {
         // One piece of a ranged upload: the image waits for the rest.
@@ -629,12 +603,7 @@ export class ImagesApi {
       send(res, 204);
     } catch (e) {
       await new Promise<void>((r) => (out.closed ? r() : out.end(() => r())));
-      await open(part, 'r+')
-        .then(async (fh) => {
-          await fh.sync();
-          await fh.close();
-        })
-        .catch(() => undefined);
+      await fsyncFile(part).catch(() => undefined);
       const still = this.o.store.get(img.id);
       if (still === undefined || abort.signal.aborted) await rm(part, { force: true });
       else {
@@ -775,9 +744,7 @@ export class ImagesApi {
       const temp = this.o.store.tempPath(this.o.store.storeDir(store), id);
       try {
         await copyFile(this.o.store.readPath(img), temp);
-        const fh = await open(temp, 'r+');
-        await fh.sync();
-        await fh.close();
+        await fsyncFile(temp);
         await rename(temp, this.o.store.storePath(store, id));
         const now = this.o.store.get(id);
         if (now === undefined) throw new Error('the image was deleted during the copy');
@@ -825,9 +792,7 @@ export class ImagesApi {
         sha512.update(c);
       });
       await pipeline(body, createWriteStream(temp, { mode: 0o600 }));
-      const fh = await open(temp, 'r+');
-      await fh.sync();
-      await fh.close();
+      await fsyncFile(temp);
       const img = this.o.store.get(id);
       if (img === undefined) throw new Error(`image ${id} was deleted during the import`);
       const final = this.o.store.dataPath(id);
@@ -844,15 +809,19 @@ export class ImagesApi {
       this.o.store.finishTask(taskId, 'success', '', { image_id: id });
     } catch (e) {
       await rm(temp, { force: true });
-      this.o.store.finishTask(taskId, 'failure', (e as Error).message);
-      const img = this.o.store.get(id);
-      if (img !== undefined) {
-        img.status = 'queued';
-        img.properties.os_glance_failed_import = 'local';
-        img.updated_at = glanceTime();
-        this.o.store.save(img);
-      }
+      this.#importFailed(id, taskId, e);
     }
+  }
+
+  /** A failed import, as Glance leaves it: the task failed, the image queued with the store noted. */
+  #importFailed(id: string, taskId: string, e: unknown): void {
+    this.o.store.finishTask(taskId, 'failure', (e as Error).message);
+    const img = this.o.store.get(id);
+    if (img === undefined) return;
+    img.status = 'queued';
+    img.properties.os_glance_failed_import = 'local';
+    img.updated_at = glanceTime();
+    this.o.store.save(img);
   }
 
   /** GET /v2/images/{id}/tasks: the image's import tasks, newest first, as Glance shows them. */
@@ -901,14 +870,26 @@ export class ImagesApi {
       this.o.store.save(img);
       this.o.store.finishTask(taskId, 'success', '', { image_id: id });
     } catch (e) {
-      this.o.store.finishTask(taskId, 'failure', (e as Error).message);
-      const img = this.o.store.get(id);
-      if (img !== undefined) {
-        img.status = 'queued';
-        img.properties.os_glance_failed_import = 'local';
-        this.o.store.save(img);
-      }
+      this.#importFailed(id, taskId, e);
     }
+  }
+}
+
+/** Glance's answer to an upload whose image was deleted meanwhile. */
+function deletedDuringUpload(id: string): HttpError {
+  return new HttpError(
+    410,
+    `Image ${id} could not be found after upload. The image may have been deleted during the upload.`,
+  );
+}
+
+/** Data on disk before it is renamed into place or counted as received. */
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
