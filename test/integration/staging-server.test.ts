@@ -79,6 +79,17 @@ function rawHead(path: string, t: string): Promise<Record<string, string | strin
   });
 }
 
+/** POST /v2/images on the current server (raw/bare), its id. */
+async function createRawImage(t: string, name: string): Promise<string> {
+  const created = await raw(
+    'POST',
+    '/v2/images',
+    { 'x-auth-token': t, 'content-type': 'application/json' },
+    Buffer.from(JSON.stringify({ name, disk_format: 'raw', container_format: 'bare' })),
+  );
+  return (JSON.parse(created.body) as { id: string }).id;
+}
+
 async function token(): Promise<string> {
   const t = server.identity.authenticate({
     auth: {
@@ -485,13 +496,7 @@ describe('embedded Glance-compatible server', () => {
 
   it('speaks the resumable protocol: HEAD gives the offset, a ranged PUT at another offset is 409', async () => {
     const t = await token();
-    const created = await raw(
-      'POST',
-      '/v2/images',
-      { 'x-auth-token': t, 'content-type': 'application/json' },
-      Buffer.from(JSON.stringify({ name: 'pieces', disk_format: 'raw', container_format: 'bare' })),
-    );
-    const id = (JSON.parse(created.body) as { id: string }).id;
+    const id = await createRawImage(t, 'pieces');
     const data = Buffer.alloc(3000, 7);
     const put = (start: number, end: number): Promise<{ status: number; body: string }> =>
       raw(
@@ -522,18 +527,7 @@ describe('embedded Glance-compatible server', () => {
   it('records glance-direct imports as tasks, as Glance does', async () => {
     const t = await token();
     const json = { 'x-auth-token': t, 'content-type': 'application/json' };
-    const id = (
-      JSON.parse(
-        (
-          await raw(
-            'POST',
-            '/v2/images',
-            json,
-            Buffer.from(JSON.stringify({ name: 'tasked', disk_format: 'raw', container_format: 'bare' })),
-          )
-        ).body,
-      ) as { id: string }
-    ).id;
+    const id = await createRawImage(t, 'tasked');
     const data = Buffer.alloc(70_000, 3);
     const octets = { 'x-auth-token': t, 'content-type': 'application/octet-stream' };
     expect((await raw('PUT', `/v2/images/${id}/stage`, octets, data)).status).toBe(204);
@@ -586,18 +580,7 @@ describe('embedded Glance-compatible server', () => {
         server = s;
         const t = await token();
         const json = { 'x-auth-token': t, 'content-type': 'application/json' };
-        const id = (
-          JSON.parse(
-            (
-              await raw(
-                'POST',
-                '/v2/images',
-                json,
-                Buffer.from(JSON.stringify({ name: 'web', disk_format: 'raw', container_format: 'bare' })),
-              )
-            ).body,
-          ) as { id: string }
-        ).id;
+        const id = await createRawImage(t, 'web');
         const body = Buffer.from(JSON.stringify({ method: { name: 'web-download', uri } }));
         return { status: (await raw('POST', `/v2/images/${id}/import`, json, body)).status, id, t };
       };
@@ -763,21 +746,8 @@ describe('embedded Glance-compatible server', () => {
     server = q; // raw() and token() talk to this one
     try {
       const t = await token();
-      const make = async (name: string): Promise<string> =>
-        (
-          JSON.parse(
-            (
-              await raw(
-                'POST',
-                '/v2/images',
-                { 'x-auth-token': t, 'content-type': 'application/json' },
-                Buffer.from(JSON.stringify({ name, disk_format: 'raw', container_format: 'bare' })),
-              )
-            ).body,
-          ) as { id: string }
-        ).id;
-      const a = await make('a');
-      const b = await make('b');
+      const a = await createRawImage(t, 'a');
+      const b = await createRawImage(t, 'b');
       const u = new URL(q.url);
       // a: 6 MiB announced, 1 MiB sent, then the client waits.
       const inFlight = request({
@@ -845,13 +815,7 @@ describe('embedded Glance-compatible server', () => {
 
   it('aborts an upload when its image is deleted (410) and keeps no data; a restart sweeps what a crash left', async () => {
     const t = await token();
-    const created = await raw(
-      'POST',
-      '/v2/images',
-      { 'x-auth-token': t, 'content-type': 'application/json' },
-      Buffer.from(JSON.stringify({ name: 'gone', disk_format: 'raw', container_format: 'bare' })),
-    );
-    const id = (JSON.parse(created.body) as { id: string }).id;
+    const id = await createRawImage(t, 'gone');
     const u = new URL(server.url);
     const upload = new Promise<number>((resolve) => {
       const req = request(
@@ -878,13 +842,7 @@ describe('embedded Glance-compatible server', () => {
     expect(readdirSync(images).filter((f) => f.includes(id))).toEqual([]);
     // A crash leaves a temp file and an image "saving": the next start cleans both.
     writeFileSync(join(images, `.tmp-${id}-x`), 'partial');
-    const again = await raw(
-      'POST',
-      '/v2/images',
-      { 'x-auth-token': t, 'content-type': 'application/json' },
-      Buffer.from(JSON.stringify({ name: 'interrupted', disk_format: 'raw', container_format: 'bare' })),
-    );
-    const id2 = (JSON.parse(again.body) as { id: string }).id;
+    const id2 = await createRawImage(t, 'interrupted');
     server.store.db.prepare(`UPDATE images SET status = 'saving', size = 5 WHERE id = ?`).run(id2);
     await server.close();
     server = new StagingServer({ dataDir: join(dir, 'server'), port: 0 });
