@@ -28,8 +28,21 @@ function run(cmd: string, args: string[], cwd: string): void {
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/**
+ * qemu-img, retried when it fails only because it could not time itself: LUKS creation measures
+ * PBKDF2 iterations with the thread's CPU clock, and on a VM whose clock is coarse the first
+ * measurement reads 0 ms about one time in eight ("Unable to get accurate CPU usage").
+ */
 function qemuImg(dir: string, ...args: string[]): void {
-  run('qemu-img', args, dir);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      run('qemu-img', args, dir);
+      return;
+    } catch (e) {
+      const stderr = String((e as { stderr?: unknown }).stderr ?? '');
+      if (attempt >= 8 || !stderr.includes('Unable to get accurate CPU usage')) throw e;
+    }
+  }
 }
 
 function bytes(n: number, seed: number): Buffer {
@@ -101,7 +114,7 @@ export function makeFixtures(dir: string): Fixture[] {
     '-f',
     'qcow2',
     '-o',
-    'encrypt.format=luks,encrypt.key-secret=sec0',
+    'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10',
     'luks.qcow2',
     '64M',
   );
