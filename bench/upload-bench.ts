@@ -8,7 +8,7 @@
  * BENCH_SIZES_MIB=1024,4096 and BENCH_RUNS=3 change the plan.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,6 +19,7 @@ import {
   type ReferenceCloud,
 } from '../test/openstack/reference-openstack';
 import { makeFile } from '../test/support/files';
+import { cpuOf, groupCpu } from './proc-cpu';
 
 const MiB = 1024 * 1024;
 const sizes = (process.env.BENCH_SIZES_MIB ?? '1024,4096').split(',').map((s) => Number(s) * MiB);
@@ -32,33 +33,6 @@ interface Run {
   cpuSeconds?: number;
   /** CPU seconds the RegionOne Glance (its whole process group) spent meanwhile. */
   glanceCpuSeconds?: number;
-}
-
-const TICKS = 100; // USER_HZ on Linux
-
-/** user + system CPU seconds of a process (all its threads), from /proc/<pid>/stat. */
-function cpuOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds of every process in a process group (Glance's parent and its forked worker). */
-function groupCpu(pgid: number): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      if (Number(fields[2]) === pgid) total += (Number(fields[11]) + Number(fields[12])) / TICKS;
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
 }
 
 let glancePgid = 0;

@@ -6,7 +6,7 @@
  * delete during an upload, and the start-up sweep after a crash.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -813,7 +813,7 @@ describe('embedded Glance-compatible server', () => {
     expect((await raw('GET', '/identity/v3')).status).toBe(200);
   });
 
-  it('aborts an upload when its image is deleted (410) and keeps no data; a restart sweeps what a crash left', async () => {
+  it('aborts an upload when its image is deleted (410) and keeps no data; a restart sweeps what a crash left (temp files, data without an image)', async () => {
     const t = await token();
     const id = await createRawImage(t, 'gone');
     const u = new URL(server.url);
@@ -842,12 +842,19 @@ describe('embedded Glance-compatible server', () => {
     expect(readdirSync(images).filter((f) => f.includes(id))).toEqual([]);
     // A crash leaves a temp file and an image "saving": the next start cleans both.
     writeFileSync(join(images, `.tmp-${id}-x`), 'partial');
+    // ... and a delete cut short leaves the data of an image whose row is gone; a live image's data stays.
+    const orphan = randomUUID();
+    writeFileSync(join(images, orphan), 'orphaned data');
+    const kept = await createRawImage(t, 'kept');
+    writeFileSync(join(images, kept), 'must stay');
     const id2 = await createRawImage(t, 'interrupted');
     server.store.db.prepare(`UPDATE images SET status = 'saving', size = 5 WHERE id = ?`).run(id2);
     await server.close();
     server = new StagingServer({ dataDir: join(dir, 'server'), port: 0 });
     await server.start();
     expect(existsSync(join(images, `.tmp-${id}-x`))).toBe(false);
+    expect(existsSync(join(images, orphan))).toBe(false);
+    expect(readFileSync(join(images, kept), 'utf8')).toBe('must stay');
     expect(server.store.get(id2)).toMatchObject({ status: 'queued', size: null });
     writeCloudsYaml(clouds, 'local', server); // the new port
   });

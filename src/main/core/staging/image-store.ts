@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -153,9 +154,11 @@ export class ImageStore {
    */
   sweep(): { removed: number; reset: number } {
     let removed = 0;
-    for (const dir of [this.imagesDir, this.stagingDir])
+    const dirs = [this.stagingDir, ...this.storeNames.map((s) => this.storeDir(s))];
+    for (const dir of dirs)
       for (const f of readdirSync(dir))
-        if (f.startsWith('.tmp-')) {
+        // A temp file, or the data of an image whose row is gone (a crash during a delete).
+        if (f.startsWith('.tmp-') || (UUID_RE.test(f) && this.get(f) === undefined)) {
           rmSync(join(dir, f), { force: true });
           removed++;
         }
@@ -246,12 +249,16 @@ export class ImageStore {
     });
   }
 
-  delete(id: string): void {
+  /**
+   * The row goes first (the image is gone for every request from here on), then its files, off
+   * the event loop: unlinking a multi-GB file takes a second. A crash in between leaves files
+   * without a row, which the next start-up sweep removes.
+   */
+  async delete(id: string): Promise<void> {
     this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
-    rmSync(this.dataPath(id), { force: true });
-    rmSync(this.stagePath(id), { force: true });
-    rmSync(this.partPath(id), { force: true });
-    for (const name of this.storeNames.slice(1)) rmSync(this.storePath(name, id), { force: true });
+    const paths = [this.dataPath(id), this.stagePath(id), this.partPath(id)];
+    for (const name of this.storeNames.slice(1)) paths.push(this.storePath(name, id));
+    await Promise.all(paths.map((p) => rm(p, { force: true })));
   }
 
   all(): ImageRecord[] {

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { inspectFile } from '../inspect/inspect';
 import { SplitHasher } from '../transfer/hasher';
+import { WriteBehind } from './write-behind';
 import { HttpError, readJson, send } from './http-kit';
 import { checkUri, fetchImage, type WebDownloadOptions } from './web-download';
 import { CONTAINER_FORMATS, DISK_FORMATS, glanceTime, UUID_RE, type ImageRecord, type ImageStore } from './image-store';
@@ -329,12 +330,12 @@ export class ImagesApi {
     send(res, 200, this.#doc(img));
   }
 
-  delete(res: ServerResponse, id: string): void {
+  async delete(res: ServerResponse, id: string): Promise<void> {
     const img = this.o.store.get(id);
     if (img === undefined || img.status === 'deleted') throw new HttpError(404, `Failed to find image ${id} to delete`);
     if (img.protected) throw new HttpError(403, `Image ${id} is protected and cannot be deleted.`);
     this.#uploads.get(img.id)?.abort(); // the upload answers 410 and removes its partial data
-    this.o.store.delete(img.id);
+    await this.o.store.delete(img.id);
     send(res, 204);
   }
 
@@ -523,6 +524,8 @@ export class ImagesApi {
     // The bytes are written by a stream and hashed by two workers (md5, sha512) that read them
     // back from the page cache: the event loop only moves data, and both cores hash.
     const out = createWriteStream(part, { flags: 'r+', start, highWaterMark: 4 * 1024 * 1024 });
+    const behind = new WriteBehind();
+    out.once('open', (fd: number) => behind.attach(fd));
     const hasher = new SplitHasher(part);
     let hashed: Promise<void> = start > 0 ? hasher.advance(start) : Promise.resolve();
     let written = 0;
@@ -545,6 +548,7 @@ export class ImagesApi {
             if (err) return fail(err);
             // The workers are told in steps of 1 MiB or more (a message per socket chunk costs more than it hashes).
             written += c.length;
+            behind.wrote(c.length);
             if (written - told >= 1024 * 1024 || start + written === total) {
               const n = written - told;
               told = written;
@@ -562,7 +566,10 @@ export class ImagesApi {
         });
         req.on('end', () => {
           if (received !== length) return fail(new Error('short body'));
-          out.end(() => resolve());
+          behind.settle().then(
+            () => out.end(() => resolve()),
+            (e: unknown) => fail(e as Error),
+          );
         });
         req.on('aborted', () => fail(new Error('client went away')));
         req.on('error', (e) => fail(e));
@@ -602,6 +609,7 @@ export class ImagesApi {
       this.o.store.save(current);
       send(res, 204);
     } catch (e) {
+      await behind.settle().catch(() => undefined);
       await new Promise<void>((r) => (out.closed ? r() : out.end(() => r())));
       await fsyncFile(part).catch(() => undefined);
       const still = this.o.store.get(img.id);
