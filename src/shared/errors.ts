@@ -50,6 +50,10 @@ export const ERROR_CODES = [
   'transfer.hash_mismatch',
   'transfer.aborted',
   'transfer.source_unavailable',
+  // the local server (staging) and sync
+  'local.not_running',
+  'staged.not_found',
+  'staged.not_ready',
   // disk image inspection (errors refuse the image; the others are warnings and notes)
   'inspect.not_a_disk_image',
   'inspect.compressed',

@@ -4,7 +4,8 @@
  */
 import { homedir } from 'node:os';
 import type { CloudSummary, ImageSummary, ProjectSummary, RegionCapabilities, RegionSummary } from '../../shared/dto';
-import { findCloud, loadClouds, type ConfigContext, type CloudEntry } from './openstack/clouds-config';
+import { findCloud, loadClouds, normaliseCloud, type ConfigContext, type CloudEntry } from './openstack/clouds-config';
+import { LOCAL_CLOUD, localCloudOf, localServerDir } from './staging/local-cloud';
 import { imageEndpoint, regionsOf } from './openstack/catalog';
 import { GlanceClient, toImageSummary } from './openstack/glance-client';
 import { DEFAULT_TIMEOUTS, HttpClient, type HttpTimeouts } from './openstack/http-client';
@@ -18,6 +19,8 @@ export interface EngineOptions {
   /** Renew a token when it has less than this left (default 120 s, as keystoneauth). */
   tokenRenewMarginMs?: number;
   timeouts?: HttpTimeouts;
+  /** The local server's data folder (default: `staging-server` in the data folder). */
+  localServerDir?: string;
 }
 
 export class Engine {
@@ -27,11 +30,14 @@ export class Engine {
   readonly #glance = new Map<string, GlanceClient>();
   readonly #renewMarginMs: number;
   readonly #timeouts: HttpTimeouts;
+  /** The local server's data folder: the `local` cloud when clouds.yaml has no entry of that name. */
+  readonly localServerDir: string;
 
   constructor(options: EngineOptions = {}) {
     this.#ctx = { env: options.env ?? process.env, cwd: options.cwd ?? process.cwd(), home: options.home ?? homedir() };
     this.#renewMarginMs = options.tokenRenewMarginMs ?? DEFAULT_RENEW_MARGIN_MS;
     this.#timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+    this.localServerDir = options.localServerDir ?? localServerDir(this.#ctx.env);
   }
 
   listClouds(): CloudSummary[] {
@@ -46,7 +52,10 @@ export class Engine {
   }
 
   #cloud(name: string): CloudEntry {
-    return findCloud(loadClouds(this.#ctx), name);
+    const loaded = loadClouds(this.#ctx);
+    if (name === LOCAL_CLOUD && !loaded.clouds.some((c) => c.name === name))
+      return normaliseCloud(LOCAL_CLOUD, 'the local server', localCloudOf(this.localServerDir));
+    return findCloud(loaded, name);
   }
 
   /** One HTTP client per TLS setting, shared by the clouds that use it. */

@@ -7,13 +7,11 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ErrorInfo } from '../../../shared/errors';
-import { dataHome, ensureDataHome } from '../data-home';
 import { Engine } from '../engine';
 import { EngineError, toErrorInfo } from '../errors';
 import { auditCsv, auditJson } from '../queue/audit-export';
-import { databasePath, openDatabase, type Db } from '../queue/database';
 import type { JobUpdate } from '../queue/job-events';
-import { JobRepository, type JobRecord, type NewJob, type TargetRecord } from '../queue/job-repository';
+import { JobRepository, type NewJob } from '../queue/job-repository';
 import { Controls } from '../queue/controls';
 import { Lease } from '../queue/lease';
 import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
@@ -27,6 +25,7 @@ import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
 import { serveCommand } from './serve-command';
 import { out, parse, type CliIo } from './io';
+import { follow, jobJson, open, report, runJobs, splitList, targetJson, targetLine, type Ctx } from './run-jobs';
 export type { CliIo } from './io';
 import { formatBytes, ProgressLine } from './progress-line';
 
@@ -104,13 +103,6 @@ of /v2/info/import) and stores.`,
   audit: `Usage: glance-uploader audit export --format json|csv [--output FILE]`,
 };
 
-interface Ctx {
-  io: CliIo;
-  db: Db;
-  engine: Engine;
-  json: boolean;
-}
-
 function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
   if (json) {
     out(io, JSON.stringify({ error: e }));
@@ -121,11 +113,6 @@ function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
   io.stderr.write(
     `  code: ${e.code}${e.status ? ` (HTTP ${e.status})` : ''}${e.requestId ? `, request ${e.requestId}` : ''}\n`,
   );
-}
-
-function open(io: CliIo): { db: Db; engine: Engine } {
-  const home = ensureDataHome(dataHome(io.env));
-  return { db: openDatabase(databasePath(home)), engine: new Engine({ env: io.env, cwd: io.cwd }) };
 }
 
 // ---- upload ----------------------------------------------------------------------------------
@@ -321,13 +308,6 @@ function inspectionSummary(r: Inspection): Record<string, unknown> {
   };
 }
 
-function splitList(text: string | undefined): string[] {
-  return (text ?? '')
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
-}
-
 function isUrl(text: string): boolean {
   return /^https?:\/\//i.test(text);
 }
@@ -387,102 +367,6 @@ async function checkMethodsOffered(io: CliIo, engine: Engine, cloud: string, job
         { hint: `It offers: ${offered.join(', ')}.` },
       );
   }
-}
-
-function allSettled(targets: TargetRecord[]): boolean {
-  return targets.every((t) => isTerminal(t.state) || t.state === 'paused');
-}
-
-/**
- * Follow a started scheduler until `done` holds or the user interrupts: the progress line (fed by
- * the scheduler's job-updated snapshots) on a terminal, then a clean stop. True when interrupted.
- */
-async function follow(ctx: Ctx, scheduler: Scheduler, line: ProgressLine, done: () => boolean): Promise<boolean> {
-  const { io } = ctx;
-  const tty = io.stderr.isTTY === true && !ctx.json;
-  let interrupted = false;
-  void io.interrupted?.then(() => (interrupted = true));
-  try {
-    while (!interrupted && !done()) {
-      if (tty) io.stderr.write(`\r${line.render()}\u001b[K`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    await scheduler.stop();
-    if (tty) io.stderr.write('\n');
-  }
-  return interrupted;
-}
-
-/** Run (or, when another engine holds the queue, watch) until these jobs have settled. */
-async function runJobs(ctx: Ctx, jobIds: string[]): Promise<number> {
-  const { io, db, engine } = ctx;
-  const line = new ProgressLine();
-  // Per-job bandwidth limits (--bwlimit) are stored on the jobs themselves.
-  const scheduler = new Scheduler({
-    db,
-    engine,
-    actor: `cli:${process.pid}`,
-    onJobUpdated: (u: JobUpdate) => line.update(u),
-  });
-  const got = scheduler.start();
-  if (!got.acquired) {
-    io.stderr.write(
-      `The queue is run by ${got.current.holder} (pid ${got.current.pid} on ${got.current.host}): waiting for these jobs to finish there.\n`,
-    );
-  }
-  const interrupted = await follow(ctx, scheduler, line, () =>
-    allSettled(jobIds.flatMap((id) => scheduler.repo.targetsOf(id))),
-  );
-  if (interrupted) {
-    io.stderr.write('Interrupted: the jobs stay queued and continue at the next "queue run" (or in the app).\n');
-    return EXIT.interrupted;
-  }
-  return report(ctx, jobIds);
-}
-
-function report(ctx: Ctx, jobIds: string[]): number {
-  const repo = new JobRepository(ctx.db, 'report');
-  const jobs = jobIds.map((id) => ({ job: repo.getJob(id), targets: repo.targetsOf(id) }));
-  const failed = jobs.flatMap((j) => j.targets).filter((t) => t.state !== 'done');
-  if (ctx.json)
-    out(ctx.io, JSON.stringify({ jobs: jobs.map((j) => ({ ...jobJson(j.job), targets: j.targets.map(targetJson) })) }));
-  else for (const j of jobs) for (const t of j.targets) out(ctx.io, targetLine(j.job, t));
-  if (failed.length === 0) return EXIT.ok;
-  const first = failed.find((t) => t.error !== null)?.error;
-  return first ? exitCodeFor(first.code) : EXIT.failed;
-}
-
-function jobJson(j: JobRecord): Record<string, unknown> {
-  return {
-    id: j.id,
-    name: j.name,
-    file: j.sourcePath,
-    size: j.sourceSize,
-    sha512: j.sha512,
-    md5: j.md5,
-    priority: j.priority,
-  };
-}
-
-function targetJson(t: TargetRecord): Record<string, unknown> {
-  return {
-    id: t.id,
-    cloud: t.cloud,
-    region: t.region,
-    store: t.store,
-    state: t.state,
-    imageId: t.remoteImageId,
-    attempt: t.attempt,
-    bytesAccepted: t.bytesAccepted,
-    error: t.error,
-  };
-}
-
-function targetLine(j: JobRecord, t: TargetRecord): string {
-  const where = `${t.cloud}/${t.region}${t.store ? `/${t.store}` : ''}`;
-  const err = t.error ? `  ${t.error.code}: ${t.error.message}` : '';
-  return `${t.state.padEnd(9)} ${j.name}  ${where}  ${t.remoteImageId ?? '-'}${err}`;
 }
 
 // ---- queue -----------------------------------------------------------------------------------

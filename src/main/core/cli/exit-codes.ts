@@ -11,6 +11,7 @@ export const EXIT = {
   glance: 6,
   source: 7,
   queue: 8,
+  staging: 9, // the local server, staged images
   internal: 70,
   interrupted: 130,
 } as const;
@@ -34,6 +35,9 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'queue':
     case 'db':
       return EXIT.queue;
+    case 'local':
+    case 'staged':
+      return EXIT.staging;
     default:
       return EXIT.internal;
   }

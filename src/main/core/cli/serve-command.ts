@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { dataHome, ensureDataHome } from '../data-home';
 import { EngineError } from '../errors';
-import { LOCAL_REGION } from '../staging/identity';
+import { LOCAL_REGION, localCloudBlock } from '../staging/local-cloud';
 import { StagingServer } from '../staging/server';
 import { removeServerInfo, writeServerInfo } from '../staging/server-process';
 import { parseSize, requireInt, UsageError } from './args';
@@ -46,21 +46,7 @@ export function writeCloudsYaml(file: string, name: string, server: StagingServe
   }
   doc.clouds = {
     ...(doc.clouds ?? {}),
-    [name]: {
-      auth_type: 'password',
-      auth: {
-        auth_url: server.authUrl,
-        username: server.creds.username,
-        password: server.creds.password,
-        project_name: server.creds.projectName,
-        user_domain_id: server.creds.domainId,
-        project_domain_id: server.creds.domainId,
-      },
-      region_name: LOCAL_REGION,
-      interface: 'public',
-      identity_api_version: 3,
-      image_api_version: 2,
-    },
+    [name]: localCloudBlock(server.authUrl, server.creds),
   };
   writeFileSync(file, stringify(doc), { mode: 0o600 });
 }

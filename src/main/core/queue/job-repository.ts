@@ -21,7 +21,21 @@ export interface NewTarget {
 export interface NewJob {
   source:
     | { kind: 'file'; path: string; size: number; mtimeMs: number; ino: number; dev: number }
-    | { kind: 'staged'; imageId: string; size?: number }
+    /**
+     * An image of the local server (sync): its data file, and the digests the server computed
+     * when it was staged, which the bytes read now must still have.
+     */
+    | {
+        kind: 'staged';
+        imageId: string;
+        path: string;
+        size: number;
+        mtimeMs: number;
+        ino: number;
+        dev: number;
+        md5: string;
+        sha512: string;
+      }
     /** Glance fetches it (web-download); size and digests, when given, are what the result must have. */
     | { kind: 'url'; url: string; size?: number; sha512?: string; md5?: string };
   name: string;
@@ -35,6 +49,8 @@ export interface NewJob {
   inspection?: Record<string, unknown>;
   /** Send it under its declared disk_format even where the content says otherwise. */
   allowFormatMismatch?: boolean;
+  /** Sync: delete the staged image once every target is verified. */
+  removeStagedAfter?: boolean;
 }
 
 export interface JobRecord {
@@ -59,6 +75,7 @@ export interface JobRecord {
   onDuplicate: 'upload' | 'reuse';
   inspection: Record<string, unknown> | null;
   allowFormatMismatch: boolean;
+  removeStagedAfter: boolean;
 }
 
 export interface TargetRecord {
@@ -118,6 +135,7 @@ interface JobRow {
   on_duplicate: 'upload' | 'reuse';
   inspection: string | null;
   allow_format_mismatch: number;
+  remove_staged_after: number;
 }
 
 interface TargetRow {
@@ -179,6 +197,7 @@ function toJob(r: JobRow): JobRecord {
     onDuplicate: r.on_duplicate === 'reuse' ? 'reuse' : 'upload',
     inspection: r.inspection === null ? null : (JSON.parse(r.inspection) as Record<string, unknown>),
     allowFormatMismatch: r.allow_format_mismatch !== 0,
+    removeStagedAfter: r.remove_staged_after !== 0,
   };
 }
 
@@ -293,19 +312,19 @@ export class JobRepository {
           .prepare(
             `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms, source_ino, source_dev,
                                staged_image_id, source_url, name, metadata, priority, position, bwlimit, on_duplicate,
-                               md5, sha512, inspection, allow_format_mismatch)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                               md5, sha512, inspection, allow_format_mismatch, remove_staged_after)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             id,
             now,
             now,
             s.kind,
-            s.kind === 'file' ? s.path : null,
+            s.kind === 'url' ? null : s.path,
             s.size ?? null,
-            s.kind === 'file' ? s.mtimeMs : null,
-            s.kind === 'file' ? s.ino : null,
-            s.kind === 'file' ? s.dev : null,
+            s.kind === 'url' ? null : s.mtimeMs,
+            s.kind === 'url' ? null : s.ino,
+            s.kind === 'url' ? null : s.dev,
             s.kind === 'staged' ? s.imageId : null,
             s.kind === 'url' ? s.url : null,
             input.name,
@@ -314,10 +333,11 @@ export class JobRepository {
             position,
             input.bwlimit ?? null,
             input.onDuplicate ?? 'upload',
-            s.kind === 'url' ? (s.md5 ?? null) : null,
-            s.kind === 'url' ? (s.sha512 ?? null) : null,
+            s.kind === 'file' ? null : (s.md5 ?? null),
+            s.kind === 'file' ? null : (s.sha512 ?? null),
             input.inspection ? JSON.stringify(input.inspection) : null,
             input.allowFormatMismatch ? 1 : 0,
+            input.removeStagedAfter ? 1 : 0,
           );
         this.#event({
           kind: 'job.created',

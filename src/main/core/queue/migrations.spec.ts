@@ -105,6 +105,22 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       expect(repo.getJob('j5')).toMatchObject({ inspection: { format: 'vmdk' }, allowFormatMismatch: true });
     },
   },
+  6: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, staged_image_id, name, position, sha512, remove_staged_after)
+         VALUES ('j6', 1, 1, 'staged', '/data/images/x', 'a5b0c3c4-0d1e-4f60-8a7b-9c0d1e2f3a4b', 'd', 1, 'ab', 1)`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.getJob('j6')).toMatchObject({
+        sourceKind: 'staged',
+        stagedImageId: 'a5b0c3c4-0d1e-4f60-8a7b-9c0d1e2f3a4b',
+        removeStagedAfter: true,
+      });
+    },
+  },
 };
 
 let dir: string;

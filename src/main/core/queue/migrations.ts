@@ -187,6 +187,14 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'sync: jobs.remove_staged_after',
+    up: (db) => {
+      // A sync job (source_kind 'staged') may delete the staged image once every target is verified.
+      db.exec(`ALTER TABLE jobs ADD COLUMN remove_staged_after INTEGER NOT NULL DEFAULT 0;`);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -30,7 +30,8 @@ export function removeServerInfo(dataDir: string, pid: number): void {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process exists (one of another user's counts). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

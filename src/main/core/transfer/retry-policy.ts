@@ -22,6 +22,7 @@ const RETRYABLE = new Set([
   'transfer.hash_mismatch',
   'glance.wait_timeout',
   'db.unavailable',
+  'local.not_running',
 ]);
 
 export function isRetryable(e: ErrorInfo): boolean {

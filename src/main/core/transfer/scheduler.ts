@@ -18,6 +18,7 @@ import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { TokenBucket } from './token-bucket';
 import { FanOut } from './fan-out';
 import { runTarget } from './import-runner';
+import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
 import { FILE_METHODS, sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import type { SharedBody } from './upload-stream';
 
@@ -52,6 +53,7 @@ export class Scheduler {
   readonly #lease: Lease;
   readonly #global: TokenBucket;
   readonly #jobBuckets = new Map<string, TokenBucket>();
+  readonly #removingStaged = new Set<string>();
   readonly #running = new Map<string, Running>();
   readonly #events: JobEventCoalescer;
   readonly #progressWritten = new Map<string, { bytes: number; at: number }>();
@@ -237,7 +239,10 @@ export class Scheduler {
       onProgress: (bytes) => this.#progress(t, bytes),
       shared,
     })
-      .then(() => this.#events.changed(t.jobId, true))
+      .then(async () => {
+        this.#events.changed(t.jobId, true);
+        await this.#removeStagedWhenSynced(t.jobId);
+      })
       .catch((e: unknown) => this.#failed(entry, e))
       // A failure while handling a failure (a database error, say) is logged, never unhandled.
       .catch((e: unknown) => this.repo.note('scheduler.error', t, { error: toErrorInfo(e) }))
@@ -249,6 +254,28 @@ export class Scheduler {
       });
     this.#events.changed(t.jobId);
     return entry.done;
+  }
+
+  /**
+   * A sync job that asked for it deletes its staged image once every target is done (verified).
+   * A failure to delete is noted, never held against the targets: the copy stays, that is all.
+   */
+  async #removeStagedWhenSynced(jobId: string): Promise<void> {
+    const job = this.repo.getJob(jobId);
+    if (job.sourceKind !== 'staged' || !job.removeStagedAfter || job.stagedImageId === null) return;
+    const targets = this.repo.targetsOf(jobId);
+    const first = targets[0];
+    if (first === undefined || !targets.every((x) => x.state === 'done') || this.#removingStaged.has(jobId)) return;
+    this.#removingStaged.add(jobId); // two targets finishing together delete it once
+    try {
+      const local = await this.o.engine.glance(LOCAL_CLOUD, LOCAL_REGION);
+      await local.deleteImage(job.stagedImageId).catch((e: unknown) => {
+        if (!(e instanceof EngineError && e.code === 'glance.not_found')) throw e;
+      });
+      this.repo.note('job.staged_removed', first, { stagedImageId: job.stagedImageId });
+    } catch (e) {
+      this.repo.note('job.staged_remove_failed', first, { stagedImageId: job.stagedImageId, error: toErrorInfo(e) });
+    }
   }
 
   #progress(t: TargetRecord, bytes: number): void {

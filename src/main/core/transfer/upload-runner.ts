@@ -41,9 +41,9 @@ export interface RunContext {
 const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
 
 function sourceOf(job: JobRecord): SourceIdentity {
-  if (job.sourceKind !== 'file' || job.sourcePath === null || job.sourceSize === null) {
+  if (job.sourceKind === 'url' || job.sourcePath === null || job.sourceSize === null) {
     throw new EngineError('queue.invalid_job', `Job "${job.name}" has no local file to upload.`, {
-      hint: 'Staged sources are sent by sync.',
+      hint: 'A URL is fetched by Glance (web-download).',
     });
   }
   return {
@@ -53,6 +53,19 @@ function sourceOf(job: JobRecord): SourceIdentity {
     ino: job.sourceIno ?? 0,
     dev: job.sourceDev ?? 0,
   };
+}
+
+/**
+ * A staged image is sent with the digests the local server computed when it was staged: bytes
+ * read now that hash otherwise mean its data file changed or rotted since (final: stage it again).
+ */
+function assertStagedDigests(job: JobRecord, digests: Digests): void {
+  if (job.sourceKind !== 'staged' || job.sha512 === null || digests.sha512 === job.sha512) return;
+  throw new EngineError(
+    'source.digest_mismatch',
+    `The staged copy of "${job.name}" no longer has the sha512 it was staged with.`,
+    { hint: 'Its data file in the local server changed or is damaged: stage the image again.' },
+  );
 }
 
 /** The file's digests: recorded on the job by an earlier attempt, else read and hashed now. */
@@ -214,6 +227,7 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
         await uploadImageData(glance, image.id, stream.source, { signal, store: t.store || undefined, continueAt });
       else await stageImageData(glance, image.id, stream.source, { signal });
       digests = await stream.digests();
+      assertStagedDigests(job, digests);
     } finally {
       await stream.dispose();
     }

@@ -1,0 +1,134 @@
+/**
+ * What the commands that run jobs share: the database and engine they open, running the queue
+ * until some jobs settle (with the progress line), and the report of those jobs.
+ */
+import { dataHome, ensureDataHome } from '../data-home';
+import { Engine } from '../engine';
+import { databasePath, openDatabase, type Db } from '../queue/database';
+import type { JobUpdate } from '../queue/job-events';
+import { JobRepository, type JobRecord, type TargetRecord } from '../queue/job-repository';
+import { isTerminal } from '../queue/target-state';
+import { Scheduler } from '../transfer/scheduler';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { out, type CliIo } from './io';
+import { ProgressLine } from './progress-line';
+
+export interface Ctx {
+  io: CliIo;
+  db: Db;
+  engine: Engine;
+  json: boolean;
+}
+
+export function open(io: CliIo): { db: Db; engine: Engine } {
+  const home = ensureDataHome(dataHome(io.env));
+  return { db: openDatabase(databasePath(home)), engine: new Engine({ env: io.env, cwd: io.cwd }) };
+}
+
+export function splitList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+}
+
+export function allSettled(targets: TargetRecord[]): boolean {
+  return targets.every((t) => isTerminal(t.state) || t.state === 'paused');
+}
+
+/**
+ * Follow a started scheduler until `done` holds or the user interrupts: the progress line (fed by
+ * the scheduler's job-updated snapshots) on a terminal, then a clean stop. True when interrupted.
+ */
+export async function follow(
+  ctx: Ctx,
+  scheduler: Scheduler,
+  line: ProgressLine,
+  done: () => boolean,
+): Promise<boolean> {
+  const { io } = ctx;
+  const tty = io.stderr.isTTY === true && !ctx.json;
+  let interrupted = false;
+  void io.interrupted?.then(() => (interrupted = true));
+  try {
+    while (!interrupted && !done()) {
+      if (tty) io.stderr.write(`\r${line.render()}\u001b[K`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await scheduler.stop();
+    if (tty) io.stderr.write('\n');
+  }
+  return interrupted;
+}
+
+/** Run (or, when another engine holds the queue, watch) until these jobs have settled. */
+export async function runJobs(ctx: Ctx, jobIds: string[]): Promise<number> {
+  const { io, db, engine } = ctx;
+  const line = new ProgressLine();
+  // Per-job bandwidth limits (--bwlimit) are stored on the jobs themselves.
+  const scheduler = new Scheduler({
+    db,
+    engine,
+    actor: `cli:${process.pid}`,
+    onJobUpdated: (u: JobUpdate) => line.update(u),
+  });
+  const got = scheduler.start();
+  if (!got.acquired) {
+    io.stderr.write(
+      `The queue is run by ${got.current.holder} (pid ${got.current.pid} on ${got.current.host}): waiting for these jobs to finish there.\n`,
+    );
+  }
+  const interrupted = await follow(ctx, scheduler, line, () =>
+    allSettled(jobIds.flatMap((id) => scheduler.repo.targetsOf(id))),
+  );
+  if (interrupted) {
+    io.stderr.write('Interrupted: the jobs stay queued and continue at the next "queue run" (or in the app).\n');
+    return EXIT.interrupted;
+  }
+  return report(ctx, jobIds);
+}
+
+export function report(ctx: Ctx, jobIds: string[]): number {
+  const repo = new JobRepository(ctx.db, 'report');
+  const jobs = jobIds.map((id) => ({ job: repo.getJob(id), targets: repo.targetsOf(id) }));
+  const failed = jobs.flatMap((j) => j.targets).filter((t) => t.state !== 'done');
+  if (ctx.json)
+    out(ctx.io, JSON.stringify({ jobs: jobs.map((j) => ({ ...jobJson(j.job), targets: j.targets.map(targetJson) })) }));
+  else for (const j of jobs) for (const t of j.targets) out(ctx.io, targetLine(j.job, t));
+  if (failed.length === 0) return EXIT.ok;
+  const first = failed.find((t) => t.error !== null)?.error;
+  return first ? exitCodeFor(first.code) : EXIT.failed;
+}
+
+export function jobJson(j: JobRecord): Record<string, unknown> {
+  return {
+    id: j.id,
+    name: j.name,
+    file: j.sourcePath,
+    size: j.sourceSize,
+    sha512: j.sha512,
+    md5: j.md5,
+    priority: j.priority,
+  };
+}
+
+export function targetJson(t: TargetRecord): Record<string, unknown> {
+  return {
+    id: t.id,
+    cloud: t.cloud,
+    region: t.region,
+    store: t.store,
+    state: t.state,
+    imageId: t.remoteImageId,
+    attempt: t.attempt,
+    bytesAccepted: t.bytesAccepted,
+    error: t.error,
+  };
+}
+
+export function targetLine(j: JobRecord, t: TargetRecord): string {
+  const where = `${t.cloud}/${t.region}${t.store ? `/${t.store}` : ''}`;
+  const err = t.error ? `  ${t.error.code}: ${t.error.message}` : '';
+  return `${t.state.padEnd(9)} ${j.name}  ${where}  ${t.remoteImageId ?? '-'}${err}`;
+}
