@@ -301,6 +301,17 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
   }
 }
 
+/** Stop one region's Glance (a region that went down); `resumeGlance` starts it again. */
+export async function stopGlance(cloud: ReferenceCloud, region: Region): Promise<void> {
+  await stopByPidFile(dirs(cloud.stateDir).pids, `glance-${region}`, cloud.stateDir);
+}
+
+/** Start a region's Glance stopped by `stopGlance`, with its config, DB and images as they were. */
+export async function resumeGlance(cloud: ReferenceCloud, region: Region): Promise<void> {
+  startGlance(cloud, region);
+  await waitService(cloud, `glance-${region}`, `${cloud.glance[region].url}/healthcheck`, 60_000);
+}
+
 /** Rewrite one region's Glance config with new limits and restart it; Keystone, DBs and images stay. */
 export async function restartGlance(cloud: ReferenceCloud, region: Region, limits: GlanceLimits = {}): Promise<void> {
   await stopByPidFile(dirs(cloud.stateDir).pids, `glance-${region}`, cloud.stateDir);

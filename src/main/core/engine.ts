@@ -52,10 +52,9 @@ export class Engine {
   }
 
   #cloud(name: string): CloudEntry {
-    const loaded = loadClouds(this.#ctx);
-    if (name === LOCAL_CLOUD && !loaded.clouds.some((c) => c.name === name))
-      return normaliseCloud(LOCAL_CLOUD, 'the local server', localCloudOf(this.localServerDir));
-    return findCloud(loaded, name);
+    // `local` is always this data folder's server (a clouds.yaml entry of that name may name an old port).
+    if (name === LOCAL_CLOUD) return normaliseCloud(LOCAL_CLOUD, 'the local server', localCloudOf(this.localServerDir));
+    return findCloud(loadClouds(this.#ctx), name);
   }
 
   /** One HTTP client per TLS setting, shared by the clouds that use it. */

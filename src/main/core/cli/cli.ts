@@ -24,6 +24,8 @@ import { diskFormatFromName, imageName, parseProperties, parseRate, requireInt, 
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
 import { serveCommand } from './serve-command';
+import { stage, staged, sync, withLocalServer } from './staging-commands';
+import { LOCAL_CLOUD } from '../staging/local-cloud';
 import { out, parse, type CliIo } from './io';
 import { follow, jobJson, open, report, runJobs, splitList, targetJson, targetLine, type Ctx } from './run-jobs';
 export type { CliIo } from './io';
@@ -43,6 +45,9 @@ Commands:
   queue remove ID                                 remove a finished job
   inspect FILE... [--json]                        the real format, virtual size and problems of images
   serve [--port 9292] [--write-clouds-yaml F]     a local Glance-compatible server (offline staging)
+  stage FILE... [--name N] [metadata options]     upload into the local server, offline, to sync later
+  staged list                                     the staged images, and where each was synced
+  sync [NAME_OR_ID...] --cloud C --region R[,R2]  send staged images to clouds (all when none named)
   clouds list | show NAME                         the clouds found, and what each region offers
   audit export --format json|csv [--output FILE]  the attempts and audit log
 
@@ -429,12 +434,14 @@ async function queue(args: string[], io: CliIo): Promise<number> {
             },
           );
         }
-        const interrupted = await follow(
-          ctx,
-          scheduler,
-          line,
-          () => p.values.watch !== true && repo.targetsIn([...OPEN_STATES]).length === 0,
-        );
+        // Jobs that stage, or that remove their staged image, need the local server while they run.
+        const open = repo.targetsIn([...OPEN_STATES]);
+        const needsLocal =
+          p.values.watch === true ||
+          open.some((t) => t.cloud === LOCAL_CLOUD || repo.getJob(t.jobId).removeStagedAfter);
+        const run = (): Promise<boolean> =>
+          follow(ctx, scheduler, line, () => p.values.watch !== true && repo.targetsIn([...OPEN_STATES]).length === 0);
+        const interrupted = needsLocal ? await withLocalServer(io, ctx.engine, ctx.json, run) : await run();
         if (interrupted) return EXIT.interrupted;
         const all = repo.listJobs().map((j) => j.id);
         return report(ctx, all);
@@ -648,6 +655,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await inspectCommand(rest, io);
       case 'serve':
         return await serveCommand(rest, io);
+      case 'stage':
+        return await stage(rest, io, upload);
+      case 'staged':
+        return await staged(rest, io);
+      case 'sync':
+        return await sync(rest, io);
       case undefined:
       case 'help':
       case '--help':

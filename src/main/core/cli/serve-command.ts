@@ -30,7 +30,21 @@ page of that origin call it (Glance's CORS defaults). --size-cap caps one image,
 all of them (images still uploading count), both with binary suffixes (20G); --max-images
 caps their number. --web-download offers the web-download import method (off by default;
 loopback and private addresses refused unless --web-download-allow-local). --stores makes it
-multi-store (the first is the default) and offers copy-image between them. Stops with Ctrl-C.`;
+multi-store (the first is the default) and offers copy-image between them. Stops with Ctrl-C,
+or, with --exit-with-parent, when the process that started it ends (stage and sync use it).`;
+
+/** Resolves when the process that started this one is gone (this one was adopted by another). */
+function parentGone(): Promise<void> {
+  const parent = process.ppid;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(timer);
+      resolve();
+    }, 500);
+    timer.unref(); // the listening server keeps the process up; this timer must not once it stops
+  });
+}
 
 /** Write or merge a clouds.yaml entry for the server (mode 0600: it holds a password). */
 export function writeCloudsYaml(file: string, name: string, server: StagingServer): void {
@@ -65,6 +79,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     'web-download': { type: 'boolean' },
     stores: { type: 'string' },
     'web-download-allow-local': { type: 'boolean' },
+    'exit-with-parent': { type: 'boolean' },
   });
   if (p.values.help === true) return (out(io, SERVE_HELP), EXIT.ok);
   if (p.positionals.length > 0)
@@ -133,7 +148,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     out(io, 'Ctrl-C stops it.');
   }
   try {
-    await (io.interrupted ?? new Promise<void>(() => undefined));
+    const stops = [io.interrupted ?? new Promise<void>(() => undefined)];
+    if (p.values['exit-with-parent'] === true) stops.push(parentGone());
+    await Promise.race(stops);
   } finally {
     removeServerInfo(dataDir, process.pid);
     await server.close();

@@ -5,10 +5,12 @@
  * entry in clouds.yaml wins. Staging is an upload to this cloud; sync reads staged images from
  * here.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataHome } from '../data-home';
 import { EngineError } from '../errors';
+import type { GlanceImage } from '../openstack/glance-types';
+import { UUID_RE } from './image-store';
 import { LOCAL_REGION, type LocalCredentials } from './identity';
 import { alive, type ServerInfo } from './server-process';
 
@@ -58,4 +60,68 @@ export function localCloudOf(dataDir: string): Record<string, unknown> {
       hint: 'Open the app, or run `glance-uploader serve`; stage and sync start it for their duration.',
     });
   return localCloudBlock(info.authUrl, JSON.parse(readFileSync(credsFile, 'utf8')) as LocalCredentials);
+}
+
+/**
+ * Where the local server keeps an active image's data: `images/<id>` (the default store) or
+ * `stores/s<N>/<id>`. Sync reads it from there, as a file, rather than through HTTP.
+ */
+export function stagedDataPath(dataDir: string, id: string): string | undefined {
+  if (!UUID_RE.test(id)) return undefined;
+  const candidates = [join(dataDir, 'images', id.toLowerCase())];
+  const stores = join(dataDir, 'stores');
+  if (existsSync(stores))
+    for (const d of readdirSync(stores).sort()) candidates.push(join(stores, d, id.toLowerCase()));
+  return candidates.find((p) => existsSync(p));
+}
+
+/** Fields Glance sets itself, or that describe one copy of the data: never copied to a target. */
+const NOT_COPIED = new Set([
+  'id',
+  'status',
+  'size',
+  'virtual_size',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'created_at',
+  'updated_at',
+  'owner',
+  'file',
+  'schema',
+  'self',
+  'direct_url',
+  'locations',
+  'stores',
+  'tags',
+  'name',
+  'disk_format',
+  'container_format',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'min_disk',
+  'min_ram',
+]);
+
+/**
+ * A staged image's metadata as a job's: name, formats, visibility, minimums, protection, tags
+ * and every custom property (Glance's own `os_glance_*` bookkeeping excepted).
+ */
+export function stagedMetadata(img: GlanceImage): Record<string, unknown> {
+  const properties: Record<string, string> = {};
+  for (const [k, v] of Object.entries(img))
+    if (!NOT_COPIED.has(k) && !k.startsWith('os_glance_') && typeof v === 'string') properties[k] = v;
+  return {
+    name: img.name ?? img.id,
+    disk_format: img.disk_format,
+    container_format: img.container_format,
+    visibility: img.visibility,
+    min_disk: img.min_disk,
+    min_ram: img.min_ram,
+    ...(img.protected ? { protected: true } : {}),
+    ...(img.os_hidden === true ? { os_hidden: true } : {}),
+    ...(img.tags.length > 0 ? { tags: [...img.tags] } : {}),
+    ...(Object.keys(properties).length > 0 ? { properties } : {}),
+  };
 }

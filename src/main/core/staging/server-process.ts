@@ -81,7 +81,18 @@ export async function startServerProcess(o: {
 }): Promise<ServerProcess> {
   const child = spawn(
     o.execPath ?? process.execPath,
-    [o.entry, 'serve', '--port', String(o.port ?? 0), '--data', o.dataDir, '--json', ...(o.extraArgs ?? [])],
+    // --exit-with-parent: a starter killed with SIGKILL leaves no server behind.
+    [
+      o.entry,
+      'serve',
+      '--port',
+      String(o.port ?? 0),
+      '--data',
+      o.dataDir,
+      '--json',
+      '--exit-with-parent',
+      ...(o.extraArgs ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } },
   );
   let stderr = '';
