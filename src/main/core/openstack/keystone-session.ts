@@ -19,6 +19,8 @@ export interface AuthState {
   projectId: string;
   projectName: string;
   userId: string;
+  /** The token's role names in its project (admin decides, e.g., whether copy-image is allowed by default policy). */
+  roles: string[];
   catalog: CatalogService[];
 }
 
@@ -238,6 +240,7 @@ export class KeystoneSession {
         expires_at?: string;
         project?: { id?: string; name?: string };
         user?: { id?: string };
+        roles?: { name?: string }[];
         catalog?: unknown;
       };
     };
@@ -260,6 +263,7 @@ export class KeystoneSession {
       projectId: body.token?.project?.id ?? '',
       projectName: body.token?.project?.name ?? '',
       userId: body.token?.user?.id ?? '',
+      roles: (body.token?.roles ?? []).map((r) => r.name ?? '').filter(Boolean),
       catalog: parseCatalog(body.token?.catalog),
     };
   }

@@ -16,6 +16,15 @@ export interface NewTarget {
   region: string;
   store?: string;
   method?: string;
+  /** Why the planner chose this method (shown with the target). */
+  planReason?: string;
+}
+
+/** Where a replicate job's image already is. */
+export interface SourceImage {
+  cloud: string;
+  region: string;
+  id: string;
 }
 
 export interface NewJob {
@@ -36,6 +45,12 @@ export interface NewJob {
         md5: string;
         sha512: string;
       }
+    /**
+     * An image already in a cloud (replicate): other regions pull it (glance-download). The job
+     * gets a target for the source region that is done from the start, with that image (adopted:
+     * never deleted by us).
+     */
+    | (SourceImage & { kind: 'image'; size: number; md5: string; sha512: string })
     /** Glance fetches it (web-download); size and digests, when given, are what the result must have. */
     | { kind: 'url'; url: string; size?: number; sha512?: string; md5?: string };
   name: string;
@@ -51,13 +66,16 @@ export interface NewJob {
   allowFormatMismatch?: boolean;
   /** Sync: delete the staged image once every target is verified. */
   removeStagedAfter?: boolean;
+  /** Create every target's image with this id (one id in every region), instead of Glance's. */
+  sameImageId?: string;
 }
 
 export interface JobRecord {
   id: string;
   createdAt: number;
   updatedAt: number;
-  sourceKind: 'file' | 'staged' | 'url';
+  sourceKind: 'file' | 'staged' | 'url' | 'image';
+  sourceImage: SourceImage | null;
   sourcePath: string | null;
   sourceUrl: string | null;
   sourceSize: number | null;
@@ -76,6 +94,7 @@ export interface JobRecord {
   inspection: Record<string, unknown> | null;
   allowFormatMismatch: boolean;
   removeStagedAfter: boolean;
+  sameImageId: string | null;
 }
 
 export interface TargetRecord {
@@ -94,6 +113,7 @@ export interface TargetRecord {
   nextAttemptAt: number | null;
   bytesAccepted: number;
   error: ErrorInfo | null;
+  planReason: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -117,7 +137,9 @@ interface JobRow {
   id: string;
   created_at: number;
   updated_at: number;
-  source_kind: 'file' | 'staged' | 'url';
+  source_kind: 'file' | 'staged' | 'url' | 'image';
+  source_image: string | null;
+  image_id: string | null;
   source_path: string | null;
   source_url: string | null;
   source_size: number | null;
@@ -155,6 +177,7 @@ interface TargetRow {
   error_code: string | null;
   error_message: string | null;
   error_hint: string | null;
+  plan_reason: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -180,6 +203,7 @@ function toJob(r: JobRow): JobRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     sourceKind: r.source_kind,
+    sourceImage: r.source_image === null ? null : (JSON.parse(r.source_image) as SourceImage),
     sourcePath: r.source_path,
     sourceUrl: r.source_url,
     sourceSize: r.source_size,
@@ -198,6 +222,7 @@ function toJob(r: JobRow): JobRecord {
     inspection: r.inspection === null ? null : (JSON.parse(r.inspection) as Record<string, unknown>),
     allowFormatMismatch: r.allow_format_mismatch !== 0,
     removeStagedAfter: r.remove_staged_after !== 0,
+    sameImageId: r.image_id,
   };
 }
 
@@ -224,6 +249,7 @@ function toTarget(r: TargetRow): TargetRecord {
             message: r.error_message ?? '',
             ...(r.error_hint ? { hint: r.error_hint } : {}),
           } as ErrorInfo),
+    planReason: r.plan_reason,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -312,19 +338,19 @@ export class JobRepository {
           .prepare(
             `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms, source_ino, source_dev,
                                staged_image_id, source_url, name, metadata, priority, position, bwlimit, on_duplicate,
-                               md5, sha512, inspection, allow_format_mismatch, remove_staged_after)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                               md5, sha512, inspection, allow_format_mismatch, remove_staged_after, source_image, image_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             id,
             now,
             now,
             s.kind,
-            s.kind === 'url' ? null : s.path,
+            s.kind === 'file' || s.kind === 'staged' ? s.path : null,
             s.size ?? null,
-            s.kind === 'url' ? null : s.mtimeMs,
-            s.kind === 'url' ? null : s.ino,
-            s.kind === 'url' ? null : s.dev,
+            s.kind === 'file' || s.kind === 'staged' ? s.mtimeMs : null,
+            s.kind === 'file' || s.kind === 'staged' ? s.ino : null,
+            s.kind === 'file' || s.kind === 'staged' ? s.dev : null,
             s.kind === 'staged' ? s.imageId : null,
             s.kind === 'url' ? s.url : null,
             input.name,
@@ -338,6 +364,8 @@ export class JobRepository {
             input.inspection ? JSON.stringify(input.inspection) : null,
             input.allowFormatMismatch ? 1 : 0,
             input.removeStagedAfter ? 1 : 0,
+            s.kind === 'image' ? JSON.stringify({ cloud: s.cloud, region: s.region, id: s.id }) : null,
+            input.sameImageId ?? null,
           );
         this.#event({
           kind: 'job.created',
@@ -350,13 +378,35 @@ export class JobRepository {
           imageId: null,
           detail: { name: input.name, source: s },
         });
+        if (s.kind === 'image') {
+          // The image is already there: its region is a done target, the one the others pull from.
+          const tid = randomUUID();
+          this.db
+            .prepare(
+              `INSERT INTO targets (id, job_id, cloud, region, store, method, state, remote_image_id, image_owned,
+                                    bytes_accepted, plan_reason, created_at, updated_at)
+               VALUES (?, ?, ?, ?, '', 'existing', 'done', ?, 0, ?, ?, ?, ?)`,
+            )
+            .run(tid, id, s.cloud, s.region, s.id, s.size, 'the image is already there', now, now);
+          this.#event({
+            kind: 'target.adopted_source',
+            jobId: id,
+            targetId: tid,
+            fromState: null,
+            toState: 'done',
+            cloud: s.cloud,
+            region: s.region,
+            imageId: s.id,
+            detail: { size: s.size, sha512: s.sha512 },
+          });
+        }
         for (const t of input.targets) {
           const tid = randomUUID();
           this.db
             .prepare(
-              `INSERT INTO targets (id, job_id, cloud, region, store, method, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+              `INSERT INTO targets (id, job_id, cloud, region, store, method, state, plan_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
             )
-            .run(tid, id, t.cloud, t.region, t.store ?? '', t.method ?? 'direct', now, now);
+            .run(tid, id, t.cloud, t.region, t.store ?? '', t.method ?? 'direct', t.planReason ?? null, now, now);
           this.#event({
             kind: 'target.created',
             jobId: id,

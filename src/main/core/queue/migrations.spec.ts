@@ -121,6 +121,27 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       });
     },
   },
+  7: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_image, source_size, name, position, sha512, image_id)
+         VALUES ('j7', 1, 1, 'image', '{"cloud":"c","region":"R1","id":"i1"}', 9, 'e', 1, 'ab', 'fixed-id')`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, store, method, state, plan_reason, created_at, updated_at)
+         VALUES ('t7', 'j7', 'c', 'R2', '', 'glance-download', 'pending', 'R2 pulls', 1, 1)`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.getJob('j7')).toMatchObject({
+        sourceKind: 'image',
+        sourceImage: { cloud: 'c', region: 'R1', id: 'i1' },
+        sameImageId: 'fixed-id',
+      });
+      expect(repo.getTarget('t7')).toMatchObject({ planReason: 'R2 pulls', method: 'glance-download' });
+    },
+  },
 };
 
 let dir: string;

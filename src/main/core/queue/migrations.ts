@@ -195,6 +195,59 @@ export const MIGRATIONS: Migration[] = [
       db.exec(`ALTER TABLE jobs ADD COLUMN remove_staged_after INTEGER NOT NULL DEFAULT 0;`);
     },
   },
+  {
+    version: 7,
+    name: 'distribution: jobs from an image in a cloud (source_kind image), one image id everywhere, why each method',
+    rebuildsTables: true,
+    up: (db) => {
+      // source_image: {"cloud", "region", "id"} of an image a replicate job copies from.
+      // image_id: the id every target's image is created with (null: Glance picks one per region).
+      // targets.plan_reason: why the planner chose the target's method (shown to the user).
+      db.exec(`
+        CREATE TABLE jobs_v7 (
+          id                    TEXT PRIMARY KEY,
+          created_at            INTEGER NOT NULL,
+          updated_at            INTEGER NOT NULL,
+          source_kind           TEXT NOT NULL CHECK (source_kind IN ('file', 'staged', 'url', 'image')),
+          source_path           TEXT,
+          source_size           INTEGER,
+          source_mtime_ms       INTEGER,
+          source_ino            INTEGER,
+          source_dev            INTEGER,
+          staged_image_id       TEXT,
+          source_url            TEXT,
+          source_image          TEXT,
+          name                  TEXT NOT NULL,
+          metadata              TEXT NOT NULL DEFAULT '{}',
+          priority              INTEGER NOT NULL DEFAULT 0,
+          position              INTEGER NOT NULL,
+          md5                   TEXT,
+          sha512                TEXT,
+          bwlimit               INTEGER,
+          on_duplicate          TEXT NOT NULL DEFAULT 'upload',
+          inspection            TEXT,
+          allow_format_mismatch INTEGER NOT NULL DEFAULT 0,
+          remove_staged_after   INTEGER NOT NULL DEFAULT 0,
+          image_id              TEXT,
+          CHECK (source_kind <> 'file' OR source_path IS NOT NULL),
+          CHECK (source_kind <> 'staged' OR staged_image_id IS NOT NULL),
+          CHECK (source_kind <> 'url' OR source_url IS NOT NULL),
+          CHECK (source_kind <> 'image' OR source_image IS NOT NULL)
+        );
+        INSERT INTO jobs_v7 (id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms,
+                             source_ino, source_dev, staged_image_id, source_url, name, metadata, priority, position,
+                             md5, sha512, bwlimit, on_duplicate, inspection, allow_format_mismatch, remove_staged_after)
+          SELECT id, created_at, updated_at, source_kind, source_path, source_size, source_mtime_ms,
+                 source_ino, source_dev, staged_image_id, source_url, name, metadata, priority, position,
+                 md5, sha512, bwlimit, on_duplicate, inspection, allow_format_mismatch, remove_staged_after
+          FROM jobs;
+        DROP TABLE jobs;
+        ALTER TABLE jobs_v7 RENAME TO jobs;
+        CREATE INDEX jobs_order ON jobs (priority DESC, position ASC);
+        ALTER TABLE targets ADD COLUMN plan_reason TEXT;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

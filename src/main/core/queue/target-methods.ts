@@ -8,7 +8,10 @@
  * - glance-download: this region pulls the image another target of the job made in ANOTHER
  *   region of the same cloud (same Keystone), region to region.
  *
- * The last two wait for that "source target" to be done. Which methods a region really offers
+ * - existing: the image is already in that region (a replicate job's source): done from the
+ *   start, never run, never deleted by us; only the repository makes such targets.
+ *
+ * copy-image and glance-download wait for that "source target" to be done. Which methods a region really offers
  * comes from its /v2/info/import (direct is always there); this module checks only the shape.
  */
 import { EngineError } from '../errors';
@@ -17,7 +20,7 @@ export const TARGET_METHODS = ['direct', 'glance-direct', 'web-download', 'copy-
 export type TargetMethod = (typeof TARGET_METHODS)[number];
 
 /** Methods that bring the data in (from the file or the URL): a source for the dependent ones. */
-export const SOURCE_METHODS: readonly string[] = ['direct', 'glance-direct', 'web-download'];
+export const SOURCE_METHODS: readonly string[] = ['direct', 'glance-direct', 'web-download', 'existing'];
 /** Methods that read the local file. */
 export const FILE_METHODS: readonly string[] = ['direct', 'glance-direct'];
 
@@ -76,7 +79,7 @@ export function validateTargets(jobName: string, sourceKind: string, targets: re
       'Each cloud, region and store once: a store given to --store is not also a --copy-to store.',
     );
   for (const t of targets) {
-    if (!isTargetMethod(t.method))
+    if (!isTargetMethod(t.method) && !(t.method === 'existing' && sourceKind === 'image'))
       throw invalid(
         `Job "${jobName}": "${t.method}" is not an upload method.`,
         `Use one of ${TARGET_METHODS.join(', ')}.`,

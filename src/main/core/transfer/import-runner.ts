@@ -28,6 +28,9 @@ export function runTarget(ctx: RunContext): Promise<TargetRecord> {
       return runImport(ctx);
     case 'copy-image':
       return runCopyImage(ctx);
+    case 'existing':
+      // Done when queued; a retry has nothing to send (the image is someone's, already there).
+      return Promise.resolve(ctx.repo.getTarget(ctx.target.id));
     default:
       return runDirectUpload(ctx);
   }

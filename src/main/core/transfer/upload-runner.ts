@@ -109,7 +109,7 @@ export async function ensureImage(
       await deleteQuietly(glance, id);
     repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
   }
-  id = randomUUID();
+  id = ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
   repo.setRemoteImageId(target.id, id); // before the call: a crash after Glance made it still finds it
   try {
     return (await glance.createImage(createFields(ctx.job, id, inspection))).image;
@@ -118,6 +118,12 @@ export async function ensureImage(
     if (e instanceof EngineError && e.code === 'glance.conflict') {
       const mine = await glance.findImage(id);
       if (mine !== undefined) return mine;
+      if (ctx.job.sameImageId !== null)
+        throw new EngineError(
+          'glance.conflict',
+          `${target.region} already used the id ${id} for an image (Glance never reuses the id of a deleted image).`,
+          { hint: 'Queue the image again without --same-id, or with another id.', status: 409 },
+        );
     }
     throw e;
   }
