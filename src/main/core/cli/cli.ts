@@ -4,6 +4,7 @@
  * family (exit-codes.ts). `--json` prints machine-readable output on stdout; progress goes to
  * stderr, and only on a terminal.
  */
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ErrorInfo } from '../../../shared/errors';
@@ -24,6 +25,8 @@ import { diskFormatFromName, imageName, parseProperties, parseRate, requireInt, 
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
 import { serveCommand } from './serve-command';
+import { askOffers, isAdmin, printPlan, replicate } from './distribution';
+import { planDistribution } from '../queue/distribution-plan';
 import { stage, staged, sync, withLocalServer } from './staging-commands';
 import { LOCAL_CLOUD } from '../staging/local-cloud';
 import { out, parse, type CliIo } from './io';
@@ -48,6 +51,7 @@ Commands:
   stage FILE... [--name N] [metadata options]     upload into the local server, offline, to sync later
   staged list                                     the staged images, and where each was synced
   sync [NAME_OR_ID...] --cloud C --region R[,R2]  send staged images to clouds (all when none named)
+  replicate ID --cloud C --from R --to R2[,R3]    copy an image of one region into others
   clouds list | show NAME                         the clouds found, and what each region offers
   audit export --format json|csv [--output FILE]  the attempts and audit log
 
@@ -77,9 +81,14 @@ Every command takes --help; most take --json.`,
                             web-download    Glance fetches an http(s) URL (the default for a URL)
                             glance-download the first region gets the upload, the others
                                             pull it from there (same cloud)
+                            auto            plan each target from what its region offers
+                                            (shown with the reason): the first region gets the
+                                            upload, a region offering glance-download pulls it,
+                                            more stores get copy-image where allowed
   --store S               the store to write to (multi-store clouds)
   --copy-to S[,S2]        then copy the image into these stores of each region (copy-image;
                           Glance's default policy allows it to admins only)
+  --same-id               create the image with one id in every region (Glance accepts an id)
   --sha512 HEX            for a URL: the digest the image must have (else the first region's
                           digest is the reference the other regions must match)
   --bwlimit RATE          bytes per second for each of these jobs, e.g. 20M (binary suffixes)
@@ -141,6 +150,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     'if-exists': { type: 'string' },
     'copy-to': { type: 'string' },
     'allow-format-mismatch': { type: 'boolean' },
+    'same-id': { type: 'boolean' },
     sha512: { type: 'string' },
     detach: { type: 'boolean' },
   });
@@ -158,7 +168,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
       "For example --region RegionOne,RegionTwo; the app, or `openstack region list`, shows a cloud's regions.",
     );
   const method = v.method as string | undefined;
-  if (method !== undefined && !(TARGET_METHODS as readonly string[]).includes(method))
+  if (method !== undefined && method !== 'auto' && !(TARGET_METHODS as readonly string[]).includes(method))
     throw new UsageError(
       `--method "${method}" is not one of ${TARGET_METHODS.join(', ')}.`,
       '`glance-uploader clouds show CLOUD` lists the methods each region offers.',
@@ -263,7 +273,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
         cloud,
         regions,
         store: v.store as string | undefined,
-        method,
+        method: method === 'auto' ? undefined : method, // auto: planned below, once the regions are asked
         fromUrl: url !== undefined,
         copyTo,
       }),
@@ -271,6 +281,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
       onDuplicate: ifExists,
       ...(inspection !== undefined ? { inspection: inspectionSummary(inspection) } : {}),
       allowFormatMismatch: v['allow-format-mismatch'] === true,
+      ...(v['same-id'] === true ? { sameImageId: randomUUID() } : {}),
     });
   }
   for (const j of planned)
@@ -283,6 +294,21 @@ async function upload(args: string[], io: CliIo): Promise<number> {
   const { db, engine } = open(io);
   try {
     if (!engine.listClouds().some((c) => c.name === cloud)) engine.session(cloud);
+    if (method === 'auto') {
+      if (planned.some((j) => j.source.kind === 'url'))
+        throw new UsageError(
+          '--method auto plans the upload of local files; a URL is fetched by each region (web-download).',
+          'Leave --method out for a URL.',
+        );
+      const stores =
+        v.store !== undefined || copyTo.length > 0 ? [(v.store as string | undefined) ?? '', ...copyTo] : [];
+      const offers = await askOffers(io, engine, cloud, regions, v.json === true);
+      const admin = stores.length > 1 && (await isAdmin(engine, cloud));
+      for (const j of planned) {
+        j.targets = planDistribution({ cloud, regions, stores, offers, admin, method: 'auto' }).targets;
+        if (v.json !== true) printPlan(io, j.name, j.targets);
+      }
+    }
     await checkMethodsOffered(io, engine, cloud, planned);
     const ctx: Ctx = { io, db, engine, json: v.json === true };
     const repo = new JobRepository(db, `cli:${process.pid}`);
@@ -451,7 +477,9 @@ async function queue(args: string[], io: CliIo): Promise<number> {
         if (json)
           out(
             io,
-            JSON.stringify({ jobs: jobs.map((j) => ({ ...jobJson(j.job), targets: j.targets.map(targetJson) })) }),
+            JSON.stringify({
+              jobs: jobs.map((j) => ({ ...jobJson(j.job), targets: j.targets.map((t) => targetJson(t, repo)) })),
+            }),
           );
         else if (jobs.length === 0) out(io, 'The queue is empty.');
         else
@@ -470,14 +498,22 @@ async function queue(args: string[], io: CliIo): Promise<number> {
         if (json)
           out(
             io,
-            JSON.stringify({ ...jobJson(job), metadata: job.metadata, targets: targets.map(targetJson), events }),
+            JSON.stringify({
+              ...jobJson(job),
+              metadata: job.metadata,
+              targets: targets.map((t) => targetJson(t, repo)),
+              events,
+            }),
           );
         else {
           out(
             io,
             `${job.name}  (${job.id})\n  file   ${job.sourcePath ?? '-'}  ${formatBytes(job.sourceSize ?? 0)}\n  sha512 ${job.sha512 ?? '(not yet)'}`,
           );
-          for (const t of targets) out(io, `  ${targetLine(job, t)}`);
+          for (const t of targets) {
+            out(io, `  ${targetLine(job, t, repo)}`);
+            if (t.planReason !== null) out(io, `      why: ${t.planReason}`);
+          }
           for (const e of events.slice(-30))
             out(
               io,
@@ -661,6 +697,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await staged(rest, io);
       case 'sync':
         return await sync(rest, io);
+      case 'replicate':
+        return await replicate(rest, io);
       case undefined:
       case 'help':
       case '--help':

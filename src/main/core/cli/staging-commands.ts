@@ -17,7 +17,10 @@ import { identify } from '../transfer/source-file';
 import { parseRate, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
+import { askOffers, isAdmin, parsePlanMethod, printPlan } from './distribution';
 import { open, runJobs, splitList, type Ctx } from './run-jobs';
+import { planDistribution, type RegionOffer } from '../queue/distribution-plan';
+import { validateTargets } from '../queue/target-methods';
 
 export const STAGE_HELP = `Usage: glance-uploader stage FILE... [--name N] [metadata options as for upload]
 
@@ -41,7 +44,12 @@ linked, not sent again; a region it already went to is skipped.
 
   --cloud NAME           a cloud of clouds.yaml (default: OS_CLOUD)
   --region R[,R2]        one or more regions
-  --store S              the store to write to (multi-store clouds)
+  --store S[,S2]         the stores to fill in each region (multi-store clouds)
+  --method M             auto (default): each region gets the cheapest method it offers, shown
+                         with the reason (the first region gets the push, a region offering
+                         glance-download pulls it from there, more stores by copy-image where
+                         allowed); push: send to every region; glance-download: pull everywhere
+  --same-id              create the image with the staged image's id in every region
   --if-exists upload     send it even when the region has the same image (default: reuse it)
   --remove-local         delete the staged image once every region verified it
   --bwlimit RATE         bytes per second for each image, e.g. 20M
@@ -254,6 +262,8 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
     cloud: { type: 'string' },
     region: { type: 'string' },
     store: { type: 'string' },
+    method: { type: 'string' },
+    'same-id': { type: 'boolean' },
     'if-exists': { type: 'string' },
     'remove-local': { type: 'boolean' },
     bwlimit: { type: 'string' },
@@ -276,7 +286,9 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
   if (ifExists !== 'upload' && ifExists !== 'reuse')
     throw new UsageError(`--if-exists "${ifExists}" is not upload or reuse.`, 'reuse links an image already there.');
   const bwlimit = v.bwlimit !== undefined ? parseRate(v.bwlimit as string) : undefined;
-  const store = (v.store as string | undefined) ?? '';
+  const stores = splitList(v.store as string | undefined);
+  const store = stores[0] ?? '';
+  const method = parsePlanMethod(v.method as string | undefined);
   const json = v.json === true;
   const { db, engine } = open(io);
   try {
@@ -287,16 +299,18 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
       const jobIds = new Set<string>();
       const skipped: { image: string; region: string; state: string; imageId: string | null }[] = [];
       const planned: NewJob[] = [];
+      let offers: Map<string, RegionOffer | undefined> | undefined;
+      let admin = false;
       for (const img of images) {
         const path = stagedDataPath(engine.localServerDir, img.id);
         if (path === undefined || img.os_hash_value === null || img.checksum === null || img.size === null)
           throw new EngineError('staged.not_ready', `The data of staged image ${img.name ?? img.id} is missing.`, {
             hint: 'Stage the file again.',
           });
-        const targets: NewJob['targets'] = [];
+        const missing: string[] = [];
         for (const region of regions) {
           const there = alreadyThere(repo, img.id, { cloud, region, store });
-          if (there === undefined) targets.push({ cloud, region, store: store || undefined, method: 'direct' });
+          if (there === undefined) missing.push(region);
           else {
             if (there.target.state !== 'done') jobIds.add(there.job.id); // under way: followed, not queued again
             skipped.push({
@@ -307,7 +321,18 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
             });
           }
         }
-        if (targets.length === 0) continue;
+        if (missing.length === 0) continue;
+        if (offers === undefined) {
+          offers = await askOffers(io, engine, cloud, regions, json);
+          admin = stores.length > 1 && (await isAdmin(engine, cloud));
+        }
+        const { targets } = planDistribution({ cloud, regions: missing, stores, offers, admin, method });
+        if (!json) printPlan(io, img.name ?? img.id, targets);
+        validateTargets(
+          img.name ?? img.id,
+          'staged',
+          targets.map((t) => ({ ...t, store: t.store ?? '', method: t.method ?? 'direct' })),
+        );
         const id = await identify(path);
         planned.push({
           source: {
@@ -327,6 +352,7 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
           bwlimit,
           onDuplicate: ifExists,
           removeStagedAfter: v['remove-local'] === true,
+          ...(v['same-id'] === true ? { sameImageId: img.id } : {}),
         });
       }
       if (!json)

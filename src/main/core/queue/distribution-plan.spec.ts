@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { EngineError } from '../errors';
 import { planDistribution, type PlanInput, type RegionOffer } from './distribution-plan';
 
 const both: RegionOffer = { methods: ['glance-direct', 'glance-download', 'copy-image'], stores: ['fast', 'cold'] };
@@ -47,21 +48,41 @@ describe('planDistribution', () => {
     expect(unknown.targets[1]?.planReason).toMatch(/could not be asked/);
   });
 
-  it('copies into the other stores with copy-image only for an admin, and says why not otherwise', () => {
-    const member = planDistribution(input({ regions: ['R1'], stores: ['fast', 'cold'] }));
-    expect(short(member.targets)).toEqual(['R1/fast:direct', 'R1/cold:direct']);
-    expect(member.targets[1]?.planReason).toMatch(/needs the admin role/);
+  it('puts the image into more stores of a region with copy-image, and refuses a plan where it cannot run', () => {
     const admin = planDistribution(input({ regions: ['R1'], stores: ['fast', 'cold'], admin: true }));
     expect(short(admin.targets)).toEqual(['R1/fast:direct', 'R1/cold:copy-image']);
+    const code = (f: () => unknown): string | undefined => {
+      try {
+        f();
+        return undefined;
+      } catch (e) {
+        return (e as EngineError).code;
+      }
+    };
+    expect(code(() => planDistribution(input({ regions: ['R1'], stores: ['fast', 'cold'] })))).toBe('glance.forbidden');
+    expect(code(() => planDistribution(input({ regions: ['R3'], stores: ['fast', 'cold'], admin: true })))).toBe(
+      'glance.method_not_offered',
+    );
   });
 
   it('replicates from the region that has the image: pulls where offered, pushes the others, copies its other stores', () => {
+    const copyOnly: RegionOffer = { methods: ['copy-image'], stores: ['fast', 'cold'] };
     const plan = planDistribution(
-      input({ sourceRegion: 'R1', regions: ['R2', 'R3'], stores: ['fast', 'cold'], admin: true }),
+      input({
+        sourceRegion: 'R1',
+        regions: ['R2', 'R3'],
+        stores: ['fast', 'cold'],
+        admin: true,
+        offers: new Map<string, RegionOffer | undefined>([
+          ['R1', both],
+          ['R2', both],
+          ['R3', copyOnly],
+        ]),
+      }),
     );
     expect(short(plan.targets)).toEqual(['R1/cold:copy-image', 'R2/fast:glance-download', 'R2/cold:copy-image']);
-    expect(short(plan.push)).toEqual(['R3/fast:direct', 'R3/cold:direct']);
-    expect(plan.push[1]?.planReason).toMatch(/R3 does not offer copy-image/);
+    expect(short(plan.push)).toEqual(['R3/fast:direct', 'R3/cold:copy-image']);
+    expect(plan.push[0]?.planReason).toMatch(/R3 does not offer glance-download/);
   });
 
   it('replicates by push only when asked to', () => {

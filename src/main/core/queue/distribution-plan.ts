@@ -5,12 +5,14 @@
  *
  * - a region that offers glance-download pulls the image from a region that has it (all the
  *   regions of one cloud share its Keystone): the bytes cross the user's link once;
- * - another store of a region gets copy-image from the region's first store when the region
- *   offers it and the user may use it (Glance's default policy: admins only);
+ * - another store of a region gets copy-image from the region's first store (the region must
+ *   offer it and the user may use it: Glance's default policy allows admins only; otherwise the
+ *   plan is refused, as a push there would make a second image rather than a second copy);
  * - everything else is pushed from the local copy, read once for all (the engine's fan-out).
  *
  * Pure: the caller asks the regions, this decides.
  */
+import { EngineError } from '../errors';
 import type { NewTarget } from './job-repository';
 
 export type PlanMethod = 'auto' | 'push' | 'glance-download';
@@ -81,39 +83,41 @@ export function planDistribution(input: PlanInput): Plan {
       : { method: 'direct', reason: `${region} does not offer glance-download: pushed from the local copy` };
   };
 
-  /** How another store of a region gets it: copy-image from the region's first store, else a push. */
+  /**
+   * How another store of a region gets it: copy-image from the region's first store (the same
+   * image in one more store). A push would make a second image, not a second copy: when
+   * copy-image cannot run there, the plan is refused before anything is queued.
+   */
   const extra = (region: string, store: string): NewTarget => {
     const offer = offers.get(region);
-    const copy = offer?.methods.includes('copy-image') === true && input.admin && input.method !== 'push';
-    if (copy)
-      return {
-        cloud,
-        region,
-        store,
-        method: 'copy-image',
-        planReason: `copy-image within ${region}: it offers copy-image and you have the admin role`,
-      };
+    if (offer !== undefined && !offer.methods.includes('copy-image'))
+      throw new EngineError(
+        'glance.method_not_offered',
+        `${region} does not offer copy-image: the image cannot be put into a second store (${store}) there.`,
+        { hint: 'Name one store per region, or ask the operator to enable copy-image.' },
+      );
+    if (!input.admin)
+      throw new EngineError(
+        'glance.forbidden',
+        `Copying the image into ${store} of ${region} needs copy-image, which Glance's default policy allows to admins only.`,
+        { hint: 'Name one store per region, or ask an admin of the cloud to copy it.' },
+      );
     return {
       cloud,
       region,
       store,
-      method: 'direct',
+      method: 'copy-image',
       planReason:
-        input.method === 'push'
-          ? 'push asked for'
-          : offer === undefined
-            ? `${region} could not be asked now: pushed into ${store} too`
-            : !offer.methods.includes('copy-image')
-              ? `${region} does not offer copy-image: pushed into ${store} too`
-              : `copy-image needs the admin role (Glance's default policy): pushed into ${store} too`,
+        offer === undefined
+          ? `copy-image within ${region} (it could not be asked now; checked when it runs)`
+          : `copy-image within ${region}: it offers copy-image and you have the admin role`,
     };
   };
 
   if (replicate)
     // The source region has the image in its first store already: only its other stores.
     for (const store of stores.slice(1)) {
-      const t = extra(hub, store);
-      (t.method === 'copy-image' ? targets : push).push(t);
+      targets.push(extra(hub, store));
     }
   for (const region of regions) {
     if (region === input.sourceRegion) continue;

@@ -316,16 +316,17 @@ export class JobRepository {
       throw new EngineError('queue.invalid_job', `Job "${input.name}" has no target.`, {
         hint: 'Give at least one cloud and region.',
       });
-    validateTargets(
-      input.name,
-      input.source.kind,
-      input.targets.map((t) => ({
+    const src = input.source;
+    validateTargets(input.name, src.kind, [
+      // An image source: its region is a target already (done), the one the others start from.
+      ...(src.kind === 'image' ? [{ cloud: src.cloud, region: src.region, store: '', method: 'existing' }] : []),
+      ...input.targets.map((t) => ({
         cloud: t.cloud,
         region: t.region,
         store: t.store ?? '',
         method: t.method ?? 'direct',
       })),
-    );
+    ]);
     const id = randomUUID();
     const now = this.now();
     return this.db
@@ -610,6 +611,29 @@ export class JobRepository {
   }
 
   /** Any audit event of the engine's (an attempt, a retry decision, a verified hash...). */
+  /**
+   * What a report says of a target: when its work began (first transition out of pending) and
+   * ended, whether its image was verified (our check after the transfer, or the equal-hashes check
+   * of an image already there), and whether it was linked to such an image rather than sent.
+   */
+  outcome(targetId: string): { startedAt: number | null; endedAt: number | null; verified: boolean; linked: boolean } {
+    const rows = this.db
+      .prepare(
+        `SELECT kind, at, to_state FROM events WHERE target_id = ? AND kind IN
+           ('target.transition', 'target.error', 'target.verified', 'target.duplicate_reused', 'target.adopted_source')
+         ORDER BY id`,
+      )
+      .all(targetId) as { kind: string; at: number; to_state: string | null }[];
+    const started = rows.find((r) => r.kind === 'target.transition' && r.to_state !== 'queued');
+    const done = rows.findLast((r) => r.to_state === 'done');
+    return {
+      startedAt: started?.at ?? null,
+      endedAt: done?.at ?? null,
+      verified: rows.some((r) => r.kind === 'target.verified' || r.kind === 'target.duplicate_reused'),
+      linked: rows.some((r) => r.kind === 'target.duplicate_reused'),
+    };
+  }
+
   note(kind: string, target: TargetRecord, detail: Record<string, unknown>): void {
     this.#event({
       kind,
