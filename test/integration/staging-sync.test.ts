@@ -5,7 +5,7 @@
  * again): active, sha512 verified, the same metadata, where each went recorded, nothing sent
  * twice; a region down during a sync; the engine killed in the middle of one.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ interface StagedJson {
     size: number;
     sha512: string;
     tags: string[];
-    synced: { cloud: string; region: string; state: string; imageId: string | null }[];
+    synced: { cloud: string; region: string; method: string; state: string; imageId: string | null }[];
   }[];
 }
 
@@ -94,6 +94,7 @@ beforeAll(async () => {
     ['delta', 2 * MiB + 5],
     ['omega', 48 * MiB],
     ['omega2', 48 * MiB],
+    ['rho', 2 * MiB + 9],
   ] as const)
     files[name] = await makeFile(join(dir, `${name}.raw`), size);
   cloud = await startReferenceOpenStack({ install: false, log: () => undefined });
@@ -138,11 +139,16 @@ describe('offline staging, then sync', () => {
       onlineEnv(),
     );
     expect(sync.code, sync.stderr).toBe(0);
+    // The plan: RegionOne gets the push, RegionTwo (it offers glance-download) pulls from it.
+    const planned = (JSON.parse(sync.stdout) as ReportJson).jobs.flatMap((j) => j.targets);
+    expect(planned.filter((t) => t.region === 'RegionTwo').map((t) => t.why)).toEqual(
+      Array(3).fill(expect.stringMatching(/^RegionTwo offers glance-download and shares RegionOne's Keystone/)),
+    );
     const after = await stagedList();
     for (const s of after.staged) {
-      expect(s.synced.map((x) => [x.region, x.state]).sort()).toEqual([
-        ['RegionOne', 'done'],
-        ['RegionTwo', 'done'],
+      expect(s.synced.map((x) => [x.region, x.method, x.state]).sort()).toEqual([
+        ['RegionOne', 'direct', 'done'],
+        ['RegionTwo', 'glance-download', 'done'],
       ]);
       for (const region of REGIONS) {
         const remote = await remoteImages(region, s.name);
@@ -260,5 +266,141 @@ describe('offline staging, then sync', () => {
     }
     const staged = (await stagedList()).staged.find((s) => s.name === 'omega-2');
     expect(staged?.synced.map((s) => s.state)).toEqual(['done', 'done']);
+  });
+});
+
+interface ReportJson {
+  jobs: {
+    targets: {
+      region: string;
+      store: string;
+      method: string;
+      why?: string;
+      state: string;
+      imageId: string;
+      verified: boolean;
+      durationMs: number | null;
+    }[];
+  }[];
+}
+
+async function imageById(region: (typeof REGIONS)[number], id: string): Promise<Record<string, unknown>> {
+  const token = await issueToken(cloud, 'admin');
+  const res = await fetch(`${cloud.glance[region].url}/v2/images/${id}`, { headers: { 'x-auth-token': token } });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('multi-region distribution', () => {
+  let sourceId: string;
+
+  beforeAll(async () => {
+    const r = await runCli(
+      [
+        'upload',
+        files.rho?.path ?? '',
+        '--cloud',
+        'ref-demo',
+        '--region',
+        'RegionOne',
+        '--name',
+        'rho',
+        '--tag',
+        'golden',
+        '--property',
+        'os_distro=rho',
+        '--json',
+      ],
+      onlineEnv(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    sourceId = (JSON.parse(r.stdout) as ReportJson).jobs[0]?.targets[0]?.imageId ?? '';
+  });
+
+  it('replicates with glance-download: the region pulls it, with the same id and metadata, verified', async () => {
+    const r = await runCli(
+      ['replicate', sourceId, '--cloud', 'ref-demo', '--from', 'RegionOne', '--to', 'RegionTwo', '--same-id', '--json'],
+      onlineEnv(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const targets = (JSON.parse(r.stdout) as ReportJson).jobs.flatMap((j) => j.targets);
+    expect(targets.map((t) => [t.region, t.method, t.state, t.imageId])).toEqual([
+      ['RegionOne', 'existing', 'done', sourceId],
+      ['RegionTwo', 'glance-download', 'done', sourceId],
+    ]);
+    expect(targets[1]).toMatchObject({ verified: true, why: expect.stringMatching(/offers glance-download/) });
+    expect(await imageById('RegionTwo', sourceId)).toMatchObject({
+      status: 'active',
+      os_hash_value: files.rho?.sha512,
+      tags: ['golden'],
+      os_distro: 'rho',
+    });
+  });
+
+  it('replicates by push from one verified local copy, which is removed afterwards', async () => {
+    const r = await runCli(
+      [
+        'replicate',
+        sourceId,
+        '--cloud',
+        'ref-demo',
+        '--from',
+        'RegionOne',
+        '--to',
+        'RegionTwo',
+        '--method',
+        'push',
+        '--json',
+      ],
+      onlineEnv(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const targets = (JSON.parse(r.stdout) as ReportJson).jobs.flatMap((j) => j.targets);
+    expect(targets.map((t) => [t.region, t.method, t.state])).toEqual([['RegionTwo', 'direct', 'done']]);
+    expect(targets[0]?.imageId).not.toBe(sourceId);
+    expect(await imageById('RegionTwo', targets[0]?.imageId ?? '')).toMatchObject({
+      status: 'active',
+      os_hash_value: files.rho?.sha512,
+      os_distro: 'rho',
+    });
+    expect(existsSync(join(home, 'cache', `${sourceId}.img`))).toBe(false);
+  });
+
+  it('copies into the second store with copy-image (as an admin), and refuses that plan to a member', async () => {
+    const refused = await runCli(
+      [
+        'replicate',
+        sourceId,
+        '--cloud',
+        'ref-demo',
+        '--from',
+        'RegionOne',
+        '--to',
+        'RegionTwo',
+        '--store',
+        'fast,cold',
+      ],
+      onlineEnv(),
+    );
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain('admins only');
+    const r = await runCli(
+      ['upload', files.rho?.path ?? '', '--cloud', 'ref-admin', '--region', 'RegionOne,RegionTwo', '--method', 'auto',
+        '--store', 'fast', '--copy-to', 'cold', '--name', 'rho-admin', '--json'], // prettier-ignore
+      onlineEnv(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const targets = (JSON.parse(r.stdout) as ReportJson).jobs.flatMap((j) => j.targets);
+    expect(targets.map((t) => `${t.region}/${t.store}:${t.method}:${t.state}`).sort()).toEqual([
+      'RegionOne/cold:copy-image:done',
+      'RegionOne/fast:direct:done',
+      'RegionTwo/cold:copy-image:done',
+      'RegionTwo/fast:glance-download:done',
+    ]);
+    for (const region of REGIONS) {
+      const id = targets.find((t) => t.region === region && t.store === 'fast')?.imageId ?? '';
+      const img = await imageById(region, id);
+      expect(img).toMatchObject({ status: 'active', os_hash_value: files.rho?.sha512 });
+      expect(String(img.stores).split(',').sort()).toEqual(['cold', 'fast']);
+    }
   });
 });
