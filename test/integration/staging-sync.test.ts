@@ -95,6 +95,7 @@ beforeAll(async () => {
     ['omega', 48 * MiB],
     ['omega2', 48 * MiB],
     ['rho', 2 * MiB + 9],
+    ['sigma', 1 * MiB + 3],
   ] as const)
     files[name] = await makeFile(join(dir, `${name}.raw`), size);
   cloud = await startReferenceOpenStack({ install: false, log: () => undefined });
@@ -266,6 +267,37 @@ describe('offline staging, then sync', () => {
     }
     const staged = (await stagedList()).staged.find((s) => s.name === 'omega-2');
     expect(staged?.synced.map((s) => s.state)).toEqual(['done', 'done']);
+  });
+});
+
+describe('auto-sync', () => {
+  it('queues an image staged while the cloud is down at once, and syncs it by itself when the cloud is back', async () => {
+    const on = await runCli(['sync', '--auto', '--cloud', 'ref-demo', '--region', 'RegionOne'], onlineEnv());
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stderr).toContain('auto-sync is on');
+    expect((await stagedList()) as unknown).toMatchObject({ autoSync: { cloud: 'ref-demo', regions: ['RegionOne'] } });
+    await stopGlance(cloud, 'RegionOne');
+    let run: ReturnType<typeof startCli> | undefined;
+    try {
+      const staged = await runCli(['stage', files.sigma?.path ?? '', '--name', 'sigma'], onlineEnv());
+      expect(staged.code, staged.stderr).toBe(0);
+      expect(staged.stderr).toContain('auto-sync: queued 1 sync job(s)');
+      // The queue runs while the region is down: the target waits for it, without using up its retries.
+      run = startCli(['queue', 'run'], onlineEnv());
+      await until('the sync to wait for the network', () =>
+        targetRows().some((t) => t.state === 'retrying' && t.error_code === 'net.unreachable'),
+      );
+    } finally {
+      await resumeGlance(cloud, 'RegionOne');
+    }
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    const remote = await remoteImages('RegionOne', 'sigma');
+    expect(remote).toHaveLength(1);
+    expect(remote[0]).toMatchObject({ status: 'active', os_hash_value: files.sigma?.sha512 });
+    const off = await runCli(['sync', '--stop-auto'], onlineEnv());
+    expect(off.code).toBe(0);
+    expect((await stagedList()) as unknown).toMatchObject({ autoSync: null });
   });
 });
 

@@ -25,10 +25,13 @@ import { diskFormatFromName, imageName, parseProperties, parseRate, requireInt, 
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
 import { serveCommand } from './serve-command';
-import { askOffers, isAdmin, printPlan, replicate } from './distribution';
+import { printPlan, replicate } from './distribution';
+import { askOffers, isAdmin } from '../staging/sync-jobs';
 import { planDistribution } from '../queue/distribution-plan';
 import { stage, staged, sync, withLocalServer } from './staging-commands';
 import { LOCAL_CLOUD } from '../staging/local-cloud';
+import { autoSyncTick } from '../staging/auto-sync';
+import { Settings } from '../queue/settings';
 import { out, parse, type CliIo } from './io';
 import { follow, jobJson, open, report, runJobs, splitList, targetJson, targetLine, type Ctx } from './run-jobs';
 export type { CliIo } from './io';
@@ -302,7 +305,11 @@ async function upload(args: string[], io: CliIo): Promise<number> {
         );
       const stores =
         v.store !== undefined || copyTo.length > 0 ? [(v.store as string | undefined) ?? '', ...copyTo] : [];
-      const offers = await askOffers(io, engine, cloud, regions, v.json === true);
+      const offers = await askOffers(engine, cloud, regions, (region) =>
+        v.json === true
+          ? undefined
+          : io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`),
+      );
       const admin = stores.length > 1 && (await isAdmin(engine, cloud));
       for (const j of planned) {
         j.targets = planDistribution({ cloud, regions, stores, offers, admin, method: 'auto' }).targets;
@@ -460,13 +467,37 @@ async function queue(args: string[], io: CliIo): Promise<number> {
             },
           );
         }
-        // Jobs that stage, or that remove their staged image, need the local server while they run.
+        // Jobs that stage, or that remove their staged image, and auto-sync need the local server.
         const open = repo.targetsIn([...OPEN_STATES]);
+        const autoSync = new Settings(db).get('autoSync') !== undefined;
         const needsLocal =
           p.values.watch === true ||
+          autoSync ||
           open.some((t) => t.cloud === LOCAL_CLOUD || repo.getJob(t.jobId).removeStagedAfter);
-        const run = (): Promise<boolean> =>
-          follow(ctx, scheduler, line, () => p.values.watch !== true && repo.targetsIn([...OPEN_STATES]).length === 0);
+        const run = async (): Promise<boolean> => {
+          // Auto-sync: staged images not synced yet are queued now, and (watching) every 30 s.
+          const tick = (): Promise<void> =>
+            autoSyncTick(ctx.engine, db, `cli:${process.pid}`).then(
+              (r) => {
+                if (r.queued.length > 0 && !ctx.json) io.stderr.write(`auto-sync: queued ${r.queued.length} job(s)\n`);
+              },
+              (e: unknown) => {
+                io.stderr.write(`auto-sync: ${toErrorInfo(e).message}\n`);
+              },
+            );
+          if (autoSync) await tick();
+          const every = p.values.watch === true ? setInterval(() => void tick(), 30_000) : undefined;
+          try {
+            return await follow(
+              ctx,
+              scheduler,
+              line,
+              () => p.values.watch !== true && repo.targetsIn([...OPEN_STATES]).length === 0,
+            );
+          } finally {
+            clearInterval(every);
+          }
+        };
         const interrupted = needsLocal ? await withLocalServer(io, ctx.engine, ctx.json, run) : await run();
         if (interrupted) return EXIT.interrupted;
         const all = repo.listJobs().map((j) => j.id);

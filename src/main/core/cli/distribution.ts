@@ -7,10 +7,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataHome } from '../data-home';
-import type { Engine } from '../engine';
 import { EngineError } from '../errors';
 import { downloadImage } from '../openstack/glance-data';
-import { planDistribution, type PlanMethod, type RegionOffer } from '../queue/distribution-plan';
+import { planDistribution, type PlanMethod } from '../queue/distribution-plan';
+import { askOffers, isAdmin } from '../staging/sync-jobs';
 import { JobRepository, type NewJob, type NewTarget } from '../queue/job-repository';
 import { stagedMetadata } from '../staging/local-cloud';
 import { identify } from '../transfer/source-file';
@@ -46,33 +46,6 @@ export function parsePlanMethod(value: string | undefined): PlanMethod {
       'auto picks the cheapest method each region offers (see `glance-uploader clouds show CLOUD`).',
     );
   return m as PlanMethod;
-}
-
-/** What each region offers; a region that cannot be reached now is undefined (planned as a push). */
-export async function askOffers(
-  io: CliIo,
-  engine: Engine,
-  cloud: string,
-  regions: string[],
-  quiet: boolean,
-): Promise<Map<string, RegionOffer | undefined>> {
-  const offers = new Map<string, RegionOffer | undefined>();
-  for (const region of regions) {
-    try {
-      const caps = await engine.regionCapabilities(cloud, region);
-      offers.set(region, { methods: caps.methods, stores: caps.stores.map((s) => s.id) });
-    } catch (e) {
-      if (!(e instanceof EngineError && e.code.startsWith('net.'))) throw e;
-      offers.set(region, undefined);
-      if (!quiet) io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`);
-    }
-  }
-  return offers;
-}
-
-/** Whether the user's token carries the admin role (Glance's default policy for copy-image). */
-export async function isAdmin(engine: Engine, cloud: string): Promise<boolean> {
-  return (await engine.session(cloud).auth()).roles.includes('admin');
 }
 
 /** The plan, one line per target, before it runs. */
@@ -127,7 +100,9 @@ export async function replicate(args: string[], io: CliIo): Promise<number> {
           hint: 'Wait until it is active (with its size and hashes).',
         },
       );
-    const offers = await askOffers(io, engine, cloud, [from, ...to], json);
+    const offers = await askOffers(engine, cloud, [from, ...to], (region) =>
+      json ? undefined : io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`),
+    );
     const plan = planDistribution({
       cloud,
       regions: to,

@@ -6,21 +6,22 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { dataHome, ensureDataHome } from '../data-home';
 import { Engine } from '../engine';
+import { databasePath, openDatabase } from '../queue/database';
 import { EngineError } from '../errors';
 import type { GlanceImage } from '../openstack/glance-types';
-import { JobRepository, type JobRecord, type NewJob, type TargetRecord } from '../queue/job-repository';
-import { isTerminal } from '../queue/target-state';
-import { LOCAL_CLOUD, LOCAL_REGION, stagedDataPath, stagedMetadata } from '../staging/local-cloud';
+import { JobRepository } from '../queue/job-repository';
+import { Settings } from '../queue/settings';
+import { autoSyncTick } from '../staging/auto-sync';
+import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
 import { findRunningServer, startServerProcess, type ServerInfo } from '../staging/server-process';
-import { identify } from '../transfer/source-file';
 import { parseRate, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
-import { askOffers, isAdmin, parsePlanMethod, printPlan } from './distribution';
+import { parsePlanMethod, printPlan } from './distribution';
+import { planSync } from '../staging/sync-jobs';
 import { open, runJobs, splitList, type Ctx } from './run-jobs';
-import { planDistribution, type RegionOffer } from '../queue/distribution-plan';
-import { validateTargets } from '../queue/target-methods';
 
 export const STAGE_HELP = `Usage: glance-uploader stage FILE... [--name N] [metadata options as for upload]
 
@@ -54,6 +55,11 @@ linked, not sent again; a region it already went to is skipped.
   --remove-local         delete the staged image once every region verified it
   --bwlimit RATE         bytes per second for each image, e.g. 20M
   --detach               queue and return; "queue run" (or the app) sends them
+  --auto                 also from now on: every image staged later is synced there by
+                         itself once the cloud can be reached (while the app, or
+                         \`queue run --watch\`, runs); a region an earlier sync failed is
+                         left to you
+  --stop-auto            turn auto-sync off (nothing else)
   --json                 print the result as JSON
 
 A sync is a queue job like any other: it survives restarts and retries a region that cannot
@@ -121,9 +127,22 @@ export async function stage(
     throw new UsageError('stage needs at least one FILE.', 'glance-uploader stage --help');
   const engine = new Engine({ env: io.env, cwd: io.cwd });
   try {
-    return await withLocalServer(io, engine, p.values.json === true, () =>
-      upload([...args, '--cloud', LOCAL_CLOUD, '--region', LOCAL_REGION], io),
-    );
+    return await withLocalServer(io, engine, p.values.json === true, async () => {
+      const code = await upload([...args, '--cloud', LOCAL_CLOUD, '--region', LOCAL_REGION], io);
+      if (code !== EXIT.ok || p.values.detach === true) return code;
+      // With auto-sync on, what was just staged is queued to its destinations (they run when reachable).
+      const db = openDatabase(databasePath(ensureDataHome(dataHome(io.env))));
+      try {
+        const r = await autoSyncTick(engine, db, `cli:${process.pid}`);
+        if (r.queued.length > 0 && p.values.json !== true)
+          io.stderr.write(
+            `auto-sync: queued ${r.queued.length} sync job(s); they run in the app or with \`glance-uploader queue run\`.\n`,
+          );
+      } finally {
+        db.close();
+      }
+      return code;
+    });
   } finally {
     await engine.close();
   }
@@ -177,10 +196,12 @@ export async function staged(args: string[], io: CliIo): Promise<number> {
       (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages(),
     );
     const records = syncRecords(new JobRepository(db, 'staged'));
+    const auto = new Settings(db).get('autoSync') ?? null;
     if (json) {
       out(
         io,
         JSON.stringify({
+          autoSync: auto,
           staged: images.map((i) => ({
             id: i.id,
             name: i.name,
@@ -196,6 +217,12 @@ export async function staged(args: string[], io: CliIo): Promise<number> {
       );
       return EXIT.ok;
     }
+    out(
+      io,
+      auto === null
+        ? 'auto-sync: off'
+        : `auto-sync: on, to ${auto.cloud} ${auto.regions.join(',')}${auto.stores.length > 0 ? ` (stores ${auto.stores.join(',')})` : ''}`,
+    );
     if (images.length === 0) out(io, 'No staged images. `glance-uploader stage FILE` stages one.');
     for (const i of images) {
       out(io, `${i.id}  ${i.name ?? '-'}  ${i.status}  ${i.size ?? 0} bytes  ${i.disk_format ?? '-'}`);
@@ -235,28 +262,6 @@ function select(images: GlanceImage[], names: string[]): GlanceImage[] {
   });
 }
 
-/** A target of an earlier sync of this image that is done or still under way: not queued twice. */
-function alreadyThere(
-  repo: JobRepository,
-  stagedId: string,
-  where: { cloud: string; region: string; store: string },
-): { job: JobRecord; target: TargetRecord } | undefined {
-  for (const j of repo.listJobs()) {
-    if (j.stagedImageId !== stagedId) continue;
-    const t = repo
-      .targetsOf(j.id)
-      .find(
-        (x) =>
-          x.cloud === where.cloud &&
-          x.region === where.region &&
-          x.store === where.store &&
-          (x.state === 'done' || !isTerminal(x.state)),
-      );
-    if (t !== undefined) return { job: j, target: t };
-  }
-  return undefined;
-}
-
 export async function sync(args: string[], io: CliIo): Promise<number> {
   const p = parse(args, {
     cloud: { type: 'string' },
@@ -268,9 +273,22 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
     'remove-local': { type: 'boolean' },
     bwlimit: { type: 'string' },
     detach: { type: 'boolean' },
+    auto: { type: 'boolean' },
+    'stop-auto': { type: 'boolean' },
   });
   if (p.values.help === true) return (out(io, SYNC_HELP), EXIT.ok);
   const v = p.values as Record<string, string | boolean | undefined>;
+  if (v['stop-auto'] === true) {
+    const { db, engine } = open(io);
+    try {
+      new Settings(db).clear('autoSync');
+      out(io, v.json === true ? JSON.stringify({ autoSync: null }) : 'auto-sync is off.');
+      return EXIT.ok;
+    } finally {
+      await engine.close();
+      db.close();
+    }
+  }
   const cloud = (v.cloud as string | undefined) ?? io.env.OS_CLOUD;
   if (cloud === undefined || cloud === '')
     throw new UsageError('sync needs --cloud (or OS_CLOUD).', 'glance-uploader clouds list shows the clouds found.');
@@ -287,80 +305,59 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--if-exists "${ifExists}" is not upload or reuse.`, 'reuse links an image already there.');
   const bwlimit = v.bwlimit !== undefined ? parseRate(v.bwlimit as string) : undefined;
   const stores = splitList(v.store as string | undefined);
-  const store = stores[0] ?? '';
   const method = parsePlanMethod(v.method as string | undefined);
   const json = v.json === true;
   const { db, engine } = open(io);
   try {
     if (!engine.listClouds().some((c) => c.name === cloud)) engine.session(cloud); // an unknown cloud fails here
+    if (v.auto === true) {
+      if (p.positionals.length > 0)
+        throw new UsageError(
+          '--auto syncs every staged image: name none.',
+          'glance-uploader sync --auto --cloud C --region R',
+        );
+      new Settings(db).set('autoSync', {
+        cloud,
+        regions,
+        stores,
+        method,
+        removeLocal: v['remove-local'] === true,
+      });
+      if (!json)
+        io.stderr.write(
+          `auto-sync is on: staged images go to ${cloud} ${regions.join(',')} by themselves when it can be reached (while the app or \`queue run --watch\` runs).\n`,
+        );
+    }
     return await withLocalServer(io, engine, json, async () => {
       const repo = new JobRepository(db, `cli:${process.pid}`);
       const images = select(await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages(), p.positionals);
-      const jobIds = new Set<string>();
-      const skipped: { image: string; region: string; state: string; imageId: string | null }[] = [];
-      const planned: NewJob[] = [];
-      let offers: Map<string, RegionOffer | undefined> | undefined;
-      let admin = false;
-      for (const img of images) {
-        const path = stagedDataPath(engine.localServerDir, img.id);
-        if (path === undefined || img.os_hash_value === null || img.checksum === null || img.size === null)
-          throw new EngineError('staged.not_ready', `The data of staged image ${img.name ?? img.id} is missing.`, {
-            hint: 'Stage the file again.',
-          });
-        const missing: string[] = [];
-        for (const region of regions) {
-          const there = alreadyThere(repo, img.id, { cloud, region, store });
-          if (there === undefined) missing.push(region);
-          else {
-            if (there.target.state !== 'done') jobIds.add(there.job.id); // under way: followed, not queued again
-            skipped.push({
-              image: img.name ?? img.id,
-              region,
-              state: there.target.state,
-              imageId: there.target.remoteImageId,
-            });
-          }
-        }
-        if (missing.length === 0) continue;
-        if (offers === undefined) {
-          offers = await askOffers(io, engine, cloud, regions, json);
-          admin = stores.length > 1 && (await isAdmin(engine, cloud));
-        }
-        const { targets } = planDistribution({ cloud, regions: missing, stores, offers, admin, method });
-        if (!json) printPlan(io, img.name ?? img.id, targets);
-        validateTargets(
-          img.name ?? img.id,
-          'staged',
-          targets.map((t) => ({ ...t, store: t.store ?? '', method: t.method ?? 'direct' })),
-        );
-        const id = await identify(path);
-        planned.push({
-          source: {
-            kind: 'staged',
-            imageId: img.id,
-            path,
-            size: id.size,
-            mtimeMs: id.mtimeMs,
-            ino: id.ino,
-            dev: id.dev,
-            md5: img.checksum,
-            sha512: img.os_hash_value,
-          },
-          name: img.name ?? img.id,
-          metadata: stagedMetadata(img),
-          targets,
+      const plan = await planSync(
+        engine,
+        repo,
+        images,
+        {
+          cloud,
+          regions,
+          stores,
+          method,
+          ifExists,
+          removeLocal: v['remove-local'] === true,
+          sameId: v['same-id'] === true,
           bwlimit,
-          onDuplicate: ifExists,
-          removeStagedAfter: v['remove-local'] === true,
-          ...(v['same-id'] === true ? { sameImageId: img.id } : {}),
-        });
-      }
-      if (!json)
+        },
+        (region) => json || io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`),
+      );
+      const skipped = plan.skipped;
+      if (!json) {
         for (const s of skipped)
           io.stderr.write(
             `${s.image}: ${s.region} ${s.state === 'done' ? `already has it (${s.imageId ?? '-'})` : `is already under way (${s.state})`}\n`,
           );
-      for (const j of planned) jobIds.add(repo.createJob(j).job.id);
+        for (const j of plan.jobs) printPlan(io, j.name, j.targets);
+      }
+      // All or nothing: one job that cannot be queued queues none.
+      const created = db.transaction(() => plan.jobs.map((j) => repo.createJob(j).job.id))();
+      const jobIds = new Set([...plan.underWay, ...created]);
       if (jobIds.size === 0) {
         if (json) out(io, JSON.stringify({ jobs: [], skipped }));
         else if (images.length === 0) out(io, 'Nothing to sync: no staged image is active.');

@@ -40,4 +40,15 @@ describe('retry policy', () => {
     expect(decide(e('net.timeout'), 3, p)).toEqual({ retry: false, reason: 'attempts' });
     expect(decide(e('glance.over_limit'), 1, p)).toEqual({ retry: false, reason: 'final' });
   });
+
+  it('keeps waiting for an unreachable cloud without using up attempts, at most offlineRetryMs apart', () => {
+    const offline = { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 300_000, offlineRetryMs: 30_000 };
+    expect(decide(e('net.unreachable'), 50, offline, () => 1)).toEqual({ retry: true, delayMs: 30_000 });
+    expect(decide(e('net.unreachable'), 1, offline, () => 1)).toEqual({ retry: true, delayMs: 1000 });
+    expect(decide(e('net.timeout'), 3, offline)).toEqual({ retry: false, reason: 'attempts' });
+    expect(decide(e('net.unreachable'), 3, { ...offline, offlineRetryMs: 0 })).toEqual({
+      retry: false,
+      reason: 'attempts',
+    });
+  });
 });

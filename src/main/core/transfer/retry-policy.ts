@@ -10,9 +10,21 @@ export interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * The longest wait between attempts while the cloud cannot be reached (net.unreachable): such
+   * attempts do not count against maxAttempts, so a queue made offline (a site without a link, a
+   * laptop on a plane) goes on by itself within this delay once the network is back. 0: no
+   * waiting, unreachable counts like any other retryable error.
+   */
+  offlineRetryMs?: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2000, maxDelayMs: 5 * 60_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 2000,
+  maxDelayMs: 5 * 60_000,
+  offlineRetryMs: 30_000,
+};
 
 const RETRYABLE = new Set([
   'net.unreachable',
@@ -57,6 +69,9 @@ export function decide(
   random?: () => number,
 ): RetryDecision {
   if (!isRetryable(e)) return { retry: false, reason: 'final' };
+  const offline = policy.offlineRetryMs ?? 0;
+  if (e.code === 'net.unreachable' && offline > 0)
+    return { retry: true, delayMs: Math.min(offline, backoffMs(attempt, policy, random)) };
   if (attempt >= policy.maxAttempts) return { retry: false, reason: 'attempts' };
   return { retry: true, delayMs: backoffMs(attempt, policy, random) };
 }

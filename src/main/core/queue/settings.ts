@@ -1,0 +1,47 @@
+/**
+ * Settings kept in the queue database (the `settings` table of migration 1), so the app and
+ * the CLI (one data folder) share them.
+ * Values are JSON; each key has a type, and a value that does not parse reads as unset.
+ */
+import type { PlanMethod } from './distribution-plan';
+import type { Db } from './database';
+
+/** Where staged images go by themselves once their regions can be reached. */
+export interface AutoSyncSetting {
+  cloud: string;
+  regions: string[];
+  stores: string[];
+  method: PlanMethod;
+  /** Delete the staged copy once every region verified it. */
+  removeLocal: boolean;
+}
+
+export interface SettingTypes {
+  autoSync: AutoSyncSetting;
+}
+
+export type SettingKey = keyof SettingTypes;
+
+export class Settings {
+  constructor(private readonly db: Db) {}
+
+  get<K extends SettingKey>(key: K): SettingTypes[K] | undefined {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    if (row === undefined) return undefined;
+    try {
+      return JSON.parse(row.value) as SettingTypes[K];
+    } catch {
+      return undefined;
+    }
+  }
+
+  set<K extends SettingKey>(key: K, value: SettingTypes[K]): void {
+    this.db
+      .prepare(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+      .run(key, JSON.stringify(value));
+  }
+
+  clear(key: SettingKey): void {
+    this.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
+  }
+}
