@@ -26,6 +26,12 @@ import { runCli, startCli } from '../support/cli-process';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { hashFile, makeFile } from '../support/files';
 
+/**
+ * The clouds.yaml entry of the server under test. Not `local`: that name is the engine's own
+ * cloud, the server of its data folder (GLANCE_UPLOADER_HOME), whatever clouds.yaml says.
+ */
+const LOCAL_ENTRY = 'staging';
+
 const run = promisify(execFile);
 const ref = inject('referenceCloud');
 let dir: string;
@@ -197,7 +203,7 @@ async function importScenario(cloud: string, region: string, name: string): Prom
   out.oscCode = osc.code;
   out.osc = summary(await activeByName(cloud, region, `${name}-osc`));
   const auth =
-    cloud === 'local'
+    cloud === LOCAL_ENTRY
       ? { url: server.authUrl, user: 'local', password: server.creds.password, project: 'local' }
       : { url: ref.keystoneUrl, user: 'demo', password: ref.users.demo.password, project: 'demo' };
   // glanceclient reads image data from any stdin that is not a terminal: run it with stdin closed.
@@ -236,7 +242,7 @@ beforeAll(async () => {
   await server.start();
   clouds = join(dir, 'clouds.yaml');
   writeFileSync(clouds, readFileSync(ref.cloudsYamlPath)); // the reference's entries, and ours merged in
-  writeCloudsYaml(clouds, 'local', server);
+  writeCloudsYaml(clouds, LOCAL_ENTRY, server);
   qcow2 = join(dir, 'compat.qcow2');
   makeQcow2(qcow2, '1G', 2);
 }, 60_000);
@@ -249,7 +255,7 @@ afterAll(async () => {
 describe('embedded Glance-compatible server', () => {
   it('answers the openstack CLI exactly as the reference Glance does, scenario by scenario', async () => {
     const name = `gu-compat-${Date.now()}`;
-    const [local, reference] = await Promise.all([scenario('local', name), scenario('ref-demo', name)]);
+    const [local, reference] = await Promise.all([scenario(LOCAL_ENTRY, name), scenario('ref-demo', name)]);
     expect(local).toEqual(reference);
     // And what they both said is what a user expects.
     expect(local.create).toMatchObject({ status: 'active', checksum: true, virtual_size: 1024 ** 3 });
@@ -267,7 +273,7 @@ describe('embedded Glance-compatible server', () => {
   it('imports like the reference Glance: openstack --import and glance image-create-via-import (glance-direct)', async () => {
     const name = `gu-import-${Date.now()}`;
     const [local, reference] = await Promise.all([
-      importScenario('local', 'local', name),
+      importScenario(LOCAL_ENTRY, 'local', name),
       importScenario('ref-demo', 'RegionOne', name),
     ]);
     expect(local).toEqual(reference);
@@ -294,7 +300,7 @@ describe('embedded Glance-compatible server', () => {
       );
       return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
     };
-    const [local, reference] = (await Promise.all([sdk('local'), sdk('ref-demo')])) as Record<string, unknown>[];
+    const [local, reference] = (await Promise.all([sdk(LOCAL_ENTRY), sdk('ref-demo')])) as Record<string, unknown>[];
     // One known difference, from the reference's multi-store setup: Glance adds `stores` to the
     // image, SDK 0.101 then patches "remove /stores" with every update, and Glance answers 409.
     // Our server is single-store (no `stores`), so the SDK's updates go through, as they do on
@@ -324,13 +330,13 @@ describe('embedded Glance-compatible server', () => {
         source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
         name: 'engine-to-local',
         metadata: { name: 'engine-to-local', disk_format: 'raw', container_format: 'bare' },
-        targets: [{ cloud: 'local', region: 'local' }],
+        targets: [{ cloud: LOCAL_ENTRY, region: 'local' }],
       });
       expect(scheduler.start()).toEqual({ acquired: true });
       await scheduler.idle();
       const t = scheduler.repo.targetsOf(job.id)[0];
       expect(t).toMatchObject({ state: 'done', error: null });
-      const img = await (await engine.glance('local', 'local')).getImage(t?.remoteImageId ?? '');
+      const img = await (await engine.glance(LOCAL_ENTRY, 'local')).getImage(t?.remoteImageId ?? '');
       expect(img).toMatchObject({
         status: 'active',
         size: f.size,
@@ -358,7 +364,7 @@ describe('embedded Glance-compatible server', () => {
         source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
         name: 'pause-local',
         metadata: { name: 'pause-local', disk_format: 'raw', container_format: 'bare' },
-        targets: [{ cloud: 'local', region: 'local' }],
+        targets: [{ cloud: LOCAL_ENTRY, region: 'local' }],
         bwlimit: 3 * 1024 * 1024,
       });
       const tid = targets[0]?.id ?? '';
@@ -369,7 +375,7 @@ describe('embedded Glance-compatible server', () => {
       scheduler.pause(tid);
       while (scheduler.repo.getTarget(tid).state !== 'paused' && Date.now() - t0 < 30_000) await sleep(50);
       const imageId = scheduler.repo.getTarget(tid).remoteImageId ?? '';
-      const held = await (await engine.glance('local', 'local')).uploadOffset(imageId);
+      const held = await (await engine.glance(LOCAL_ENTRY, 'local')).uploadOffset(imageId);
       expect(held).toBeGreaterThan(2 * 1024 * 1024);
       expect(held).toBeLessThan(f.size);
       scheduler.resume(tid);
@@ -380,7 +386,7 @@ describe('embedded Glance-compatible server', () => {
         .events({ jobId: scheduler.repo.getTarget(tid).jobId })
         .find((e) => e.kind === 'target.resumed_at_byte');
       expect(resumed?.detail).toMatchObject({ offset: held, size: f.size });
-      const img = await (await engine.glance('local', 'local')).getImage(imageId);
+      const img = await (await engine.glance(LOCAL_ENTRY, 'local')).getImage(imageId);
       expect(img).toMatchObject({ status: 'active', size: f.size, checksum: f.md5, os_hash_value: f.sha512 });
     } finally {
       await scheduler.stop();
@@ -393,7 +399,7 @@ describe('embedded Glance-compatible server', () => {
     const env = { GLANCE_UPLOADER_HOME: join(dir, 'cli-kill'), OS_CLIENT_CONFIG_FILE: clouds };
     const f = await makeFile(join(dir, 'kill.raw'), 10 * 1024 * 1024);
     const q = await runCli(
-      ['upload', f.path, '--cloud', 'local', '--region', 'local', '--bwlimit', '2M', '--detach', '--json'],
+      ['upload', f.path, '--cloud', LOCAL_ENTRY, '--region', 'local', '--bwlimit', '2M', '--detach', '--json'],
       env,
     );
     expect(q.code, q.stderr).toBe(0);
@@ -540,7 +546,7 @@ describe('embedded Glance-compatible server', () => {
     expect((await raw('POST', `/v2/images/${id}/import`, json, body)).status).toBe(202);
     const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: dir, home: dir });
     try {
-      const g = await engine.glance('local', 'local');
+      const g = await engine.glance(LOCAL_ENTRY, 'local');
       for (let i = 0; i < 40 && (await g.getImage(id)).status !== 'active'; i++) await sleep(100);
       expect(await g.getImage(id)).toMatchObject({
         status: 'active',
@@ -856,6 +862,6 @@ describe('embedded Glance-compatible server', () => {
     expect(existsSync(join(images, orphan))).toBe(false);
     expect(readFileSync(join(images, kept), 'utf8')).toBe('must stay');
     expect(server.store.get(id2)).toMatchObject({ status: 'queued', size: null });
-    writeCloudsYaml(clouds, 'local', server); // the new port
+    writeCloudsYaml(clouds, LOCAL_ENTRY, server); // the new port
   });
 });

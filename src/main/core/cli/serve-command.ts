@@ -25,7 +25,9 @@ export const SERVE_HELP = `Usage: glance-uploader serve [--bind 127.0.0.1] [--po
 A local server that behaves like Glance (Image API v2) with a minimal Keystone v3 under
 /identity/v3, for staging images offline. Images live in DIR (default: the data folder's
 "staging-server"). The local user and its password are made at first start and kept there.
---write-clouds-yaml writes (or merges) a clouds.yaml entry for it. --cors-origin lets a web
+--write-clouds-yaml writes (or merges) a clouds.yaml entry for it, for other clients (openstack,
+glance, openstacksdk); glance-uploader's own commands reach the data folder's server as the cloud
+"local" whatever its port, and ignore a clouds.yaml entry of that name. --cors-origin lets a web
 page of that origin call it (Glance's CORS defaults). --size-cap caps one image, --quota-bytes
 all of them (images still uploading count), both with binary suffixes (20G); --max-images
 caps their number. --web-download offers the web-download import method (off by default;
