@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The whole test suite, as README and .ci/run call it (npm test): Debian packages present, lint,
-// Prettier, typecheck, build, then
+// Prettier, typecheck, electronegativity (no open high or medium finding), build, then
 // every vitest project (unit, integration against the reference OpenStack, e2e in Chromium).
 // Each of those steps counts as one check; vitest counts each test. The last line is
 // "N passed, N failed" (", N skipped" when some were skipped).
@@ -25,6 +25,7 @@ step('system packages', 'npx', ['--no-install', 'tsx', 'test/openstack/packages.
 step('lint', 'npx', ['--no-install', 'eslint', '.', '--max-warnings', '0']);
 step('format', 'npx', ['--no-install', 'prettier', '--check', '.']);
 step('typecheck', 'npm', ['run', '--silent', 'typecheck']);
+step('electronegativity', 'node', ['scripts/electronegativity.mjs']);
 const built = step('build', 'npm', ['run', '--silent', 'build']);
 
 mkdirSync('test-results', { recursive: true });

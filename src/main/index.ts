@@ -4,6 +4,7 @@ import { app, BrowserWindow, ipcMain, session } from 'electron';
 import { createApiHandlers } from './core/api/api-service';
 import { Engine } from './core/engine';
 import { ownMainFrame, registerApi } from './electron/ipc-main';
+import { registerAppScheme, serveApp } from './electron/app-protocol';
 import { createMainWindow, rendererLocation } from './electron/main-window';
 import { lockDownSession } from './electron/security';
 
@@ -11,7 +12,8 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   const engine = new Engine();
-  const location = rendererLocation(process.env.ELECTRON_RENDERER_URL, join(import.meta.dirname, '..'));
+  const location = rendererLocation(process.env.ELECTRON_RENDERER_URL);
+  registerAppScheme(); // before ready
   const preload = join(import.meta.dirname, '..', 'preload', 'index.cjs');
 
   app.on('second-instance', () => {
@@ -24,6 +26,7 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     lockDownSession(session.defaultSession);
+    serveApp(join(import.meta.dirname, '..', 'renderer'));
     registerApi(ipcMain, createApiHandlers(engine), ownMainFrame(location.isOwnUrl));
     createMainWindow(preload, location);
     app.on('activate', () => {

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { BrowserWindow } from 'electron';
-import { lockDownContents, secureWebPreferences } from './security';
+import type { BrowserWindow } from 'electron';
+import { APP_ORIGIN } from './app-protocol';
+import { createSecureWindow, lockDownContents } from './security';
 
 export interface RendererLocation {
   /** What the window loads. */
@@ -11,24 +10,23 @@ export interface RendererLocation {
 }
 
 /** The dev server of electron-vite while developing, the built page otherwise. */
-export function rendererLocation(devServerUrl: string | undefined, outDir: string): RendererLocation {
+export function rendererLocation(devServerUrl: string | undefined): RendererLocation {
   if (devServerUrl !== undefined && devServerUrl !== '') {
     const origin = new URL(devServerUrl).origin;
     return { url: devServerUrl, isOwnUrl: (u) => u.startsWith(`${origin}/`) || u === origin };
   }
-  const index = pathToFileURL(join(outDir, 'renderer', 'index.html')).href;
-  return { url: index, isOwnUrl: (u) => u.split('#')[0] === index };
+  // The built page, from app:// (app-protocol.ts serves `outDir/renderer` there).
+  return { url: `${APP_ORIGIN}/index.html`, isOwnUrl: (u) => u.startsWith(`${APP_ORIGIN}/`) };
 }
 
 export function createMainWindow(preloadPath: string, location: RendererLocation): BrowserWindow {
-  const win = new BrowserWindow({
+  const win = createSecureWindow(preloadPath, {
     width: 1200,
     height: 800,
     minWidth: 800,
     minHeight: 500,
     show: false,
     title: 'Glance Uploader',
-    webPreferences: secureWebPreferences(preloadPath),
   });
   lockDownContents(win.webContents, location.isOwnUrl);
   win.once('ready-to-show', () => win.show());

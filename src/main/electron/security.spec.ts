@@ -1,7 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
 
-const { openExternal } = vi.hoisted(() => ({ openExternal: vi.fn(async () => undefined) }));
-vi.mock('electron', () => ({ shell: { openExternal } }));
+const { openExternal, windows } = vi.hoisted(() => ({
+  openExternal: vi.fn(async () => undefined),
+  windows: [] as unknown[],
+}));
+vi.mock('electron', () => ({
+  shell: { openExternal },
+  // Records what each window was made with.
+  BrowserWindow: class {
+    constructor(readonly options: unknown) {
+      windows.push(options);
+    }
+  },
+}));
 
 import type { Session, WebContents } from 'electron';
 import {
@@ -9,19 +20,28 @@ import {
   isExternalLinkAllowed,
   lockDownContents,
   lockDownSession,
-  secureWebPreferences,
+  createSecureWindow,
 } from './security';
 
 describe('secure defaults', () => {
-  it('sandboxes and isolates every window', () => {
-    expect(secureWebPreferences('/p.cjs')).toMatchObject({
-      preload: '/p.cjs',
-      sandbox: true,
-      contextIsolation: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
+  it('sandboxes and isolates every window, whatever the caller asks', () => {
+    createSecureWindow('/p.cjs', { width: 10, title: 't' });
+    expect(windows.at(-1)).toMatchObject({
+      width: 10,
+      title: 't',
+      webPreferences: {
+        preload: '/p.cjs',
+        sandbox: true,
+        contextIsolation: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        nodeIntegrationInSubFrames: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        navigateOnDragDrop: false,
+        disableBlinkFeatures: 'Auxclick',
+      },
     });
   });
 

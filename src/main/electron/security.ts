@@ -2,7 +2,7 @@
  * Security defaults, locked in one module: every window gets these webPreferences, the renderer
  * may not navigate away or open windows, and permission requests are denied.
  */
-import { shell, type BrowserWindowConstructorOptions, type Session, type WebContents } from 'electron';
+import { BrowserWindow, shell, type BrowserWindowConstructorOptions, type Session, type WebContents } from 'electron';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -16,21 +16,34 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function secureWebPreferences(
+/**
+ * Every window of the app, with the security settings written out where the window is made
+ * (electronegativity reads them there): sandboxed, isolated, no Node, no webview, no auxclick,
+ * no navigation by dropping a file (drops are handled by the page, through the preload).
+ */
+export function createSecureWindow(
   preloadPath: string,
-): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
-  return {
-    preload: preloadPath,
-    sandbox: true,
-    contextIsolation: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    spellcheck: false,
-  };
+  options: Omit<BrowserWindowConstructorOptions, 'webPreferences'>,
+): BrowserWindow {
+  return new BrowserWindow({
+    ...options,
+    webPreferences: {
+      preload: preloadPath,
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      disableBlinkFeatures: 'Auxclick',
+      safeDialogs: true,
+      spellcheck: false,
+    },
+  });
 }
 
 /** https links open in the user's browser; nothing else leaves the app. */
