@@ -50,6 +50,10 @@ export const ERROR_CODES = [
   'transfer.hash_mismatch',
   'transfer.aborted',
   'transfer.source_unavailable',
+  // saved secrets (OS keychain in the app, a passphrase in the CLI)
+  'secrets.unavailable',
+  'secrets.plaintext_refused',
+  'secrets.undecryptable',
   // the local server (staging) and sync
   'local.not_running',
   'staged.not_found',

@@ -3,11 +3,14 @@
  * clouds.yaml, password auth, the catalog's image endpoints per region, image listing with
  * pagination, token renewal, and the coded errors a user will meet.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/engine';
+import { openDatabase } from '../../src/main/core/queue/database';
+import { SavedClouds } from '../../src/main/core/secrets/saved-clouds';
+import { PassphraseCodec } from '../../src/main/core/secrets/secret-codec';
 import { findCloud, loadClouds } from '../../src/main/core/openstack/clouds-config';
 import { GlanceClient } from '../../src/main/core/openstack/glance-client';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../../src/main/core/openstack/http-client';
@@ -190,6 +193,33 @@ describe('coded errors', () => {
     );
     expect(e.code).toBe('net.unreachable');
     expect(e.message).toContain('127.0.0.1:1');
+  });
+
+  it('logs in with a cloud saved in the app, its password sealed in the database and opened only in memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gu-saved-'));
+    const db = openDatabase(join(dir, 'q.sqlite3'));
+    const saved = new SavedClouds(db, new PassphraseCodec('a passphrase for this test'));
+    saved.save('saved-demo', {
+      auth: {
+        auth_url: cloud.keystoneUrl,
+        username: 'demo',
+        password: cloud.users.demo.password,
+        project_name: 'demo',
+        user_domain_id: 'default',
+        project_domain_id: 'default',
+      },
+      region_name: 'RegionOne',
+    });
+    const e = new Engine({ env: {}, cwd: dir, home: dir, savedClouds: saved });
+    try {
+      expect(e.listClouds()).toEqual([expect.objectContaining({ name: 'saved-demo', source: 'saved in the app' })]);
+      expect((await e.listRegions('saved-demo')).map((r) => r.id).sort()).toEqual(['RegionOne', 'RegionTwo']);
+      expect(readFileSync(join(dir, 'q.sqlite3')).toString('latin1')).not.toContain(cloud.users.demo.password);
+    } finally {
+      await e.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unknown cloud lists the known ones', async () => {

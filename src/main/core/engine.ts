@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import type { CloudSummary, ImageSummary, ProjectSummary, RegionCapabilities, RegionSummary } from '../../shared/dto';
 import { findCloud, loadClouds, normaliseCloud, type ConfigContext, type CloudEntry } from './openstack/clouds-config';
 import { LOCAL_CLOUD, localCloudOf, localServerDir } from './staging/local-cloud';
+import type { SavedClouds } from './secrets/saved-clouds';
 import { imageEndpoint, regionsOf } from './openstack/catalog';
 import { GlanceClient, toImageSummary } from './openstack/glance-client';
 import { DEFAULT_TIMEOUTS, HttpClient, type HttpTimeouts } from './openstack/http-client';
@@ -21,6 +22,8 @@ export interface EngineOptions {
   timeouts?: HttpTimeouts;
   /** The local server's data folder (default: `staging-server` in the data folder). */
   localServerDir?: string;
+  /** Clouds saved in the app (their secrets sealed); clouds.yaml wins on a name both have. */
+  savedClouds?: SavedClouds;
 }
 
 export class Engine {
@@ -32,16 +35,22 @@ export class Engine {
   readonly #timeouts: HttpTimeouts;
   /** The local server's data folder: the `local` cloud when clouds.yaml has no entry of that name. */
   readonly localServerDir: string;
+  readonly #saved: SavedClouds | undefined;
 
   constructor(options: EngineOptions = {}) {
     this.#ctx = { env: options.env ?? process.env, cwd: options.cwd ?? process.cwd(), home: options.home ?? homedir() };
     this.#renewMarginMs = options.tokenRenewMarginMs ?? DEFAULT_RENEW_MARGIN_MS;
     this.#timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
     this.localServerDir = options.localServerDir ?? localServerDir(this.#ctx.env);
+    this.#saved = options.savedClouds;
   }
 
   listClouds(): CloudSummary[] {
-    return loadClouds(this.#ctx).clouds.map((c) => ({
+    const fromFiles = loadClouds(this.#ctx).clouds;
+    const saved = (this.#saved?.list() ?? [])
+      .filter((s) => !fromFiles.some((c) => c.name === s.name))
+      .map((s) => normaliseCloud(s.name, 'saved in the app', this.#saved?.config(s.name) ?? {}));
+    return [...fromFiles, ...saved].map((c) => ({
       name: c.name,
       authUrl: c.auth.authUrl,
       authType: c.authType,
@@ -54,7 +63,10 @@ export class Engine {
   #cloud(name: string): CloudEntry {
     // `local` is always this data folder's server (a clouds.yaml entry of that name may name an old port).
     if (name === LOCAL_CLOUD) return normaliseCloud(LOCAL_CLOUD, 'the local server', localCloudOf(this.localServerDir));
-    return findCloud(loadClouds(this.#ctx), name);
+    const loaded = loadClouds(this.#ctx);
+    if (!loaded.clouds.some((c) => c.name === name) && this.#saved?.has(name) === true)
+      return normaliseCloud(name, 'saved in the app', this.#saved.load(name)); // the secret, opened in memory only
+    return findCloud(loaded, name);
   }
 
   /** One HTTP client per TLS setting, shared by the clouds that use it. */

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ErrorInfo } from '../../../shared/errors';
-import { Engine } from '../engine';
+import type { Engine } from '../engine';
 import { EngineError, toErrorInfo } from '../errors';
 import { auditCsv, auditJson } from '../queue/audit-export';
 import type { JobUpdate } from '../queue/job-events';
@@ -641,7 +641,7 @@ async function clouds(args: string[], io: CliIo): Promise<number> {
   const known = sub === 'list' || sub === 'show';
   if (!known || p.values.help === true)
     return (out(io, HELP.clouds ?? ''), sub === undefined || p.values.help === true ? EXIT.ok : EXIT.usage);
-  const engine = new Engine({ env: io.env, cwd: io.cwd });
+  const { db, engine } = open(io);
   try {
     if (sub === 'show') return await showCloud(io, engine, p);
     const list = engine.listClouds();
@@ -657,6 +657,7 @@ async function clouds(args: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   } finally {
     await engine.close();
+    db.close();
   }
 }
 

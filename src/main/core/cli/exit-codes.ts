@@ -21,6 +21,7 @@ export function exitCodeFor(code: ErrorCode): number {
   switch (family) {
     case 'config':
     case 'catalog':
+    case 'secrets':
       return EXIT.config;
     case 'auth':
       return EXIT.auth;

@@ -9,6 +9,8 @@ import type { JobUpdate } from '../queue/job-events';
 import { JobRepository, type JobRecord, type TargetRecord } from '../queue/job-repository';
 import { isTerminal } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
+import { SavedClouds } from '../secrets/saved-clouds';
+import { PassphraseCodec } from '../secrets/secret-codec';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { out, type CliIo } from './io';
 import { formatBytes, ProgressLine } from './progress-line';
@@ -20,9 +22,19 @@ export interface Ctx {
   json: boolean;
 }
 
+/**
+ * The clouds saved in the app, as the CLI may use them: a secret sealed with a passphrase opens
+ * with GLANCE_UPLOADER_SECRET_KEY; one in the app's OS keychain does not (the error says so).
+ */
+export function cliSavedClouds(db: Db, env: Record<string, string | undefined>): SavedClouds {
+  const key = env.GLANCE_UPLOADER_SECRET_KEY;
+  return new SavedClouds(db, key !== undefined && key !== '' ? new PassphraseCodec(key) : undefined);
+}
+
 export function open(io: CliIo): { db: Db; engine: Engine } {
   const home = ensureDataHome(dataHome(io.env));
-  return { db: openDatabase(databasePath(home)), engine: new Engine({ env: io.env, cwd: io.cwd }) };
+  const db = openDatabase(databasePath(home));
+  return { db, engine: new Engine({ env: io.env, cwd: io.cwd, savedClouds: cliSavedClouds(db, io.env) }) };
 }
 
 export function splitList(text: string | undefined): string[] {

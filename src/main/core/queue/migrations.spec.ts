@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../errors';
 import { Controls } from './controls';
 import { migrate, openDatabase, schemaVersion, type Db } from './database';
+import { SavedClouds } from '../secrets/saved-clouds';
 import { JobRepository } from './job-repository';
 import { LATEST_VERSION, MIGRATIONS } from './migrations';
 
@@ -140,6 +141,17 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
         sameImageId: 'fixed-id',
       });
       expect(repo.getTarget('t7')).toMatchObject({ planReason: 'R2 pulls', method: 'glance-download' });
+    },
+  },
+  8: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO saved_clouds (name, config, secret, secret_kind, created_at, updated_at)
+         VALUES ('open', '{"auth":{"auth_url":"https://k/v3"}}', NULL, NULL, 1, 1)`,
+      ).run();
+    },
+    check: (db) => {
+      expect(new SavedClouds(db).load('open')).toEqual({ auth: { auth_url: 'https://k/v3' } });
     },
   },
 };

@@ -248,6 +248,25 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    name: 'saved clouds: a cloud entered in the app, its secret sealed (never in clear)',
+    up: (db) => {
+      // config: the clouds.yaml block without its secret (JSON). secret: sealed by the codec
+      // named in secret_kind (os-keychain, plaintext-opt-in, passphrase).
+      db.exec(`
+        CREATE TABLE saved_clouds (
+          name        TEXT PRIMARY KEY,
+          config      TEXT NOT NULL,
+          secret      BLOB,
+          secret_kind TEXT,
+          created_at  INTEGER NOT NULL,
+          updated_at  INTEGER NOT NULL,
+          CHECK ((secret IS NULL) = (secret_kind IS NULL))
+        );
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

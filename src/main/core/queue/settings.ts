@@ -18,6 +18,8 @@ export interface AutoSyncSetting {
 
 export interface SettingTypes {
   autoSync: AutoSyncSetting;
+  /** Linux without a keyring: the user accepts secrets kept as good as plain text (off by default). */
+  allowPlaintextSecrets: boolean;
 }
 
 export type SettingKey = keyof SettingTypes;
