@@ -1,20 +1,23 @@
 /** Electron entry: the composition root of the main process. Thin on purpose; logic lives in core. */
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, session } from 'electron';
+import { app, BrowserWindow, ipcMain, safeStorage, session } from 'electron';
 import { createApiHandlers } from './core/api/api-service';
-import { Engine } from './core/engine';
-import { ownMainFrame, registerApi } from './electron/ipc-main';
+import { AppRuntime } from './core/app-runtime';
 import { registerAppScheme, serveApp } from './electron/app-protocol';
+import { ownMainFrame, registerApi } from './electron/ipc-main';
+import { keychainCodec } from './electron/keychain-codec';
+import { startUtilityServer } from './electron/local-server-utility';
 import { createMainWindow, rendererLocation } from './electron/main-window';
 import { lockDownSession } from './electron/security';
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  const engine = new Engine();
   const location = rendererLocation(process.env.ELECTRON_RENDERER_URL);
   registerAppScheme(); // before ready
-  const preload = join(import.meta.dirname, '..', 'preload', 'index.cjs');
+  const out = join(import.meta.dirname, '..');
+  const preload = join(out, 'preload', 'index.cjs');
+  let runtime: AppRuntime | undefined;
 
   app.on('second-instance', () => {
     const win = BrowserWindow.getAllWindows()[0];
@@ -24,20 +27,31 @@ if (!app.requestSingleInstanceLock()) {
     }
   });
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     lockDownSession(session.defaultSession);
-    serveApp(join(import.meta.dirname, '..', 'renderer'));
-    registerApi(ipcMain, createApiHandlers(engine), ownMainFrame(location.isOwnUrl));
+    serveApp(join(out, 'renderer'));
+    runtime = new AppRuntime({
+      codec: (allowPlaintext) => keychainCodec(safeStorage, allowPlaintext),
+      startLocalServer: (dataDir) => startUtilityServer(join(out, 'cli', 'index.js'), dataDir),
+      onNotice: (message) => console.warn(`[glance-uploader] ${message}`),
+    });
+    registerApi(ipcMain, createApiHandlers(runtime.engine), ownMainFrame(location.isOwnUrl));
     createMainWindow(preload, location);
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createMainWindow(preload, location);
     });
+    await runtime.start();
   });
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('will-quit', () => {
-    void engine.close();
+  let stopping = false;
+  app.on('will-quit', (event) => {
+    if (runtime === undefined || stopping) return;
+    // Transfers stop where they are (the next start resumes them), the local server stops.
+    event.preventDefault();
+    stopping = true;
+    void runtime.stop().finally(() => app.quit());
   });
 }

@@ -60,6 +60,57 @@ export async function findRunningServer(dataDir: string): Promise<ServerInfo | u
   }
 }
 
+/** What `serve --json` runs in: a Node child process, or Electron's utility process. */
+export interface ServeChild {
+  readonly pid?: number | undefined;
+  readonly stdout: NodeJS.ReadableStream | null;
+  once(event: 'exit', listener: (code: number | null) => void): unknown;
+  kill(signal?: NodeJS.Signals): unknown;
+}
+
+/**
+ * Wait for the first line a `serve --json` child prints: {url, authUrl} when it listens, or
+ * {error} when it cannot. An exit before it, or no line within the time, is a coded error.
+ */
+export function awaitServeReady(
+  child: ServeChild,
+  o: { dataDir: string; timeoutMs?: number; stderrTail?: () => string },
+): Promise<ServerInfo> {
+  const tail = (n: number): string => (o.stderrTail?.() ?? '').trim().split('\n').slice(-n).join(' ');
+  return new Promise<ServerInfo>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new EngineError('internal', `The local server did not start within ${(o.timeoutMs ?? 15000) / 1000} s.`, {
+          hint: `Run \`glance-uploader serve --data ${o.dataDir}\` to see why. ${tail(1)}`,
+        }),
+      );
+    }, o.timeoutMs ?? 15000);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (!out.includes('\n') || line === undefined) return;
+      clearTimeout(timer);
+      try {
+        const j = JSON.parse(line) as { url: string; authUrl: string; error?: { message: string; hint?: string } };
+        if (j.error) throw new EngineError('config.invalid', j.error.message, { hint: j.error.hint ?? '' });
+        resolve({ pid: child.pid ?? 0, url: j.url, authUrl: j.authUrl });
+      } catch (e) {
+        reject(e instanceof EngineError ? e : new EngineError('internal', `Unexpected output from serve: ${line}`));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(
+        new EngineError('config.invalid', `The local server stopped at once (exit ${code ?? 'signal'}).`, {
+          hint: tail(3) || 'Run glance-uploader serve to see why.',
+        }),
+      );
+    });
+  });
+}
+
 export interface ServerProcess extends ServerInfo {
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
   stop: (graceMs?: number) => Promise<void>;
@@ -98,37 +149,10 @@ export async function startServerProcess(o: {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const info = await new Promise<ServerInfo>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new EngineError('internal', `The local server did not start within ${(o.timeoutMs ?? 15000) / 1000} s.`, {
-          hint: `Run \`glance-uploader serve --data ${o.dataDir}\` to see why. ${stderr.trim().split('\n').at(-1) ?? ''}`,
-        }),
-      );
-    }, o.timeoutMs ?? 15000);
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (!out.includes('\n') || line === undefined) return;
-      clearTimeout(timer);
-      try {
-        const j = JSON.parse(line) as { url: string; authUrl: string; error?: { message: string; hint?: string } };
-        if (j.error) throw new EngineError('config.invalid', j.error.message, { hint: j.error.hint ?? '' });
-        resolve({ pid: child.pid ?? 0, url: j.url, authUrl: j.authUrl });
-      } catch (e) {
-        reject(e instanceof EngineError ? e : new EngineError('internal', `Unexpected output from serve: ${line}`));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(
-        new EngineError('config.invalid', `The local server stopped at once (exit ${code ?? 'signal'}).`, {
-          hint: stderr.trim().split('\n').slice(-3).join(' ') || 'Run glance-uploader serve to see why.',
-        }),
-      );
-    });
+  const info = await awaitServeReady(child, {
+    dataDir: o.dataDir,
+    timeoutMs: o.timeoutMs,
+    stderrTail: () => stderr,
   });
   return {
     ...info,

@@ -1,0 +1,96 @@
+/**
+ * What the desktop app runs, assembled in the engine so that it is tested in Node: the queue
+ * database of the data folder, the engine (with the clouds saved in the app, their secrets
+ * sealed by the codec the shell gives), the local server (started by the shell's own means: a
+ * utility process in Electron, a child process in tests), the scheduler that runs the queue, and
+ * auto-sync ticking every 30 s. The Electron entry only composes this with Electron's pieces.
+ */
+import type { JobUpdate } from './queue/job-events';
+import { dataHome, ensureDataHome } from './data-home';
+import { Engine } from './engine';
+import { toErrorInfo } from './errors';
+import { databasePath, openDatabase, type Db } from './queue/database';
+import type { AcquireResult } from './queue/lease';
+import { Settings } from './queue/settings';
+import { SavedClouds } from './secrets/saved-clouds';
+import type { SecretCodec } from './secrets/secret-codec';
+import { autoSyncTick } from './staging/auto-sync';
+import { findRunningServer, type ServerInfo } from './staging/server-process';
+import { Scheduler } from './transfer/scheduler';
+
+export interface LocalServerHandle extends ServerInfo {
+  stop: () => Promise<void>;
+}
+
+export interface AppRuntimeOptions {
+  env?: Record<string, string | undefined>;
+  /** How secrets are sealed (called when first needed, with the user's plain-text choice). */
+  codec?: (allowPlaintext: boolean) => SecretCodec;
+  /** Starts the local server on a data folder (the shell decides how). */
+  startLocalServer?: (dataDir: string) => Promise<LocalServerHandle>;
+  onJobUpdated?: (u: JobUpdate) => void;
+  /** Problems that are not a call's answer (auto-sync, the local server): for the log and the UI. */
+  onNotice?: (message: string) => void;
+  autoSyncEveryMs?: number;
+}
+
+export class AppRuntime {
+  readonly db: Db;
+  readonly engine: Engine;
+  readonly scheduler: Scheduler;
+  #server: LocalServerHandle | undefined;
+  #autoSync: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: AppRuntimeOptions = {}) {
+    const env = o.env ?? process.env;
+    this.db = openDatabase(databasePath(ensureDataHome(dataHome(env))));
+    const settings = new Settings(this.db);
+    const saved = new SavedClouds(
+      this.db,
+      o.codec === undefined ? undefined : () => o.codec?.(settings.get('allowPlaintextSecrets') === true) as SecretCodec,
+    );
+    this.engine = new Engine({ env, savedClouds: saved });
+    this.scheduler = new Scheduler({
+      db: this.db,
+      engine: this.engine,
+      actor: 'app',
+      onJobUpdated: o.onJobUpdated,
+    });
+  }
+
+  /**
+   * Start: the local server (the one running on the data folder, else one started now), the
+   * queue (unless another engine, a `queue run` say, holds it: then the app only watches), and
+   * auto-sync. A local server that cannot start is reported, never fatal: uploads to clouds go on.
+   */
+  async start(): Promise<AcquireResult> {
+    try {
+      const running = await findRunningServer(this.engine.localServerDir);
+      if (running === undefined && this.o.startLocalServer !== undefined)
+        this.#server = await this.o.startLocalServer(this.engine.localServerDir);
+    } catch (e) {
+      this.o.onNotice?.(`The local server did not start: ${toErrorInfo(e).message}`);
+    }
+    const got = this.scheduler.start();
+    const tick = (): void =>
+      void autoSyncTick(this.engine, this.db, 'app').then(
+        (r) => {
+          if (r.queued.length > 0) this.o.onNotice?.(`auto-sync queued ${r.queued.length} image(s)`);
+        },
+        (e: unknown) => this.o.onNotice?.(`auto-sync: ${toErrorInfo(e).message}`),
+      );
+    tick();
+    this.#autoSync = setInterval(tick, this.o.autoSyncEveryMs ?? 30_000);
+    return got;
+  }
+
+  /** Stop cleanly: running transfers stop where they are (the next start resumes them). */
+  async stop(): Promise<void> {
+    clearInterval(this.#autoSync);
+    await this.scheduler.stop();
+    await this.#server?.stop();
+    this.#server = undefined;
+    await this.engine.close();
+    this.db.close();
+  }
+}
