@@ -47,7 +47,9 @@ export class AppRuntime {
     const settings = new Settings(this.db);
     const saved = new SavedClouds(
       this.db,
-      o.codec === undefined ? undefined : () => o.codec?.(settings.get('allowPlaintextSecrets') === true) as SecretCodec,
+      o.codec === undefined
+        ? undefined
+        : () => o.codec?.(settings.get('allowPlaintextSecrets') === true) as SecretCodec,
     );
     this.engine = new Engine({ env, savedClouds: saved });
     this.scheduler = new Scheduler({
