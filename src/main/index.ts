@@ -2,7 +2,9 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, safeStorage, session } from 'electron';
 import { createApiHandlers } from './core/api/api-service';
+import { EventGate } from './core/api/event-gate';
 import { AppRuntime } from './core/app-runtime';
+import { wireEvents } from './electron/events-main';
 import { registerAppScheme, serveApp } from './electron/app-protocol';
 import { ownMainFrame, registerApi } from './electron/ipc-main';
 import { keychainCodec } from './electron/keychain-codec';
@@ -18,6 +20,7 @@ if (!app.requestSingleInstanceLock()) {
   const out = join(import.meta.dirname, '..');
   const preload = join(out, 'preload', 'index.cjs');
   let runtime: AppRuntime | undefined;
+  const gate = new EventGate(); // events wait here until the page says it is ready
 
   app.on('second-instance', () => {
     const win = BrowserWindow.getAllWindows()[0];
@@ -33,12 +36,17 @@ if (!app.requestSingleInstanceLock()) {
     runtime = new AppRuntime({
       codec: (allowPlaintext) => keychainCodec(safeStorage, allowPlaintext),
       startLocalServer: (dataDir) => startUtilityServer(join(out, 'cli', 'index.js'), dataDir),
-      onNotice: (message) => console.warn(`[glance-uploader] ${message}`),
+      onJobUpdated: (update) => gate.push({ kind: 'jobUpdated', update }),
+      onNotice: (message) => gate.push({ kind: 'notice', message }),
     });
     registerApi(ipcMain, createApiHandlers(runtime.engine), ownMainFrame(location.isOwnUrl));
-    createMainWindow(preload, location);
+    const open = (): void => {
+      const win = createMainWindow(preload, location);
+      win.on('closed', wireEvents(ipcMain, win, gate, location.isOwnUrl));
+    };
+    open();
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) createMainWindow(preload, location);
+      if (BrowserWindow.getAllWindows().length === 0) open();
     });
     await runtime.start();
   });

@@ -4,9 +4,12 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import { createBridge } from '../shared/ipc/api-client';
-import { channelOf, type Envelope } from '../shared/ipc/contract';
+import { channelOf, EVENT_CHANNEL, READY_CHANNEL, type ApiEvent, type Envelope } from '../shared/ipc/contract';
 
 contextBridge.exposeInMainWorld(
   'api',
-  createBridge((method, args) => ipcRenderer.invoke(channelOf(method), ...args) as Promise<Envelope<unknown>>),
+  createBridge((method, args) => ipcRenderer.invoke(channelOf(method), ...args) as Promise<Envelope<unknown>>, {
+    listen: (deliver) => ipcRenderer.on(EVENT_CHANNEL, (_event, payload: ApiEvent) => deliver(payload)),
+    ready: () => ipcRenderer.send(READY_CHANNEL),
+  }),
 );

@@ -51,3 +51,26 @@ export interface ImageSummary {
   createdAt: string;
   updatedAt: string;
 }
+
+/** One target of a job, as the renderer sees it live. */
+export interface TargetSnapshot {
+  id: string;
+  cloud: string;
+  region: string;
+  store: string;
+  state: string;
+  attempt: number;
+  bytesAccepted: number;
+  remoteImageId: string | null;
+  error: { code: string; message: string; hint?: string } | null;
+  nextAttemptAt: number | null;
+}
+
+/** A job's state, sent coalesced (about every 100 ms while busy, at once on a terminal change). */
+export interface JobUpdate {
+  jobId: string;
+  seq: number;
+  name: string;
+  size: number | null;
+  targets: TargetSnapshot[];
+}

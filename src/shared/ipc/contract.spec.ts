@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { CloudSummary, ImageSummary, RegionSummary } from '../dto';
+import type { CloudSummary, ImageSummary, JobUpdate, RegionSummary } from '../dto';
 import { apiArgSchemas } from './contract-schemas';
-import { API_METHODS, channelOf, type Api, type ApiMethod } from './contract';
+import { API_METHODS, channelOf, type Api, type ApiEvent, type ApiMethod } from './contract';
 
 describe('IPC contract', () => {
   it('lists every method exactly once, the same as the schemas', () => {
@@ -16,6 +16,11 @@ describe('IPC contract', () => {
     expectTypeOf<Api['listImages']>().toEqualTypeOf<
       (req: { cloud: string; region: string }) => Promise<ImageSummary[]>
     >();
+  });
+
+  it('pins the event subscription', () => {
+    expectTypeOf<Api['onEvent']>().toEqualTypeOf<(listener: (event: ApiEvent) => void) => () => void>();
+    expectTypeOf<Extract<ApiEvent, { kind: 'jobUpdated' }>['update']>().toEqualTypeOf<JobUpdate>();
   });
 
   it('gives each method its own namespaced channel', () => {

@@ -5,7 +5,7 @@
  * time here).
  */
 import type { z } from 'zod';
-import type { CloudSummary, ImageSummary, RegionSummary } from '../dto';
+import type { CloudSummary, ImageSummary, JobUpdate, RegionSummary } from '../dto';
 import type { ErrorInfo } from '../errors';
 import type { apiArgSchemas } from './contract-schemas';
 
@@ -24,10 +24,27 @@ export interface ApiResults {
  * envelope as plain data. Errors are NOT thrown across contextBridge, because Electron rebuilds
  * a thrown error from its message alone and the code would be lost.
  */
-export type Bridge = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<Envelope<ApiResults[M]>> };
+export type Bridge = {
+  [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<Envelope<ApiResults[M]>>;
+} & EventSubscription;
 
 /** What the renderer codes against (createApi over the bridge): results, or a thrown ApiError. */
-export type Api = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<ApiResults[M]> };
+export type Api = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<ApiResults[M]> } & EventSubscription;
+
+/** What main pushes to the renderer, besides the answers to its calls. */
+export type ApiEvent = { kind: 'jobUpdated'; update: JobUpdate } | { kind: 'notice'; message: string };
+
+export interface EventSubscription {
+  /**
+   * Listen to the events; the first listener tells main the page is ready (events wait in main
+   * until then). Returns the function that stops listening.
+   */
+  onEvent: (listener: (event: ApiEvent) => void) => () => void;
+}
+
+/** The channel main pushes events on, and the one the page says it is ready on. */
+export const EVENT_CHANNEL = 'glance-uploader:event';
+export const READY_CHANNEL = 'glance-uploader:ready';
 
 /** Every method, at run time. `satisfies` + the spec make a missing or extra name a type error. */
 export const API_METHODS = ['listClouds', 'listRegions', 'listImages'] as const satisfies readonly ApiMethod[];

@@ -4,11 +4,21 @@
  * function the test exposed with page.exposeFunction. Only the transport differs from Electron.
  */
 import { createBridge } from '../../../src/shared/ipc/api-client';
-import type { ApiMethod, Envelope } from '../../../src/shared/ipc/contract';
+import type { ApiEvent, ApiMethod, Envelope } from '../../../src/shared/ipc/contract';
 
 type BridgeFn = (method: ApiMethod, args: unknown[]) => Promise<Envelope<unknown>>;
 
-const api = createBridge((method, args) =>
-  (window as unknown as { __glanceUploaderBridge: BridgeFn }).__glanceUploaderBridge(method, args),
-);
+type Hooks = {
+  __glanceUploaderBridge: BridgeFn;
+  /** Set here: the test pushes events with page.evaluate(() => window.__glanceUploaderDeliver(e)). */
+  __glanceUploaderDeliver?: (e: ApiEvent) => void;
+  /** Optional, exposed by the test: told when the page subscribes (as main is, in Electron). */
+  __glanceUploaderReady?: () => void;
+};
+const hooks = window as unknown as Hooks;
+
+const api = createBridge((method, args) => hooks.__glanceUploaderBridge(method, args), {
+  listen: (deliver) => (hooks.__glanceUploaderDeliver = deliver),
+  ready: () => hooks.__glanceUploaderReady?.(),
+});
 Object.defineProperty(window, 'api', { value: api, writable: false, configurable: false });

@@ -2,26 +2,9 @@
  * `job-updated` snapshots: one per job, with a sequence number, coalesced to one every ~100 ms
  * while a job is busy; a change into a terminal state is sent at once (with anything pending).
  */
-export interface TargetSnapshot {
-  id: string;
-  cloud: string;
-  region: string;
-  store: string;
-  state: string;
-  attempt: number;
-  bytesAccepted: number;
-  remoteImageId: string | null;
-  error: { code: string; message: string; hint?: string } | null;
-  nextAttemptAt: number | null;
-}
+import type { JobUpdate } from '../../../shared/dto';
 
-export interface JobUpdate {
-  jobId: string;
-  seq: number;
-  name: string;
-  size: number | null;
-  targets: TargetSnapshot[];
-}
+export type { JobUpdate, TargetSnapshot } from '../../../shared/dto';
 
 export class JobEventCoalescer {
   readonly #timers = new Map<string, NodeJS.Timeout>();
