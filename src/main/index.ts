@@ -5,6 +5,8 @@ import { createApiHandlers } from './core/api/api-service';
 import { EventGate } from './core/api/event-gate';
 import { AppRuntime } from './core/app-runtime';
 import { wireEvents } from './electron/events-main';
+import { createDesktop, type Desktop } from './electron/desktop';
+import { OPEN_STATES } from './core/queue/target-state';
 import { registerAppScheme, serveApp } from './electron/app-protocol';
 import { ownMainFrame, registerApi } from './electron/ipc-main';
 import { keychainCodec } from './electron/keychain-codec';
@@ -21,6 +23,8 @@ if (!app.requestSingleInstanceLock()) {
   const preload = join(out, 'preload', 'index.cjs');
   let runtime: AppRuntime | undefined;
   const gate = new EventGate(); // events wait here until the page says it is ready
+  let desktop: Desktop | undefined;
+  let stopping = false;
 
   app.on('second-instance', () => {
     const win = BrowserWindow.getAllWindows()[0];
@@ -36,7 +40,10 @@ if (!app.requestSingleInstanceLock()) {
     runtime = new AppRuntime({
       codec: (allowPlaintext) => keychainCodec(safeStorage, allowPlaintext),
       startLocalServer: (dataDir) => startUtilityServer(join(out, 'cli', 'index.js'), dataDir),
-      onJobUpdated: (update) => gate.push({ kind: 'jobUpdated', update }),
+      onJobUpdated: (update) => {
+        gate.push({ kind: 'jobUpdated', update });
+        desktop?.jobUpdated(update);
+      },
       onNotice: (message) => gate.push({ kind: 'notice', message }),
     });
     registerApi(ipcMain, createApiHandlers(runtime.engine), ownMainFrame(location.isOwnUrl));
@@ -45,6 +52,11 @@ if (!app.requestSingleInstanceLock()) {
       win.on('closed', wireEvents(ipcMain, win, gate, location.isOwnUrl));
     };
     open();
+    desktop = createDesktop(join(out, '..', 'resources', 'icon.png'), () => {
+      const win = BrowserWindow.getAllWindows()[0];
+      if (win === undefined) open();
+      else win.show();
+    });
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) open();
     });
@@ -54,8 +66,13 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  let stopping = false;
+  app.on('before-quit', (event) => {
+    // Unfinished uploads: ask (they resume at the next start either way).
+    const open = runtime?.scheduler.repo.targetsIn([...OPEN_STATES]).length ?? 0;
+    if (!stopping && desktop !== undefined && !desktop.confirmQuit(open)) event.preventDefault();
+  });
   app.on('will-quit', (event) => {
+    desktop?.dispose();
     if (runtime === undefined || stopping) return;
     // Transfers stop where they are (the next start resumes them), the local server stops.
     event.preventDefault();
