@@ -10,7 +10,7 @@ describe('createBridge', () => {
       calls.push([method, args]);
       return { error: { code: 'auth.failed', message: 'no' } };
     });
-    expect(Object.keys(bridge).sort()).toEqual([...API_METHODS, 'onEvent'].sort());
+    expect(Object.keys(bridge).sort()).toEqual([...API_METHODS, 'onEvent', 'pathForFile'].sort());
     expect(Object.isFrozen(bridge)).toBe(true);
     // The envelope comes back resolved: nothing is thrown across the (context) bridge.
     await expect(bridge.listRegions({ cloud: 'c' })).resolves.toEqual({
@@ -26,7 +26,7 @@ describe('createApi', () => {
 
   it('returns the result of a result envelope', async () => {
     const api = createApi(bridgeAnswering({ result: [{ id: 'r1', imageEndpoint: 'http://g' }] }));
-    expect(Object.keys(api).sort()).toEqual([...API_METHODS, 'onEvent'].sort());
+    expect(Object.keys(api).sort()).toEqual([...API_METHODS, 'onEvent', 'pathForFile'].sort());
     await expect(api.listRegions({ cloud: 'c' })).resolves.toEqual([{ id: 'r1', imageEndpoint: 'http://g' }]);
   });
 

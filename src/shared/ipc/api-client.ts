@@ -46,14 +46,21 @@ function eventSubscription(events: EventTransport | undefined): EventSubscriptio
   };
 }
 
-export function createBridge(transport: Transport, events?: EventTransport): Bridge {
-  const bridge: Record<string, unknown> = { ...eventSubscription(events) };
+export function createBridge(
+  transport: Transport,
+  events?: EventTransport,
+  pathForFile: (file: File) => string = () => '',
+): Bridge {
+  const bridge: Record<string, unknown> = { ...eventSubscription(events), pathForFile };
   for (const method of API_METHODS) bridge[method] = (...args: unknown[]) => transport(method, args);
   return Object.freeze(bridge) as unknown as Bridge;
 }
 
 export function createApi(bridge: Bridge): Api {
-  const api: Record<string, unknown> = { onEvent: (l: (e: ApiEvent) => void) => bridge.onEvent(l) };
+  const api: Record<string, unknown> = {
+    onEvent: (l: (e: ApiEvent) => void) => bridge.onEvent(l),
+    pathForFile: (f: File) => bridge.pathForFile(f),
+  };
   for (const method of API_METHODS) {
     const call = bridge[method] as (...args: unknown[]) => Promise<Envelope<unknown>>;
     api[method] = async (...args: unknown[]): Promise<unknown> => {

@@ -26,10 +26,18 @@ export interface ApiResults {
  */
 export type Bridge = {
   [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<Envelope<ApiResults[M]>>;
-} & EventSubscription;
+} & EventSubscription &
+  FileAccess;
 
 /** What the renderer codes against (createApi over the bridge): results, or a thrown ApiError. */
-export type Api = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<ApiResults[M]> } & EventSubscription;
+export type Api = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<ApiResults[M]> } & EventSubscription &
+  FileAccess;
+
+/** Files dropped on the window: their paths, as the preload alone may read them (webUtils). */
+export interface FileAccess {
+  /** The path of a dropped or chosen file; '' for one that is not on disk. */
+  pathForFile: (file: File) => string;
+}
 
 /** What main pushes to the renderer, besides the answers to its calls. */
 export type ApiEvent = { kind: 'jobUpdated'; update: JobUpdate } | { kind: 'notice'; message: string };
