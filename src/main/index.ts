@@ -46,7 +46,7 @@ if (!app.requestSingleInstanceLock()) {
       },
       onNotice: (message) => gate.push({ kind: 'notice', message }),
     });
-    registerApi(ipcMain, createApiHandlers(runtime.engine), ownMainFrame(location.isOwnUrl));
+    registerApi(ipcMain, createApiHandlers(runtime.engine, runtime), ownMainFrame(location.isOwnUrl));
     const open = (): void => {
       const win = createMainWindow(preload, location);
       win.on('closed', wireEvents(ipcMain, win, gate, location.isOwnUrl));

@@ -74,3 +74,10 @@ export interface JobUpdate {
   size: number | null;
   targets: TargetSnapshot[];
 }
+
+/** The settings the app shows and changes. */
+export interface SettingsDto {
+  autoSync: { cloud: string; regions: string[]; stores: string[]; method: string; removeLocal: boolean } | null;
+  /** Linux without a keyring: keep saved secrets as good as plain text (off by default). */
+  allowPlaintextSecrets: boolean;
+}

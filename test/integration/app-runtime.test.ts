@@ -3,11 +3,14 @@
  * local server started through the shell's hook, the scheduler holding the queue, a staging job
  * run to the end, and a clean stop that leaves no process and frees the queue for the CLI.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobUpdate } from '../../src/shared/dto';
+import { createApiHandlers, dispatch } from '../../src/main/core/api/api-service';
 import { AppRuntime } from '../../src/main/core/app-runtime';
+import { PassphraseCodec } from '../../src/main/core/secrets/secret-codec';
 import { findRunningServer, startServerProcess } from '../../src/main/core/staging/server-process';
 import { identify } from '../../src/main/core/transfer/source-file';
 import { CLI } from '../support/cli-process';
@@ -68,6 +71,76 @@ describe('AppRuntime', () => {
       expect(await again.start()).toEqual({ acquired: true });
     } finally {
       await again.stop();
+    }
+  });
+
+  it('answers the queue, settings and cloud calls through dispatch, arguments validated', async () => {
+    const env = { GLANCE_UPLOADER_HOME: join(dir, 'home-api'), OS_CLIENT_CONFIG_FILE: join(dir, 'none.yaml') };
+    writeFileSync(env.OS_CLIENT_CONFIG_FILE, 'clouds: {}\n');
+    const runtime = new AppRuntime({ env, codec: () => new PassphraseCodec('the test keychain stand-in') });
+    const handlers = createApiHandlers(runtime.engine, runtime);
+    try {
+      expect(await runtime.start()).toEqual({ acquired: true });
+      // A job to a cloud that does not exist: it fails at once, and shows in listJobs.
+      const file = await makeFile(join(dir, 'b.raw'), 1024 * 1024);
+      const id = await identify(file.path);
+      const { job, targets } = runtime.scheduler.repo.createJob({
+        source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        name: 'nowhere',
+        metadata: { name: 'nowhere', disk_format: 'raw', container_format: 'bare' },
+        targets: [{ cloud: 'nowhere', region: 'R1' }],
+      });
+      await runtime.scheduler.idle();
+      const listed = (await dispatch(handlers, 'listJobs', [])) as { result: JobUpdate[] };
+      expect(listed.result).toEqual([
+        expect.objectContaining({
+          jobId: job.id,
+          name: 'nowhere',
+          targets: [expect.objectContaining({ state: 'failed' })],
+        }),
+      ]);
+      // Retry through the API: back in the queue (and failing again, the cloud still unknown).
+      expect(await dispatch(handlers, 'controlTarget', [{ targetId: targets[0]?.id, action: 'retry' }])).toEqual({
+        result: null,
+      });
+      expect(await dispatch(handlers, 'controlTarget', [{ targetId: 'x', action: 'retry' }])).toMatchObject({
+        error: { code: 'ipc.invalid_argument' },
+      });
+      expect(await dispatch(handlers, 'controlTarget', [{ targetId: 'abcdef', action: 'explode' }])).toMatchObject({
+        error: { code: 'ipc.invalid_argument' },
+      });
+      // Settings.
+      expect(await dispatch(handlers, 'getSettings', [])).toEqual({
+        result: { autoSync: null, allowPlaintextSecrets: false },
+      });
+      await dispatch(handlers, 'setAllowPlaintextSecrets', [{ allow: true }]);
+      expect(await dispatch(handlers, 'getSettings', [])).toMatchObject({ result: { allowPlaintextSecrets: true } });
+      // A cloud saved from the login form: listed, its password sealed; "local" and non-http URLs refused.
+      expect(
+        await dispatch(handlers, 'saveCloud', [
+          {
+            name: 'prod',
+            authUrl: 'https://keystone.example/v3',
+            username: 'ops',
+            password: 's3cret-pass-771',
+            projectName: 'p',
+          },
+        ]),
+      ).toEqual({ result: null });
+      expect(await dispatch(handlers, 'listClouds', [])).toMatchObject({
+        result: [{ name: 'prod', authUrl: 'https://keystone.example/v3', source: 'saved in the app' }],
+      });
+      expect(readFileSync(join(dir, 'home-api', 'queue.sqlite3')).toString('latin1')).not.toContain('s3cret-pass-771');
+      for (const bad of [
+        { name: 'local', authUrl: 'https://k/v3' },
+        { name: 'x', authUrl: 'file:///etc/passwd' },
+        { name: 'x', authUrl: 'https://k/v3', token: 'gAAAA' },
+      ])
+        expect(await dispatch(handlers, 'saveCloud', [bad])).toMatchObject({ error: { code: 'ipc.invalid_argument' } });
+      await dispatch(handlers, 'forgetCloud', [{ name: 'prod' }]);
+      expect(await dispatch(handlers, 'listClouds', [])).toEqual({ result: [] });
+    } finally {
+      await runtime.stop();
     }
   });
 });

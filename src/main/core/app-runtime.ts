@@ -38,6 +38,7 @@ export class AppRuntime {
   readonly db: Db;
   readonly engine: Engine;
   readonly scheduler: Scheduler;
+  readonly savedClouds: SavedClouds;
   #server: LocalServerHandle | undefined;
   #autoSync: NodeJS.Timeout | undefined;
 
@@ -45,13 +46,13 @@ export class AppRuntime {
     const env = o.env ?? process.env;
     this.db = openDatabase(databasePath(ensureDataHome(dataHome(env))));
     const settings = new Settings(this.db);
-    const saved = new SavedClouds(
+    this.savedClouds = new SavedClouds(
       this.db,
       o.codec === undefined
         ? undefined
         : () => o.codec?.(settings.get('allowPlaintextSecrets') === true) as SecretCodec,
     );
-    this.engine = new Engine({ env, savedClouds: saved });
+    this.engine = new Engine({ env, savedClouds: this.savedClouds });
     this.scheduler = new Scheduler({
       db: this.db,
       engine: this.engine,

@@ -35,6 +35,12 @@ const handlers: ApiHandlers = {
   listClouds: vi.fn(async () => []),
   listRegions: vi.fn(async () => [{ id: 'RegionOne', imageEndpoint: 'http://g' }]),
   listImages: vi.fn(async () => []),
+  listJobs: vi.fn(async () => []),
+  controlTarget: vi.fn(async () => null),
+  getSettings: vi.fn(async () => ({ autoSync: null, allowPlaintextSecrets: false })),
+  setAllowPlaintextSecrets: vi.fn(async () => null),
+  saveCloud: vi.fn(async () => null),
+  forgetCloud: vi.fn(async () => null),
 };
 
 describe('registerApi', () => {

@@ -12,4 +12,27 @@ export const apiArgSchemas = {
   listClouds: z.tuple([]),
   listRegions: z.tuple([z.object({ cloud: cloudName }).strict()]),
   listImages: z.tuple([z.object({ cloud: cloudName, region: regionId }).strict()]),
+  listJobs: z.tuple([]),
+  controlTarget: z.tuple([
+    z.object({ targetId: z.string().min(4).max(64), action: z.enum(['pause', 'resume', 'cancel', 'retry']) }).strict(),
+  ]),
+  getSettings: z.tuple([]),
+  setAllowPlaintextSecrets: z.tuple([z.object({ allow: z.boolean() }).strict()]),
+  saveCloud: z.tuple([
+    z
+      .object({
+        name: cloudName.refine((n) => n !== 'local', 'the name "local" is the local server'),
+        authUrl: z.url({ protocol: /^https?$/ }),
+        username: z.string().min(1).max(255).optional(),
+        password: z.string().min(1).max(4096).optional(),
+        projectName: z.string().min(1).max(255).optional(),
+        userDomain: z.string().min(1).max(255).optional(),
+        projectDomain: z.string().min(1).max(255).optional(),
+        region: regionId.optional(),
+        applicationCredentialId: z.string().min(1).max(255).optional(),
+        applicationCredentialSecret: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+  ]),
+  forgetCloud: z.tuple([z.object({ name: cloudName }).strict()]),
 } as const;

@@ -5,7 +5,7 @@
  * time here).
  */
 import type { z } from 'zod';
-import type { CloudSummary, ImageSummary, JobUpdate, RegionSummary } from '../dto';
+import type { CloudSummary, ImageSummary, JobUpdate, RegionSummary, SettingsDto } from '../dto';
 import type { ErrorInfo } from '../errors';
 import type { apiArgSchemas } from './contract-schemas';
 
@@ -17,6 +17,12 @@ export interface ApiResults {
   listClouds: CloudSummary[];
   listRegions: RegionSummary[];
   listImages: ImageSummary[];
+  listJobs: JobUpdate[];
+  controlTarget: null;
+  getSettings: SettingsDto;
+  setAllowPlaintextSecrets: null;
+  saveCloud: null;
+  forgetCloud: null;
 }
 
 /**
@@ -55,7 +61,17 @@ export const EVENT_CHANNEL = 'glance-uploader:event';
 export const READY_CHANNEL = 'glance-uploader:ready';
 
 /** Every method, at run time. `satisfies` + the spec make a missing or extra name a type error. */
-export const API_METHODS = ['listClouds', 'listRegions', 'listImages'] as const satisfies readonly ApiMethod[];
+export const API_METHODS = [
+  'listClouds',
+  'listRegions',
+  'listImages',
+  'listJobs',
+  'controlTarget',
+  'getSettings',
+  'setAllowPlaintextSecrets',
+  'saveCloud',
+  'forgetCloud',
+] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */
 export function channelOf(method: ApiMethod): string {

@@ -3,10 +3,15 @@
  * process: page -> createApi -> createBridge (same code as the preload) -> exposeFunction -> dispatch (same code
  * as the Electron IPC handlers, argument validation included) -> Engine.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createApiHandlers, dispatch } from '../../../src/main/core/api/api-service';
 import type { Engine } from '../../../src/main/core/engine';
+import { openDatabase } from '../../../src/main/core/queue/database';
+import { SavedClouds } from '../../../src/main/core/secrets/saved-clouds';
+import { Scheduler } from '../../../src/main/core/transfer/scheduler';
 import { buildBridgeScript } from './bridge-bundle';
 import { serveStatic } from './static-server';
 
@@ -27,7 +32,11 @@ export async function openApp(browser: Browser, engine: Engine): Promise<AppHarn
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  const handlers = createApiHandlers(engine);
+  // The queue calls run on a queue database of their own, next to the engine the test gives.
+  const dir = mkdtempSync(join(tmpdir(), 'gu-harness-'));
+  const db = openDatabase(join(dir, 'queue.sqlite3'));
+  const scheduler = new Scheduler({ db, engine, actor: 'harness' });
+  const handlers = createApiHandlers(engine, { db, scheduler, savedClouds: new SavedClouds(db) });
   const calls: string[] = [];
   await page.exposeFunction('__glanceUploaderBridge', (method: unknown, args: unknown) => {
     calls.push(String(method));
@@ -41,6 +50,8 @@ export async function openApp(browser: Browser, engine: Engine): Promise<AppHarn
     close: async () => {
       await context.close();
       await server.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
       if (pageErrors.length > 0) throw new Error(`errors in the page: ${pageErrors.join('; ')}`);
     },
   };

@@ -12,6 +12,12 @@ const handlers: ApiHandlers = {
   listImages: async () => {
     throw new TypeError('boom');
   },
+  listJobs: async () => [],
+  controlTarget: async () => null,
+  getSettings: async () => ({ autoSync: null, allowPlaintextSecrets: false }),
+  setAllowPlaintextSecrets: async () => null,
+  saveCloud: async () => null,
+  forgetCloud: async () => null,
 };
 
 describe('API dispatch', () => {

@@ -13,16 +13,97 @@ import {
 } from '../../../shared/ipc/contract';
 import { apiArgSchemas } from '../../../shared/ipc/contract-schemas';
 import type { Engine } from '../engine';
+import { Controls, type ControlAction } from '../queue/controls';
+import type { Db } from '../queue/database';
+import { Settings } from '../queue/settings';
+import { isTerminal } from '../queue/target-state';
+import type { SavedClouds } from '../secrets/saved-clouds';
+import type { Scheduler } from '../transfer/scheduler';
 import { EngineError, toErrorInfo } from '../errors';
 
 export type ApiHandlers = { [M in ApiMethod]: (...args: ApiArgs[M]) => Promise<ApiResults[M]> };
 
-export function createApiHandlers(engine: Engine): ApiHandlers {
+/** What the queue calls work on: the app's runtime (or a test's equivalent). */
+export interface QueueAccess {
+  db: Db;
+  scheduler: Scheduler;
+  savedClouds: SavedClouds;
+}
+
+export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandlers {
+  const { db, scheduler, savedClouds } = queue;
+  const settings = new Settings(db);
   return {
     listClouds: async () => engine.listClouds(),
     listRegions: async ({ cloud }) => engine.listRegions(cloud),
     listImages: async ({ cloud, region }) => engine.listImages(cloud, region),
+    listJobs: async () =>
+      scheduler.repo
+        .listJobs()
+        .map((j) => scheduler.snapshot(j.id))
+        .filter((u) => u !== undefined)
+        .map((u) => ({ ...u, seq: 0 })),
+    controlTarget: async ({ targetId, action }) => {
+      await controlTarget(db, scheduler, targetId, action);
+      return null;
+    },
+    getSettings: async () => ({
+      autoSync: settings.get('autoSync') ?? null,
+      allowPlaintextSecrets: settings.get('allowPlaintextSecrets') === true,
+    }),
+    setAllowPlaintextSecrets: async ({ allow }) => {
+      settings.set('allowPlaintextSecrets', allow);
+      return null;
+    },
+    saveCloud: async (c) => {
+      savedClouds.save(c.name, {
+        ...(c.applicationCredentialId !== undefined ? { auth_type: 'v3applicationcredential' } : {}),
+        auth: {
+          auth_url: c.authUrl,
+          ...(c.username !== undefined ? { username: c.username } : {}),
+          ...(c.password !== undefined ? { password: c.password } : {}),
+          ...(c.projectName !== undefined ? { project_name: c.projectName } : {}),
+          ...(c.userDomain !== undefined ? { user_domain_name: c.userDomain } : {}),
+          ...(c.projectDomain !== undefined ? { project_domain_name: c.projectDomain } : {}),
+          ...(c.applicationCredentialId !== undefined ? { application_credential_id: c.applicationCredentialId } : {}),
+          ...(c.applicationCredentialSecret !== undefined
+            ? { application_credential_secret: c.applicationCredentialSecret }
+            : {}),
+        },
+        ...(c.region !== undefined ? { region_name: c.region } : {}),
+      });
+      return null;
+    },
+    forgetCloud: async ({ name }) => {
+      savedClouds.remove(name);
+      return null;
+    },
   };
+}
+
+/**
+ * Pause, resume, cancel or retry a target: directly when this process runs the queue, else
+ * through the controls table that the engine running it (a `queue run`) applies at its next tick.
+ */
+async function controlTarget(db: Db, scheduler: Scheduler, targetId: string, action: ControlAction): Promise<void> {
+  const t = scheduler.repo.getTarget(targetId); // queue.not_found for an unknown id
+  if (!scheduler.running) {
+    const controls = new Controls(db);
+    const [answer] = await controls.wait([controls.request('app', t.id, action)], 30_000);
+    if (answer === undefined)
+      throw new EngineError('queue.lease_held', 'The engine that runs the queue did not answer in 30 s.', {
+        hint: 'It may be busy or stuck: try again, or stop it (its `queue run`).',
+      });
+    if (answer.result.startsWith('refused'))
+      throw new EngineError('queue.invalid_transition', `The engine that runs the queue ${answer.result}.`, {
+        hint: 'The target may have moved on meanwhile: look at the queue again.',
+      });
+    return;
+  }
+  if (action === 'pause' && !isTerminal(t.state) && t.state !== 'paused') scheduler.pause(t.id);
+  else if (action === 'resume') scheduler.resume(t.id);
+  else if (action === 'cancel') await scheduler.cancel(t.id);
+  else if (action === 'retry') scheduler.retry(t.id);
 }
 
 function isApiMethod(m: unknown): m is ApiMethod {

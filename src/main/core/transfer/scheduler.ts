@@ -67,7 +67,7 @@ export class Scheduler {
     this.#lease = new Lease(o.db, o.actor, { ttlMs: o.leaseTtlMs });
     this.#global = new TokenBucket(o.bwlimit);
     this.#events = new JobEventCoalescer(
-      (jobId) => this.#snapshot(jobId),
+      (jobId) => this.snapshot(jobId),
       (u) => o.onJobUpdated?.(u),
     );
   }
@@ -414,7 +414,8 @@ export class Scheduler {
     }
   }
 
-  #snapshot(jobId: string): Omit<JobUpdate, 'seq'> | undefined {
+  /** A job's state as the renderer sees it (undefined: no such job). */
+  snapshot(jobId: string): Omit<JobUpdate, 'seq'> | undefined {
     try {
       const job = this.repo.getJob(jobId);
       return {
