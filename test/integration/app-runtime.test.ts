@@ -46,19 +46,39 @@ describe('AppRuntime', () => {
       const server = await findRunningServer(runtime.engine.localServerDir);
       expect(server).toBeDefined();
       serverPid = server?.pid;
+      // Staging as the app does it: window.api.enqueueUploads to the cloud "local", through dispatch.
       const file = await makeFile(join(dir, 'a.raw'), 3 * 1024 * 1024 + 5);
-      const id = await identify(file.path);
-      const { job } = runtime.scheduler.repo.createJob({
-        source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
-        name: 'staged-by-the-app',
-        metadata: { name: 'staged-by-the-app', disk_format: 'raw', container_format: 'bare' },
-        targets: [{ cloud: 'local', region: 'local' }],
-      });
+      const handlers = createApiHandlers(runtime.engine, runtime);
+      const queued = (await dispatch(handlers, 'enqueueUploads', [
+        { images: [{ path: file.path }], cloud: 'local', regions: ['local'], tags: ['from-the-app'] },
+      ])) as { result: { jobIds: string[] } };
+      expect(queued.result.jobIds).toHaveLength(1);
       await runtime.scheduler.idle();
-      const [t] = runtime.scheduler.repo.targetsOf(job.id);
+      const [t] = runtime.scheduler.repo.targetsOf(queued.result.jobIds[0] ?? '');
       expect(t?.state).toBe('done');
       const img = await (await runtime.engine.glance('local', 'local')).getImage(t?.remoteImageId ?? '');
-      expect(img).toMatchObject({ status: 'active', os_hash_value: file.sha512 });
+      expect(img).toMatchObject({
+        name: 'a',
+        status: 'active',
+        os_hash_value: file.sha512,
+        disk_format: 'raw',
+        tags: ['from-the-app'],
+      });
+      // A relative path, or a file that is not a safe disk image, queues nothing.
+      expect(
+        await dispatch(handlers, 'enqueueUploads', [
+          { images: [{ path: 'a.raw' }], cloud: 'local', regions: ['local'] },
+        ]),
+      ).toMatchObject({ error: { code: 'ipc.invalid_argument' } });
+      const gz = join(dir, 'a.raw.gz');
+      writeFileSync(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+      const before = runtime.scheduler.repo.listJobs().length;
+      expect(
+        await dispatch(handlers, 'enqueueUploads', [
+          { images: [{ path: file.path }, { path: gz }], cloud: 'local', regions: ['local'] },
+        ]),
+      ).toMatchObject({ error: { code: 'inspect.compressed' } });
+      expect(runtime.scheduler.repo.listJobs()).toHaveLength(before);
       expect(notices).toEqual([]); // auto-sync is off: nothing to say
     } finally {
       await runtime.stop();

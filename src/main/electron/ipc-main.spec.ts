@@ -41,6 +41,7 @@ const handlers: ApiHandlers = {
   setAllowPlaintextSecrets: vi.fn(async () => null),
   saveCloud: vi.fn(async () => null),
   forgetCloud: vi.fn(async () => null),
+  enqueueUploads: vi.fn(async () => ({ jobIds: [] })),
 };
 
 describe('registerApi', () => {

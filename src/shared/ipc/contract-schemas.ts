@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 
+/** POSIX or Windows absolute paths (the renderer may not import node:path). */
+const isAbsolute = (p: string): boolean => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
+
 const cloudName = z.string().min(1).max(255);
 const regionId = z.string().min(1).max(255);
 
@@ -35,4 +38,36 @@ export const apiArgSchemas = {
       .strict(),
   ]),
   forgetCloud: z.tuple([z.object({ name: cloudName }).strict()]),
+  enqueueUploads: z.tuple([
+    z
+      .object({
+        images: z
+          .array(
+            z
+              .object({
+                path: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path'),
+                name: z.string().min(1).max(255).optional(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(500),
+        cloud: cloudName,
+        regions: z.array(regionId).min(1).max(20),
+        stores: z.array(z.string().min(1).max(255)).max(10).optional(),
+        method: z.enum(['auto', 'push', 'glance-download']).optional(),
+        diskFormat: z.string().min(1).max(32).optional(),
+        containerFormat: z.string().min(1).max(32).optional(),
+        visibility: z.enum(['private', 'shared', 'community', 'public']).optional(),
+        minDisk: z.int().min(0).optional(),
+        minRam: z.int().min(0).optional(),
+        protected: z.boolean().optional(),
+        tags: z.array(z.string().min(1).max(255)).max(128).optional(),
+        properties: z.record(z.string().min(1).max(255), z.string().max(65535)).optional(),
+        sameId: z.boolean().optional(),
+        bwlimit: z.int().min(1).optional(),
+        allowFormatMismatch: z.boolean().optional(),
+      })
+      .strict(),
+  ]),
 } as const;

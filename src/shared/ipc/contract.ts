@@ -23,6 +23,7 @@ export interface ApiResults {
   setAllowPlaintextSecrets: null;
   saveCloud: null;
   forgetCloud: null;
+  enqueueUploads: { jobIds: string[] };
 }
 
 /**
@@ -71,6 +72,7 @@ export const API_METHODS = [
   'setAllowPlaintextSecrets',
   'saveCloud',
   'forgetCloud',
+  'enqueueUploads',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

@@ -18,6 +18,7 @@ const handlers: ApiHandlers = {
   setAllowPlaintextSecrets: async () => null,
   saveCloud: async () => null,
   forgetCloud: async () => null,
+  enqueueUploads: async () => ({ jobIds: [] }),
 };
 
 describe('API dispatch', () => {

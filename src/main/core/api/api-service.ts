@@ -12,7 +12,12 @@ import {
   type Envelope,
 } from '../../../shared/ipc/contract';
 import { apiArgSchemas } from '../../../shared/ipc/contract-schemas';
+import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine';
+import { planDistribution } from '../queue/distribution-plan';
+import type { NewJob } from '../queue/job-repository';
+import { planUploadJob, stemOf } from '../queue/upload-plan';
+import { askOffers, isAdmin } from '../staging/sync-jobs';
 import { Controls, type ControlAction } from '../queue/controls';
 import type { Db } from '../queue/database';
 import { Settings } from '../queue/settings';
@@ -77,6 +82,35 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
     forgetCloud: async ({ name }) => {
       savedClouds.remove(name);
       return null;
+    },
+    enqueueUploads: async (r) => {
+      // The plan of every target from what the regions offer, then each file inspected: one
+      // refused file queues nothing.
+      const stores = r.stores ?? [];
+      const offers = await askOffers(engine, r.cloud, r.regions);
+      const admin = stores.length > 1 && (await isAdmin(engine, r.cloud));
+      const { targets } = planDistribution({
+        cloud: r.cloud,
+        regions: r.regions,
+        stores,
+        offers,
+        admin,
+        method: r.method ?? 'auto',
+      });
+      const jobs: NewJob[] = [];
+      for (const image of r.images)
+        jobs.push(
+          await planUploadJob({
+            source: { path: image.path },
+            name: image.name ?? stemOf(image.path),
+            metadata: r,
+            targets,
+            bwlimit: r.bwlimit,
+            allowFormatMismatch: r.allowFormatMismatch,
+            ...(r.sameId === true ? { sameImageId: randomUUID() } : {}),
+          }),
+        );
+      return { jobIds: db.transaction(() => jobs.map((j) => scheduler.repo.createJob(j).job.id))() };
     },
   };
 }

@@ -1,6 +1,6 @@
 /** Parsing of the CLI's values: rates, properties, name templates. Bad input is a coded error with a hint. */
-import { basename, extname } from 'node:path';
 import { EngineError } from '../errors';
+import { stemOf } from '../queue/upload-plan';
 
 /** Bad command-line input. The hint is required: bad input always says what to do. */
 export class UsageError extends Error {
@@ -54,13 +54,6 @@ export function parseProperties(items: string[]): Record<string, string> {
   return out;
 }
 
-/** The file's name without its extension(s) of disk images: ubuntu-24.04.qcow2 -> ubuntu-24.04. */
-export function stemOf(path: string): string {
-  const base = basename(path);
-  const ext = extname(base);
-  return ext.length > 0 && ext.length < base.length ? base.slice(0, -ext.length) : base;
-}
-
 /** --name with several files is a template: {stem} and {n} (1-based). */
 export function imageName(template: string | undefined, path: string, n: number, count: number): string {
   if (template === undefined) return stemOf(path);
@@ -73,23 +66,8 @@ export function imageName(template: string | undefined, path: string, n: number,
   return template.replaceAll('{stem}', stemOf(path)).replaceAll('{n}', String(n));
 }
 
-const BY_EXTENSION: Record<string, string> = {
-  '.qcow2': 'qcow2',
-  '.qcow': 'qcow2',
-  '.raw': 'raw',
-  '.img': 'raw',
-  '.iso': 'iso',
-  '.vmdk': 'vmdk',
-  '.vhd': 'vhd',
-  '.vhdx': 'vhdx',
-  '.vdi': 'vdi',
-  '.ploop': 'ploop',
-};
-
-/** The disk format a file's extension suggests; the caller must give --disk-format otherwise. */
-export function diskFormatFromName(path: string): string | undefined {
-  return BY_EXTENSION[extname(path).toLowerCase()];
-}
+/** The disk format a file name suggests (kept with the upload planning). */
+export { diskFormatFromName, stemOf } from '../queue/upload-plan';
 
 export function requireInt(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;

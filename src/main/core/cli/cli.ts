@@ -13,15 +13,13 @@ import { EngineError, toErrorInfo } from '../errors';
 import { auditCsv, auditJson } from '../queue/audit-export';
 import type { JobUpdate } from '../queue/job-events';
 import { JobRepository, type NewJob } from '../queue/job-repository';
+import { planUploadJob } from '../queue/upload-plan';
 import { Controls } from '../queue/controls';
 import { Lease } from '../queue/lease';
 import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
 import { isTerminal, OPEN_STATES } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
-import { identify } from '../transfer/source-file';
-import { fillFromInspection, inspectFile, refusal } from '../inspect/inspect';
-import type { Inspection } from '../inspect/types';
-import { diskFormatFromName, imageName, parseProperties, parseRate, requireInt, UsageError } from './args';
+import { imageName, parseProperties, parseRate, requireInt, UsageError } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
 import { serveCommand } from './serve-command';
@@ -227,65 +225,35 @@ async function upload(args: string[], io: CliIo): Promise<number> {
         'Leave --sha512 out for local files.',
       );
     const path = url === undefined ? resolve(io.cwd, f) : decodeURIComponent(url.pathname);
-    const declared = v['disk-format'] as string | undefined;
-    let source: NewJob['source'];
-    let inspected: Record<string, unknown> = {};
-    let inspection: Inspection | undefined;
-    if (url === undefined) {
-      const id = await identify(path);
-      source = { kind: 'file', path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev };
-      // Inspection first: an unsafe image, or one that is not what it is declared, never queues.
-      inspection = await inspectFile(path);
-      const refused = refusal(inspection, declared, v['allow-format-mismatch'] === true);
-      if (refused !== undefined)
-        throw new EngineError(refused.code, `${f}: ${refused.message}`, { hint: refused.info.hint });
-      if (v.json !== true)
-        for (const w of inspection.findings.filter((x) => x.severity === 'warning'))
-          io.stderr.write(`warning: ${f}: ${w.message}\n  hint: ${w.hint}\n`);
-      inspected = fillFromInspection({}, inspection);
-    } else {
-      source = { kind: 'url', url: url.href, ...(sha512 !== undefined ? { sha512: sha512.toLowerCase() } : {}) };
-      const byName = diskFormatFromName(path);
-      if (byName !== undefined) inspected = { disk_format: byName };
-    }
-    const diskFormat = declared ?? (inspected.disk_format as string | undefined);
-    if (diskFormat === undefined)
-      throw new UsageError(
-        `Cannot tell the disk format of ${f} from its name.`,
-        'Give --disk-format (qcow2, raw, vmdk, vhd, vhdx, vdi, iso...).',
-      );
-    const name = imageName(v.name as string | undefined, path, i + 1, files.length);
-    if (name === '') throw new UsageError(`Cannot name an image after ${f}.`, 'Give --name.');
-    const minDiskValue = minDisk ?? (inspected.min_disk as number | undefined);
-    planned.push({
-      source,
-      name,
-      metadata: {
-        name,
-        disk_format: diskFormat,
-        container_format:
-          (v['container-format'] as string | undefined) ?? (inspected.container_format as string | undefined) ?? 'bare',
-        ...(visibility !== undefined ? { visibility } : {}),
-        ...(minDiskValue !== undefined ? { min_disk: minDiskValue } : {}),
-        ...(minRam !== undefined ? { min_ram: minRam } : {}),
-        ...(v.protected === true ? { protected: true } : {}),
-        ...((v.tag as string[] | undefined)?.length ? { tags: v.tag } : {}),
-        ...(Object.keys(properties).length ? { properties } : {}),
-      },
-      targets: planTargets({
-        cloud,
-        regions,
-        store: v.store as string | undefined,
-        method: method === 'auto' ? undefined : method, // auto: planned below, once the regions are asked
-        fromUrl: url !== undefined,
-        copyTo,
+    planned.push(
+      await planUploadJob({
+        source: url === undefined ? { path } : { url, ...(sha512 !== undefined ? { sha512 } : {}) },
+        name: imageName(v.name as string | undefined, path, i + 1, files.length),
+        metadata: {
+          diskFormat: v['disk-format'] as string | undefined,
+          containerFormat: v['container-format'] as string | undefined,
+          visibility,
+          minDisk,
+          minRam,
+          protected: v.protected === true,
+          tags: v.tag as string[] | undefined,
+          properties,
+        },
+        targets: planTargets({
+          cloud,
+          regions,
+          store: v.store as string | undefined,
+          method: method === 'auto' ? undefined : method, // auto: planned below, once the regions are asked
+          fromUrl: url !== undefined,
+          copyTo,
+        }),
+        bwlimit,
+        onDuplicate: ifExists,
+        allowFormatMismatch: v['allow-format-mismatch'] === true,
+        ...(v['same-id'] === true ? { sameImageId: randomUUID() } : {}),
+        onWarning: (w) => v.json === true || io.stderr.write(`warning: ${f}: ${w.message}\n  hint: ${w.hint}\n`),
       }),
-      bwlimit,
-      onDuplicate: ifExists,
-      ...(inspection !== undefined ? { inspection: inspectionSummary(inspection) } : {}),
-      allowFormatMismatch: v['allow-format-mismatch'] === true,
-      ...(v['same-id'] === true ? { sameImageId: randomUUID() } : {}),
-    });
+    );
   }
   for (const j of planned)
     validateTargets(
@@ -333,17 +301,6 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     await engine.close();
     db.close();
   }
-}
-
-/** What the queue keeps of an inspection: enough to show and audit, not the whole report. */
-function inspectionSummary(r: Inspection): Record<string, unknown> {
-  return {
-    format: r.format,
-    diskFormat: r.diskFormat,
-    virtualSize: r.virtualSize,
-    minDiskGiB: r.minDiskGiB,
-    findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
-  };
 }
 
 function isUrl(text: string): boolean {
