@@ -51,6 +51,40 @@ describe('glance-uploader CLI', () => {
     expect((JSON.parse(r.stdout) as { clouds: { name: string }[] }).clouds.map((c) => c.name)).toContain('ref-demo');
   });
 
+  it('saves a cloud with its password sealed by the passphrase, logs in with it, and refuses it without the passphrase', async () => {
+    const withKey = { ...env, GLANCE_UPLOADER_SECRET_KEY: 'a passphrase for the cli test' };
+    const save = await runCli(
+      ['clouds', 'save', 'kept-demo', '--auth-url', cloud.keystoneUrl, '--username', 'demo', '--project', 'demo',
+        '--user-domain', 'Default', '--project-domain', 'Default', '--secret-stdin'], // prettier-ignore
+      withKey,
+      `${cloud.users.demo.password}\n`,
+    );
+    expect(save.code, save.stderr).toBe(0);
+    // (The reference's demo password is "demo", also the user's name: look at the row itself.)
+    const db = openDatabase(join(dir, 'home', 'queue.sqlite3'));
+    const row = db.prepare(`SELECT config, secret, secret_kind FROM saved_clouds WHERE name = 'kept-demo'`).get() as {
+      config: string;
+      secret: Buffer;
+      secret_kind: string;
+    };
+    db.close();
+    expect(JSON.parse(row.config)).toMatchObject({ auth: { username: 'demo', password_sealed: true } });
+    expect(JSON.parse(row.config).auth).not.toHaveProperty('password');
+    expect(row).toMatchObject({ secret_kind: 'passphrase' });
+    expect(row.secret.length).toBeGreaterThan(48);
+    const listed = JSON.parse((await runCli(['clouds', 'list', '--json'], withKey)).stdout) as {
+      clouds: { name: string; source: string }[];
+    };
+    expect(listed.clouds).toContainEqual(expect.objectContaining({ name: 'kept-demo', source: 'saved in the app' }));
+    const show = await runCli(['clouds', 'show', 'kept-demo', '--region', 'RegionOne', '--json'], withKey);
+    expect(show.code, show.stderr).toBe(0);
+    const locked = await runCli(['clouds', 'show', 'kept-demo', '--json'], env);
+    expect(locked.code).toBe(3);
+    expect(JSON.parse(locked.stdout)).toMatchObject({ error: { code: 'secrets.unavailable' } });
+    expect((await runCli(['clouds', 'save', 'x', '--auth-url', cloud.keystoneUrl], withKey)).code).toBe(2);
+    expect((await runCli(['clouds', 'forget', 'kept-demo'], withKey)).code).toBe(0);
+  });
+
   it('shows what each region offers: methods from /v2/info/import, and stores', async () => {
     const r = await runCli(['clouds', 'show', 'ref-demo', '--json'], env);
     expect(r.code).toBe(0);

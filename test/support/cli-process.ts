@@ -14,11 +14,13 @@ export interface CliResult {
 export function startCli(
   args: string[],
   env: Record<string, string>,
+  input?: string,
 ): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -29,8 +31,8 @@ export function startCli(
   return { child, done };
 }
 
-export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return startCli(args, env).done;
+export async function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+  return startCli(args, env, input).done;
 }
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */

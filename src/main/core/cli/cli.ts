@@ -31,7 +31,19 @@ import { LOCAL_CLOUD } from '../staging/local-cloud';
 import { autoSyncTick } from '../staging/auto-sync';
 import { Settings } from '../queue/settings';
 import { out, parse, type CliIo } from './io';
-import { follow, jobJson, open, report, runJobs, splitList, targetJson, targetLine, type Ctx } from './run-jobs';
+import {
+  cliSavedClouds,
+  follow,
+  jobJson,
+  open,
+  report,
+  runJobs,
+  splitList,
+  targetJson,
+  targetLine,
+  type Ctx,
+} from './run-jobs';
+import type { Db } from '../queue/database';
 export type { CliIo } from './io';
 import { formatBytes, ProgressLine } from './progress-line';
 
@@ -112,6 +124,15 @@ Against a cloud, resume sends the whole file again into the same image (Glance t
 of an image in one request).`,
   clouds: `Usage: glance-uploader clouds list [--json]
        glance-uploader clouds show NAME [--region R] [--json]
+       glance-uploader clouds save NAME --auth-url URL [--username U --project P]
+                          [--user-domain D] [--project-domain D] [--region R]
+                          [--application-credential-id ID] --secret-stdin
+       glance-uploader clouds forget NAME
+
+save keeps a cloud in the data folder, as the app does, its password (or application
+credential secret, read from the first line of stdin) sealed with the passphrase in
+GLANCE_UPLOADER_SECRET_KEY: the app's OS keychain is not reachable from a terminal. clouds.yaml
+wins over a saved cloud of the same name.
 
 show asks each region (or R) what it offers: upload methods (direct, and the import methods
 of /v2/info/import) and stores.`,
@@ -592,15 +613,78 @@ async function queue(args: string[], io: CliIo): Promise<number> {
 
 // ---- clouds, audit ---------------------------------------------------------------------------
 
+/** clouds save / forget: the CLI's way to keep a cloud with its secret sealed by a passphrase. */
+async function saveCloud(io: CliIo, db: Db, sub: 'save' | 'forget', p: ReturnType<typeof parse>): Promise<number> {
+  const name = p.positionals[0];
+  if (name === undefined || p.positionals.length > 1)
+    throw new UsageError(`clouds ${sub} takes one NAME.`, 'glance-uploader clouds --help');
+  const saved = cliSavedClouds(db, io.env);
+  if (sub === 'forget') {
+    if (!saved.has(name))
+      throw new EngineError('config.cloud_not_found', `No saved cloud named "${name}".`, {
+        hint: 'glance-uploader clouds list shows them (source "saved in the app").',
+      });
+    saved.remove(name);
+    out(io, p.values.json === true ? JSON.stringify({ forgotten: name }) : `forgot ${name}`);
+    return EXIT.ok;
+  }
+  const v = p.values as Record<string, string | boolean | undefined>;
+  const authUrl = v['auth-url'] as string | undefined;
+  if (authUrl === undefined || !/^https?:\/\//.test(authUrl))
+    throw new UsageError('clouds save needs --auth-url http(s)://keystone.../v3.', 'glance-uploader clouds --help');
+  if (name === LOCAL_CLOUD) throw new UsageError('"local" is the local server\'s name.', 'Choose another name.');
+  if (v['secret-stdin'] !== true || io.stdin === undefined)
+    throw new UsageError(
+      'clouds save reads the password (or secret) from stdin: add --secret-stdin and pipe it in.',
+      'For example: pass show openstack/prod | glance-uploader clouds save prod ... --secret-stdin',
+    );
+  let input = '';
+  for await (const chunk of io.stdin) input += String(chunk);
+  const secret = input.split(/\r?\n/)[0] ?? '';
+  if (secret === '') throw new UsageError('Nothing came on stdin.', 'Pipe the password in, one line.');
+  const appCred = v['application-credential-id'] as string | undefined;
+  saved.save(name, {
+    ...(appCred !== undefined ? { auth_type: 'v3applicationcredential' } : {}),
+    auth: {
+      auth_url: authUrl,
+      ...(v.username !== undefined ? { username: v.username } : {}),
+      ...(v.project !== undefined ? { project_name: v.project } : {}),
+      ...(v['user-domain'] !== undefined ? { user_domain_name: v['user-domain'] } : {}),
+      ...(v['project-domain'] !== undefined ? { project_domain_name: v['project-domain'] } : {}),
+      ...(appCred !== undefined
+        ? { application_credential_id: appCred, application_credential_secret: secret }
+        : { password: secret }),
+    },
+    ...(v.region !== undefined ? { region_name: v.region } : {}),
+  });
+  out(
+    io,
+    p.values.json === true
+      ? JSON.stringify({ saved: name })
+      : `saved ${name} (secret sealed with GLANCE_UPLOADER_SECRET_KEY)`,
+  );
+  return EXIT.ok;
+}
+
 async function clouds(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
-  const p = parse(rest, { region: { type: 'string' } });
-  const known = sub === 'list' || sub === 'show';
+  const p = parse(rest, {
+    region: { type: 'string' },
+    'auth-url': { type: 'string' },
+    username: { type: 'string' },
+    project: { type: 'string' },
+    'user-domain': { type: 'string' },
+    'project-domain': { type: 'string' },
+    'application-credential-id': { type: 'string' },
+    'secret-stdin': { type: 'boolean' },
+  });
+  const known = sub === 'list' || sub === 'show' || sub === 'save' || sub === 'forget';
   if (!known || p.values.help === true)
     return (out(io, HELP.clouds ?? ''), sub === undefined || p.values.help === true ? EXIT.ok : EXIT.usage);
   const { db, engine } = open(io);
   try {
     if (sub === 'show') return await showCloud(io, engine, p);
+    if (sub === 'save' || sub === 'forget') return await saveCloud(io, db, sub, p);
     const list = engine.listClouds();
     if (p.values.json === true) out(io, JSON.stringify({ clouds: list, default: io.env.OS_CLOUD ?? null }));
     else if (list.length === 0)

@@ -15,6 +15,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   env: process.env,
   cwd: process.cwd(),
   interrupted,

@@ -7,6 +7,8 @@ export interface CliIo {
   stderr: { write: (s: string) => unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
+  /** What is piped in (a secret for `clouds save --secret-stdin`). */
+  stdin?: AsyncIterable<Buffer | string>;
   /** Resolves when the user interrupts (Ctrl-C): long commands stop cleanly. */
   interrupted?: Promise<void>;
 }
