@@ -81,3 +81,28 @@ export interface SettingsDto {
   /** Linux without a keyring: keep saved secrets as good as plain text (off by default). */
   allowPlaintextSecrets: boolean;
 }
+
+/** Where a staged image went: one target of a sync job made from it. */
+export interface SyncRecord {
+  jobId: string;
+  cloud: string;
+  region: string;
+  store: string;
+  method: string;
+  state: string;
+  imageId: string | null;
+  error: string | null;
+}
+
+/** An image of the local server (staged), and where it was synced. */
+export interface StagedImage {
+  id: string;
+  name: string | null;
+  status: string;
+  size: number | null;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  sha512: string | null;
+  tags: string[];
+  synced: SyncRecord[];
+}

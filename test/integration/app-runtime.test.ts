@@ -6,8 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobUpdate } from '../../src/shared/dto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { JobUpdate, StagedImage } from '../../src/shared/dto';
 import { createApiHandlers, dispatch } from '../../src/main/core/api/api-service';
 import { AppRuntime } from '../../src/main/core/app-runtime';
 import { PassphraseCodec } from '../../src/main/core/secrets/secret-codec';
@@ -16,6 +16,7 @@ import { identify } from '../../src/main/core/transfer/source-file';
 import { CLI } from '../support/cli-process';
 import { makeFile } from '../support/files';
 
+const cloud = inject('referenceCloud');
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gu-runtime-'));
@@ -160,6 +161,58 @@ describe('AppRuntime', () => {
       await dispatch(handlers, 'forgetCloud', [{ name: 'prod' }]);
       expect(await dispatch(handlers, 'listClouds', [])).toEqual({ result: [] });
     } finally {
+      await runtime.stop();
+    }
+  });
+
+  it('stages, lists and syncs staged images through the app calls, and keeps the auto-sync setting', async () => {
+    const env = { GLANCE_UPLOADER_HOME: join(dir, 'home-sync'), OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath };
+    const runtime = new AppRuntime({
+      env,
+      startLocalServer: (dataDir) => startServerProcess({ entry: CLI, dataDir, env }),
+    });
+    const handlers = createApiHandlers(runtime.engine, runtime);
+    const name = `app-sync-${Date.now()}`;
+    let remoteId: string | null | undefined;
+    try {
+      await runtime.start();
+      const file = await makeFile(join(dir, `${name}.raw`), 2 * 1024 * 1024 + 1);
+      await dispatch(handlers, 'enqueueUploads', [
+        { images: [{ path: file.path }], cloud: 'local', regions: ['local'] },
+      ]);
+      await runtime.scheduler.idle();
+      const staged = (await dispatch(handlers, 'listStaged', [])) as { result: StagedImage[] };
+      expect(staged.result).toEqual([
+        expect.objectContaining({ name, status: 'active', sha512: file.sha512, synced: [] }),
+      ]);
+      const sync = (await dispatch(handlers, 'syncStaged', [{ cloud: 'ref-demo', regions: ['RegionOne'] }])) as {
+        result: { jobIds: string[]; skipped: number };
+      };
+      expect(sync.result).toMatchObject({ skipped: 0 });
+      expect(sync.result.jobIds).toHaveLength(1);
+      await runtime.scheduler.idle();
+      const after = ((await dispatch(handlers, 'listStaged', [])) as { result: StagedImage[] }).result[0];
+      expect(after?.synced).toEqual([
+        expect.objectContaining({ cloud: 'ref-demo', region: 'RegionOne', state: 'done' }),
+      ]);
+      remoteId = after?.synced[0]?.imageId;
+      const img = await (await runtime.engine.glance('ref-demo', 'RegionOne')).getImage(remoteId ?? '');
+      expect(img).toMatchObject({ name, status: 'active', os_hash_value: file.sha512 });
+      // Again: nothing new is queued.
+      expect(await dispatch(handlers, 'syncStaged', [{ cloud: 'ref-demo', regions: ['RegionOne'] }])).toEqual({
+        result: { jobIds: [], skipped: 1 },
+      });
+      const setting = { cloud: 'ref-demo', regions: ['RegionOne'], stores: [], method: 'auto', removeLocal: false };
+      expect(await dispatch(handlers, 'setAutoSync', [setting])).toEqual({ result: null });
+      expect(await dispatch(handlers, 'getSettings', [])).toMatchObject({ result: { autoSync: setting } });
+      expect(await dispatch(handlers, 'setAutoSync', [{ ...setting, cloud: 'local' }])).toMatchObject({
+        error: { code: 'ipc.invalid_argument' },
+      });
+      await dispatch(handlers, 'setAutoSync', [null]);
+      expect(await dispatch(handlers, 'getSettings', [])).toMatchObject({ result: { autoSync: null } });
+    } finally {
+      if (remoteId)
+        await (await runtime.engine.glance('ref-demo', 'RegionOne')).deleteImage(remoteId).catch(() => undefined);
       await runtime.stop();
     }
   });

@@ -42,6 +42,9 @@ const handlers: ApiHandlers = {
   saveCloud: vi.fn(async () => null),
   forgetCloud: vi.fn(async () => null),
   enqueueUploads: vi.fn(async () => ({ jobIds: [] })),
+  listStaged: vi.fn(async () => []),
+  syncStaged: vi.fn(async () => ({ jobIds: [], skipped: 0 })),
+  setAutoSync: vi.fn(async () => null),
 };
 
 describe('registerApi', () => {

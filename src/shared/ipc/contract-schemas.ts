@@ -38,6 +38,32 @@ export const apiArgSchemas = {
       .strict(),
   ]),
   forgetCloud: z.tuple([z.object({ name: cloudName }).strict()]),
+  listStaged: z.tuple([]),
+  syncStaged: z.tuple([
+    z
+      .object({
+        imageIds: z.array(z.uuid()).max(500).optional(),
+        cloud: cloudName.refine((n) => n !== 'local', 'staged images go to a cloud, not to "local"'),
+        regions: z.array(regionId).min(1).max(20),
+        stores: z.array(z.string().min(1).max(255)).max(10).optional(),
+        method: z.enum(['auto', 'push', 'glance-download']).optional(),
+        removeLocal: z.boolean().optional(),
+        sameId: z.boolean().optional(),
+      })
+      .strict(),
+  ]),
+  setAutoSync: z.tuple([
+    z
+      .object({
+        cloud: cloudName.refine((n) => n !== 'local', 'staged images go to a cloud, not to "local"'),
+        regions: z.array(regionId).min(1).max(20),
+        stores: z.array(z.string().min(1).max(255)).max(10),
+        method: z.enum(['auto', 'push', 'glance-download']),
+        removeLocal: z.boolean(),
+      })
+      .strict()
+      .nullable(),
+  ]),
   enqueueUploads: z.tuple([
     z
       .object({

@@ -5,7 +5,7 @@
  * time here).
  */
 import type { z } from 'zod';
-import type { CloudSummary, ImageSummary, JobUpdate, RegionSummary, SettingsDto } from '../dto';
+import type { CloudSummary, ImageSummary, JobUpdate, RegionSummary, SettingsDto, StagedImage } from '../dto';
 import type { ErrorInfo } from '../errors';
 import type { apiArgSchemas } from './contract-schemas';
 
@@ -24,6 +24,9 @@ export interface ApiResults {
   saveCloud: null;
   forgetCloud: null;
   enqueueUploads: { jobIds: string[] };
+  listStaged: StagedImage[];
+  syncStaged: { jobIds: string[]; skipped: number };
+  setAutoSync: null;
 }
 
 /**
@@ -73,6 +76,9 @@ export const API_METHODS = [
   'saveCloud',
   'forgetCloud',
   'enqueueUploads',
+  'listStaged',
+  'syncStaged',
+  'setAutoSync',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

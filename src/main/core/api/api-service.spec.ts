@@ -19,6 +19,9 @@ const handlers: ApiHandlers = {
   saveCloud: async () => null,
   forgetCloud: async () => null,
   enqueueUploads: async () => ({ jobIds: [] }),
+  listStaged: async () => [],
+  syncStaged: async () => ({ jobIds: [], skipped: 0 }),
+  setAutoSync: async () => null,
 };
 
 describe('API dispatch', () => {

@@ -17,7 +17,8 @@ import type { Engine } from '../engine';
 import { planDistribution } from '../queue/distribution-plan';
 import type { NewJob } from '../queue/job-repository';
 import { planUploadJob, stemOf } from '../queue/upload-plan';
-import { askOffers, isAdmin } from '../staging/sync-jobs';
+import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
+import { askOffers, isAdmin, planSync, syncRecords } from '../staging/sync-jobs';
 import { Controls, type ControlAction } from '../queue/controls';
 import type { Db } from '../queue/database';
 import { Settings } from '../queue/settings';
@@ -111,6 +112,59 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
           }),
         );
       return { jobIds: db.transaction(() => jobs.map((j) => scheduler.repo.createJob(j).job.id))() };
+    },
+    listStaged: async () => {
+      const images = await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages();
+      const records = syncRecords(scheduler.repo);
+      return images.map((i) => ({
+        id: i.id,
+        name: i.name,
+        status: i.status,
+        size: i.size,
+        diskFormat: i.disk_format,
+        containerFormat: i.container_format,
+        sha512: i.os_hash_value,
+        tags: i.tags,
+        synced: records.get(i.id) ?? [],
+      }));
+    },
+    syncStaged: async (r) => {
+      const all = await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages();
+      const wanted =
+        r.imageIds === undefined
+          ? all.filter((i) => i.status === 'active')
+          : r.imageIds.map((id) => {
+              const img = all.find((i) => i.id === id);
+              if (img === undefined)
+                throw new EngineError('staged.not_found', `No staged image ${id}.`, {
+                  hint: 'List the staged images again.',
+                });
+              if (img.status !== 'active')
+                throw new EngineError(
+                  'staged.not_ready',
+                  `Staged image ${img.name ?? id} is ${img.status}, not active.`,
+                  {
+                    hint: 'Wait until its staging is done.',
+                  },
+                );
+              return img;
+            });
+      const plan = await planSync(engine, scheduler.repo, wanted, {
+        cloud: r.cloud,
+        regions: r.regions,
+        stores: r.stores ?? [],
+        method: r.method ?? 'auto',
+        ifExists: 'reuse',
+        removeLocal: r.removeLocal === true,
+        sameId: r.sameId === true,
+      });
+      const created = db.transaction(() => plan.jobs.map((j) => scheduler.repo.createJob(j).job.id))();
+      return { jobIds: [...new Set([...plan.underWay, ...created])], skipped: plan.skipped.length };
+    },
+    setAutoSync: async (setting) => {
+      if (setting === null) settings.clear('autoSync');
+      else settings.set('autoSync', setting);
+      return null;
     },
   };
 }

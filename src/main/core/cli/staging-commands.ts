@@ -20,7 +20,7 @@ import { parseRate, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
 import { parsePlanMethod, printPlan } from './distribution';
-import { planSync } from '../staging/sync-jobs';
+import { planSync, syncRecords } from '../staging/sync-jobs';
 import { open, runJobs, splitList, type Ctx } from './run-jobs';
 
 export const STAGE_HELP = `Usage: glance-uploader stage FILE... [--name N] [metadata options as for upload]
@@ -149,39 +149,6 @@ export async function stage(
 }
 
 // ---- staged list -----------------------------------------------------------------------------
-
-interface SyncRecord {
-  jobId: string;
-  cloud: string;
-  region: string;
-  store: string;
-  method: string;
-  state: string;
-  imageId: string | null;
-  error: string | null;
-}
-
-/** Where each staged image went: the targets of every sync job made from it. */
-function syncRecords(repo: JobRepository): Map<string, SyncRecord[]> {
-  const byImage = new Map<string, SyncRecord[]>();
-  for (const j of repo.listJobs()) {
-    if (j.sourceKind !== 'staged' || j.stagedImageId === null) continue;
-    const list = byImage.get(j.stagedImageId) ?? [];
-    for (const t of repo.targetsOf(j.id))
-      list.push({
-        jobId: j.id,
-        cloud: t.cloud,
-        region: t.region,
-        store: t.store,
-        method: t.method,
-        state: t.state,
-        imageId: t.remoteImageId,
-        error: t.error?.code ?? null,
-      });
-    byImage.set(j.stagedImageId, list);
-  }
-  return byImage;
-}
 
 export async function staged(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;

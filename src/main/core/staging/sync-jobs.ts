@@ -4,6 +4,7 @@
  * an earlier sync of the image has done, or is still working on, is skipped: a sync never sends
  * an image twice. Used by `glance-uploader sync` and by auto-sync.
  */
+import type { SyncRecord } from '../../../shared/dto';
 import type { Engine } from '../engine';
 import { EngineError } from '../errors';
 import type { GlanceImage } from '../openstack/glance-types';
@@ -90,6 +91,28 @@ export function earlierSync(
     if (t !== undefined) return { job: j, target: t };
   }
   return undefined;
+}
+
+/** Where each staged image went: the targets of every sync job made from it, by staged image id. */
+export function syncRecords(repo: JobRepository): Map<string, SyncRecord[]> {
+  const byImage = new Map<string, SyncRecord[]>();
+  for (const j of repo.listJobs()) {
+    if (j.sourceKind !== 'staged' || j.stagedImageId === null) continue;
+    const list = byImage.get(j.stagedImageId) ?? [];
+    for (const t of repo.targetsOf(j.id))
+      list.push({
+        jobId: j.id,
+        cloud: t.cloud,
+        region: t.region,
+        store: t.store,
+        method: t.method,
+        state: t.state,
+        imageId: t.remoteImageId,
+        error: t.error?.code ?? null,
+      });
+    byImage.set(j.stagedImageId, list);
+  }
+  return byImage;
 }
 
 /** The sync jobs for these staged images (not queued: the caller creates them). */
