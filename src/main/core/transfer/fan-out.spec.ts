@@ -35,6 +35,30 @@ async function drain(r: Readable, delayMs = 0, stopAfter = Infinity): Promise<Bu
 }
 
 describe('FanOut', () => {
+  it('gives the digests to a target whose server answered at its last byte, before the read saw the end', async () => {
+    const fan = new FanOut(file);
+    const a = fan.branch();
+    const b = fan.branch();
+    // Like a server that knows the Content-Length: it answers (and the target asks for the
+    // digests) as soon as the last byte is in, without waiting for the end of the stream.
+    const atLastByte = (r: Readable): Promise<unknown> =>
+      new Promise((resolve) => {
+        let n = 0;
+        r.on('data', (c: Buffer) => {
+          n += c.length;
+          if (n === data.length) resolve(fan.digests());
+        });
+      });
+    const [da, db] = await Promise.all([atLastByte(a), atLastByte(b)]);
+    const want = {
+      md5: createHash('md5').update(data).digest('hex'),
+      sha512: createHash('sha512').update(data).digest('hex'),
+    };
+    expect(da).toEqual(want);
+    expect(db).toEqual(want);
+    await fan.dispose();
+  });
+
   it('gives every branch the whole file from one read, paced by the slowest', async () => {
     const fan = new FanOut(file);
     const fast = fan.branch();

@@ -23,6 +23,8 @@ export class FanOut {
   readonly #branches: Branch[] = [];
   readonly #hasher: Hasher;
   #started = false;
+  /** The read, once started: it ends right after the last chunk went out. */
+  #run_: Promise<void> | undefined;
   #digests: Promise<Digests> | undefined;
   #complete = false;
   bytesRead = 0;
@@ -43,7 +45,7 @@ export class FanOut {
       read: () => {
         b.wanting = true;
         b.wake?.();
-        if (!this.#started) void this.#run();
+        if (!this.#started) this.#run_ = this.#run();
       },
       destroy: (err, cb) => {
         this.#detach(b);
@@ -65,9 +67,14 @@ export class FanOut {
     return this.#complete;
   }
 
-  /** md5 and sha512 of the whole file, once it was read to the end. */
-  digests(): Promise<Digests> {
-    if (!this.#complete) return Promise.reject(new Error('FanOut: the file was not read to the end'));
+  /**
+   * md5 and sha512 of the whole file, once it was read to the end. A server that knows the size
+   * answers as soon as the last byte arrives, which can be before the read noticed the end of
+   * the file: the read is awaited first (it ends at once, the last chunk being out).
+   */
+  async digests(): Promise<Digests> {
+    await this.#run_;
+    if (!this.#complete) throw new Error('FanOut: the file was not read to the end');
     this.#digests ??= this.#hasher.digest();
     return this.#digests;
   }
