@@ -3,7 +3,7 @@
  * local server started through the shell's hook, the scheduler holding the queue, a staging job
  * run to the end, and a clean stop that leaves no process and frees the queue for the CLI.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -174,6 +174,7 @@ describe('AppRuntime', () => {
     const handlers = createApiHandlers(runtime.engine, runtime);
     const name = `app-sync-${Date.now()}`;
     let remoteId: string | null | undefined;
+    let copyId: string | null | undefined;
     try {
       await runtime.start();
       const file = await makeFile(join(dir, `${name}.raw`), 2 * 1024 * 1024 + 1);
@@ -198,6 +199,16 @@ describe('AppRuntime', () => {
       remoteId = after?.synced[0]?.imageId;
       const img = await (await runtime.engine.glance('ref-demo', 'RegionOne')).getImage(remoteId ?? '');
       expect(img).toMatchObject({ name, status: 'active', os_hash_value: file.sha512 });
+      // Replicated into RegionTwo by push from one cached copy, which goes once the push is verified.
+      const rep = (await dispatch(handlers, 'replicateImage', [
+        { cloud: 'ref-demo', imageId: remoteId ?? '', from: 'RegionOne', to: ['RegionTwo'], method: 'push' },
+      ])) as { result: { jobIds: string[] } };
+      expect(rep.result.jobIds).toHaveLength(1);
+      await runtime.scheduler.idle();
+      const [pushed] = runtime.scheduler.repo.targetsOf(rep.result.jobIds[0] ?? '');
+      expect(pushed).toMatchObject({ region: 'RegionTwo', method: 'direct', state: 'done' });
+      copyId = pushed?.remoteImageId;
+      expect(existsSync(join(runtime.engine.cacheDir, `${remoteId ?? ''}.img`))).toBe(false);
       // Again: nothing new is queued.
       expect(await dispatch(handlers, 'syncStaged', [{ cloud: 'ref-demo', regions: ['RegionOne'] }])).toEqual({
         result: { jobIds: [], skipped: 1 },
@@ -213,6 +224,8 @@ describe('AppRuntime', () => {
     } finally {
       if (remoteId)
         await (await runtime.engine.glance('ref-demo', 'RegionOne')).deleteImage(remoteId).catch(() => undefined);
+      if (copyId)
+        await (await runtime.engine.glance('ref-demo', 'RegionTwo')).deleteImage(copyId).catch(() => undefined);
       await runtime.stop();
     }
   });

@@ -3,6 +3,8 @@
  * never imports electron. Side effects start in methods, never in the constructor.
  */
 import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { dataHome } from './data-home';
 import type { CloudSummary, ImageSummary, ProjectSummary, RegionCapabilities, RegionSummary } from '../../shared/dto';
 import { findCloud, loadClouds, normaliseCloud, type ConfigContext, type CloudEntry } from './openstack/clouds-config';
 import { LOCAL_CLOUD, localCloudOf, localServerDir } from './staging/local-cloud';
@@ -35,6 +37,8 @@ export class Engine {
   readonly #timeouts: HttpTimeouts;
   /** The local server's data folder: the `local` cloud when clouds.yaml has no entry of that name. */
   readonly localServerDir: string;
+  /** Where copies downloaded for a push live (replicate): `<data folder>/cache`. */
+  readonly cacheDir: string;
   readonly #saved: SavedClouds | undefined;
 
   constructor(options: EngineOptions = {}) {
@@ -42,6 +46,7 @@ export class Engine {
     this.#renewMarginMs = options.tokenRenewMarginMs ?? DEFAULT_RENEW_MARGIN_MS;
     this.#timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
     this.localServerDir = options.localServerDir ?? localServerDir(this.#ctx.env);
+    this.cacheDir = join(dataHome(this.#ctx.env), 'cache');
     this.#saved = options.savedClouds;
   }
 

@@ -45,6 +45,7 @@ const handlers: ApiHandlers = {
   listStaged: vi.fn(async () => []),
   syncStaged: vi.fn(async () => ({ jobIds: [], skipped: 0 })),
   setAutoSync: vi.fn(async () => null),
+  replicateImage: vi.fn(async () => ({ jobIds: [] })),
 };
 
 describe('registerApi', () => {

@@ -38,6 +38,20 @@ export const apiArgSchemas = {
       .strict(),
   ]),
   forgetCloud: z.tuple([z.object({ name: cloudName }).strict()]),
+  replicateImage: z.tuple([
+    z
+      .object({
+        cloud: cloudName.refine((n) => n !== 'local', 'replicate works between regions of a cloud'),
+        imageId: z.string().min(1).max(64),
+        from: regionId,
+        to: z.array(regionId).min(1).max(20),
+        stores: z.array(z.string().min(1).max(255)).max(10).optional(),
+        method: z.enum(['auto', 'push', 'glance-download']).optional(),
+        sameId: z.boolean().optional(),
+        keepLocal: z.boolean().optional(),
+      })
+      .strict(),
+  ]),
   listStaged: z.tuple([]),
   syncStaged: z.tuple([
     z

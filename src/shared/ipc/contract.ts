@@ -27,6 +27,7 @@ export interface ApiResults {
   listStaged: StagedImage[];
   syncStaged: { jobIds: string[]; skipped: number };
   setAutoSync: null;
+  replicateImage: { jobIds: string[] };
 }
 
 /**
@@ -79,6 +80,7 @@ export const API_METHODS = [
   'listStaged',
   'syncStaged',
   'setAutoSync',
+  'replicateImage',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

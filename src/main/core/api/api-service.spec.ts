@@ -22,6 +22,7 @@ const handlers: ApiHandlers = {
   listStaged: async () => [],
   syncStaged: async () => ({ jobIds: [], skipped: 0 }),
   setAutoSync: async () => null,
+  replicateImage: async () => ({ jobIds: [] }),
 };
 
 describe('API dispatch', () => {

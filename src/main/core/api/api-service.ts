@@ -18,6 +18,7 @@ import { planDistribution } from '../queue/distribution-plan';
 import type { NewJob } from '../queue/job-repository';
 import { planUploadJob, stemOf } from '../queue/upload-plan';
 import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
+import { planReplicate } from '../staging/replicate';
 import { askOffers, isAdmin, planSync, syncRecords } from '../staging/sync-jobs';
 import { Controls, type ControlAction } from '../queue/controls';
 import type { Db } from '../queue/database';
@@ -160,6 +161,20 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
       });
       const created = db.transaction(() => plan.jobs.map((j) => scheduler.repo.createJob(j).job.id))();
       return { jobIds: [...new Set([...plan.underWay, ...created])], skipped: plan.skipped.length };
+    },
+    replicateImage: async (r) => {
+      // The copy for regions that cannot pull is downloaded here, before the call answers.
+      const plan = await planReplicate(engine, {
+        cloud: r.cloud,
+        from: r.from,
+        to: r.to,
+        imageId: r.imageId,
+        stores: r.stores ?? [],
+        method: r.method ?? 'auto',
+        sameId: r.sameId === true,
+        keepLocal: r.keepLocal === true,
+      });
+      return { jobIds: db.transaction(() => plan.jobs.map((j) => scheduler.repo.createJob(j).job.id))() };
     },
     setAutoSync: async (setting) => {
       if (setting === null) settings.clear('autoSync');

@@ -4,16 +4,10 @@
  * in the cloud goes to more regions: pulled by those that offer glance-download, pushed from a
  * verified local copy to the others).
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { dataHome } from '../data-home';
-import { EngineError } from '../errors';
-import { downloadImage } from '../openstack/glance-data';
-import { planDistribution, type PlanMethod } from '../queue/distribution-plan';
-import { askOffers, isAdmin } from '../staging/sync-jobs';
-import { JobRepository, type NewJob, type NewTarget } from '../queue/job-repository';
-import { stagedMetadata } from '../staging/local-cloud';
-import { identify } from '../transfer/source-file';
+import { existsSync } from 'node:fs';
+import type { PlanMethod } from '../queue/distribution-plan';
+import { JobRepository, type NewTarget } from '../queue/job-repository';
+import { planReplicate } from '../staging/replicate';
 import { parseRate, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
@@ -86,74 +80,26 @@ export async function replicate(args: string[], io: CliIo): Promise<number> {
   const json = v.json === true;
   const { db, engine } = open(io);
   try {
-    const source = await engine.glance(cloud, from);
-    const image = await source.findImage(imageId);
-    if (image === undefined)
-      throw new EngineError('source.not_found', `No image ${imageId} in ${from} of ${cloud}.`, {
-        hint: `\`openstack image list --os-region-name ${from}\` lists them.`,
-      });
-    if (image.status !== 'active' || image.size === null || image.checksum === null || image.os_hash_value === null)
-      throw new EngineError(
-        'source.unreadable',
-        `Image ${imageId} in ${from} is ${image.status}: nothing to copy yet.`,
-        {
-          hint: 'Wait until it is active (with its size and hashes).',
-        },
-      );
-    const offers = await askOffers(engine, cloud, [from, ...to], (region) =>
-      json ? undefined : io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`),
-    );
-    const plan = planDistribution({
+    const plan = await planReplicate(engine, {
       cloud,
-      regions: to,
+      from,
+      to,
+      imageId,
       stores,
-      offers,
-      sourceRegion: from,
-      admin: await isAdmin(engine, cloud),
       method,
+      sameId: v['same-id'] === true,
+      keepLocal: v['keep-local'] === true,
+      bwlimit,
+      onUnreachable: (region) =>
+        json || io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`),
+      onPlan: (name, targets) => json || printPlan(io, name, targets),
+      onDownload: (name, n) => json || io.stderr.write(`downloading ${name} from ${from} once for ${n} target(s)...\n`),
     });
-    const name = image.name ?? image.id;
-    if (!json) printPlan(io, name, [...plan.targets, ...plan.push]);
     const repo = new JobRepository(db, `cli:${process.pid}`);
-    const metadata = stagedMetadata(image);
-    const common = { name, metadata, bwlimit, ...(v['same-id'] === true ? { sameImageId: image.id } : {}) };
-    const jobs: NewJob[] = [];
-    if (plan.targets.length > 0)
-      jobs.push({
-        ...common,
-        source: {
-          kind: 'image',
-          cloud,
-          region: from,
-          id: image.id,
-          size: image.size,
-          md5: image.checksum,
-          sha512: image.os_hash_value,
-        },
-        targets: plan.targets,
-      });
-    let cache: string | undefined;
-    if (plan.push.length > 0) {
-      // One verified local copy for every region that is pushed (resumed if an earlier run was cut).
-      const dir = join(dataHome(io.env), 'cache');
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      cache = join(dir, `${image.id}.img`);
-      if (!json) io.stderr.write(`downloading ${name} from ${from} once for ${plan.push.length} target(s)...\n`);
-      await downloadImage(source, image.id, cache, { resume: true });
-      const id = await identify(cache);
-      jobs.push({
-        ...common,
-        source: { kind: 'file', path: cache, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
-        targets: plan.push,
-      });
-    }
-    const jobIds = db.transaction(() => jobs.map((j) => repo.createJob(j).job.id))();
-    const ctx: Ctx = { io, db, engine, json };
-    const code = await runJobs(ctx, jobIds);
-    const pushed = jobIds.slice(plan.targets.length > 0 ? 1 : 0); // the push job, when there is one
-    const allDone = pushed.every((id) => repo.targetsOf(id).every((t) => t.state === 'done'));
-    if (cache !== undefined && allDone && v['keep-local'] !== true) rmSync(cache, { force: true });
-    else if (cache !== undefined && !json) io.stderr.write(`the local copy stays in ${cache}\n`);
+    const jobIds = db.transaction(() => plan.jobs.map((j) => repo.createJob(j).job.id))();
+    const code = await runJobs({ io, db, engine, json } satisfies Ctx, jobIds);
+    if (plan.cache !== undefined && existsSync(plan.cache) && !json)
+      io.stderr.write(`the local copy stays in ${plan.cache}\n`);
     return code;
   } finally {
     await engine.close();

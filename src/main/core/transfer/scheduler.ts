@@ -17,6 +17,8 @@ import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
 import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { TokenBucket } from './token-bucket';
 import { FanOut } from './fan-out';
+import { rm } from 'node:fs/promises';
+import { sep } from 'node:path';
 import { runTarget } from './import-runner';
 import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
 import { FILE_METHODS, sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
@@ -257,16 +259,25 @@ export class Scheduler {
   }
 
   /**
-   * A sync job that asked for it deletes its staged image once every target is done (verified).
-   * A failure to delete is noted, never held against the targets: the copy stays, that is all.
+   * A job that asked for it removes its local copy once every target is done (verified): a sync
+   * job its staged image, a replicate's push job the copy it downloaded into the data folder's
+   * cache (never a file anywhere else: a user's file is never deleted). A failure to delete is
+   * noted, never held against the targets: the copy stays, that is all.
    */
   async #removeStagedWhenSynced(jobId: string): Promise<void> {
     const job = this.repo.getJob(jobId);
-    if (job.sourceKind !== 'staged' || !job.removeStagedAfter || job.stagedImageId === null) return;
+    if (!job.removeStagedAfter) return;
     const targets = this.repo.targetsOf(jobId);
     const first = targets[0];
     if (first === undefined || !targets.every((x) => x.state === 'done') || this.#removingStaged.has(jobId)) return;
     this.#removingStaged.add(jobId); // two targets finishing together delete it once
+    const cache = this.o.engine.cacheDir + sep;
+    if (job.sourceKind === 'file' && job.sourcePath !== null && job.sourcePath.startsWith(cache)) {
+      await rm(job.sourcePath, { force: true });
+      this.repo.note('job.cached_copy_removed', first, { path: job.sourcePath });
+      return;
+    }
+    if (job.sourceKind !== 'staged' || job.stagedImageId === null) return;
     try {
       const local = await this.o.engine.glance(LOCAL_CLOUD, LOCAL_REGION);
       await local.deleteImage(job.stagedImageId).catch((e: unknown) => {
