@@ -3,7 +3,7 @@
  * local server started through the shell's hook, the scheduler holding the queue, a staging job
  * run to the end, and a clean stop that leaves no process and frees the queue for the CLI.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -65,6 +65,25 @@ describe('AppRuntime', () => {
         disk_format: 'raw',
         tags: ['from-the-app'],
       });
+      // A dropped folder: the disk images in it and its subfolders, nothing else.
+      const folder = join(dir, 'dropped');
+      mkdirSync(join(folder, 'sub'), { recursive: true });
+      await makeFile(join(folder, 'one.raw'), 1024 * 1024);
+      await makeFile(join(folder, 'sub', 'two.img'), 1024 * 1024 + 3);
+      writeFileSync(join(folder, 'README.txt'), 'not an image');
+      writeFileSync(join(folder, '.hidden.raw'), 'not shown');
+      const dropped = (await dispatch(handlers, 'enqueueUploads', [
+        { images: [{ path: folder }], cloud: 'local', regions: ['local'] },
+      ])) as { result: { jobIds: string[] } };
+      expect(dropped.result.jobIds.map((id) => runtime.scheduler.repo.getJob(id).name)).toEqual(['one', 'two']);
+      await runtime.scheduler.idle();
+      for (const id of dropped.result.jobIds) expect(runtime.scheduler.repo.targetsOf(id)[0]?.state).toBe('done');
+      mkdirSync(join(dir, 'empty'));
+      expect(
+        await dispatch(handlers, 'enqueueUploads', [
+          { images: [{ path: join(dir, 'empty') }], cloud: 'local', regions: ['local'] },
+        ]),
+      ).toMatchObject({ error: { code: 'source.not_found' } });
       // A relative path, or a file that is not a safe disk image, queues nothing.
       expect(
         await dispatch(handlers, 'enqueueUploads', [

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine';
 import { planDistribution } from '../queue/distribution-plan';
 import type { NewJob } from '../queue/job-repository';
-import { planUploadJob, stemOf } from '../queue/upload-plan';
+import { expandImagePaths, planUploadJob, stemOf } from '../queue/upload-plan';
 import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
 import { planReplicate } from '../staging/replicate';
 import { askOffers, isAdmin, planSync, syncRecords } from '../staging/sync-jobs';
@@ -100,7 +100,8 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
         method: r.method ?? 'auto',
       });
       const jobs: NewJob[] = [];
-      for (const image of r.images)
+      for (const image of await expandImagePaths(r.images))
+        // a dropped folder: the images in it
         jobs.push(
           await planUploadJob({
             source: { path: image.path },

@@ -4,7 +4,8 @@
  * metadata completed from what the content is (disk and container format, min_disk), the name
  * and targets given by the caller. The CLI's `upload`/`stage` and the app's enqueue call share it.
  */
-import { basename, extname } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { EngineError } from '../errors';
 import { fillFromInspection, inspectFile, refusal } from '../inspect/inspect';
 import type { Finding, Inspection } from '../inspect/types';
@@ -60,6 +61,35 @@ const BY_EXTENSION: Record<string, string> = {
 export function diskFormatFromName(path: string): string | undefined {
   const dot = path.lastIndexOf('.');
   return dot < 0 ? undefined : BY_EXTENSION[path.slice(dot).toLowerCase()];
+}
+
+/**
+ * The images a dropped selection means: a file is itself; a folder is the disk images inside it
+ * and its subfolders (by extension, .ova included; hidden files and anything else, a README or a
+ * SHA256SUMS, left out), in name order. A folder without any is an error that says so.
+ */
+export async function expandImagePaths(
+  entries: { path: string; name?: string }[],
+): Promise<{ path: string; name?: string }[]> {
+  const out: { path: string; name?: string }[] = [];
+  for (const e of entries) {
+    const st = await stat(e.path).catch(() => undefined);
+    if (st === undefined || !st.isDirectory()) {
+      out.push(e); // a file, or nothing there: identify() says which
+      continue;
+    }
+    const found = (await readdir(e.path, { recursive: true, withFileTypes: true }))
+      .filter((d) => d.isFile() && !d.name.startsWith('.'))
+      .map((d) => join(d.parentPath, d.name))
+      .filter((p) => diskFormatFromName(p) !== undefined || extname(p).toLowerCase() === '.ova')
+      .sort();
+    if (found.length === 0)
+      throw new EngineError('source.not_found', `The folder ${e.path} holds no disk image.`, {
+        hint: 'Images are recognised by their extension: .qcow2, .raw, .img, .iso, .vmdk, .vhd, .vhdx, .vdi, .ova.',
+      });
+    out.push(...found.map((path) => ({ path })));
+  }
+  return out;
 }
 
 /** What the queue keeps of an inspection: enough to show and audit, not the whole report. */
