@@ -15,7 +15,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { issueToken, startReferenceOpenStack, stopReferenceOpenStack } from '../test/openstack/reference-openstack';
+import {
+  issueToken,
+  passwordToken,
+  startReferenceOpenStack,
+  stopReferenceOpenStack,
+} from '../test/openstack/reference-openstack';
 import { makeFile } from '../test/support/files';
 import { cpuOf, groupCpu } from './proc-cpu';
 
@@ -101,19 +106,7 @@ async function main(): Promise<void> {
       username: string;
       password: string;
     };
-    const auth = await fetch(`${local.authUrl}/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: { user: { name: creds.username, domain: { id: 'default' }, password: creds.password } },
-          },
-        },
-      }),
-    });
-    const localToken = auth.headers.get('x-subject-token') ?? '';
+    const localToken = await passwordToken(local.authUrl, creds.username, creds.password);
     const refToken = await issueToken(cloud, 'demo');
     const refUrl = cloud.glance.RegionOne.url;
     const glancePgid = Number(readFileSync(join(cloud.stateDir, 'pids', 'glance-RegionOne.pid'), 'utf8'));

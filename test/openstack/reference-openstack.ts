@@ -168,26 +168,36 @@ async function waitService(cloud: ReferenceCloud, name: string, url: string, tim
   });
 }
 
-/** A project-scoped token for a user of the reference cloud. */
-export async function issueToken(cloud: ReferenceCloud, who: 'admin' | 'demo'): Promise<string> {
-  const u = cloud.users[who];
-  const res = await fetch(`${cloud.keystoneUrl}/auth/tokens`, {
+/** A token from a Keystone v3 for a user of the default domain (scoped to `project` when named). */
+export async function passwordToken(
+  authUrl: string,
+  user: string,
+  password: string,
+  project?: string,
+): Promise<string> {
+  const res = await fetch(`${authUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       auth: {
         identity: {
           methods: ['password'],
-          password: { user: { name: u.name, domain: { id: 'default' }, password: u.password } },
+          password: { user: { name: user, domain: { id: 'default' }, password } },
         },
-        scope: { project: { name: u.project, domain: { id: 'default' } } },
+        ...(project !== undefined ? { scope: { project: { name: project, domain: { id: 'default' } } } } : {}),
       },
     }),
   });
   await res.arrayBuffer();
   const token = res.headers.get('x-subject-token');
-  if (res.status !== 201 || token === null) throw new Error(`no token for ${who}: HTTP ${res.status}`);
+  if (res.status !== 201 || token === null) throw new Error(`no token for ${user}: HTTP ${res.status}`);
   return token;
+}
+
+/** A project-scoped token for a user of the reference cloud. */
+export async function issueToken(cloud: ReferenceCloud, who: 'admin' | 'demo'): Promise<string> {
+  const u = cloud.users[who];
+  return passwordToken(cloud.keystoneUrl, u.name, u.password, u.project);
 }
 
 export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Promise<ReferenceCloud> {

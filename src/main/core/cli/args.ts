@@ -54,6 +54,21 @@ export function parseProperties(items: string[]): Record<string, string> {
   return out;
 }
 
+/** The image options `upload` and `stage` share: name, formats, minimums, protection, tags, properties. */
+export const IMAGE_OPTIONS = {
+  name: { type: 'string' },
+  'disk-format': { type: 'string' },
+  'container-format': { type: 'string' },
+  visibility: { type: 'string' },
+  'min-disk': { type: 'string' },
+  'min-ram': { type: 'string' },
+  protected: { type: 'boolean' },
+  property: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  'allow-format-mismatch': { type: 'boolean' },
+  detach: { type: 'boolean' },
+} as const;
+
 /** --name with several files is a template: {stem} and {n} (1-based). */
 export function imageName(template: string | undefined, path: string, n: number, count: number): string {
   if (template === undefined) return stemOf(path);

@@ -11,15 +11,13 @@ import type { ErrorInfo } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import { EngineError, toErrorInfo } from '../errors';
 import { auditCsv, auditJson } from '../queue/audit-export';
-import type { JobUpdate } from '../queue/job-events';
 import { JobRepository, type NewJob } from '../queue/job-repository';
 import { planUploadJob } from '../queue/upload-plan';
 import { Controls } from '../queue/controls';
 import { Lease } from '../queue/lease';
 import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
 import { isTerminal, OPEN_STATES } from '../queue/target-state';
-import { Scheduler } from '../transfer/scheduler';
-import { imageName, parseProperties, parseRate, requireInt, UsageError } from './args';
+import { IMAGE_OPTIONS, imageName, parseProperties, parseRate, requireInt, UsageError } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
 import { serveCommand } from './serve-command';
@@ -33,6 +31,7 @@ import { Settings } from '../queue/settings';
 import { out, parse, type CliIo } from './io';
 import {
   cliSavedClouds,
+  cliScheduler,
   follow,
   jobJson,
   open,
@@ -45,7 +44,7 @@ import {
 } from './run-jobs';
 import type { Db } from '../queue/database';
 export type { CliIo } from './io';
-import { formatBytes, ProgressLine } from './progress-line';
+import { formatBytes } from './progress-line';
 
 const HELP: Record<string, string> = {
   main: `glance-uploader: get VM images into OpenStack Glance, reliably.
@@ -155,26 +154,16 @@ function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
 
 async function upload(args: string[], io: CliIo): Promise<number> {
   const p = parse(args, {
+    ...IMAGE_OPTIONS,
     cloud: { type: 'string' },
     region: { type: 'string' },
-    name: { type: 'string' },
-    'disk-format': { type: 'string' },
-    'container-format': { type: 'string' },
-    visibility: { type: 'string' },
-    'min-disk': { type: 'string' },
-    'min-ram': { type: 'string' },
-    protected: { type: 'boolean' },
-    property: { type: 'string', multiple: true },
-    tag: { type: 'string', multiple: true },
     method: { type: 'string' },
     store: { type: 'string' },
     bwlimit: { type: 'string' },
     'if-exists': { type: 'string' },
     'copy-to': { type: 'string' },
-    'allow-format-mismatch': { type: 'boolean' },
     'same-id': { type: 'boolean' },
     sha512: { type: 'string' },
-    detach: { type: 'boolean' },
   });
   if (p.values.help === true) return (out(io, HELP.upload ?? ''), EXIT.ok);
   const v = p.values as Record<string, string | boolean | string[] | undefined>;
@@ -424,14 +413,10 @@ async function queue(args: string[], io: CliIo): Promise<number> {
   const { db, engine } = open(io);
   const ctx: Ctx = { io, db, engine, json };
   try {
-    const line = new ProgressLine();
-    const scheduler = new Scheduler({
-      db,
-      engine,
-      actor: `cli:${process.pid}`,
-      onJobUpdated: (u: JobUpdate) => line.update(u),
-      bwlimit: p.values.bwlimit !== undefined ? parseRate(p.values.bwlimit as string) : undefined,
-    });
+    const { scheduler, line } = cliScheduler(
+      ctx,
+      p.values.bwlimit !== undefined ? parseRate(p.values.bwlimit as string) : undefined,
+    );
     const repo = scheduler.repo;
     switch (sub) {
       case 'run': {

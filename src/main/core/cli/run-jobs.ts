@@ -74,17 +74,24 @@ export async function follow(
   return interrupted;
 }
 
-/** Run (or, when another engine holds the queue, watch) until these jobs have settled. */
-export async function runJobs(ctx: Ctx, jobIds: string[]): Promise<number> {
-  const { io, db, engine } = ctx;
+/** The CLI's scheduler, feeding a progress line; `bwlimit` caps the whole queue (queue run --bwlimit). */
+export function cliScheduler(ctx: Ctx, bwlimit?: number): { scheduler: Scheduler; line: ProgressLine } {
   const line = new ProgressLine();
-  // Per-job bandwidth limits (--bwlimit) are stored on the jobs themselves.
   const scheduler = new Scheduler({
-    db,
-    engine,
+    db: ctx.db,
+    engine: ctx.engine,
     actor: `cli:${process.pid}`,
     onJobUpdated: (u: JobUpdate) => line.update(u),
+    bwlimit,
   });
+  return { scheduler, line };
+}
+
+/** Run (or, when another engine holds the queue, watch) until these jobs have settled. */
+export async function runJobs(ctx: Ctx, jobIds: string[]): Promise<number> {
+  const { io } = ctx;
+  // Per-job bandwidth limits (--bwlimit) are stored on the jobs themselves.
+  const { scheduler, line } = cliScheduler(ctx);
   const got = scheduler.start();
   if (!got.acquired) {
     io.stderr.write(

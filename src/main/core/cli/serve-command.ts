@@ -5,11 +5,11 @@
  * list` just works.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { dataHome, ensureDataHome } from '../data-home';
+import { ensureDataHome } from '../data-home';
 import { EngineError } from '../errors';
-import { LOCAL_REGION, localCloudBlock } from '../staging/local-cloud';
+import { LOCAL_REGION, localCloudBlock, localServerDir } from '../staging/local-cloud';
 import { StagingServer } from '../staging/server';
 import { removeServerInfo, writeServerInfo } from '../staging/server-process';
 import { parseSize, requireInt, UsageError } from './args';
@@ -87,9 +87,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (p.positionals.length > 0)
     throw new UsageError(`serve takes no argument (got "${p.positionals[0]}").`, SERVE_HELP.split('\n')[0] ?? '');
   const port = requireInt('--port', p.values.port as string | undefined) ?? 9292;
-  const dataDir = p.values.data
-    ? resolve(io.cwd, p.values.data as string)
-    : join(ensureDataHome(dataHome(io.env)), 'staging-server');
+  const dataDir = p.values.data ? resolve(io.cwd, p.values.data as string) : ensureDataHome(localServerDir(io.env)); // the folder the engine's cloud `local` reads (owner-only)
   const server = new StagingServer({
     dataDir,
     host: (p.values.bind as string | undefined) ?? '127.0.0.1',

@@ -16,7 +16,7 @@ import { Settings } from '../queue/settings';
 import { autoSyncTick } from '../staging/auto-sync';
 import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
 import { findRunningServer, startServerProcess, type ServerInfo } from '../staging/server-process';
-import { parseRate, UsageError } from './args';
+import { IMAGE_OPTIONS, parseRate, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
 import { parsePlanMethod, printPlan } from './distribution';
@@ -101,27 +101,13 @@ export async function withLocalServer<T>(
 
 // ---- stage -----------------------------------------------------------------------------------
 
-const STAGE_OPTIONS = {
-  name: { type: 'string' },
-  'disk-format': { type: 'string' },
-  'container-format': { type: 'string' },
-  visibility: { type: 'string' },
-  'min-disk': { type: 'string' },
-  'min-ram': { type: 'string' },
-  protected: { type: 'boolean' },
-  property: { type: 'string', multiple: true },
-  tag: { type: 'string', multiple: true },
-  'allow-format-mismatch': { type: 'boolean' },
-  detach: { type: 'boolean' },
-} as const;
-
 /** stage = upload into the cloud `local`, with the server up for the duration. */
 export async function stage(
   args: string[],
   io: CliIo,
   upload: (args: string[], io: CliIo) => Promise<number>,
 ): Promise<number> {
-  const p = parse(args, STAGE_OPTIONS); // refuses --cloud, --region, --method...: a stage goes to the local server
+  const p = parse(args, IMAGE_OPTIONS); // refuses --cloud, --region, --method...: a stage goes to the local server
   if (p.values.help === true) return (out(io, STAGE_HELP), EXIT.ok);
   if (p.positionals.length === 0)
     throw new UsageError('stage needs at least one FILE.', 'glance-uploader stage --help');
