@@ -7,7 +7,11 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') },
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          // The engine's worker thread (the runtime, off the main thread).
+          'runtime-worker': resolve(__dirname, 'src/main/runtime-worker.ts'),
+        },
         // better-sqlite3 is a native module: loaded from node_modules at run time, never bundled.
         external: ['better-sqlite3'],
       },

@@ -81,7 +81,8 @@ export default tseslint.config(
     rules: forbid(electronPkg, mainCode, preloadCode, rendererCode, nodeBuiltin('src/shared (used by the renderer)')),
   },
   // src/main/core: the engine. Plain Node: never electron, never the Electron glue or the UI.
-  { files: ['src/main/core/**'], rules: forbid(anyElectronPath, preloadOrRenderer) },
+  // The engine's worker thread entry is engine too: a worker thread has no Electron API.
+  { files: ['src/main/core/**', 'src/main/runtime-worker.ts'], rules: forbid(anyElectronPath, preloadOrRenderer) },
   // src/main/electron and the composition root: may use core and electron, never the UI.
   { files: ['src/main/electron/**', 'src/main/index.ts'], rules: forbid(preloadOrRenderer) },
   // src/preload: shared + electron's renderer-side modules only.

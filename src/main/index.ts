@@ -1,12 +1,10 @@
 /** Electron entry: the composition root of the main process. Thin on purpose; logic lives in core. */
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, safeStorage, session } from 'electron';
-import { createApiHandlers } from './core/api/api-service';
 import { EventGate } from './core/api/event-gate';
-import { AppRuntime } from './core/app-runtime';
+import { RuntimeClient } from './core/host/runtime-client';
 import { wireEvents } from './electron/events-main';
 import { createDesktop, type Desktop } from './electron/desktop';
-import { OPEN_STATES } from './core/queue/target-state';
 import { registerAppScheme, serveApp } from './electron/app-protocol';
 import { ownMainFrame, registerApi } from './electron/ipc-main';
 import { keychainCodec } from './electron/keychain-codec';
@@ -21,10 +19,11 @@ if (!app.requestSingleInstanceLock()) {
   registerAppScheme(); // before ready
   const out = join(import.meta.dirname, '..');
   const preload = join(out, 'preload', 'index.cjs');
-  let runtime: AppRuntime | undefined;
+  let runtime: RuntimeClient | undefined;
   const gate = new EventGate(); // events wait here until the page says it is ready
   let desktop: Desktop | undefined;
   let stopping = false;
+  let quitConfirmed = false;
 
   app.on('second-instance', () => {
     const win = BrowserWindow.getAllWindows()[0];
@@ -37,16 +36,20 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     lockDownSession(session.defaultSession);
     serveApp(join(out, 'renderer'));
-    runtime = new AppRuntime({
+    // The engine (queue database, transfers, API) runs in a worker thread: this thread only
+    // draws the desktop and passes messages, so it never waits on a commit or the engine's GC.
+    const client = new RuntimeClient({
+      workerFile: join(import.meta.dirname, 'runtime-worker.js'),
+      env: process.env,
       codec: (allowPlaintext) => keychainCodec(safeStorage, allowPlaintext),
       startLocalServer: (dataDir) => startUtilityServer(join(out, 'cli', 'index.js'), dataDir),
-      onJobUpdated: (update) => {
-        gate.push({ kind: 'jobUpdated', update });
-        desktop?.jobUpdated(update);
+      onEvent: (e) => {
+        gate.push(e);
+        if (e.kind === 'jobUpdated') desktop?.jobUpdated(e.update);
       },
-      onNotice: (message) => gate.push({ kind: 'notice', message }),
     });
-    registerApi(ipcMain, createApiHandlers(runtime.engine, runtime), ownMainFrame(location.isOwnUrl));
+    runtime = client;
+    registerApi(ipcMain, (method, args) => client.call(method, args), ownMainFrame(location.isOwnUrl));
     const open = (): void => {
       const win = createMainWindow(preload, location);
       win.on('closed', wireEvents(ipcMain, win, gate, location.isOwnUrl));
@@ -67,9 +70,22 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('before-quit', (event) => {
-    // Unfinished uploads: ask (they resume at the next start either way).
-    const open = runtime?.scheduler.repo.targetsIn([...OPEN_STATES]).length ?? 0;
-    if (!stopping && desktop !== undefined && !desktop.confirmQuit(open)) event.preventDefault();
+    // Unfinished uploads: ask (they resume at the next start either way). The count comes from
+    // the engine's thread, so the quit waits for it and then starts again if the user agrees.
+    if (quitConfirmed || stopping || desktop === undefined || runtime === undefined) return;
+    event.preventDefault();
+    const ask = desktop;
+    void runtime.openTargets().then(
+      (open) => {
+        if (!ask.confirmQuit(open)) return;
+        quitConfirmed = true;
+        app.quit();
+      },
+      () => {
+        quitConfirmed = true; // no engine to ask: nothing to lose by quitting
+        app.quit();
+      },
+    );
   });
   app.on('will-quit', (event) => {
     desktop?.dispose();

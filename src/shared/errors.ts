@@ -83,6 +83,7 @@ export const ERROR_CODES = [
   'ipc.invalid_argument',
   'ipc.unknown_method',
   'ipc.forbidden_sender',
+  'ipc.engine_stopped',
   'internal',
 ] as const;
 

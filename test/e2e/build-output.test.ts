@@ -20,6 +20,22 @@ describe('build output', () => {
     for (const f of assets) expect(readFileSync(join(out, 'renderer', 'assets', f), 'utf8')).not.toMatch(/ZodError/);
   });
 
+  it('the engine worker never imports electron, and the main thread never loads the database module', () => {
+    const imports = (file: string): string[] =>
+      [...readFileSync(join(out, 'main', file), 'utf8').matchAll(/^import[^;]*from\s*"([^"]+)";/gm)].map(
+        (m) => m[1] ?? '',
+      );
+    const worker = imports('runtime-worker.js');
+    const chunks = worker.filter((m) => m.startsWith('./')).map((m) => m.slice(2));
+    for (const f of ['runtime-worker.js', ...chunks]) expect(imports(f)).not.toContain('electron');
+    expect(worker).toContain('better-sqlite3');
+    const main = imports('index.js');
+    expect(main).toContain('electron');
+    for (const f of [...main.filter((m) => m.startsWith('./')).map((m) => m.slice(2))])
+      expect(imports(f)).not.toContain('better-sqlite3');
+    expect(main).not.toContain('better-sqlite3');
+  });
+
   it('the renderer page carries a CSP that forbids inline and foreign scripts, with relative asset URLs', () => {
     const html = readFileSync(join(out, 'renderer', 'index.html'), 'utf8');
     expect(html).toMatch(/Content-Security-Policy/);

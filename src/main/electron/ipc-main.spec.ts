@@ -5,7 +5,7 @@ vi.mock('electron', () => ({ ipcMain: {} }));
 
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { API_METHODS, channelOf } from '../../shared/ipc/contract';
-import type { ApiHandlers } from '../core/api/api-service';
+import { dispatch, type ApiHandlers } from '../core/api/api-service';
 import { ownMainFrame, registerApi } from './ipc-main';
 
 type Handler = (event: IpcMainInvokeEvent, ...args: unknown[]) => Promise<unknown>;
@@ -48,10 +48,12 @@ const handlers: ApiHandlers = {
   replicateImage: vi.fn(async () => ({ jobIds: [] })),
 };
 
+const call = (method: string, args: unknown[]): ReturnType<typeof dispatch> => dispatch(handlers, method, args);
+
 describe('registerApi', () => {
   it('registers one handler per contract method and removes them all', () => {
     const { ipc, handlers: registered } = fakeIpcMain();
-    const unregister = registerApi(ipc, handlers, ownMainFrame(isOwnUrl));
+    const unregister = registerApi(ipc, call, ownMainFrame(isOwnUrl));
     expect([...registered.keys()].sort()).toEqual(API_METHODS.map(channelOf).sort());
     unregister();
     expect(registered.size).toBe(0);
@@ -59,7 +61,7 @@ describe('registerApi', () => {
 
   it('answers our own main frame with the handler result', async () => {
     const { ipc, handlers: registered } = fakeIpcMain();
-    registerApi(ipc, handlers, ownMainFrame(isOwnUrl));
+    registerApi(ipc, call, ownMainFrame(isOwnUrl));
     const answer = await registered.get(channelOf('listRegions'))?.(eventFrom(ownUrl), { cloud: 'c' });
     expect(answer).toEqual({ result: [{ id: 'RegionOne', imageEndpoint: 'http://g' }] });
   });
@@ -71,7 +73,7 @@ describe('registerApi', () => {
   ])('refuses %s before any handler runs', async (_label, event) => {
     const { ipc, handlers: registered } = fakeIpcMain();
     vi.mocked(handlers.listClouds).mockClear();
-    registerApi(ipc, handlers, ownMainFrame(isOwnUrl));
+    registerApi(ipc, call, ownMainFrame(isOwnUrl));
     const answer = await registered.get(channelOf('listClouds'))?.(event);
     expect(answer).toMatchObject({ error: { code: 'ipc.forbidden_sender' } });
     expect(handlers.listClouds).not.toHaveBeenCalled();
@@ -80,7 +82,7 @@ describe('registerApi', () => {
   it('refuses bad arguments from our own page with ipc.invalid_argument', async () => {
     const { ipc, handlers: registered } = fakeIpcMain();
     vi.mocked(handlers.listImages).mockClear();
-    registerApi(ipc, handlers, ownMainFrame(isOwnUrl));
+    registerApi(ipc, call, ownMainFrame(isOwnUrl));
     const answer = await registered.get(channelOf('listImages'))?.(eventFrom(ownUrl), { cloud: 'c' });
     expect(answer).toMatchObject({ error: { code: 'ipc.invalid_argument' } });
     expect(handlers.listImages).not.toHaveBeenCalled();
