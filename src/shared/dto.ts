@@ -106,3 +106,66 @@ export interface StagedImage {
   tags: string[];
   synced: SyncRecord[];
 }
+
+/** A cloud as the login form holds it (the arguments of saveCloud), parsed from a clouds.yaml or openrc. */
+export interface CloudDraft {
+  name: string;
+  authUrl: string;
+  authType: string;
+  username?: string;
+  password?: string;
+  projectName?: string;
+  projectId?: string;
+  userDomain?: string;
+  userDomainId?: string;
+  projectDomain?: string;
+  projectDomainId?: string;
+  region?: string;
+  applicationCredentialId?: string;
+  applicationCredentialSecret?: string;
+}
+
+/** What "test connection" found: the user's projects and, per region, what it offers. */
+export interface ConnectionReport {
+  cloud: string;
+  projects: ProjectSummary[];
+  regions: (RegionSummary & {
+    methods: string[];
+    stores: { id: string; default: boolean; description?: string }[];
+    /** The region answered the catalog but not Glance: why. */
+    error?: { code: string; message: string; hint?: string };
+  })[];
+}
+
+/** A file (or each image of a folder) as the inspector sees it, before anything is queued. */
+export interface InspectedFile {
+  path: string;
+  /** The image name it would get (the file name without its extension). */
+  name: string;
+  size: number;
+  /** What the content is (qcow2, raw, vmdk...), whatever the name says. */
+  format: string;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  virtualSize: number | null;
+  minDiskGiB: number | null;
+  findings: { code: string; severity: 'error' | 'warning' | 'info'; message: string; hint: string }[];
+  /** Why it would not be queued (an error finding); null: it can go. */
+  refused: { code: string; message: string; hint?: string } | null;
+}
+
+/** One line of the audit log (job and target events, with who did it). */
+export interface ActivityEvent {
+  id: number;
+  at: number;
+  actor: string;
+  kind: string;
+  jobId: string | null;
+  targetId: string | null;
+  fromState: string | null;
+  toState: string | null;
+  cloud: string | null;
+  region: string | null;
+  imageId: string | null;
+  detail: Record<string, unknown> | null;
+}

@@ -59,6 +59,11 @@ export class ReferenceImages {
     return image;
   }
 
+  /** An image made by the code under test, deleted with the others at the end. */
+  track(region: Region, id: string, name = id): void {
+    if (id !== '') this.created.push({ id, name, region });
+  }
+
   async deleteAll(): Promise<void> {
     const token = await this.#auth();
     for (const img of this.created.splice(0)) {

@@ -46,6 +46,15 @@ const handlers: ApiHandlers = {
   syncStaged: vi.fn(async () => ({ jobIds: [], skipped: 0 })),
   setAutoSync: vi.fn(async () => null),
   replicateImage: vi.fn(async () => ({ jobIds: [] })),
+  parseCloudConfig: vi.fn(async () => []),
+  testConnection: vi.fn(async () => ({ cloud: 'c', projects: [], regions: [] })),
+  imageSchema: vi.fn(async () => ({})),
+  inspectFiles: vi.fn(async () => []),
+  removeJob: vi.fn(async () => null),
+  jobEvents: vi.fn(async () => []),
+  listActivity: vi.fn(async () => []),
+  exportActivity: vi.fn(async () => ({ fileName: 'a.csv', text: '' })),
+  switchProject: vi.fn(async () => null),
 };
 
 const call = (method: string, args: unknown[]): ReturnType<typeof dispatch> => dispatch(handlers, method, args);

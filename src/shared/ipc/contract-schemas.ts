@@ -11,6 +11,18 @@ const isAbsolute = (p: string): boolean => p.startsWith('/') || /^[A-Za-z]:[\\/]
 const cloudName = z.string().min(1).max(255);
 const regionId = z.string().min(1).max(255);
 
+/** Image metadata of an upload: the template, and each file's overrides. */
+const imageFields = {
+  diskFormat: z.string().min(1).max(32).optional(),
+  containerFormat: z.string().min(1).max(32).optional(),
+  visibility: z.enum(['private', 'shared', 'community', 'public']).optional(),
+  minDisk: z.int().min(0).optional(),
+  minRam: z.int().min(0).optional(),
+  protected: z.boolean().optional(),
+  tags: z.array(z.string().min(1).max(255)).max(128).optional(),
+  properties: z.record(z.string().min(1).max(255), z.string().max(65535)).optional(),
+};
+
 export const apiArgSchemas = {
   listClouds: z.tuple([]),
   listRegions: z.tuple([z.object({ cloud: cloudName }).strict()]),
@@ -31,6 +43,9 @@ export const apiArgSchemas = {
         projectName: z.string().min(1).max(255).optional(),
         userDomain: z.string().min(1).max(255).optional(),
         projectDomain: z.string().min(1).max(255).optional(),
+        projectId: z.string().min(1).max(255).optional(),
+        userDomainId: z.string().min(1).max(255).optional(),
+        projectDomainId: z.string().min(1).max(255).optional(),
         region: regionId.optional(),
         applicationCredentialId: z.string().min(1).max(255).optional(),
         applicationCredentialSecret: z.string().min(1).max(4096).optional(),
@@ -87,6 +102,8 @@ export const apiArgSchemas = {
               .object({
                 path: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path'),
                 name: z.string().min(1).max(255).optional(),
+                // Per-file values over the template (the form's overrides).
+                ...imageFields,
               })
               .strict(),
           )
@@ -96,18 +113,32 @@ export const apiArgSchemas = {
         regions: z.array(regionId).min(1).max(20),
         stores: z.array(z.string().min(1).max(255)).max(10).optional(),
         method: z.enum(['auto', 'push', 'glance-download']).optional(),
-        diskFormat: z.string().min(1).max(32).optional(),
-        containerFormat: z.string().min(1).max(32).optional(),
-        visibility: z.enum(['private', 'shared', 'community', 'public']).optional(),
-        minDisk: z.int().min(0).optional(),
-        minRam: z.int().min(0).optional(),
-        protected: z.boolean().optional(),
-        tags: z.array(z.string().min(1).max(255)).max(128).optional(),
-        properties: z.record(z.string().min(1).max(255), z.string().max(65535)).optional(),
+        ...imageFields,
         sameId: z.boolean().optional(),
         bwlimit: z.int().min(1).optional(),
         allowFormatMismatch: z.boolean().optional(),
       })
       .strict(),
   ]),
+  parseCloudConfig: z.tuple([
+    z
+      .object({
+        format: z.enum(['clouds.yaml', 'openrc']),
+        text: z.string().max(1024 * 1024),
+        fileName: z.string().min(1).max(255).optional(),
+      })
+      .strict(),
+  ]),
+  testConnection: z.tuple([z.object({ cloud: cloudName }).strict()]),
+  imageSchema: z.tuple([z.object({ cloud: cloudName, region: regionId }).strict()]),
+  inspectFiles: z.tuple([
+    z
+      .object({ paths: z.array(z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path')).min(1).max(500) })
+      .strict(),
+  ]),
+  removeJob: z.tuple([z.object({ jobId: z.string().min(4).max(64) }).strict()]),
+  jobEvents: z.tuple([z.object({ jobId: z.string().min(4).max(64) }).strict()]),
+  listActivity: z.tuple([z.object({ limit: z.int().min(1).max(5000).optional() }).strict()]),
+  exportActivity: z.tuple([z.object({ format: z.enum(['csv', 'json']) }).strict()]),
+  switchProject: z.tuple([z.object({ cloud: cloudName, projectId: z.string().min(1).max(64) }).strict()]),
 } as const;

@@ -5,7 +5,18 @@
  * time here).
  */
 import type { z } from 'zod';
-import type { CloudSummary, ImageSummary, JobUpdate, RegionSummary, SettingsDto, StagedImage } from '../dto';
+import type {
+  ActivityEvent,
+  CloudDraft,
+  CloudSummary,
+  ConnectionReport,
+  ImageSummary,
+  InspectedFile,
+  JobUpdate,
+  RegionSummary,
+  SettingsDto,
+  StagedImage,
+} from '../dto';
 import type { ErrorInfo } from '../errors';
 import type { apiArgSchemas } from './contract-schemas';
 
@@ -28,6 +39,15 @@ export interface ApiResults {
   syncStaged: { jobIds: string[]; skipped: number };
   setAutoSync: null;
   replicateImage: { jobIds: string[] };
+  parseCloudConfig: CloudDraft[];
+  testConnection: ConnectionReport;
+  imageSchema: Record<string, unknown>;
+  inspectFiles: InspectedFile[];
+  removeJob: null;
+  jobEvents: ActivityEvent[];
+  listActivity: ActivityEvent[];
+  exportActivity: { fileName: string; text: string };
+  switchProject: null;
 }
 
 /**
@@ -81,6 +101,15 @@ export const API_METHODS = [
   'syncStaged',
   'setAutoSync',
   'replicateImage',
+  'parseCloudConfig',
+  'testConnection',
+  'imageSchema',
+  'inspectFiles',
+  'removeJob',
+  'jobEvents',
+  'listActivity',
+  'exportActivity',
+  'switchProject',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

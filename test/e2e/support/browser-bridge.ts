@@ -14,11 +14,17 @@ type Hooks = {
   __glanceUploaderDeliver?: (e: ApiEvent) => void;
   /** Optional, exposed by the test: told when the page subscribes (as main is, in Electron). */
   __glanceUploaderReady?: () => void;
+  /** Set by the test: file name -> path on disk (what Electron's webUtils.getPathForFile knows). */
+  __glanceUploaderFilePaths?: Record<string, string>;
 };
 const hooks = window as unknown as Hooks;
 
-const api = createBridge((method, args) => hooks.__glanceUploaderBridge(method, args), {
-  listen: (deliver) => (hooks.__glanceUploaderDeliver = deliver),
-  ready: () => hooks.__glanceUploaderReady?.(),
-});
+const api = createBridge(
+  (method, args) => hooks.__glanceUploaderBridge(method, args),
+  {
+    listen: (deliver) => (hooks.__glanceUploaderDeliver = deliver),
+    ready: () => void hooks.__glanceUploaderReady?.(),
+  },
+  (file) => hooks.__glanceUploaderFilePaths?.[file.name] ?? '',
+);
 Object.defineProperty(window, 'api', { value: api, writable: false, configurable: false });

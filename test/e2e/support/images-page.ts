@@ -4,6 +4,11 @@ import type { Locator, Page } from 'playwright-core';
 export class ImagesPageModel {
   constructor(readonly page: Page) {}
 
+  /** Go to the Images screen from the main navigation. */
+  async open(): Promise<void> {
+    await this.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Images' }).click();
+  }
+
   get cloud(): Locator {
     return this.page.getByLabel('Cloud');
   }

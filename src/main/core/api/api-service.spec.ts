@@ -23,6 +23,15 @@ const handlers: ApiHandlers = {
   syncStaged: async () => ({ jobIds: [], skipped: 0 }),
   setAutoSync: async () => null,
   replicateImage: async () => ({ jobIds: [] }),
+  parseCloudConfig: async () => [],
+  testConnection: async ({ cloud }) => ({ cloud, projects: [], regions: [] }),
+  imageSchema: async () => ({}),
+  inspectFiles: async () => [],
+  removeJob: async () => null,
+  jobEvents: async () => [],
+  listActivity: async () => [],
+  exportActivity: async () => ({ fileName: 'a.csv', text: '' }),
+  switchProject: async () => null,
 };
 
 describe('API dispatch', () => {

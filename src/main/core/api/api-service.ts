@@ -16,8 +16,11 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine';
 import { planDistribution } from '../queue/distribution-plan';
 import type { NewJob } from '../queue/job-repository';
-import { expandImagePaths, planUploadJob, stemOf } from '../queue/upload-plan';
-import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
+import { expandImagePaths, planUploadJob, stemOf, type ImageMetadataInput } from '../queue/upload-plan';
+import { auditCsv, auditJson } from '../queue/audit-export';
+import { inspectFile, refusal } from '../inspect/inspect';
+import { cloudDrafts } from '../openstack/cloud-import';
+import { announcedServer, LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
 import { planReplicate } from '../staging/replicate';
 import { askOffers, isAdmin, planSync, syncRecords } from '../staging/sync-jobs';
 import { Controls, type ControlAction } from '../queue/controls';
@@ -41,7 +44,25 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
   const { db, scheduler, savedClouds } = queue;
   const settings = new Settings(db);
   return {
-    listClouds: async () => engine.listClouds(),
+    listClouds: async () => {
+      // The local server is a cloud of its own (where staging goes), listed whether it runs or not.
+      const server = announcedServer(engine.localServerDir);
+      return [
+        ...engine.listClouds().filter((c) => c.name !== LOCAL_CLOUD),
+        {
+          name: LOCAL_CLOUD,
+          authUrl: server?.authUrl ?? '',
+          authType: 'password',
+          regions: [LOCAL_REGION],
+          source: server === undefined ? 'the local server (not running)' : 'the local server',
+          insecure: false,
+        },
+      ];
+    },
+    switchProject: async ({ cloud, projectId }) => {
+      await engine.switchProject(cloud, projectId);
+      return null;
+    },
     listRegions: async ({ cloud }) => engine.listRegions(cloud),
     listImages: async ({ cloud, region }) => engine.listImages(cloud, region),
     listJobs: async () =>
@@ -72,6 +93,9 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
           ...(c.projectName !== undefined ? { project_name: c.projectName } : {}),
           ...(c.userDomain !== undefined ? { user_domain_name: c.userDomain } : {}),
           ...(c.projectDomain !== undefined ? { project_domain_name: c.projectDomain } : {}),
+          ...(c.projectId !== undefined ? { project_id: c.projectId } : {}),
+          ...(c.userDomainId !== undefined ? { user_domain_id: c.userDomainId } : {}),
+          ...(c.projectDomainId !== undefined ? { project_domain_id: c.projectDomainId } : {}),
           ...(c.applicationCredentialId !== undefined ? { application_credential_id: c.applicationCredentialId } : {}),
           ...(c.applicationCredentialSecret !== undefined
             ? { application_credential_secret: c.applicationCredentialSecret }
@@ -106,7 +130,7 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
           await planUploadJob({
             source: { path: image.path },
             name: image.name ?? stemOf(image.path),
-            metadata: r,
+            metadata: withOverrides(r, image),
             targets,
             bwlimit: r.bwlimit,
             allowFormatMismatch: r.allowFormatMismatch,
@@ -177,12 +201,101 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
       });
       return { jobIds: db.transaction(() => plan.jobs.map((j) => scheduler.repo.createJob(j).job.id))() };
     },
+    parseCloudConfig: async ({ format, text, fileName }) => cloudDrafts(format, text, fileName),
+    testConnection: async ({ cloud }) => {
+      const regions = await engine.listRegions(cloud); // signs in: a wrong password fails here
+      const projects = await engine.listProjects(cloud).catch(() => []);
+      return {
+        cloud,
+        projects,
+        regions: await Promise.all(
+          regions.map(async (r) => {
+            try {
+              const caps = await engine.regionCapabilities(cloud, r.id);
+              return { ...r, methods: caps.methods, stores: caps.stores };
+            } catch (e) {
+              const { code, message, hint } = toErrorInfo(e);
+              return {
+                ...r,
+                methods: [],
+                stores: [],
+                error: { code, message, ...(hint !== undefined ? { hint } : {}) },
+              };
+            }
+          }),
+        ),
+      };
+    },
+    imageSchema: async ({ cloud, region }) => (await engine.glance(cloud, region)).imageSchema(),
+    inspectFiles: async ({ paths }) => {
+      const files = await expandImagePaths(paths.map((path) => ({ path })));
+      return Promise.all(
+        files.map(async ({ path }) => {
+          const base = { path, name: stemOf(path) };
+          try {
+            const ins = await inspectFile(path);
+            const refused = refusal(ins, undefined, false);
+            return {
+              ...base,
+              size: ins.size,
+              format: ins.format,
+              diskFormat: ins.diskFormat,
+              containerFormat: ins.containerFormat,
+              virtualSize: ins.virtualSize,
+              minDiskGiB: ins.minDiskGiB,
+              findings: ins.findings.map((f) => ({
+                code: f.code,
+                severity: f.severity,
+                message: f.message,
+                hint: f.hint,
+              })),
+              refused: refused === undefined ? null : refused.info,
+            };
+          } catch (e) {
+            return {
+              ...base,
+              size: 0,
+              format: 'unknown',
+              diskFormat: null,
+              containerFormat: null,
+              virtualSize: null,
+              minDiskGiB: null,
+              findings: [],
+              refused: toErrorInfo(e),
+            };
+          }
+        }),
+      );
+    },
+    removeJob: async ({ jobId }) => {
+      scheduler.repo.removeJob(jobId);
+      return null;
+    },
+    jobEvents: async ({ jobId }) => scheduler.repo.events({ jobId }),
+    listActivity: async ({ limit }) => scheduler.repo.recentEvents(limit ?? 500),
+    exportActivity: async ({ format }) => {
+      const events = scheduler.repo.events();
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+      return {
+        fileName: `glance-uploader-activity-${stamp}.${format}`,
+        text: format === 'csv' ? auditCsv(events) : auditJson(events),
+      };
+    },
     setAutoSync: async (setting) => {
       if (setting === null) settings.clear('autoSync');
       else settings.set('autoSync', setting);
       return null;
     },
   };
+}
+
+/** The template's metadata with one file's overrides on top (properties merged, the rest replaced). */
+function withOverrides(template: ImageMetadataInput, file: ImageMetadataInput): ImageMetadataInput {
+  const out: ImageMetadataInput = { ...template };
+  for (const k of ['diskFormat', 'containerFormat', 'visibility', 'minDisk', 'minRam', 'protected', 'tags'] as const)
+    if (file[k] !== undefined) Object.assign(out, { [k]: file[k] });
+  if (file.properties !== undefined) out.properties = { ...template.properties, ...file.properties };
+  return out;
 }
 
 /**

@@ -279,7 +279,7 @@ export function normaliseCloud(name: string, source: string, raw: Json): CloudEn
 }
 
 /** OS_* variables (an openrc) as a cloud block, as openstacksdk builds its "envvars" cloud. */
-function envCloud(env: ConfigContext['env']): Json | undefined {
+export function envCloud(env: ConfigContext['env']): Json | undefined {
   const selectorOnly = new Set([
     'OS_CLOUD',
     'OS_REGION_NAME',

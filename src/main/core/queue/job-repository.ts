@@ -648,6 +648,11 @@ export class JobRepository {
     });
   }
 
+  /** The latest `limit` events, newest first (the app's activity view). */
+  recentEvents(limit: number): EventRecord[] {
+    return (this.db.prepare('SELECT * FROM events ORDER BY id DESC LIMIT ?').all(limit) as EventRow[]).map(toEvent);
+  }
+
   events(filter: { jobId?: string; sinceId?: number } = {}): EventRecord[] {
     const where: string[] = [];
     const args: (string | number)[] = [];

@@ -68,10 +68,8 @@ export function diskFormatFromName(path: string): string | undefined {
  * and its subfolders (by extension, .ova included; hidden files and anything else, a README or a
  * SHA256SUMS, left out), in name order. A folder without any is an error that says so.
  */
-export async function expandImagePaths(
-  entries: { path: string; name?: string }[],
-): Promise<{ path: string; name?: string }[]> {
-  const out: { path: string; name?: string }[] = [];
+export async function expandImagePaths<T extends { path: string; name?: string }>(entries: T[]): Promise<T[]> {
+  const out: T[] = [];
   for (const e of entries) {
     const st = await stat(e.path).catch(() => undefined);
     if (st === undefined || !st.isDirectory()) {
@@ -87,7 +85,7 @@ export async function expandImagePaths(
       throw new EngineError('source.not_found', `The folder ${e.path} holds no disk image.`, {
         hint: 'Images are recognised by their extension: .qcow2, .raw, .img, .iso, .vmdk, .vhd, .vhdx, .vdi, .ova.',
       });
-    out.push(...found.map((path) => ({ path })));
+    out.push(...found.map((path) => ({ ...e, path, name: undefined }))); // a folder's overrides apply to each image in it
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes } from './format';
+import { formatBytes, formatEta, formatRate } from './format';
 
 describe('formatBytes', () => {
   it.each([
@@ -15,4 +15,22 @@ describe('formatBytes', () => {
   ])('%s -> %s', (n, text) => {
     expect(formatBytes(n)).toBe(text);
   });
+});
+
+describe('formatRate and formatEta', () => {
+  it.each([
+    [null, '—'],
+    [512, '512 B/s'],
+    [45_000, '45 kB/s'],
+    [12_345_678, '12.3 MB/s'],
+    [250e6, '250 MB/s'],
+  ])('rate %s -> %s', (n, text) => expect(formatRate(n)).toBe(text));
+
+  it.each([
+    [Infinity, '—'],
+    [10, 'less than a minute left'],
+    [170, 'about 3 min left'],
+    [3600, 'about 1 h left'],
+    [7800, 'about 2 h 10 min left'],
+  ])('eta %s s -> %s', (s, text) => expect(formatEta(s)).toBe(text));
 });

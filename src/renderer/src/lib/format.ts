@@ -11,3 +11,35 @@ export function formatBytes(bytes: number | null | undefined): string {
   }
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[i]}`;
 }
+
+/** Transfer rates as network tools show them: decimal megabytes per second. */
+export function formatRate(bytesPerSecond: number | null | undefined): string {
+  if (bytesPerSecond === null || bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond)) return '—';
+  if (bytesPerSecond < 1000) return `${Math.round(bytesPerSecond)} B/s`;
+  if (bytesPerSecond < 1e6) return `${(bytesPerSecond / 1e3).toFixed(0)} kB/s`;
+  const mb = bytesPerSecond / 1e6;
+  return `${mb >= 100 ? mb.toFixed(0) : mb.toFixed(1)} MB/s`;
+}
+
+/** Time left, said as a person would: rounded, never falsely precise. */
+export function formatEta(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 45) return 'less than a minute left';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${minutes} min left`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m === 0 ? `about ${h} h left` : `about ${h} h ${m} min left`;
+}
+
+/** A moment of the activity log, in the user's locale. */
+export function formatTime(epochMs: number): string {
+  return new Date(epochMs).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+}

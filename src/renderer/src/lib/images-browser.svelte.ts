@@ -5,16 +5,10 @@
  */
 import type { CloudSummary, ImageSummary, RegionSummary } from '../../../shared/dto';
 import type { ErrorInfo } from '../../../shared/errors';
-import { ApiError } from '../../../shared/errors';
 import type { Api } from '../../../shared/ipc/contract';
+import { asErrorInfo } from './errors';
 
 type Loading = 'idle' | 'clouds' | 'regions' | 'images';
-
-function asErrorInfo(e: unknown): ErrorInfo {
-  if (e instanceof ApiError)
-    return { code: e.code, message: e.message, hint: e.hint, status: e.status, requestId: e.requestId };
-  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
-}
 
 export class ImagesBrowser {
   clouds = $state.raw<CloudSummary[]>([]);
