@@ -98,11 +98,14 @@ describe('the app calls behind the screens', () => {
     writeFileSync(join(folder, 'README.md'), 'not an image');
     const gz = join(dir, 'packed.img');
     writeFileSync(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
-    const found = await ok<InspectedFile[]>('inspectFiles', { paths: [folder, gz, join(dir, 'missing.raw')] });
+    const liar = join(dir, 'liar.qcow2'); // raw bytes under a qcow2 name
+    await makeFile(liar, 1024 * 1024);
+    const found = await ok<InspectedFile[]>('inspectFiles', { paths: [folder, gz, liar, join(dir, 'missing.raw')] });
     expect(found.map((f) => [f.name, f.format, f.refused?.code ?? null])).toEqual([
       ['disk', 'qcow2', null],
       ['plain', 'raw', null],
       ['packed', 'gzip', 'inspect.compressed'],
+      ['liar', 'raw', 'inspect.format_mismatch'],
       ['missing', 'unknown', 'source.not_found'],
     ]);
     expect(found[0]).toMatchObject({ diskFormat: 'qcow2', virtualSize: 64 * 1024 * 1024, minDiskGiB: 1 });

@@ -16,7 +16,13 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine';
 import { planDistribution } from '../queue/distribution-plan';
 import type { NewJob } from '../queue/job-repository';
-import { expandImagePaths, planUploadJob, stemOf, type ImageMetadataInput } from '../queue/upload-plan';
+import {
+  diskFormatFromName,
+  expandImagePaths,
+  planUploadJob,
+  stemOf,
+  type ImageMetadataInput,
+} from '../queue/upload-plan';
 import { auditCsv, auditJson } from '../queue/audit-export';
 import { inspectFile, refusal } from '../inspect/inspect';
 import { cloudDrafts } from '../openstack/cloud-import';
@@ -234,7 +240,9 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
           const base = { path, name: stemOf(path) };
           try {
             const ins = await inspectFile(path);
-            const refused = refusal(ins, undefined, false);
+            // A name that states a format (disk.qcow2, not disk.img) is a declaration the content must match.
+            const named = diskFormatFromName(path);
+            const refused = refusal(ins, named !== 'raw' ? named : undefined, false);
             return {
               ...base,
               size: ins.size,

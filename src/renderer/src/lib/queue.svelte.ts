@@ -43,6 +43,11 @@ export class QueueModel {
     this.#stop = this.api.onEvent((e) => {
       if (e.kind === 'jobUpdated') this.apply(e.update);
     });
+    await this.refresh();
+  }
+
+  /** Jobs the events have not shown yet (just queued, still waiting their turn) join the list. */
+  async refresh(): Promise<void> {
     try {
       const jobs = await this.api.listJobs();
       for (const u of jobs) if (!this.#all.has(u.jobId)) this.#all.set(u.jobId, this.#builder.build(u, Date.now()));

@@ -43,6 +43,7 @@ interface Draft {
   regions: string[];
   stores: string[];
   method: Method;
+  bwlimit?: string;
   files: { path: string; include: boolean; overrides: FileOverrides }[];
 }
 
@@ -67,6 +68,8 @@ export class UploadModel {
   regions = $state<string[]>([]);
   stores = $state<string[]>([]);
   method = $state<Method>('auto');
+  /** MB/s per job, as typed ('' for none). */
+  bwlimit = $state('');
   schema = $state.raw<ImageSchema | undefined>(undefined);
   submitting = $state(false);
   error = $state<ErrorInfo | undefined>(undefined);
@@ -88,6 +91,7 @@ export class UploadModel {
       const d = JSON.parse(raw) as Draft;
       this.template = { ...emptyFields(), ...d.template };
       this.method = d.method ?? 'auto';
+      this.bwlimit = d.bwlimit ?? '';
       if (d.cloud !== '' && this.clouds.some((c) => c.name === d.cloud)) {
         await this.chooseCloud(d.cloud, { regions: d.regions, stores: d.stores });
       }
@@ -114,6 +118,7 @@ export class UploadModel {
       regions: [...this.regions],
       stores: [...this.stores],
       method: this.method,
+      bwlimit: this.bwlimit,
       files: this.files.map((f) => ({ path: f.path, include: f.include, overrides: $state.snapshot(f.overrides) })),
     };
     storage()?.setItem(DRAFT_KEY, JSON.stringify(d));
@@ -217,6 +222,13 @@ export class UploadModel {
     return name === undefined ? e : { ...e, name };
   }
 
+  get bwlimitError(): string | undefined {
+    const t = this.bwlimit.trim();
+    if (t === '') return undefined;
+    const n = Number(t);
+    return Number.isFinite(n) && n > 0 ? undefined : 'The bandwidth limit is a number of MB/s above 0.';
+  }
+
   get included(): FileEntry[] {
     return this.files.filter((f) => f.include && f.refused === null);
   }
@@ -227,6 +239,7 @@ export class UploadModel {
     if (this.cloud === '') return 'Choose a cloud.';
     if (this.regions.length === 0) return 'Choose at least one region.';
     if (hasErrors(this.templateErrors)) return 'Fix the metadata marked above.';
+    if (this.bwlimitError !== undefined) return this.bwlimitError;
     if (this.included.some((f) => hasErrors(this.fileErrors(f)))) return 'Fix the file overrides marked above.';
     return undefined;
   }
@@ -252,6 +265,7 @@ export class UploadModel {
         regions: [...this.regions],
         ...(this.stores.length > 0 ? { stores: [...this.stores] } : {}),
         method: this.method,
+        ...(this.bwlimit.trim() !== '' ? { bwlimit: Math.max(1, Math.round(Number(this.bwlimit) * 1e6)) } : {}),
         ...toRequest(this.template),
       });
       this.queued = jobIds.length;

@@ -1,0 +1,183 @@
+/**
+ * The app as a user drives it, in Debian's Chromium, against what the desktop app runs (an
+ * AppRuntime: the queue running, events pushed to the page) and the reference OpenStack:
+ * import a clouds.yaml and sign in; a wrong password keeps the form; upload three files to two
+ * regions with one template (and one override), pause one and resume it, watch every job to
+ * done and check the images in Glance; a file whose name says qcow2 but holds raw bytes shows
+ * the inspector's refusal. Screenshots of each screen go to test-results/e2e.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ReferenceImages } from '../support/reference-images';
+import { makeFile, type TestFile } from '../support/files';
+import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
+import { AppModel, CloudsModel, QueueModelPage, UploadModelPage } from './support/app-pages';
+import { launchChromium } from './support/chromium';
+
+const cloud = inject('referenceCloud');
+const images = new ReferenceImages(cloud);
+const artifacts = join(import.meta.dirname, '..', '..', 'test-results', 'e2e');
+const MiB = 1024 * 1024;
+let browser: Browser;
+let scratch: string;
+let app: RuntimeHarness;
+let files: TestFile[];
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  scratch = mkdtempSync(join(tmpdir(), 'gu-e2e-app-'));
+  // No clouds.yaml of the user's: every cloud comes from the import.
+  const none = join(scratch, 'clouds.yaml');
+  writeFileSync(none, 'clouds: {}\n');
+  const tag = ReferenceImages.uniqueName('e2e');
+  files = [
+    await makeFile(join(scratch, `${tag}-big.raw`), 40 * MiB),
+    await makeFile(join(scratch, `${tag}-small.raw`), 3 * MiB + 1),
+    await makeFile(join(scratch, `${tag}-tiny.raw`), MiB + 7),
+  ];
+  browser = await launchChromium();
+  app = await openRuntimeApp(browser, {
+    env: { GLANCE_UPLOADER_HOME: join(scratch, 'home'), OS_CLIENT_CONFIG_FILE: none, HOME: scratch },
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await browser?.close();
+  await images.deleteAll();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('the app in Chromium', () => {
+  it('imports a clouds.yaml, signs in, and shows what each region offers', async () => {
+    const shell = new AppModel(app.page);
+    const clouds = new CloudsModel(app.page);
+    await shell.go('Clouds');
+    await clouds.importFile(cloud.cloudsYamlPath);
+    await clouds.useDraft('ref-demo').click();
+    expect(await clouds.field('Name').inputValue()).toBe('ref-demo');
+    expect(await clouds.field('Password').inputValue()).toBe('demo'); // from the file
+    await clouds.save.click();
+    await app.page.getByRole('status').filter({ hasText: 'Saved ref-demo: signed in' }).waitFor();
+    const report = clouds.report('ref-demo');
+    await report.getByRole('cell', { name: 'RegionTwo', exact: true }).waitFor();
+    expect(await report.getByRole('row').filter({ hasText: 'RegionOne' }).textContent()).toContain('glance-direct');
+    expect(await clouds.cloudRow('ref-demo').textContent()).toContain('saved in the app');
+    await app.page.screenshot({ path: join(artifacts, 'clouds.png'), fullPage: true });
+  });
+
+  it('keeps the form as typed when the password is wrong, with a coded error', async () => {
+    const clouds = new CloudsModel(app.page);
+    await clouds.useDraft('ref-demo-r2').click();
+    await clouds.field('Name').fill('typo-cloud');
+    await clouds.field('Password').fill('not-the-password');
+    await clouds.save.click();
+    await clouds.formAlert.waitFor();
+    expect(await clouds.formAlert.getByTestId('error-code').textContent()).toBe('auth.failed');
+    expect(await clouds.field('Name').inputValue()).toBe('typo-cloud');
+    expect(await clouds.field('Password').inputValue()).toBe('not-the-password');
+    expect(await clouds.cloudRow('typo-cloud').count()).toBe(0); // not kept
+    await app.page.screenshot({ path: join(artifacts, 'clouds-wrong-password.png'), fullPage: true });
+  });
+
+  it('shows the inspector refusing a file whose name says qcow2 but which holds raw bytes', async () => {
+    const shell = new AppModel(app.page);
+    const upload = new UploadModelPage(app.page);
+    const liar = await makeFile(join(scratch, 'liar.qcow2'), MiB);
+    await app.registerFiles([liar.path]);
+    await shell.go('New upload');
+    await upload.addFiles([liar.path]);
+    const refusal = upload.refusal('liar');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('inspect.format_mismatch');
+    expect(await refusal.textContent()).toContain('declared qcow2 but its content is raw');
+    expect(await app.page.getByRole('checkbox', { name: 'Upload liar' }).isDisabled()).toBe(true);
+    await app.page.getByRole('button', { name: 'Remove liar' }).click();
+  });
+
+  it('uploads three files to two regions with a template, pauses and resumes one, and ends verified', async () => {
+    const shell = new AppModel(app.page);
+    const upload = new UploadModelPage(app.page);
+    const queue = new QueueModelPage(app.page);
+    await app.registerFiles(files.map((f) => f.path));
+    await upload.addFiles(files.map((f) => f.path));
+    for (const f of files) await upload.fileName(f.path).waitFor();
+    const names = files.map(
+      (f) =>
+        f.path
+          .split('/')
+          .at(-1)
+          ?.replace(/\.raw$/, '') ?? '',
+    );
+    // One override: the tiny one gets its own name.
+    const renamed = `${names[2]}-renamed`;
+    await upload.fileName(files[2]?.path ?? '').fill(renamed);
+    names[2] = renamed;
+    // The template, validated as typed against the region's schema.
+    await upload.cloud.selectOption('ref-demo');
+    await upload.region('RegionOne').check();
+    await upload.region('RegionTwo').check();
+    await upload.template('Minimum RAM (MiB)').fill('12x');
+    await app.page.getByText('Minimum RAM must be a whole number').waitFor();
+    expect(await upload.submit.isDisabled()).toBe(true);
+    await upload.template('Minimum RAM (MiB)').fill('512');
+    await upload.template('Tags (comma separated)').fill('e2e, template');
+    await app.page.getByRole('button', { name: 'Add a property', exact: true }).click();
+    await app.page.getByLabel('Property 1 name').fill('os_distro');
+    await app.page.getByLabel('Property 1 value').fill('cirros');
+    // Slow enough to pause: 40 MiB at 8 MB/s per image.
+    await app.page.getByLabel('Bandwidth limit per image (MB/s)').fill('8');
+    await app.page.screenshot({ path: join(artifacts, 'new-upload.png'), fullPage: true });
+    await upload.submit.click();
+
+    // The queue, live: pause the big one while it uploads, then resume it.
+    await queue.table.waitFor();
+    const big = names[0] ?? '';
+    await queue.state(big).filter({ hasText: 'Uploading' }).waitFor({ timeout: 60_000 });
+    await queue.action('Pause', big).click();
+    await queue.state(big).filter({ hasText: 'Paused' }).waitFor({ timeout: 30_000 });
+    await app.page.screenshot({ path: join(artifacts, 'queue-paused.png'), fullPage: true });
+    await queue.action('Resume', big).click();
+    for (const n of names) await queue.state(n).filter({ hasText: 'Done' }).waitFor({ timeout: 120_000 });
+    expect(await queue.progress(big).getAttribute('aria-valuenow')).toBe('100');
+    // The details of the paused one: both regions done, the attempts log shows the pause.
+    await queue.row(big).getByRole('button', { name: big, exact: true }).click();
+    const details = app.page.getByRole('complementary');
+    await details.getByRole('list', { name: 'Attempts log' }).getByText('→ paused').first().waitFor();
+    await app.page.screenshot({ path: join(artifacts, 'queue-done.png'), fullPage: true });
+
+    // In Glance: each image in both regions, active, with the template, the override and the file's sha512.
+    const jobs = app.runtime.scheduler.repo.listJobs();
+    for (const [i, f] of files.entries()) {
+      const job = jobs.find((j) => j.name === names[i]);
+      expect(job, names[i]).toBeDefined();
+      const targets = app.runtime.scheduler.repo.targetsOf(job?.id ?? '');
+      expect(targets.map((t) => t.region).sort()).toEqual(['RegionOne', 'RegionTwo']);
+      for (const t of targets) {
+        images.track(t.region as 'RegionOne' | 'RegionTwo', t.remoteImageId ?? '');
+        const img = await (await app.runtime.engine.glance('ref-demo', t.region)).getImage(t.remoteImageId ?? '');
+        expect(img).toMatchObject({
+          name: names[i],
+          status: 'active',
+          os_hash_value: f.sha512,
+          min_ram: 512,
+          os_distro: 'cirros',
+        });
+        expect([...(img.tags ?? [])].sort()).toEqual(['e2e', 'template']);
+      }
+    }
+  });
+
+  it('draws the other screens (screenshots for review)', async () => {
+    const shell = new AppModel(app.page);
+    await shell.go('Staging and sync');
+    await app.page.getByRole('table', { name: 'Staged images' }).waitFor();
+    await app.page.screenshot({ path: join(artifacts, 'staging.png'), fullPage: true });
+    await shell.go('Settings and activity');
+    await app.page.getByRole('table', { name: 'Activity' }).getByRole('row').nth(1).waitFor();
+    await app.page.screenshot({ path: join(artifacts, 'settings-activity.png'), fullPage: true });
+  });
+});
