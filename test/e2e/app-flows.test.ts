@@ -99,7 +99,6 @@ describe('the app in Chromium', () => {
   });
 
   it('uploads three files to two regions with a template, pauses and resumes one, and ends verified', async () => {
-    const shell = new AppModel(app.page);
     const upload = new UploadModelPage(app.page);
     const queue = new QueueModelPage(app.page);
     await app.registerFiles(files.map((f) => f.path));
