@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
 
-// Two projects: `unit` (tests beside the code, no services) and `integration` (test/integration
-// and test/e2e, run against the reference OpenStack that the global setup starts once and stops).
+// Three projects: `unit` (tests beside the code, no services), `component` (Svelte components
+// rendered in jsdom with @testing-library/svelte: *.component.spec.ts) and `integration`
+// (test/integration and test/e2e, run against the reference OpenStack that the global setup
+// starts once and stops).
 // No retries anywhere: a flaky test is a bug.
 export default defineConfig({
   test: {
@@ -14,6 +17,17 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.spec.ts', 'test/unit/**/*.test.ts', 'test/lint/**/*.test.ts'],
+          exclude: ['src/**/*.component.spec.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [svelte(), svelteTesting()],
+        test: {
+          name: 'component',
+          include: ['src/renderer/**/*.component.spec.ts'],
+          environment: 'jsdom',
+          setupFiles: ['test/setup/jsdom.ts'],
           testTimeout: 30_000,
         },
       },
