@@ -23,6 +23,7 @@ function jobs(n: number): JobUpdate[] {
     seq: 1,
     name: `image-${String(i).padStart(5, '0')}-ubuntu-24.04-server-cloudimg`,
     size: (1 + (i % 40)) * 256 * 1024 * 1024,
+    sha512: null,
     targets: ['RegionOne', 'RegionTwo'].map((region, k) => ({
       id: `t-${i}-${k}`,
       cloud: 'prod',
@@ -34,6 +35,8 @@ function jobs(n: number): JobUpdate[] {
       remoteImageId: null,
       error: (i + k) % STATES.length === 3 ? { code: 'glance.over_limit', message: 'Over quota.' } : null,
       nextAttemptAt: null,
+      method: 'direct',
+      verified: false,
     })),
   }));
 }
@@ -101,6 +104,7 @@ async function measure(browser: Browser, n: number, bridge: string): Promise<Res
                 seq: seq,
                 name: `image-${i}`,
                 size: 1024 * 1024 * 1024,
+                sha512: null,
                 targets: [
                   {
                     id: `t-${i}-0`,
@@ -113,6 +117,8 @@ async function measure(browser: Browser, n: number, bridge: string): Promise<Res
                     remoteImageId: null,
                     error: null,
                     nextAttemptAt: null,
+                    method: 'direct',
+                    verified: false,
                   },
                 ],
               },

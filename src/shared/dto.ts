@@ -64,6 +64,10 @@ export interface TargetSnapshot {
   remoteImageId: string | null;
   error: { code: string; message: string; hint?: string } | null;
   nextAttemptAt: number | null;
+  /** How the bytes get there: direct, glance-direct, glance-download, copy-image, existing... */
+  method: string;
+  /** Done and its image's hashes checked against the source's (or linked to an equal image). */
+  verified: boolean;
 }
 
 /** A job's state, sent coalesced (about every 100 ms while busy, at once on a terminal change). */
@@ -72,6 +76,8 @@ export interface JobUpdate {
   seq: number;
   name: string;
   size: number | null;
+  /** The source's sha512, once read (what every region's image is checked against). */
+  sha512: string | null;
   targets: TargetSnapshot[];
 }
 

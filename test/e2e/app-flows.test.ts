@@ -99,6 +99,7 @@ describe('the app in Chromium', () => {
   });
 
   it('uploads three files to two regions with a template, pauses and resumes one, and ends verified', async () => {
+    const shell = new AppModel(app.page);
     const upload = new UploadModelPage(app.page);
     const queue = new QueueModelPage(app.page);
     await app.registerFiles(files.map((f) => f.path));
@@ -147,6 +148,19 @@ describe('the app in Chromium', () => {
     const details = app.page.getByRole('complementary');
     await details.getByRole('list', { name: 'Attempts log' }).getByText('→ paused').first().waitFor();
     await app.page.screenshot({ path: join(artifacts, 'queue-done.png'), fullPage: true });
+    // The image x region grid: every image done and verified in both regions, with its ids.
+    await shell.go('Regions');
+    const grid = app.page.getByRole('table', { name: 'Images by region' });
+    for (const [i, n] of names.entries()) {
+      const row = grid.getByRole('row').filter({ has: app.page.getByRole('rowheader', { name: new RegExp(`^${n}`) }) });
+      expect(await row.getByRole('rowheader').textContent()).toContain(`sha512 ${files[i]?.sha512.slice(0, 12)}`);
+      // RegionOne is sent the bytes; RegionTwo, which offers glance-download, pulls them from it.
+      expect(await row.getByRole('cell').allTextContents()).toEqual([
+        expect.stringMatching(/^done · verified\s*direct/),
+        expect.stringMatching(/^done · verified\s*glance-download/),
+      ]);
+    }
+    await app.page.screenshot({ path: join(artifacts, 'regions.png'), fullPage: true });
 
     // In Glance: each image in both regions, active, with the template, the override and the file's sha512.
     const jobs = app.runtime.scheduler.repo.listJobs();

@@ -49,15 +49,17 @@ const target = (state: string, bytes: number): TargetSnapshot => ({
   remoteImageId: null,
   error: null,
   nextAttemptAt: null,
+  method: 'direct',
+  verified: false,
 });
 
 describe('desktop integration', () => {
   it('draws progress and the tray line from job updates, and notifies when a job ends', () => {
     const d = createDesktop('/icon.png', () => undefined);
-    d.jobUpdated({ jobId: 'j', seq: 1, name: 'ubuntu', size: 200, targets: [target('uploading', 50)] });
+    d.jobUpdated({ jobId: 'j', seq: 1, name: 'ubuntu', size: 200, sha512: null, targets: [target('uploading', 50)] });
     expect(h.progress.at(-1)).toBe(0.25);
     expect(h.tooltips.at(-1)).toBe('Glance Uploader: 1 upload running, 25 %');
-    d.jobUpdated({ jobId: 'j', seq: 2, name: 'ubuntu', size: 200, targets: [target('done', 200)] });
+    d.jobUpdated({ jobId: 'j', seq: 2, name: 'ubuntu', size: 200, sha512: null, targets: [target('done', 200)] });
     expect(h.progress.at(-1)).toBe(-1); // no bar when nothing runs
     expect(h.notes).toEqual([{ title: 'ubuntu is in R1', body: 'Active, with its sha512 verified.' }]);
   });

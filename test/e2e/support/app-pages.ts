@@ -4,7 +4,9 @@ import type { Locator, Page } from 'playwright-core';
 export class AppModel {
   constructor(readonly page: Page) {}
 
-  async go(screen: 'Queue' | 'New upload' | 'Clouds' | 'Images' | 'Staging and sync' | 'Settings and activity') {
+  async go(
+    screen: 'Queue' | 'Regions' | 'New upload' | 'Clouds' | 'Images' | 'Staging and sync' | 'Settings and activity',
+  ) {
     await this.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen }).click();
   }
 

@@ -5,7 +5,7 @@ import { EventGate } from './event-gate';
 
 const job = (jobId: string, seq: number): ApiEvent => ({
   kind: 'jobUpdated',
-  update: { jobId, seq, name: jobId, size: 1, targets: [] } satisfies JobUpdate,
+  update: { jobId, seq, name: jobId, size: 1, sha512: null, targets: [] } satisfies JobUpdate,
 });
 
 describe('EventGate', () => {

@@ -13,11 +13,14 @@ const t = (region: string, state: string, bytes = 0, message?: string): TargetSn
   remoteImageId: null,
   error: message ? { code: 'glance.over_limit', message } : null,
   nextAttemptAt: null,
+  method: 'direct',
+  verified: false,
 });
 const job = (jobId: string, seq: number, targets: TargetSnapshot[], size = 100): JobUpdate => ({
   jobId,
   seq,
   name: jobId,
+  sha512: null,
   size,
   targets,
 });

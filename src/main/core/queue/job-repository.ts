@@ -634,6 +634,18 @@ export class JobRepository {
     };
   }
 
+  /** The target's image was checked against the source's hashes (or linked to an equal one). Uses the job's index. */
+  isVerified(jobId: string, targetId: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `SELECT 1 FROM events WHERE job_id = ? AND target_id = ?
+             AND kind IN ('target.verified', 'target.duplicate_reused') LIMIT 1`,
+        )
+        .get(jobId, targetId) !== undefined
+    );
+  }
+
   note(kind: string, target: TargetRecord, detail: Record<string, unknown>): void {
     this.#event({
       kind,

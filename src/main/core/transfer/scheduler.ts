@@ -433,6 +433,7 @@ export class Scheduler {
         jobId,
         name: job.name,
         size: job.sourceSize,
+        sha512: job.sha512,
         targets: this.repo.targetsOf(jobId).map((t) => ({
           id: t.id,
           cloud: t.cloud,
@@ -447,6 +448,8 @@ export class Scheduler {
           remoteImageId: t.remoteImageId,
           error: t.error,
           nextAttemptAt: t.nextAttemptAt,
+          method: t.method,
+          verified: t.state === 'done' && this.repo.isVerified(jobId, t.id),
         })),
       };
     } catch {

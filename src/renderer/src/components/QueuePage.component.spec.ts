@@ -19,12 +19,14 @@ function target(id: string, region: string, state: string, extra: Partial<Target
     remoteImageId: null,
     error: null,
     nextAttemptAt: null,
+    method: 'direct',
+    verified: false,
     ...extra,
   };
 }
 
 function job(id: string, name: string, seq: number, targets: TargetSnapshot[]): JobUpdate {
-  return { jobId: id, name, seq, size: 100 * MiB, targets };
+  return { jobId: id, name, seq, size: 100 * MiB, sha512: null, targets };
 }
 
 function fakeApi(initial: JobUpdate[]): { api: Api; push: (e: ApiEvent) => void; control: ReturnType<typeof vi.fn> } {

@@ -73,6 +73,8 @@ export interface QueueRow {
   jobId: string;
   name: string;
   size: number | null;
+  /** The source's sha512 (what each region's image was checked against). */
+  sha512: string | null;
   targets: TargetSnapshot[];
   /** "RegionOne, RegionTwo" on cloud "prod". */
   where: string;
@@ -154,6 +156,7 @@ export class RowBuilder {
       jobId: u.jobId,
       name: u.name,
       size: u.size,
+      sha512: u.sha512,
       targets: u.targets,
       where: `${u.targets.map((t) => t.region + (t.store !== '' ? ` (${t.store})` : '')).join(', ')} · ${clouds.join(', ')}`,
       state,
