@@ -40,6 +40,7 @@ export function uploadStream(
   let hasher: Hasher | undefined;
   let finished = false;
   let usingShared = false;
+  let reading: Readable | undefined;
   const open = (): Readable => {
     // The shared branch serves the first request only; a resend (after a 401) reads on its own.
     if (opts.shared !== undefined && !usingShared && hasher === undefined) {
@@ -54,7 +55,12 @@ export function uploadStream(
     const h = new Hasher(path);
     hasher = h;
     finished = false;
+    reading?.destroy(); // a body opened again: the earlier read is over
     const chunks = createReadStream(path, { highWaterMark: opts.chunkSize ?? 1024 * 1024, signal: opts.signal, start });
+    reading = chunks;
+    // Errors reach the reader through the iterator below. A body never read (its request failed
+    // first) must not crash the process when the abort signal fires: its AbortError has no reader.
+    chunks.on('error', () => undefined);
     async function* body(): AsyncGenerator<Buffer> {
       // The bytes the server already has are hashed (read by the worker), not sent.
       if (start > 0) await h.advance(start);
@@ -79,6 +85,7 @@ export function uploadStream(
       return hasher.digest();
     },
     dispose: async () => {
+      reading?.destroy();
       await hasher?.dispose();
     },
   };
