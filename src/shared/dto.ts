@@ -86,6 +86,25 @@ export interface SettingsDto {
   autoSync: { cloud: string; regions: string[]; stores: string[]; method: string; removeLocal: boolean } | null;
   /** Linux without a keyring: keep saved secrets as good as plain text (off by default). */
   allowPlaintextSecrets: boolean;
+  /** Targets transferring at once. */
+  concurrency: number;
+  /** Bandwidth of the whole queue, bytes per second (0: no limit). */
+  bwlimit: number;
+  tokenRenewMarginS: number;
+  /** An identical image already in a region: link it ('reuse') or upload a new one. */
+  duplicateCheck: 'reuse' | 'upload';
+  /** Where the queue, the local server's data and the cache live (GLANCE_UPLOADER_HOME). */
+  dataFolder: string;
+  /** The local server, for other clients (openstack CLI, Horizon): null when it is not running. */
+  localServer: { url: string; authUrl: string; username: string; password: string; projectName: string } | null;
+}
+
+/** What the Settings screen changes (each field optional: only those given change). */
+export interface SettingsUpdate {
+  concurrency?: number;
+  bwlimit?: number;
+  tokenRenewMarginS?: number;
+  duplicateCheck?: 'reuse' | 'upload';
 }
 
 /** Where a staged image went: one target of a sync job made from it. */

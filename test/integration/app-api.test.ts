@@ -111,6 +111,47 @@ describe('the app calls behind the screens', () => {
     expect(found[0]).toMatchObject({ diskFormat: 'qcow2', virtualSize: 64 * 1024 * 1024, minDiskGiB: 1 });
   });
 
+  it('changes the settings: saved, applied now, and the duplicate check links an identical image', async () => {
+    await ok('updateSettings', {
+      concurrency: 1,
+      bwlimit: 50_000_000,
+      tokenRenewMarginS: 300,
+      duplicateCheck: 'reuse',
+    });
+    expect(await ok('getSettings')).toMatchObject({
+      concurrency: 1,
+      bwlimit: 50_000_000,
+      tokenRenewMarginS: 300,
+      duplicateCheck: 'reuse',
+      dataFolder: join(dir, 'home'),
+    });
+    expect(await dispatch(handlers, 'updateSettings', [{ concurrency: 0 }])).toMatchObject({
+      error: { code: 'ipc.invalid_argument' },
+    });
+    // The same bytes twice: the second job links the first image instead of sending it again.
+    const f = await makeFile(join(dir, 'dup.raw'), 1024 * 1024 + 3);
+    const name = ReferenceImages.uniqueName('dup');
+    const first = await ok<{ jobIds: string[] }>('enqueueUploads', {
+      images: [{ path: f.path, name }],
+      cloud: 'ref-demo',
+      regions: ['RegionOne'],
+    });
+    await runtime.scheduler.idle();
+    const second = await ok<{ jobIds: string[] }>('enqueueUploads', {
+      images: [{ path: f.path, name }],
+      cloud: 'ref-demo',
+      regions: ['RegionOne'],
+    });
+    await runtime.scheduler.idle();
+    const [a] = runtime.scheduler.repo.targetsOf(first.jobIds[0] ?? '');
+    const [b] = runtime.scheduler.repo.targetsOf(second.jobIds[0] ?? '');
+    images.track('RegionOne', a?.remoteImageId ?? '');
+    expect(b?.state).toBe('done');
+    expect(b?.remoteImageId).toBe(a?.remoteImageId);
+    expect(runtime.scheduler.repo.outcome(b?.id ?? '').linked).toBe(true);
+    await ok('updateSettings', { concurrency: 2, bwlimit: 0, duplicateCheck: 'upload' });
+  });
+
   it('queues with per-file overrides over the template, logs the attempts, removes a finished job, exports the activity', async () => {
     const a = await makeFile(join(dir, 'tpl-a.raw'), 1024 * 1024);
     const b = await makeFile(join(dir, 'tpl-b.raw'), 1024 * 1024 + 1);

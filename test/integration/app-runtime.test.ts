@@ -151,7 +151,16 @@ describe('AppRuntime', () => {
       });
       // Settings.
       expect(await dispatch(handlers, 'getSettings', [])).toEqual({
-        result: { autoSync: null, allowPlaintextSecrets: false },
+        result: {
+          autoSync: null,
+          allowPlaintextSecrets: false,
+          concurrency: 2,
+          bwlimit: 0,
+          tokenRenewMarginS: 120,
+          duplicateCheck: 'upload',
+          dataFolder: join(dir, 'home-api'),
+          localServer: null,
+        },
       });
       await dispatch(handlers, 'setAllowPlaintextSecrets', [{ allow: true }]);
       expect(await dispatch(handlers, 'getSettings', [])).toMatchObject({ result: { allowPlaintextSecrets: true } });
@@ -168,7 +177,10 @@ describe('AppRuntime', () => {
         ]),
       ).toEqual({ result: null });
       expect(await dispatch(handlers, 'listClouds', [])).toMatchObject({
-        result: [{ name: 'prod', authUrl: 'https://keystone.example/v3', source: 'saved in the app' }],
+        result: [
+          { name: 'prod', authUrl: 'https://keystone.example/v3', source: 'saved in the app' },
+          { name: 'local', source: 'the local server (not running)' }, // always listed: where staging goes
+        ],
       });
       expect(readFileSync(join(dir, 'home-api', 'queue.sqlite3')).toString('latin1')).not.toContain('s3cret-pass-771');
       for (const bad of [
@@ -178,7 +190,9 @@ describe('AppRuntime', () => {
       ])
         expect(await dispatch(handlers, 'saveCloud', [bad])).toMatchObject({ error: { code: 'ipc.invalid_argument' } });
       await dispatch(handlers, 'forgetCloud', [{ name: 'prod' }]);
-      expect(await dispatch(handlers, 'listClouds', [])).toEqual({ result: [] });
+      expect(await dispatch(handlers, 'listClouds', [])).toMatchObject({
+        result: [{ name: 'local', source: 'the local server (not running)' }],
+      });
     } finally {
       await runtime.stop();
     }

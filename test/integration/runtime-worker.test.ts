@@ -76,8 +76,8 @@ describe('the engine worker (RuntimeClient + out/main/runtime-worker.js)', () =>
       serverPid = server?.pid;
 
       // A call, its validation and its error code all cross the thread boundary.
-      expect(await client.call('getSettings', [])).toEqual({
-        result: { autoSync: null, allowPlaintextSecrets: false },
+      expect(await client.call('getSettings', [])).toMatchObject({
+        result: { autoSync: null, allowPlaintextSecrets: false, concurrency: 2, dataFolder: home },
       });
       expect(await client.call('controlTarget', [{ targetId: 'x', action: 'retry' }])).toMatchObject({
         error: { code: 'ipc.invalid_argument' },
@@ -93,7 +93,10 @@ describe('the engine worker (RuntimeClient + out/main/runtime-worker.js)', () =>
       expect(keychainThreads.length).toBeGreaterThan(0);
       expect(keychainThreads.every((main) => main)).toBe(true);
       expect(await client.call('listClouds', [])).toMatchObject({
-        result: [{ name: 'prod', source: 'saved in the app' }],
+        result: [
+          { name: 'prod', source: 'saved in the app' },
+          { name: 'local', source: 'the local server' },
+        ],
       });
       expect(readFileSync(join(home, 'queue.sqlite3')).toString('latin1')).not.toContain('w0rker-s3cret-93');
 
@@ -137,7 +140,8 @@ describe('the engine worker (RuntimeClient + out/main/runtime-worker.js)', () =>
       expect(
         await client.call('saveCloud', [{ name: 'c', authUrl: 'https://k.example/v3', username: 'u', password: 'p' }]),
       ).toMatchObject({ error: { code: 'secrets.plaintext_refused', message: 'No keyring was found.' } });
-      expect(await client.call('listClouds', [])).toEqual({ result: [] }); // nothing saved half-way
+      const listed = (await client.call('listClouds', [])) as { result: { name: string }[] };
+      expect(listed.result.map((c) => c.name)).toEqual(['local']); // nothing saved half-way
     } finally {
       await client.stop();
     }

@@ -11,7 +11,7 @@ import { Engine } from './engine';
 import { toErrorInfo } from './errors';
 import { databasePath, openDatabase, type Db } from './queue/database';
 import type { AcquireResult } from './queue/lease';
-import { Settings } from './queue/settings';
+import { DEFAULT_CONCURRENCY, Settings } from './queue/settings';
 import { SavedClouds } from './secrets/saved-clouds';
 import type { SecretCodec } from './secrets/secret-codec';
 import { autoSyncTick } from './staging/auto-sync';
@@ -52,12 +52,20 @@ export class AppRuntime {
         ? undefined
         : () => o.codec?.(settings.get('allowPlaintextSecrets') === true) as SecretCodec,
     );
-    this.engine = new Engine({ env, savedClouds: this.savedClouds });
+    // The user's settings (the Settings screen; shared with the CLI through the data folder).
+    const margin = settings.get('tokenRenewMarginS');
+    this.engine = new Engine({
+      env,
+      savedClouds: this.savedClouds,
+      ...(margin !== undefined ? { tokenRenewMarginMs: margin * 1000 } : {}),
+    });
     this.scheduler = new Scheduler({
       db: this.db,
       engine: this.engine,
       actor: 'app',
       onJobUpdated: o.onJobUpdated,
+      concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
+      bwlimit: settings.get('bwlimit') ?? 0,
     });
   }
 

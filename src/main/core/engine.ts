@@ -33,7 +33,7 @@ export class Engine {
   readonly #http = new Map<string, HttpClient>();
   readonly #sessions = new Map<string, KeystoneSession>();
   readonly #glance = new Map<string, GlanceClient>();
-  readonly #renewMarginMs: number;
+  #renewMarginMs: number;
   readonly #timeouts: HttpTimeouts;
   /** The local server's data folder: the `local` cloud when clouds.yaml has no entry of that name. */
   readonly localServerDir: string;
@@ -48,6 +48,17 @@ export class Engine {
     this.localServerDir = options.localServerDir ?? localServerDir(this.#ctx.env);
     this.cacheDir = join(dataHome(this.#ctx.env), 'cache');
     this.#saved = options.savedClouds;
+  }
+
+  /** Renew tokens this long before they expire: sessions made from now on (the next sign-in of each cloud). */
+  get tokenRenewMarginMs(): number {
+    return this.#renewMarginMs;
+  }
+
+  setTokenRenewMargin(ms: number): void {
+    this.#renewMarginMs = ms;
+    this.#sessions.clear();
+    this.#glance.clear();
   }
 
   listClouds(): CloudSummary[] {

@@ -37,7 +37,16 @@ const handlers: ApiHandlers = {
   listImages: vi.fn(async () => []),
   listJobs: vi.fn(async () => []),
   controlTarget: vi.fn(async () => null),
-  getSettings: vi.fn(async () => ({ autoSync: null, allowPlaintextSecrets: false })),
+  getSettings: vi.fn(async () => ({
+    autoSync: null,
+    allowPlaintextSecrets: false,
+    concurrency: 2,
+    bwlimit: 0,
+    tokenRenewMarginS: 120,
+    duplicateCheck: 'upload' as const,
+    dataFolder: '/data',
+    localServer: null,
+  })),
   setAllowPlaintextSecrets: vi.fn(async () => null),
   saveCloud: vi.fn(async () => null),
   forgetCloud: vi.fn(async () => null),
@@ -55,6 +64,7 @@ const handlers: ApiHandlers = {
   listActivity: vi.fn(async () => []),
   exportActivity: vi.fn(async () => ({ fileName: 'a.csv', text: '' })),
   switchProject: vi.fn(async () => null),
+  updateSettings: vi.fn(async () => null),
 };
 
 const call = (method: string, args: unknown[]): ReturnType<typeof dispatch> => dispatch(handlers, method, args);

@@ -141,4 +141,18 @@ export const apiArgSchemas = {
   listActivity: z.tuple([z.object({ limit: z.int().min(1).max(5000).optional() }).strict()]),
   exportActivity: z.tuple([z.object({ format: z.enum(['csv', 'json']) }).strict()]),
   switchProject: z.tuple([z.object({ cloud: cloudName, projectId: z.string().min(1).max(64) }).strict()]),
+  updateSettings: z.tuple([
+    z
+      .object({
+        concurrency: z.int().min(1).max(16).optional(),
+        bwlimit: z
+          .int()
+          .min(0)
+          .max(100 * 1000 * 1000 * 1000)
+          .optional(),
+        tokenRenewMarginS: z.int().min(30).max(3600).optional(),
+        duplicateCheck: z.enum(['reuse', 'upload']).optional(),
+      })
+      .strict(),
+  ]),
 } as const;

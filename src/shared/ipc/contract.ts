@@ -48,6 +48,7 @@ export interface ApiResults {
   listActivity: ActivityEvent[];
   exportActivity: { fileName: string; text: string };
   switchProject: null;
+  updateSettings: null;
 }
 
 /**
@@ -110,6 +111,7 @@ export const API_METHODS = [
   'listActivity',
   'exportActivity',
   'switchProject',
+  'updateSettings',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

@@ -14,7 +14,16 @@ const handlers: ApiHandlers = {
   },
   listJobs: async () => [],
   controlTarget: async () => null,
-  getSettings: async () => ({ autoSync: null, allowPlaintextSecrets: false }),
+  getSettings: async () => ({
+    autoSync: null,
+    allowPlaintextSecrets: false,
+    concurrency: 2,
+    bwlimit: 0,
+    tokenRenewMarginS: 120,
+    duplicateCheck: 'upload' as const,
+    dataFolder: '/data',
+    localServer: null,
+  }),
   setAllowPlaintextSecrets: async () => null,
   saveCloud: async () => null,
   forgetCloud: async () => null,
@@ -32,6 +41,7 @@ const handlers: ApiHandlers = {
   listActivity: async () => [],
   exportActivity: async () => ({ fileName: 'a.csv', text: '' }),
   switchProject: async () => null,
+  updateSettings: async () => null,
 };
 
 describe('API dispatch', () => {

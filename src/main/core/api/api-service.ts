@@ -26,12 +26,13 @@ import {
 import { auditCsv, auditJson } from '../queue/audit-export';
 import { inspectFile, refusal } from '../inspect/inspect';
 import { cloudDrafts } from '../openstack/cloud-import';
-import { announcedServer, LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
+import { announcedServer, LOCAL_CLOUD, LOCAL_REGION, localCredentials } from '../staging/local-cloud';
+import { dirname } from 'node:path';
 import { planReplicate } from '../staging/replicate';
 import { askOffers, isAdmin, planSync, syncRecords } from '../staging/sync-jobs';
 import { Controls, type ControlAction } from '../queue/controls';
 import type { Db } from '../queue/database';
-import { Settings } from '../queue/settings';
+import { DEFAULT_CONCURRENCY, Settings } from '../queue/settings';
 import { isTerminal } from '../queue/target-state';
 import type { SavedClouds } from '../secrets/saved-clouds';
 import type { Scheduler } from '../transfer/scheduler';
@@ -81,10 +82,46 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
       await controlTarget(db, scheduler, targetId, action);
       return null;
     },
-    getSettings: async () => ({
-      autoSync: settings.get('autoSync') ?? null,
-      allowPlaintextSecrets: settings.get('allowPlaintextSecrets') === true,
-    }),
+    getSettings: async () => {
+      const server = announcedServer(engine.localServerDir);
+      const creds = server === undefined ? undefined : localCredentials(engine.localServerDir);
+      return {
+        autoSync: settings.get('autoSync') ?? null,
+        allowPlaintextSecrets: settings.get('allowPlaintextSecrets') === true,
+        concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
+        bwlimit: settings.get('bwlimit') ?? 0,
+        tokenRenewMarginS: Math.round(engine.tokenRenewMarginMs / 1000),
+        duplicateCheck: settings.get('duplicateCheck') ?? 'upload',
+        dataFolder: dirname(engine.cacheDir),
+        localServer:
+          server === undefined || creds === undefined
+            ? null
+            : {
+                url: server.url,
+                authUrl: server.authUrl,
+                username: creds.username,
+                password: creds.password,
+                projectName: creds.projectName,
+              },
+      };
+    },
+    updateSettings: async (u) => {
+      // Saved for the next start, and applied now to what runs.
+      if (u.concurrency !== undefined) {
+        settings.set('concurrency', u.concurrency);
+        scheduler.setConcurrency(u.concurrency);
+      }
+      if (u.bwlimit !== undefined) {
+        settings.set('bwlimit', u.bwlimit);
+        scheduler.setBandwidth(u.bwlimit);
+      }
+      if (u.tokenRenewMarginS !== undefined) {
+        settings.set('tokenRenewMarginS', u.tokenRenewMarginS);
+        engine.setTokenRenewMargin(u.tokenRenewMarginS * 1000);
+      }
+      if (u.duplicateCheck !== undefined) settings.set('duplicateCheck', u.duplicateCheck);
+      return null;
+    },
     setAllowPlaintextSecrets: async ({ allow }) => {
       settings.set('allowPlaintextSecrets', allow);
       return null;
@@ -139,6 +176,7 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
             metadata: withOverrides(r, image),
             targets,
             bwlimit: r.bwlimit,
+            onDuplicate: settings.get('duplicateCheck') ?? 'upload',
             allowFormatMismatch: r.allowFormatMismatch,
             ...(r.sameId === true ? { sameImageId: randomUUID() } : {}),
           }),

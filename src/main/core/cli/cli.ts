@@ -4,6 +4,7 @@
  * family (exit-codes.ts). `--json` prints machine-readable output on stdout; progress goes to
  * stderr, and only on a terminal.
  */
+import { doctorCommand } from './doctor-command';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -65,6 +66,7 @@ Commands:
   sync [NAME_OR_ID...] --cloud C --region R[,R2]  send staged images to clouds (all when none named)
   replicate ID --cloud C --from R --to R2[,R3]    copy an image of one region into others
   clouds list | show NAME                         the clouds found, and what each region offers
+  doctor --cloud C [--horizon-origin URL]         check a cloud (and Horizon direct upload) and say what to fix
   audit export --format json|csv [--output FILE]  the attempts and audit log
 
 Clouds come from clouds.yaml as the openstack CLI finds them (OS_CLIENT_CONFIG_FILE, OS_CLOUD).
@@ -757,6 +759,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await sync(rest, io);
       case 'replicate':
         return await replicate(rest, io);
+      case 'doctor':
+        return await doctorCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -20,9 +20,20 @@ export interface SettingTypes {
   autoSync: AutoSyncSetting;
   /** Linux without a keyring: the user accepts secrets kept as good as plain text (off by default). */
   allowPlaintextSecrets: boolean;
+  /** Targets transferring at once (the app's queue). */
+  concurrency: number;
+  /** Bandwidth for the whole queue, bytes per second (0: no limit). */
+  bwlimit: number;
+  /** Renew a token this many seconds before it expires. */
+  tokenRenewMarginS: number;
+  /** An identical image (same sha512) already in the region: link it ('reuse') or upload anyway. */
+  duplicateCheck: 'reuse' | 'upload';
 }
 
 export type SettingKey = keyof SettingTypes;
+
+/** Targets transferring at once when the user did not choose. */
+export const DEFAULT_CONCURRENCY = 2;
 
 export class Settings {
   constructor(private readonly db: Db) {}

@@ -16,7 +16,10 @@ export interface CorsOptions {
   exposeHeaders?: string[];
 }
 
-/** Glance's `set_cors_middleware_defaults`, plus the headers of our resumable uploads. */
+/**
+ * Glance's `set_cors_middleware_defaults`, plus the headers of our resumable uploads and the
+ * image size header Horizon's direct upload sends (the doctor found Glance's defaults refuse it).
+ */
 export const GLANCE_CORS_DEFAULTS = {
   allowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
   allowHeaders: [
@@ -32,6 +35,7 @@ export const GLANCE_CORS_DEFAULTS = {
     'X-Tenant-Id',
     'X-OpenStack-Request-ID',
     'Content-Range',
+    'X-OpenStack-Image-Size',
   ],
   exposeHeaders: [
     'X-Image-Meta-Checksum',

@@ -51,6 +51,15 @@ export function announcedServer(dataDir: string): ServerInfo | undefined {
   }
 }
 
+/** The local user's credentials (written by the server at its first start), if any. */
+export function localCredentials(dataDir: string): LocalCredentials | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as LocalCredentials;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `local` cloud's block, or `local.not_running` when no server runs on the data folder. */
 export function localCloudOf(dataDir: string): Record<string, unknown> {
   const info = announcedServer(dataDir);

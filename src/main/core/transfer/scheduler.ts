@@ -62,11 +62,13 @@ export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
   #beat: NodeJS.Timeout | undefined;
   #pausedAll = false;
+  #concurrency: number;
   #applying = false;
 
   constructor(private readonly o: SchedulerOptions) {
     this.repo = new JobRepository(o.db, o.actor);
     this.#lease = new Lease(o.db, o.actor, { ttlMs: o.leaseTtlMs });
+    this.#concurrency = Math.max(1, o.concurrency ?? 2);
     this.#global = new TokenBucket(o.bwlimit);
     this.#events = new JobEventCoalescer(
       (jobId) => this.snapshot(jobId),
@@ -141,7 +143,7 @@ export class Scheduler {
     if (!this.#lease.held) return;
     this.#applyControls();
     if (this.#pausedAll) return;
-    const limit = this.o.concurrency ?? 2;
+    const limit = this.#concurrency;
     const perRegion = this.o.perRegion ?? 2;
     const now = Date.now();
     const regionLoad = new Map<string, number>();
@@ -410,6 +412,11 @@ export class Scheduler {
   resumeAll(): void {
     this.#pausedAll = false;
     for (const t of this.repo.targetsIn(['paused'])) this.resume(t.id);
+  }
+
+  /** Targets transferring at once, from the next tick (running ones are not stopped). */
+  setConcurrency(n: number): void {
+    this.#concurrency = Math.max(1, Math.floor(n));
   }
 
   setBandwidth(bytesPerSecond: number | undefined): void {

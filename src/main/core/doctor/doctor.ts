@@ -1,0 +1,357 @@
+/**
+ * The cloud readiness doctor: before a long upload (and before turning on Horizon's direct
+ * upload), what will go wrong with this cloud, and what exactly to change. Checks run in order
+ * and a check that makes the next ones meaningless (Keystone unreachable, a wrong password)
+ * stops them. It uploads a small probe image and deletes it, to measure throughput.
+ */
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { Engine } from '../engine';
+import { toErrorInfo } from '../errors';
+import { uploadImageData } from '../openstack/glance-data';
+import { regionsOf } from '../openstack/catalog';
+import { corsChecks } from './cors';
+import { cacertFix, horizonFix, proxyFixes, tokenFix } from './fixes';
+import { summarize, type DoctorCheck, type DoctorReport } from './report';
+
+export interface DoctorOptions {
+  cloud: string;
+  /** Only this region (else every region with an image endpoint). */
+  region?: string;
+  /** The Horizon origin to check direct upload for (https://horizon.example.com). */
+  horizonOrigin?: string;
+  /** The largest upload waiting for this cloud, bytes (from the queue): compared with the token's life. */
+  largestQueuedBytes?: number;
+  /** Size of the probe upload (default 8 MiB); 0 skips it. */
+  probeBytes?: number;
+}
+
+const PRIVATE_HOST = /^(localhost|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|\[::1\]|::1)/;
+
+function minutes(s: number): string {
+  return s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+export async function runDoctor(engine: Engine, o: DoctorOptions): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [];
+  const throughput: Record<string, number> = {};
+  const done = (regions: string[]): DoctorReport =>
+    summarize({ cloud: o.cloud, regions, horizonOrigin: o.horizonOrigin ?? null, checks, throughput });
+  let session;
+  try {
+    session = engine.session(o.cloud);
+  } catch (e) {
+    const info = toErrorInfo(e);
+    checks.push({
+      id: 'config',
+      title: `The cloud "${o.cloud}"`,
+      status: 'fail',
+      detail: info.message,
+      why: info.hint,
+    });
+    return done([]);
+  }
+
+  // Keystone: reachable, TLS, then the sign-in.
+  const identity = session.identityUrl;
+  try {
+    const res = await session.http.send({ method: 'GET', url: identity, headers: { accept: 'application/json' } });
+    checks.push({
+      id: 'keystone.reachable',
+      title: `Keystone answers at ${identity}`,
+      status: res.status < 500 ? 'pass' : 'fail',
+      detail: `HTTP ${res.status}${identity.startsWith('https:') ? ', TLS verified' : ', plain http'}`,
+    });
+  } catch (e) {
+    const info = toErrorInfo(e);
+    const tls = info.code === 'net.tls';
+    checks.push({
+      id: 'keystone.reachable',
+      title: `Keystone answers at ${identity}`,
+      status: 'fail',
+      detail: info.message,
+      why: tls
+        ? 'Nothing can sign in until the certificate chain is trusted.'
+        : 'Nothing works without Keystone: the doctor stops here.',
+      ...(tls ? { fixes: [cacertFix(o.cloud)] } : {}),
+    });
+    return done([]);
+  }
+  let auth;
+  try {
+    auth = await session.auth();
+    checks.push({
+      id: 'auth',
+      title: 'Sign-in',
+      status: 'pass',
+      detail: `Signed in to project ${auth.projectName} (roles: ${auth.roles.join(', ') || 'none'}).`,
+    });
+  } catch (e) {
+    const info = toErrorInfo(e);
+    checks.push({ id: 'auth', title: 'Sign-in', status: 'fail', detail: info.message, why: info.hint });
+    return done([]);
+  }
+  const lifetimeS = (auth.expiresAt - auth.issuedAt) / 1000;
+  checks.push({
+    id: 'token.lifetime',
+    title: 'Token lifetime',
+    status: 'pass',
+    detail: `Tokens live ${minutes(lifetimeS)} (expires_at - issued_at).`,
+  });
+
+  // Regions and their endpoints per interface.
+  const iface = session.cloud.interface;
+  const all = [...new Set(auth.catalog.find((s) => s.type === 'image')?.endpoints.map((e) => e.region) ?? [])];
+  if (all.length === 0) {
+    checks.push({
+      id: 'catalog.image',
+      title: 'An image service in the catalog',
+      status: 'fail',
+      detail: `The catalog has no image service (services: ${auth.catalog.map((s) => s.type).join(', ')}).`,
+    });
+    return done([]);
+  }
+  const regions =
+    o.region !== undefined
+      ? [o.region]
+      : all.filter((r) => regionsOf(auth.catalog, 'image', iface).some((e) => e.region === r));
+  for (const region of regions) {
+    const eps = auth.catalog.find((s) => s.type === 'image')?.endpoints.filter((e) => e.region === region) ?? [];
+    const byIface = eps.map((e) => `${e.interface} ${e.url}`).join('; ');
+    const mine = eps.find((e) => e.interface === iface);
+    checks.push({
+      id: `catalog.endpoints:${region}`,
+      region,
+      title: `Image endpoints of ${region}`,
+      status: mine !== undefined ? 'pass' : 'fail',
+      detail: eps.length === 0 ? `No image endpoint in region ${region} (regions: ${all.join(', ')}).` : byIface,
+      ...(mine === undefined
+        ? { why: `This cloud entry uses the ${iface} interface, and ${region} has no ${iface} image endpoint.` }
+        : {}),
+    });
+    if (mine === undefined) continue;
+    await regionChecks(engine, o, region, checks, throughput, lifetimeS);
+    if (o.horizonOrigin !== undefined) {
+      const pub = eps.find((e) => e.interface === 'public');
+      await horizonChecks(engine, o, region, pub?.url, auth.token, checks, iface);
+    }
+  }
+  return done(regions);
+}
+
+async function regionChecks(
+  engine: Engine,
+  o: DoctorOptions,
+  region: string,
+  checks: DoctorCheck[],
+  throughput: Record<string, number>,
+  lifetimeS: number,
+): Promise<void> {
+  let glance;
+  try {
+    glance = await engine.glance(o.cloud, region);
+    const version = await glance.apiVersion();
+    checks.push({
+      id: `glance.version:${region}`,
+      region,
+      title: `Glance in ${region}`,
+      status: 'pass',
+      detail: `Image API v${version} at ${glance.root}`,
+    });
+  } catch (e) {
+    const info = toErrorInfo(e);
+    checks.push({
+      id: `glance.version:${region}`,
+      region,
+      title: `Glance in ${region}`,
+      status: 'fail',
+      detail: info.message,
+      why: `Nothing can be uploaded to ${region} until its image endpoint answers.`,
+      ...(info.code === 'net.tls' ? { fixes: [cacertFix(o.cloud)] } : {}),
+    });
+    return;
+  }
+  try {
+    const [methods, stores] = await Promise.all([glance.importMethods(), glance.stores()]);
+    checks.push({
+      id: `glance.offers:${region}`,
+      region,
+      title: `What ${region} offers`,
+      status: 'pass',
+      detail: `methods: direct${methods.length > 0 ? `, ${methods.join(', ')}` : ''}; stores: ${
+        stores.length > 0
+          ? stores.map((s) => s.id + (s.default ? ' (default)' : '')).join(', ')
+          : 'one (not multi-store)'
+      }`,
+    });
+  } catch (e) {
+    checks.push({
+      id: `glance.offers:${region}`,
+      region,
+      title: `What ${region} offers`,
+      status: 'warn',
+      detail: toErrorInfo(e).message,
+    });
+  }
+  // Quotas, where the cloud shows them (unified limits).
+  try {
+    const res = await glance.request({ method: 'GET', path: '/v2/info/usage' });
+    const usage =
+      res.status === 200
+        ? ((JSON.parse(res.body.toString('utf8')) as { usage?: Record<string, { limit: number; usage: number }> })
+            .usage ?? {})
+        : undefined;
+    const size = usage?.image_size_total;
+    const left = size === undefined || size.limit < 0 ? undefined : size.limit * 1024 * 1024 - size.usage * 1024 * 1024;
+    const tooBig = left !== undefined && (o.largestQueuedBytes ?? 0) > left;
+    checks.push({
+      id: `glance.quota:${region}`,
+      region,
+      title: `Quota in ${region}`,
+      status: usage === undefined ? 'skip' : tooBig ? 'fail' : 'pass',
+      detail:
+        usage === undefined
+          ? `Not exposed (GET /v2/info/usage: HTTP ${res.status}).`
+          : Object.keys(usage).length === 0
+            ? 'No unified limits on this cloud: no image quota to check (a per-image size cap is not exposed by the API).'
+            : Object.entries(usage)
+                .map(([k, v]) => `${k}: ${v.usage} of ${v.limit < 0 ? 'unlimited' : v.limit}`)
+                .join('; '),
+      ...(tooBig ? { why: 'The largest queued upload does not fit in what is left of the image quota.' } : {}),
+    });
+  } catch (e) {
+    checks.push({
+      id: `glance.quota:${region}`,
+      region,
+      title: `Quota in ${region}`,
+      status: 'skip',
+      detail: toErrorInfo(e).message,
+    });
+  }
+  // A small upload and its deletion, timed.
+  const probe = o.probeBytes ?? 8 * 1024 * 1024;
+  if (probe <= 0) return;
+  let id: string | undefined;
+  try {
+    const { image } = await glance.createImage({
+      name: `glance-uploader-doctor-probe-${randomBytes(4).toString('hex')}`,
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: 'private',
+    });
+    id = image.id;
+    const data = randomBytes(probe); // incompressible: a proxy that compresses cannot flatter the figure
+    const t0 = performance.now();
+    await uploadImageData(glance, image.id, { open: () => Readable.from([data]), size: probe });
+    throughput[region] = probe / ((performance.now() - t0) / 1000);
+  } catch (e) {
+    const info = toErrorInfo(e);
+    const proxy =
+      info.code === 'glance.over_limit' || info.code === 'glance.unavailable' || info.code === 'net.timeout';
+    checks.push({
+      id: `glance.upload:${region}`,
+      region,
+      title: `A ${probe / (1024 * 1024)} MiB probe upload to ${region}`,
+      status: 'fail',
+      detail: info.message,
+      why: 'If a small upload fails, a large one will too.',
+      ...(proxy ? { fixes: proxyFixes() } : {}),
+    });
+  } finally {
+    if (id !== undefined) await glance.deleteImage(id).catch(() => undefined);
+  }
+  const rate = throughput[region];
+  if (rate === undefined) return;
+  checks.push({
+    id: `glance.upload:${region}`,
+    region,
+    title: `A ${probe / (1024 * 1024)} MiB probe upload to ${region}`,
+    status: 'pass',
+    detail: `${(rate / 1e6).toFixed(1)} MB/s, image created, uploaded and deleted.`,
+  });
+  const largest = o.largestQueuedBytes ?? 0;
+  if (largest <= 0) return;
+  const expected = largest / rate;
+  const fits = expected < lifetimeS - 120;
+  checks.push({
+    id: `token.upload:${region}`,
+    region,
+    title: `The largest queued upload within a token's life (${region})`,
+    status: fits ? 'pass' : 'fail',
+    detail: `${(largest / 1024 ** 3).toFixed(1)} GiB at ${(rate / 1e6).toFixed(1)} MB/s takes about ${minutes(expected)}; tokens live ${minutes(lifetimeS)}.`,
+    ...(fits
+      ? {}
+      : {
+          why: 'Glance checks the token again when an upload ends: an upload longer than the token’s life fails at its last byte, and Glance deletes the data.',
+          fixes: [tokenFix(Math.ceil((expected * 1.5) / 3600) * 3600)],
+        }),
+  });
+}
+
+async function horizonChecks(
+  engine: Engine,
+  o: DoctorOptions,
+  region: string,
+  publicUrl: string | undefined,
+  token: string,
+  checks: DoctorCheck[],
+  iface: string,
+): Promise<void> {
+  const origin = o.horizonOrigin as string;
+  if (publicUrl === undefined) {
+    checks.push({
+      id: `horizon.endpoint:${region}`,
+      region,
+      title: 'A public image endpoint for the browser',
+      status: 'fail',
+      detail: `${region} has no public image endpoint: a browser has nothing to upload to.`,
+    });
+    return;
+  }
+  const page = new URL(origin);
+  const ep = new URL(publicUrl);
+  if (page.protocol === 'https:' && ep.protocol === 'http:')
+    checks.push({
+      id: `horizon.mixed-content:${region}`,
+      region,
+      title: 'No mixed content',
+      status: 'fail',
+      detail: `Horizon is served over https (${origin}) and the public image endpoint is http (${publicUrl}).`,
+      why: 'Browsers block requests from an https page to an http URL: the upload never starts.',
+      fixes: [
+        {
+          where: 'the public image endpoint (a TLS-terminating proxy in front of Glance, then the catalog)',
+          snippet: `openstack endpoint set --url https://${ep.hostname}${ep.port ? `:${ep.port}` : ''}${ep.pathname === '/' ? '' : ep.pathname} \\
+  $(openstack endpoint list --service image --interface public --region ${region} -f value -c ID)`,
+        },
+      ],
+    });
+  else
+    checks.push({
+      id: `horizon.mixed-content:${region}`,
+      region,
+      title: 'No mixed content',
+      status: 'pass',
+      detail: `${page.protocol.slice(0, -1)} page, ${ep.protocol.slice(0, -1)} endpoint.`,
+    });
+  const privateEp = PRIVATE_HOST.test(ep.hostname) && !PRIVATE_HOST.test(page.hostname);
+  checks.push({
+    id: `horizon.endpoint:${region}`,
+    region,
+    title: 'The endpoint the browser uses',
+    status: privateEp || iface !== 'public' ? 'warn' : 'pass',
+    detail: `The browser uploads to the public endpoint ${publicUrl}${iface !== 'public' ? ` (this cloud entry uses the ${iface} one)` : ''}${privateEp ? '; its host is a private address that browsers outside may not reach' : ''}.`,
+    ...(privateEp ? { fixes: [horizonFix()] } : {}),
+  });
+  const session = engine.session(o.cloud);
+  checks.push(...(await corsChecks(session.http, { endpoint: publicUrl, origin, region, token })));
+  if (checks.filter((c) => c.region === region && c.id.startsWith('horizon.')).every((c) => c.status !== 'fail'))
+    checks.push({
+      id: `horizon.settings:${region}`,
+      region,
+      title: 'Horizon settings for direct upload',
+      status: 'pass',
+      detail: 'Glance takes direct uploads from this origin; Horizon needs these settings.',
+      fixes: [horizonFix(), ...proxyFixes()],
+    });
+}

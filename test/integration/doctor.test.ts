@@ -1,0 +1,198 @@
+/**
+ * The doctor against the reference OpenStack (Glance CORS allows http://localhost:5173 only),
+ * a loopback server of the test that answers CORS with a wildcard and credentials, and our own
+ * embedded server: what passes, what fails, and the fix each failure proposes.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { corsChecks } from '../../src/main/core/doctor/cors';
+import { runDoctor } from '../../src/main/core/doctor/doctor';
+import type { DoctorReport } from '../../src/main/core/doctor/report';
+import { Engine } from '../../src/main/core/engine';
+import { HttpClient } from '../../src/main/core/openstack/http-client';
+import { startServerProcess, type ServerProcess } from '../../src/main/core/staging/server-process';
+import { CLI, runCli } from '../support/cli-process';
+
+const cloud = inject('referenceCloud');
+const ALLOWED = 'http://localhost:5173';
+let dir: string;
+let clouds: string;
+let engine: Engine;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gu-doctor-'));
+  clouds = join(dir, 'clouds.yaml');
+  // The suite's clouds, and one whose RegionOne image endpoint is a closed port.
+  writeFileSync(
+    clouds,
+    readFileSync(cloud.cloudsYamlPath, 'utf8') +
+      `  dead-glance:\n    auth:\n      auth_url: ${cloud.keystoneUrl}\n      username: demo\n      password: demo\n      project_name: demo\n      user_domain_id: default\n      project_domain_id: default\n    region_name: RegionOne\n    image_endpoint_override: http://127.0.0.1:9/\n`,
+  );
+  engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: dir, home: dir });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const byId = (r: DoctorReport, id: string) => r.checks.find((c) => c.id === id);
+
+describe('doctor', () => {
+  it('passes a healthy cloud and an allowed Horizon origin (the real CLI, --json, exit 0)', async () => {
+    const env = { OS_CLIENT_CONFIG_FILE: clouds, GLANCE_UPLOADER_HOME: join(dir, 'home') };
+    const r = await runCli(
+      ['doctor', '--cloud', 'ref-demo', '--region', 'RegionOne', '--horizon-origin', ALLOWED, '--json'],
+      env,
+    );
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(r.code).toBe(0);
+    for (const id of [
+      'keystone.reachable',
+      'auth',
+      'token.lifetime',
+      'glance.version:RegionOne',
+      'glance.upload:RegionOne',
+    ])
+      expect(byId(report, id)?.status, id).toBe('pass');
+    expect(byId(report, 'glance.offers:RegionOne')?.detail).toMatch(/glance-direct.*stores: fast \(default\), cold/);
+    expect(byId(report, 'horizon.origin:RegionOne')).toMatchObject({
+      status: 'pass',
+      detail: `Access-Control-Allow-Origin: ${ALLOWED}`,
+    });
+    expect(byId(report, 'horizon.headers:RegionOne')?.status).toBe('pass');
+    expect(byId(report, 'horizon.settings:RegionOne')?.fixes?.[0]?.snippet).toContain(
+      "HORIZON_IMAGES_UPLOAD_MODE = 'direct'",
+    );
+    expect(report.throughput.RegionOne).toBeGreaterThan(0);
+    // The probe image was deleted.
+    const left = await (await engine.glance('ref-demo', 'RegionOne')).listImages({ name: undefined });
+    expect(left.filter((i) => (i.name ?? '').startsWith('glance-uploader-doctor-probe-'))).toEqual([]);
+    // The human form: one line per check, and the exit status says the rest.
+    const text = await runCli(['doctor', '--cloud', 'ref-demo', '--region', 'RegionOne', '--probe-mib', '0'], env);
+    expect(text.stdout).toMatch(/^ok\s+Sign-in: Signed in to project demo/m);
+    expect(text.stdout).toMatch(/0 failed, \d+ warning\(s\)/);
+  });
+
+  it('fails a refused origin with the glance-api.conf [cors] fix for that origin (exit 1)', async () => {
+    const r = await runCli(
+      [
+        'doctor',
+        '--cloud',
+        'ref-demo',
+        '--region',
+        'RegionOne',
+        '--horizon-origin',
+        'http://horizon.example:8080',
+        '--probe-mib',
+        '0',
+      ],
+      { OS_CLIENT_CONFIG_FILE: clouds, GLANCE_UPLOADER_HOME: join(dir, 'home') },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^FAIL {2}Glance allows the origin http:\/\/horizon\.example:8080: The preflight .* came back without Access-Control-Allow-Origin/m,
+    );
+    expect(r.stdout).toContain('fix (glance-api.conf');
+    expect(r.stdout).toContain('allowed_origin = http://horizon.example:8080');
+    expect(r.stdout).toMatch(/X-OpenStack-Image-Size/);
+  });
+
+  it('fails an https Horizon against an http endpoint (mixed content)', async () => {
+    const report = await runDoctor(engine, {
+      cloud: 'ref-demo',
+      region: 'RegionOne',
+      horizonOrigin: 'https://horizon.example',
+      probeBytes: 0,
+    });
+    expect(byId(report, 'horizon.mixed-content:RegionOne')).toMatchObject({ status: 'fail' });
+    expect(byId(report, 'horizon.mixed-content:RegionOne')?.fixes?.[0]?.snippet).toContain(
+      'openstack endpoint set --url https://127.0.0.1:',
+    );
+  });
+
+  it('fails when the largest queued upload outlives a token, with the keystone.conf fix', async () => {
+    const report = await runDoctor(engine, {
+      cloud: 'ref-demo',
+      region: 'RegionOne',
+      largestQueuedBytes: 4 * 1024 ** 4, // 4 TiB: longer than any token of the reference at loopback speed
+      probeBytes: 4 * 1024 * 1024,
+    });
+    const t = byId(report, 'token.upload:RegionOne');
+    expect(t).toMatchObject({ status: 'fail' });
+    expect(t?.detail).toMatch(/4096\.0 GiB at .* MB\/s takes about .* h; tokens live/);
+    expect(t?.fixes?.[0]?.snippet).toMatch(/^\[token\]\nexpiration = \d+$/);
+  });
+
+  it('fails an unreachable image endpoint, and a region the catalog does not have', async () => {
+    const dead = await runDoctor(engine, { cloud: 'dead-glance', region: 'RegionOne', probeBytes: 0 });
+    expect(byId(dead, 'auth')?.status).toBe('pass');
+    expect(byId(dead, 'glance.version:RegionOne')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/127\.0\.0\.1:9/),
+    });
+    const nowhere = await runDoctor(engine, { cloud: 'ref-demo', region: 'Atlantis', probeBytes: 0 });
+    expect(byId(nowhere, 'catalog.endpoints:Atlantis')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/No image endpoint in region Atlantis/),
+    });
+    const wrong = await runDoctor(engine, { cloud: 'no-such-cloud' });
+    expect(wrong.checks).toEqual([expect.objectContaining({ id: 'config', status: 'fail' })]);
+  });
+
+  it('fails a wildcard origin sent with credentials (a loopback server of the test)', async () => {
+    const server: Server = createServer((req, res) => {
+      res.writeHead(200, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-credentials': 'true',
+        'access-control-allow-methods': 'GET,PUT',
+        'access-control-allow-headers': 'Content-Type,X-Auth-Token,X-OpenStack-Image-Size',
+      });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const http = new HttpClient();
+    try {
+      const port = (server.address() as { port: number }).port;
+      const checks = await corsChecks(http, { endpoint: `http://127.0.0.1:${port}`, origin: ALLOWED, region: 'R' });
+      expect(checks.find((c) => c.id === 'horizon.origin:R')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/\* together with Access-Control-Allow-Credentials: true/),
+      });
+      expect(checks.find((c) => c.id === 'horizon.max-age:R')?.status).toBe('warn');
+    } finally {
+      await http.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('passes our own embedded server, CORS included', async () => {
+    const home = join(dir, 'embedded');
+    const env = { GLANCE_UPLOADER_HOME: home };
+    let server: ServerProcess | undefined;
+    try {
+      server = await startServerProcess({
+        entry: CLI,
+        dataDir: join(home, 'staging-server'),
+        env,
+        extraArgs: ['--cors-origin', ALLOWED],
+      });
+      const local = new Engine({ env, cwd: dir, home: dir });
+      try {
+        const report = await runDoctor(local, { cloud: 'local', horizonOrigin: ALLOWED });
+        expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+        expect(byId(report, 'glance.upload:local')?.status).toBe('pass');
+        expect(byId(report, 'horizon.origin:local')?.status).toBe('pass');
+      } finally {
+        await local.close();
+      }
+    } finally {
+      await server?.stop();
+    }
+  });
+});
