@@ -194,3 +194,29 @@ export interface ActivityEvent {
   imageId: string | null;
   detail: Record<string, unknown> | null;
 }
+
+/** One check of the cloud doctor. */
+export interface DoctorCheck {
+  /** Stable: "keystone.reachable", "glance.version:RegionOne", "horizon.origin:RegionOne"... */
+  id: string;
+  title: string;
+  status: 'pass' | 'warn' | 'fail' | 'skip';
+  /** What was found. */
+  detail: string;
+  /** Why it matters (failures and warnings). */
+  why?: string;
+  /** The exact change: where it goes and the snippet, with the user's origin and URLs filled in. */
+  fixes?: { where: string; snippet: string }[];
+  region?: string;
+}
+
+export interface DoctorReport {
+  cloud: string;
+  regions: string[];
+  horizonOrigin: string | null;
+  checks: DoctorCheck[];
+  failed: number;
+  warned: number;
+  /** Measured by the probe upload, bytes per second, per region. */
+  throughput: Record<string, number>;
+}

@@ -67,6 +67,17 @@ describe('the app in Chromium', () => {
     expect(await report.getByRole('row').filter({ hasText: 'RegionOne' }).textContent()).toContain('glance-direct');
     expect(await clouds.cloudRow('ref-demo').textContent()).toContain('saved in the app');
     await app.page.screenshot({ path: join(artifacts, 'clouds.png'), fullPage: true });
+    // The doctor, from the same screen, for Horizon's direct upload from the allowed origin.
+    const doctor = app.page.getByRole('region', { name: 'Doctor: is ref-demo ready?' });
+    await doctor.getByLabel('Horizon origin (optional)').fill('http://localhost:5173');
+    await doctor.getByRole('button', { name: 'Run the doctor' }).click();
+    await doctor
+      .getByRole('status')
+      .filter({ hasText: /^Ready/ })
+      .waitFor({ timeout: 60_000 });
+    const checks = doctor.getByRole('list', { name: 'Doctor checks' });
+    expect(await checks.getByText('Glance allows the origin http://localhost:5173').count()).toBe(2); // both regions
+    await app.page.screenshot({ path: join(artifacts, 'doctor.png'), fullPage: true });
   });
 
   it('keeps the form as typed when the password is wrong, with a coded error', async () => {

@@ -13,8 +13,12 @@ import { runDoctor } from '../../src/main/core/doctor/doctor';
 import type { DoctorReport } from '../../src/main/core/doctor/report';
 import { Engine } from '../../src/main/core/engine';
 import { HttpClient } from '../../src/main/core/openstack/http-client';
+import { ensureDataHome } from '../../src/main/core/data-home';
+import { databasePath, openDatabase } from '../../src/main/core/queue/database';
+import { JobRepository } from '../../src/main/core/queue/job-repository';
 import { startServerProcess, type ServerProcess } from '../../src/main/core/staging/server-process';
 import { CLI, runCli } from '../support/cli-process';
+import { startTlsServer } from '../support/tls-server';
 
 const cloud = inject('referenceCloud');
 const ALLOWED = 'http://localhost:5173';
@@ -129,6 +133,37 @@ describe('doctor', () => {
     expect(t?.fixes?.[0]?.snippet).toMatch(/^\[token\]\nexpiration = \d+$/);
   });
 
+  it('the CLI compares the token with the largest upload queued for the cloud in its data folder', async () => {
+    const home = join(dir, 'queued-home');
+    const db = openDatabase(databasePath(ensureDataHome(home)));
+    try {
+      new JobRepository(db, 'test').createJob({
+        source: { kind: 'file', path: '/images/huge.raw', size: 4 * 1024 ** 4, mtimeMs: 1, ino: 1, dev: 1 },
+        name: 'huge',
+        metadata: { name: 'huge', disk_format: 'raw', container_format: 'bare' },
+        targets: [{ cloud: 'ref-demo', region: 'RegionOne' }],
+      });
+    } finally {
+      db.close();
+    }
+    const r = await runCli(['doctor', '--cloud', 'ref-demo', '--region', 'RegionOne', '--probe-mib', '2', '--json'], {
+      OS_CLIENT_CONFIG_FILE: clouds,
+      GLANCE_UPLOADER_HOME: home,
+    });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(byId(report, 'token.upload:RegionOne')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^4096\.0 GiB at/),
+      fixes: [
+        {
+          where: expect.stringMatching(/^keystone\.conf/),
+          snippet: expect.stringMatching(/\[token\]\nexpiration = \d+/),
+        },
+      ],
+    });
+  });
+
   it('fails an unreachable image endpoint, and a region the catalog does not have', async () => {
     const dead = await runDoctor(engine, { cloud: 'dead-glance', region: 'RegionOne', probeBytes: 0 });
     expect(byId(dead, 'auth')?.status).toBe('pass');
@@ -143,6 +178,29 @@ describe('doctor', () => {
     });
     const wrong = await runDoctor(engine, { cloud: 'no-such-cloud' });
     expect(wrong.checks).toEqual([expect.objectContaining({ id: 'config', status: 'fail' })]);
+  });
+
+  it('names the certificate problem when Keystone’s TLS fails, and proposes a cacert', async () => {
+    const tls = await startTlsServer(mkdtempSync(join(dir, 'tls-')), (_req, res) => res.end('{}'));
+    const yaml = join(dir, 'tls-clouds.yaml');
+    writeFileSync(
+      yaml,
+      `clouds:\n  self-signed:\n    auth:\n      auth_url: ${tls.url}/v3\n      username: u\n      password: p\n      project_name: p\n      user_domain_id: default\n      project_domain_id: default\n`,
+    );
+    const e = new Engine({ env: { OS_CLIENT_CONFIG_FILE: yaml }, cwd: dir, home: dir });
+    try {
+      const report = await runDoctor(e, { cloud: 'self-signed' });
+      const k = byId(report, 'keystone.reachable');
+      expect(k).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/TLS to https:\/\/127\.0\.0\.1:\d+ failed: .*self-signed/i),
+      });
+      expect(k?.fixes?.[0]?.snippet).toContain('cacert: /path/to/ca-bundle.pem');
+      expect(report.checks).toHaveLength(1); // nothing else is meaningful without Keystone
+    } finally {
+      await e.close();
+      await tls.close();
+    }
   });
 
   it('fails a wildcard origin sent with credentials (a loopback server of the test)', async () => {

@@ -64,6 +64,15 @@ const handlers: ApiHandlers = {
   listActivity: vi.fn(async () => []),
   exportActivity: vi.fn(async () => ({ fileName: 'a.csv', text: '' })),
   switchProject: vi.fn(async () => null),
+  runDoctor: vi.fn(async () => ({
+    cloud: 'c',
+    regions: [],
+    horizonOrigin: null,
+    checks: [],
+    failed: 0,
+    warned: 0,
+    throughput: {},
+  })),
   updateSettings: vi.fn(async () => null),
 };
 

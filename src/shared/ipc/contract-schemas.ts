@@ -141,6 +141,19 @@ export const apiArgSchemas = {
   listActivity: z.tuple([z.object({ limit: z.int().min(1).max(5000).optional() }).strict()]),
   exportActivity: z.tuple([z.object({ format: z.enum(['csv', 'json']) }).strict()]),
   switchProject: z.tuple([z.object({ cloud: cloudName, projectId: z.string().min(1).max(64) }).strict()]),
+  runDoctor: z.tuple([
+    z
+      .object({
+        cloud: cloudName,
+        region: regionId.optional(),
+        horizonOrigin: z
+          .url({ protocol: /^https?$/ })
+          .refine((u) => new URL(u).origin === u.replace(/\/+$/, ''), 'an origin: scheme, host and port only')
+          .optional(),
+        probeMiB: z.number().min(0).max(1024).optional(),
+      })
+      .strict(),
+  ]),
   updateSettings: z.tuple([
     z
       .object({

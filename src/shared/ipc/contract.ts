@@ -10,6 +10,7 @@ import type {
   CloudDraft,
   CloudSummary,
   ConnectionReport,
+  DoctorReport,
   ImageSummary,
   InspectedFile,
   JobUpdate,
@@ -49,6 +50,7 @@ export interface ApiResults {
   exportActivity: { fileName: string; text: string };
   switchProject: null;
   updateSettings: null;
+  runDoctor: DoctorReport;
 }
 
 /**
@@ -112,6 +114,7 @@ export const API_METHODS = [
   'exportActivity',
   'switchProject',
   'updateSettings',
+  'runDoctor',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

@@ -41,6 +41,15 @@ const handlers: ApiHandlers = {
   listActivity: async () => [],
   exportActivity: async () => ({ fileName: 'a.csv', text: '' }),
   switchProject: async () => null,
+  runDoctor: async ({ cloud }) => ({
+    cloud,
+    regions: [],
+    horizonOrigin: null,
+    checks: [],
+    failed: 0,
+    warned: 0,
+    throughput: {},
+  }),
   updateSettings: async () => null,
 };
 

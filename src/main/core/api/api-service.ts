@@ -34,6 +34,7 @@ import { Controls, type ControlAction } from '../queue/controls';
 import type { Db } from '../queue/database';
 import { DEFAULT_CONCURRENCY, Settings } from '../queue/settings';
 import { isTerminal } from '../queue/target-state';
+import { largestQueuedFor, runDoctor } from '../doctor/doctor';
 import type { SavedClouds } from '../secrets/saved-clouds';
 import type { Scheduler } from '../transfer/scheduler';
 import { EngineError, toErrorInfo } from '../errors';
@@ -104,6 +105,15 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
                 projectName: creds.projectName,
               },
       };
+    },
+    runDoctor: async ({ cloud, region, horizonOrigin, probeMiB }) => {
+      return runDoctor(engine, {
+        cloud,
+        ...(region !== undefined ? { region } : {}),
+        ...(horizonOrigin !== undefined ? { horizonOrigin: horizonOrigin.replace(/\/+$/, '') } : {}),
+        largestQueuedBytes: largestQueuedFor(scheduler.repo, cloud),
+        probeBytes: Math.round((probeMiB ?? 8) * 1024 * 1024),
+      });
     },
     updateSettings: async (u) => {
       // Saved for the next start, and applied now to what runs.

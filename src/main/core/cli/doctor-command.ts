@@ -1,8 +1,7 @@
 /** `glance-uploader doctor --cloud C [--region R] [--horizon-origin URL] [--probe-mib N] [--json]`. */
-import { runDoctor } from '../doctor/doctor';
+import { largestQueuedFor, runDoctor } from '../doctor/doctor';
 import type { DoctorCheck, DoctorReport } from '../doctor/report';
 import { JobRepository } from '../queue/job-repository';
-import { OPEN_STATES } from '../queue/target-state';
 import { UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
@@ -78,14 +77,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
   const { db, engine } = open(io);
   try {
     // The largest upload waiting for this cloud: what the token's life is compared with.
-    const repo = new JobRepository(db, 'doctor');
-    const open_ = new Set(
-      repo
-        .targetsIn([...OPEN_STATES, 'paused'])
-        .filter((t) => t.cloud === cloud)
-        .map((t) => t.jobId),
-    );
-    const largest = Math.max(0, ...[...open_].map((id) => repo.getJob(id).sourceSize ?? 0));
+    const largest = largestQueuedFor(new JobRepository(db, 'doctor'), cloud);
     const report = await runDoctor(engine, {
       cloud,
       ...(p.values.region !== undefined ? { region: p.values.region as string } : {}),

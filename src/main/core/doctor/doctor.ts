@@ -10,6 +10,8 @@ import type { Engine } from '../engine';
 import { toErrorInfo } from '../errors';
 import { uploadImageData } from '../openstack/glance-data';
 import { regionsOf } from '../openstack/catalog';
+import type { JobRepository } from '../queue/job-repository';
+import { OPEN_STATES } from '../queue/target-state';
 import { corsChecks } from './cors';
 import { cacertFix, horizonFix, proxyFixes, tokenFix } from './fixes';
 import { summarize, type DoctorCheck, type DoctorReport } from './report';
@@ -24,6 +26,17 @@ export interface DoctorOptions {
   largestQueuedBytes?: number;
   /** Size of the probe upload (default 8 MiB); 0 skips it. */
   probeBytes?: number;
+}
+
+/** The largest upload still to do for a cloud (open or paused targets), in bytes: 0 when none. */
+export function largestQueuedFor(repo: JobRepository, cloud: string): number {
+  const jobs = new Set(
+    repo
+      .targetsIn([...OPEN_STATES, 'paused'])
+      .filter((t) => t.cloud === cloud)
+      .map((t) => t.jobId),
+  );
+  return Math.max(0, ...[...jobs].map((id) => repo.getJob(id).sourceSize ?? 0));
 }
 
 const PRIVATE_HOST = /^(localhost|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|\[::1\]|::1)/;

@@ -1,35 +1,9 @@
-/** What the doctor says: checks, each with its state and, when it failed, why and what to change. */
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+/** What the doctor says (the types are shared with the renderer's doctor panel). */
+import type { DoctorCheck, DoctorReport } from '../../../shared/dto';
 
-export interface Fix {
-  /** Where the change goes: "glance-api.conf", "nginx", "Horizon local_settings.py"... */
-  where: string;
-  snippet: string;
-}
-
-export interface DoctorCheck {
-  /** Stable: "keystone.reachable", "glance.version:RegionOne", "horizon.origin:RegionOne"... */
-  id: string;
-  title: string;
-  status: CheckStatus;
-  /** What was found. */
-  detail: string;
-  /** Why it matters (failures and warnings). */
-  why?: string;
-  fixes?: Fix[];
-  region?: string;
-}
-
-export interface DoctorReport {
-  cloud: string;
-  regions: string[];
-  horizonOrigin: string | null;
-  checks: DoctorCheck[];
-  failed: number;
-  warned: number;
-  /** Measured by the probe upload, bytes per second, per region. */
-  throughput: Record<string, number>;
-}
+export type { DoctorCheck, DoctorReport };
+export type CheckStatus = DoctorCheck['status'];
+export type Fix = NonNullable<DoctorCheck['fixes']>[number];
 
 export function summarize(r: Omit<DoctorReport, 'failed' | 'warned'>): DoctorReport {
   return {
