@@ -42,7 +42,7 @@ if (!app.requestSingleInstanceLock()) {
       workerFile: join(import.meta.dirname, 'runtime-worker.js'),
       env: process.env,
       codec: (allowPlaintext) => keychainCodec(safeStorage, allowPlaintext),
-      startLocalServer: (dataDir) => startUtilityServer(join(out, 'cli', 'index.js'), dataDir),
+      startLocalServer: (dataDir, port) => startUtilityServer(join(out, 'cli', 'index.js'), dataDir, port),
       onEvent: (e) => {
         gate.push(e);
         if (e.kind === 'jobUpdated') desktop?.jobUpdated(e.update);

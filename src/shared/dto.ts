@@ -93,6 +93,8 @@ export interface SettingsDto {
   tokenRenewMarginS: number;
   /** An identical image already in a region: link it ('reuse') or upload a new one. */
   duplicateCheck: 'reuse' | 'upload';
+  /** The local server's port when the app starts it (0: any free port). */
+  localServerPort: number;
   /** Where the queue, the local server's data and the cache live (GLANCE_UPLOADER_HOME). */
   dataFolder: string;
   /** The local server, for other clients (openstack CLI, Horizon): null when it is not running. */
@@ -105,6 +107,7 @@ export interface SettingsUpdate {
   bwlimit?: number;
   tokenRenewMarginS?: number;
   duplicateCheck?: 'reuse' | 'upload';
+  localServerPort?: number;
 }
 
 /** Where a staged image went: one target of a sync job made from it. */

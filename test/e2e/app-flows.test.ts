@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Settings } from '../../src/main/core/queue/settings';
 import { ReferenceImages } from '../support/reference-images';
 import { makeFile, type TestFile } from '../support/files';
 import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
@@ -202,6 +203,17 @@ describe('the app in Chromium', () => {
     await app.page.screenshot({ path: join(artifacts, 'staging.png'), fullPage: true });
     await shell.go('Settings and activity');
     await app.page.getByRole('table', { name: 'Activity' }).getByRole('row').nth(1).waitFor();
+    // Settings: validated as typed, saved, applied.
+    const prefs = app.page.getByRole('form', { name: 'Transfers' });
+    await prefs.getByLabel('Uploads at once').fill('0');
+    await prefs.getByText('From 1 to 16 at once.').waitFor();
+    expect(await prefs.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await prefs.getByLabel('Uploads at once').fill('3');
+    await prefs.getByLabel('Bandwidth limit for the whole queue (MB/s)').fill('40');
+    await prefs.getByRole('button', { name: 'Save' }).click();
+    await prefs.getByRole('status').filter({ hasText: 'Saved, and applied to the queue now.' }).waitFor();
+    const db = new Settings(app.runtime.db);
+    expect([db.get('concurrency'), db.get('bwlimit')]).toEqual([3, 40_000_000]);
     await app.page.screenshot({ path: join(artifacts, 'settings-activity.png'), fullPage: true });
   });
 });

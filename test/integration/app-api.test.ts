@@ -150,6 +150,26 @@ describe('the app calls behind the screens', () => {
     expect(b?.remoteImageId).toBe(a?.remoteImageId);
     expect(runtime.scheduler.repo.outcome(b?.id ?? '').linked).toBe(true);
     await ok('updateSettings', { concurrency: 2, bwlimit: 0, duplicateCheck: 'upload' });
+    // The local server's port: kept, refused below 1024, and given to the shell at the next start.
+    expect(await dispatch(handlers, 'updateSettings', [{ localServerPort: 80 }])).toMatchObject({
+      error: { code: 'ipc.invalid_argument' },
+    });
+    await ok('updateSettings', { localServerPort: 19876 });
+    const asked: [string, number][] = [];
+    const next = new AppRuntime({
+      env: { GLANCE_UPLOADER_HOME: join(dir, 'home'), OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') },
+      startLocalServer: async (dataDir, port) => {
+        asked.push([dataDir, port]);
+        throw new Error('not started in this test');
+      },
+    });
+    try {
+      await next.start();
+    } finally {
+      await next.stop();
+    }
+    expect(asked).toEqual([[join(dir, 'home', 'staging-server'), 19876]]);
+    await ok('updateSettings', { localServerPort: 0 });
   });
 
   it('queues with per-file overrides over the template, logs the attempts, removes a finished job, exports the activity', async () => {

@@ -158,6 +158,7 @@ describe('AppRuntime', () => {
           bwlimit: 0,
           tokenRenewMarginS: 120,
           duplicateCheck: 'upload',
+          localServerPort: 0,
           dataFolder: join(dir, 'home-api'),
           localServer: null,
         },

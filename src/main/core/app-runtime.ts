@@ -26,8 +26,8 @@ export interface AppRuntimeOptions {
   env?: Record<string, string | undefined>;
   /** How secrets are sealed (called when first needed, with the user's plain-text choice). */
   codec?: (allowPlaintext: boolean) => SecretCodec;
-  /** Starts the local server on a data folder (the shell decides how). */
-  startLocalServer?: (dataDir: string) => Promise<LocalServerHandle>;
+  /** Starts the local server on a data folder, on a port (0: any free one); the shell decides how. */
+  startLocalServer?: (dataDir: string, port: number) => Promise<LocalServerHandle>;
   onJobUpdated?: (u: JobUpdate) => void;
   /** Problems that are not a call's answer (auto-sync, the local server): for the log and the UI. */
   onNotice?: (message: string) => void;
@@ -78,7 +78,10 @@ export class AppRuntime {
     try {
       const running = await findRunningServer(this.engine.localServerDir);
       if (running === undefined && this.o.startLocalServer !== undefined)
-        this.#server = await this.o.startLocalServer(this.engine.localServerDir);
+        this.#server = await this.o.startLocalServer(
+          this.engine.localServerDir,
+          new Settings(this.db).get('localServerPort') ?? 0,
+        );
     } catch (e) {
       this.o.onNotice?.(`The local server did not start: ${toErrorInfo(e).message}`);
     }

@@ -54,6 +54,11 @@ describe('the local server in a utility process', () => {
     expect(child.killed).toBe(1);
   });
 
+  it('forks serve on the port the settings chose', () => {
+    void startUtilityServer('/app/out/cli/index.js', '/data/staging-server', 19292).catch(() => undefined);
+    expect(forks.at(-1)?.args).toEqual(['serve', '--port', '19292', '--data', '/data/staging-server', '--json']);
+  });
+
   it('says why when the server cannot start', async () => {
     const started = startUtilityServer('/app/out/cli/index.js', '/data/staging-server');
     const child = forks.at(-1)?.child as FakeUtility;

@@ -8,8 +8,8 @@ import { utilityProcess } from 'electron';
 import type { LocalServerHandle } from '../core/app-runtime';
 import { awaitServeReady } from '../core/staging/server-process';
 
-export async function startUtilityServer(cliModule: string, dataDir: string): Promise<LocalServerHandle> {
-  const child = utilityProcess.fork(cliModule, ['serve', '--port', '0', '--data', dataDir, '--json'], {
+export async function startUtilityServer(cliModule: string, dataDir: string, port = 0): Promise<LocalServerHandle> {
+  const child = utilityProcess.fork(cliModule, ['serve', '--port', String(port), '--data', dataDir, '--json'], {
     serviceName: 'Glance Uploader local server',
     stdio: 'pipe',
   });

@@ -165,6 +165,12 @@ export const apiArgSchemas = {
           .optional(),
         tokenRenewMarginS: z.int().min(30).max(3600).optional(),
         duplicateCheck: z.enum(['reuse', 'upload']).optional(),
+        localServerPort: z
+          .int()
+          .min(0)
+          .max(65535)
+          .refine((p) => p === 0 || p >= 1024, 'a port from 1024, or 0 for any free port')
+          .optional(),
       })
       .strict(),
   ]),

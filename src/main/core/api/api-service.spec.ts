@@ -21,6 +21,7 @@ const handlers: ApiHandlers = {
     bwlimit: 0,
     tokenRenewMarginS: 120,
     duplicateCheck: 'upload' as const,
+    localServerPort: 0,
     dataFolder: '/data',
     localServer: null,
   }),

@@ -93,6 +93,7 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
         bwlimit: settings.get('bwlimit') ?? 0,
         tokenRenewMarginS: Math.round(engine.tokenRenewMarginMs / 1000),
         duplicateCheck: settings.get('duplicateCheck') ?? 'upload',
+        localServerPort: settings.get('localServerPort') ?? 0,
         dataFolder: dirname(engine.cacheDir),
         localServer:
           server === undefined || creds === undefined
@@ -130,6 +131,7 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
         engine.setTokenRenewMargin(u.tokenRenewMarginS * 1000);
       }
       if (u.duplicateCheck !== undefined) settings.set('duplicateCheck', u.duplicateCheck);
+      if (u.localServerPort !== undefined) settings.set('localServerPort', u.localServerPort); // at the server's next start
       return null;
     },
     setAllowPlaintextSecrets: async ({ allow }) => {

@@ -21,7 +21,7 @@ export interface RuntimeClientOptions {
   workerFile: string | URL;
   env: Record<string, string | undefined>;
   codec?: (allowPlaintext: boolean) => SecretCodec;
-  startLocalServer?: (dataDir: string) => Promise<LocalServerHandle>;
+  startLocalServer?: (dataDir: string, port: number) => Promise<LocalServerHandle>;
   onEvent: (event: ApiEvent) => void;
   autoSyncEveryMs?: number;
 }
@@ -58,7 +58,8 @@ export class RuntimeClient {
     this.#rpc = new PortRpc(this.#worker);
     this.#rpc.listen('event', (e) => o.onEvent(e as ApiEvent));
     this.#rpc.handle('startLocalServer', async (p) => {
-      this.#server = await o.startLocalServer?.((p as { dataDir: string }).dataDir);
+      const { dataDir, port } = p as { dataDir: string; port: number };
+      this.#server = await o.startLocalServer?.(dataDir, port);
       if (this.#server === undefined) throw new Error('no local server starter');
       const { stop: _stop, ...info } = this.#server;
       return info satisfies ServerInfo;

@@ -54,8 +54,8 @@ export function hostRuntime(parent: PortLike | MessagePort, init: HostInit): Por
     ...(caller !== undefined ? { codec: (allowPlaintext: boolean) => remoteCodec(caller, allowPlaintext) } : {}),
     ...(init.localServer
       ? {
-          startLocalServer: async (dataDir: string): Promise<LocalServerHandle> => {
-            const info = await rpc.request<ServerInfo>('startLocalServer', { dataDir });
+          startLocalServer: async (dataDir: string, port: number): Promise<LocalServerHandle> => {
+            const info = await rpc.request<ServerInfo>('startLocalServer', { dataDir, port });
             return { ...info, stop: () => rpc.request<void>('stopLocalServer') };
           },
         }

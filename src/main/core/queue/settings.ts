@@ -28,6 +28,8 @@ export interface SettingTypes {
   tokenRenewMarginS: number;
   /** An identical image (same sha512) already in the region: link it ('reuse') or upload anyway. */
   duplicateCheck: 'reuse' | 'upload';
+  /** The local server's port when the app starts it (0: any free port). */
+  localServerPort: number;
 }
 
 export type SettingKey = keyof SettingTypes;
