@@ -4,12 +4,13 @@
  * The page must show the images this test created, per region, and a coded error for a wrong
  * password without losing the user's choices.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/engine';
+import { demoEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { ReferenceImages } from '../support/reference-images';
 import { openApp, type AppHarness } from './support/app-harness';
 import { launchChromium } from './support/chromium';
@@ -33,11 +34,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'gu-e2e-'));
   // The suite's clouds plus one with a wrong password, as a user's clouds.yaml might have.
   const clouds = join(scratch, 'clouds.yaml');
-  writeFileSync(
-    clouds,
-    readFileSync(cloud.cloudsYamlPath, 'utf8') +
-      `  wrong-password:\n    auth:\n      auth_url: ${cloud.keystoneUrl}\n      username: demo\n      password: not-the-password\n      project_name: demo\n      user_domain_id: default\n      project_domain_id: default\n    region_name: RegionOne\n`,
-  );
+  writeCloudsYaml(clouds, cloud, [demoEntry(cloud, 'wrong-password', { password: 'not-the-password' })]);
   engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: scratch, home: scratch });
   await images.create('RegionOne', names.r1a, { disk_format: 'qcow2' }, Buffer.alloc(3 * 1024 * 1024, 1));
   await images.create('RegionOne', names.r1b);

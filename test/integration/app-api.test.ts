@@ -15,6 +15,7 @@ import { AppRuntime } from '../../src/main/core/app-runtime';
 import { PassphraseCodec } from '../../src/main/core/secrets/secret-codec';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { makeFile } from '../support/files';
+import { demoEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { ReferenceImages } from '../support/reference-images';
 
 const cloud = inject('referenceCloud');
@@ -32,11 +33,7 @@ async function ok<T>(method: string, ...args: unknown[]): Promise<T> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gu-app-api-'));
   const clouds = join(dir, 'clouds.yaml');
-  writeFileSync(
-    clouds,
-    readFileSync(cloud.cloudsYamlPath, 'utf8') +
-      `  wrong-password:\n    auth:\n      auth_url: ${cloud.keystoneUrl}\n      username: demo\n      password: not-the-password\n      project_name: demo\n      user_domain_id: default\n      project_domain_id: default\n    region_name: RegionOne\n`,
-  );
+  writeCloudsYaml(clouds, cloud, [demoEntry(cloud, 'wrong-password', { password: 'not-the-password' })]);
   runtime = new AppRuntime({
     env: { GLANCE_UPLOADER_HOME: join(dir, 'home'), OS_CLIENT_CONFIG_FILE: clouds },
     codec: () => new PassphraseCodec('the keychain stand-in of this test'),

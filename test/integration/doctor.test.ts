@@ -3,7 +3,7 @@
  * a loopback server of the test that answers CORS with a wildcard and credentials, and our own
  * embedded server: what passes, what fails, and the fix each failure proposes.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { databasePath, openDatabase } from '../../src/main/core/queue/database';
 import { JobRepository } from '../../src/main/core/queue/job-repository';
 import { startServerProcess, type ServerProcess } from '../../src/main/core/staging/server-process';
 import { CLI, runCli } from '../support/cli-process';
+import { demoEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startTlsServer } from '../support/tls-server';
 
 const cloud = inject('referenceCloud');
@@ -30,11 +31,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gu-doctor-'));
   clouds = join(dir, 'clouds.yaml');
   // The suite's clouds, and one whose RegionOne image endpoint is a closed port.
-  writeFileSync(
-    clouds,
-    readFileSync(cloud.cloudsYamlPath, 'utf8') +
-      `  dead-glance:\n    auth:\n      auth_url: ${cloud.keystoneUrl}\n      username: demo\n      password: demo\n      project_name: demo\n      user_domain_id: default\n      project_domain_id: default\n    region_name: RegionOne\n    image_endpoint_override: http://127.0.0.1:9/\n`,
-  );
+  writeCloudsYaml(clouds, cloud, [
+    demoEntry(cloud, 'dead-glance', { extra: ['image_endpoint_override: http://127.0.0.1:9/'] }),
+  ]);
   engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: dir, home: dir });
 });
 

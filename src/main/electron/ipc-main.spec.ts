@@ -5,6 +5,7 @@ vi.mock('electron', () => ({ ipcMain: {} }));
 
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { API_METHODS, channelOf } from '../../shared/ipc/contract';
+import { stubHandlers } from '../../../test/support/api-stubs';
 import { dispatch, type ApiHandlers } from '../core/api/api-service';
 import { ownMainFrame, registerApi } from './ipc-main';
 
@@ -31,51 +32,12 @@ function eventFrom(url: string, opts: { subFrame?: boolean; noFrame?: boolean } 
   return { sender: { mainFrame }, senderFrame } as unknown as IpcMainInvokeEvent;
 }
 
-const handlers: ApiHandlers = {
-  listClouds: vi.fn(async () => []),
-  listRegions: vi.fn(async () => [{ id: 'RegionOne', imageEndpoint: 'http://g' }]),
-  listImages: vi.fn(async () => []),
-  listJobs: vi.fn(async () => []),
-  controlTarget: vi.fn(async () => null),
-  getSettings: vi.fn(async () => ({
-    autoSync: null,
-    allowPlaintextSecrets: false,
-    concurrency: 2,
-    bwlimit: 0,
-    tokenRenewMarginS: 120,
-    duplicateCheck: 'upload' as const,
-    localServerPort: 0,
-    dataFolder: '/data',
-    localServer: null,
-  })),
-  setAllowPlaintextSecrets: vi.fn(async () => null),
-  saveCloud: vi.fn(async () => null),
-  forgetCloud: vi.fn(async () => null),
-  enqueueUploads: vi.fn(async () => ({ jobIds: [] })),
-  listStaged: vi.fn(async () => []),
-  syncStaged: vi.fn(async () => ({ jobIds: [], skipped: 0 })),
-  setAutoSync: vi.fn(async () => null),
-  replicateImage: vi.fn(async () => ({ jobIds: [] })),
-  parseCloudConfig: vi.fn(async () => []),
-  testConnection: vi.fn(async () => ({ cloud: 'c', projects: [], regions: [] })),
-  imageSchema: vi.fn(async () => ({})),
-  inspectFiles: vi.fn(async () => []),
-  removeJob: vi.fn(async () => null),
-  jobEvents: vi.fn(async () => []),
-  listActivity: vi.fn(async () => []),
-  exportActivity: vi.fn(async () => ({ fileName: 'a.csv', text: '' })),
-  switchProject: vi.fn(async () => null),
-  runDoctor: vi.fn(async () => ({
-    cloud: 'c',
-    regions: [],
-    horizonOrigin: null,
-    checks: [],
-    failed: 0,
-    warned: 0,
-    throughput: {},
-  })),
-  updateSettings: vi.fn(async () => null),
-};
+// Every handler a spy, so a refused call can be shown never to reach one.
+const handlers = Object.fromEntries(
+  Object.entries(stubHandlers({ listRegions: async () => [{ id: 'RegionOne', imageEndpoint: 'http://g' }] })).map(
+    ([k, f]) => [k, vi.fn(f)],
+  ),
+) as unknown as ApiHandlers;
 
 const call = (method: string, args: unknown[]): ReturnType<typeof dispatch> => dispatch(handlers, method, args);
 

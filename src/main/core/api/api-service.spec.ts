@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../errors';
+import { stubHandlers } from '../../../../test/support/api-stubs';
 import { dispatch, type ApiHandlers } from './api-service';
 
-const handlers: ApiHandlers = {
+const handlers: ApiHandlers = stubHandlers({
   listClouds: async () => [
     { name: 'c', authUrl: 'http://k/v3', authType: 'password', regions: [], source: 'x', insecure: false },
   ],
@@ -12,47 +13,7 @@ const handlers: ApiHandlers = {
   listImages: async () => {
     throw new TypeError('boom');
   },
-  listJobs: async () => [],
-  controlTarget: async () => null,
-  getSettings: async () => ({
-    autoSync: null,
-    allowPlaintextSecrets: false,
-    concurrency: 2,
-    bwlimit: 0,
-    tokenRenewMarginS: 120,
-    duplicateCheck: 'upload' as const,
-    localServerPort: 0,
-    dataFolder: '/data',
-    localServer: null,
-  }),
-  setAllowPlaintextSecrets: async () => null,
-  saveCloud: async () => null,
-  forgetCloud: async () => null,
-  enqueueUploads: async () => ({ jobIds: [] }),
-  listStaged: async () => [],
-  syncStaged: async () => ({ jobIds: [], skipped: 0 }),
-  setAutoSync: async () => null,
-  replicateImage: async () => ({ jobIds: [] }),
-  parseCloudConfig: async () => [],
-  testConnection: async ({ cloud }) => ({ cloud, projects: [], regions: [] }),
-  imageSchema: async () => ({}),
-  inspectFiles: async () => [],
-  removeJob: async () => null,
-  jobEvents: async () => [],
-  listActivity: async () => [],
-  exportActivity: async () => ({ fileName: 'a.csv', text: '' }),
-  switchProject: async () => null,
-  runDoctor: async ({ cloud }) => ({
-    cloud,
-    regions: [],
-    horizonOrigin: null,
-    checks: [],
-    failed: 0,
-    warned: 0,
-    throughput: {},
-  }),
-  updateSettings: async () => null,
-};
+});
 
 describe('API dispatch', () => {
   it('answers a result envelope', async () => {

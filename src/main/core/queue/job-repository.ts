@@ -4,6 +4,7 @@
  * starts; the remote image id is written before the first byte is sent, so that after a crash
  * the engine can re-attach to the image, re-upload into it, or delete it.
  */
+import type { ActivityEvent } from '../../../shared/dto';
 import { randomUUID } from 'node:crypto';
 import type { ErrorInfo } from '../../../shared/errors';
 import { EngineError } from '../errors';
@@ -118,20 +119,8 @@ export interface TargetRecord {
   updatedAt: number;
 }
 
-export interface EventRecord {
-  id: number;
-  at: number;
-  actor: string;
-  kind: string;
-  jobId: string | null;
-  targetId: string | null;
-  fromState: string | null;
-  toState: string | null;
-  cloud: string | null;
-  region: string | null;
-  imageId: string | null;
-  detail: Record<string, unknown> | null;
-}
+/** One audit event: the same shape the app's activity view receives. */
+export type EventRecord = ActivityEvent;
 
 interface JobRow {
   id: string;
