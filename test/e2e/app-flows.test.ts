@@ -211,7 +211,7 @@ describe('the app in Chromium', () => {
     await prefs.getByLabel('Uploads at once').fill('3');
     await prefs.getByLabel('Bandwidth limit for the whole queue (MB/s)').fill('40');
     await prefs.getByRole('button', { name: 'Save' }).click();
-    await prefs.getByRole('status').filter({ hasText: 'Saved, and applied to the queue now.' }).waitFor();
+    await prefs.getByRole('status').filter({ hasText: 'Saved. The queue uses them now' }).waitFor();
     const db = new Settings(app.runtime.db);
     expect([db.get('concurrency'), db.get('bwlimit')]).toEqual([3, 40_000_000]);
     await app.page.screenshot({ path: join(artifacts, 'settings-activity.png'), fullPage: true });

@@ -147,26 +147,33 @@ describe('the app calls behind the screens', () => {
     expect(b?.remoteImageId).toBe(a?.remoteImageId);
     expect(runtime.scheduler.repo.outcome(b?.id ?? '').linked).toBe(true);
     await ok('updateSettings', { concurrency: 2, bwlimit: 0, duplicateCheck: 'upload' });
-    // The local server's port: kept, refused below 1024, and given to the shell at the next start.
     expect(await dispatch(handlers, 'updateSettings', [{ localServerPort: 80 }])).toMatchObject({
       error: { code: 'ipc.invalid_argument' },
     });
-    await ok('updateSettings', { localServerPort: 19876 });
+  });
+
+  it('gives the local server port of the settings to the shell when the app starts the server', async () => {
+    // Its own data folder: a second runtime on this test's folder would share its queue lease.
     const asked: [string, number][] = [];
+    const home = join(dir, 'home-port');
     const next = new AppRuntime({
-      env: { GLANCE_UPLOADER_HOME: join(dir, 'home'), OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') },
+      env: { GLANCE_UPLOADER_HOME: home, OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') },
       startLocalServer: async (dataDir, port) => {
         asked.push([dataDir, port]);
         throw new Error('not started in this test');
       },
     });
     try {
+      expect(
+        await dispatch(createApiHandlers(next.engine, next), 'updateSettings', [{ localServerPort: 19876 }]),
+      ).toEqual({
+        result: null,
+      });
       await next.start();
     } finally {
       await next.stop();
     }
-    expect(asked).toEqual([[join(dir, 'home', 'staging-server'), 19876]]);
-    await ok('updateSettings', { localServerPort: 0 });
+    expect(asked).toEqual([[join(home, 'staging-server'), 19876]]);
   });
 
   it('queues with per-file overrides over the template, logs the attempts, removes a finished job, exports the activity', async () => {

@@ -59,6 +59,15 @@ describe('lease', () => {
     expect(b.acquire()).toEqual({ acquired: true });
   });
 
+  it('is not taken by the same holder name in another live process (a second app on one data folder)', () => {
+    const a = new Lease(dbA, 'app', { ttlMs: 15_000, now: () => clock });
+    a.acquire();
+    // As if the holder were another app process, alive: our parent process will do.
+    dbA.prepare('UPDATE lease SET pid = ? WHERE id = 1').run(process.ppid);
+    const b = new Lease(dbB, 'app', { ttlMs: 15_000, now: () => clock });
+    expect(b.acquire()).toMatchObject({ acquired: false, current: { holder: 'app', pid: process.ppid } });
+  });
+
   it('re-acquiring keeps the first acquisition time; release lets the other in at once', () => {
     const a = new Lease(dbA, 'app', { now: () => clock });
     const b = new Lease(dbB, 'cli', { now: () => clock });

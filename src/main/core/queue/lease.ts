@@ -76,7 +76,10 @@ export class Lease {
           cur !== undefined &&
           now - cur.heartbeatAt < this.#ttlMs &&
           !(cur.host === hostname() && !processAlive(cur.pid));
-        if (cur !== undefined && cur.holder !== this.holder && alive) return { acquired: false, current: cur };
+        // A live lease blocks another holder, and the same holder name in another live process
+        // (two app windows on one data folder must not both run the queue).
+        const mine = cur !== undefined && cur.holder === this.holder && cur.pid === process.pid;
+        if (cur !== undefined && !mine && alive) return { acquired: false, current: cur };
         this.db
           .prepare(
             `INSERT INTO lease (id, holder, pid, host, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?)
