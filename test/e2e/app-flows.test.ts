@@ -196,6 +196,38 @@ describe('the app in Chromium', () => {
     }
   });
 
+  it('works from the keyboard and follows the OS dark setting', async () => {
+    const shell = new AppModel(app.page);
+    const queue = new QueueModelPage(app.page);
+    await shell.go('Queue');
+    await queue.table.waitFor();
+    // Rows are focusable; arrows move between them, Enter opens the details.
+    await app.page.locator('[data-row-index="0"]').focus();
+    await app.page.keyboard.press('ArrowDown');
+    const focused = await app.page.evaluate(() => document.activeElement?.getAttribute('data-row-index'));
+    expect(focused).toBe('1');
+    await app.page.keyboard.press('Enter');
+    await app.page.getByRole('complementary').getByRole('heading', { level: 3 }).waitFor();
+    await app.page.getByRole('button', { name: 'Close details' }).press('Enter');
+    expect(await app.page.getByRole('complementary').count()).toBe(0);
+    // The navigation is reachable with Tab and Enter.
+    await app.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Queue' }).focus();
+    await app.page.keyboard.press('Tab');
+    await app.page.keyboard.press('Enter');
+    await app.page.getByRole('heading', { name: 'Regions', level: 2 }).waitFor();
+    // Light and dark follow the OS.
+    const background = (): Promise<string> =>
+      app.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    await app.page.emulateMedia({ colorScheme: 'light' });
+    const light = await background();
+    await app.page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await background();
+    expect(light).toBe('rgb(247, 248, 250)');
+    expect(dark).toBe('rgb(21, 24, 30)');
+    await app.page.screenshot({ path: join(artifacts, 'regions-dark.png'), fullPage: true });
+    await app.page.emulateMedia({ colorScheme: 'light' });
+  });
+
   it('draws the other screens (screenshots for review)', async () => {
     const shell = new AppModel(app.page);
     await shell.go('Staging and sync');
