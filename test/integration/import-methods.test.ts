@@ -46,6 +46,8 @@ async function settled(jobId: string): Promise<void> {
     if (Date.now() - t0 > 90_000) throw new Error('job did not settle in time');
     await new Promise((r) => setTimeout(r, 200));
   }
+  // A target is failed before the scheduler has deleted its image: wait until its run is over.
+  await scheduler.idle(50);
 }
 
 beforeAll(async () => {
