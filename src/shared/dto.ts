@@ -103,10 +103,15 @@ export interface SettingsDto {
 
 /** What the Settings screen changes (each field optional: only those given change). */
 export interface SettingsUpdate {
+  /** Targets transferring at once (the app's queue). */
   concurrency?: number;
+  /** Bandwidth for the whole queue, bytes per second (0: no limit). */
   bwlimit?: number;
+  /** Renew a token this many seconds before it expires. */
   tokenRenewMarginS?: number;
+  /** An identical image (same sha512) already in the region: link it ('reuse') or upload anyway. */
   duplicateCheck?: 'reuse' | 'upload';
+  /** The local server's port when the app starts it (0: any free port). */
   localServerPort?: number;
 }
 

@@ -11,7 +11,7 @@ import type { JobUpdate, StagedImage } from '../../src/shared/dto';
 import { createApiHandlers, dispatch } from '../../src/main/core/api/api-service';
 import { AppRuntime } from '../../src/main/core/app-runtime';
 import { PassphraseCodec } from '../../src/main/core/secrets/secret-codec';
-import { findRunningServer, startServerProcess } from '../../src/main/core/staging/server-process';
+import { alive, findRunningServer, startServerProcess } from '../../src/main/core/staging/server-process';
 import { identify } from '../../src/main/core/transfer/source-file';
 import { CLI } from '../support/cli-process';
 import { makeFile } from '../support/files';
@@ -22,15 +22,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gu-runtime-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('AppRuntime', () => {
   it('starts the local server and the queue, stages a file through them, and stops leaving nothing running', async () => {

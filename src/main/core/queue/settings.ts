@@ -3,6 +3,7 @@
  * the CLI (one data folder) share them.
  * Values are JSON; each key has a type, and a value that does not parse reads as unset.
  */
+import type { SettingsUpdate } from '../../../shared/dto';
 import type { PlanMethod } from './distribution-plan';
 import type { Db } from './database';
 
@@ -16,20 +17,11 @@ export interface AutoSyncSetting {
   removeLocal: boolean;
 }
 
-export interface SettingTypes {
+/** The Settings screen's values (one definition, shared with the IPC contract), plus these. */
+export interface SettingTypes extends Required<SettingsUpdate> {
   autoSync: AutoSyncSetting;
   /** Linux without a keyring: the user accepts secrets kept as good as plain text (off by default). */
   allowPlaintextSecrets: boolean;
-  /** Targets transferring at once (the app's queue). */
-  concurrency: number;
-  /** Bandwidth for the whole queue, bytes per second (0: no limit). */
-  bwlimit: number;
-  /** Renew a token this many seconds before it expires. */
-  tokenRenewMarginS: number;
-  /** An identical image (same sha512) already in the region: link it ('reuse') or upload anyway. */
-  duplicateCheck: 'reuse' | 'upload';
-  /** The local server's port when the app starts it (0: any free port). */
-  localServerPort: number;
 }
 
 export type SettingKey = keyof SettingTypes;
