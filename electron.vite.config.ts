@@ -31,6 +31,8 @@ export default defineConfig({
     // Relative asset URLs: the built page loads from app:// in Electron and from a plain
     // loopback server in the browser tests.
     base: './',
+    // npm start's dev server: loopback only.
+    server: { host: '127.0.0.1' },
     build: { rollupOptions: { input: resolve(__dirname, 'src/renderer/index.html') } },
     plugins: [svelte()],
   },

@@ -83,6 +83,28 @@ export default tseslint.config(
   // src/main/core: the engine. Plain Node: never electron, never the Electron glue or the UI.
   // The engine's worker thread entry is engine too: a worker thread has no Electron API.
   { files: ['src/main/core/**', 'src/main/runtime-worker.ts'], rules: forbid(anyElectronPath, preloadOrRenderer) },
+  // better-sqlite3's value import only in core/sqlite: a database opened anywhere else would load
+  // the install's native build instead of the one for its runtime (Electron's ABI differs).
+  {
+    files: ['src/main/core/**', 'src/main/runtime-worker.ts'],
+    ignores: ['src/main/core/sqlite/**', 'src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [anyElectronPath, preloadOrRenderer],
+          paths: [
+            {
+              name: 'better-sqlite3',
+              allowTypeImports: true,
+              message:
+                'Layer rule: open SQLite through core/sqlite (openSqlite): it loads the native module built for this runtime.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // src/main/electron and the composition root: may use core and electron, never the UI.
   { files: ['src/main/electron/**', 'src/main/index.ts'], rules: forbid(preloadOrRenderer) },
   // src/preload: shared + electron's renderer-side modules only.

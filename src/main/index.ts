@@ -1,8 +1,10 @@
 /** Electron entry: the composition root of the main process. Thin on purpose; logic lives in core. */
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, safeStorage, session } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, safeStorage, session } from 'electron';
 import { EventGate } from './core/api/event-gate';
+import { toErrorInfo } from './core/errors';
 import { RuntimeClient } from './core/host/runtime-client';
+import { startupFailureDialog } from './core/host/startup-failure';
 import { wireEvents } from './electron/events-main';
 import { createDesktop, type Desktop } from './electron/desktop';
 import { registerAppScheme, serveApp } from './electron/app-protocol';
@@ -63,7 +65,26 @@ if (!app.requestSingleInstanceLock()) {
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) open();
     });
-    await runtime.start();
+    try {
+      await runtime.start();
+    } catch (e) {
+      // The self-check: an engine that cannot start (SQLite's native module for this ABI, say)
+      // is said in a dialog with its code and the command that fixes it, then the app quits.
+      const d = startupFailureDialog(toErrorInfo(e));
+      const { response } = await dialog.showMessageBox({
+        type: 'error',
+        title: d.title,
+        message: d.message,
+        detail: d.detail,
+        buttons: d.buttons,
+        defaultId: 0,
+        noLink: true,
+      });
+      if (d.command !== undefined && response === 0) await clipboard.writeText(d.command).catch(() => undefined);
+      stopping = true;
+      await runtime.stop().catch(() => undefined);
+      app.exit(1);
+    }
   });
 
   app.on('window-all-closed', () => {

@@ -38,6 +38,11 @@ export const ERROR_CODES = [
   'db.too_new',
   'db.migration_failed',
   'db.unavailable',
+  // installation: the native SQLite module per runtime, Electron's binary, Node's version
+  'setup.native_unavailable',
+  'setup.native_build_failed',
+  'setup.electron_missing',
+  'setup.node_version',
   'queue.not_found',
   'queue.invalid_transition',
   'queue.invalid_job',
@@ -98,6 +103,8 @@ export interface ErrorInfo {
   status?: number;
   /** X-OpenStack-Request-ID of the failed call, for the cloud operator's logs. */
   requestId?: string;
+  /** The exact command that fixes it, when one does (shown apart so it can be copied). */
+  fix?: string;
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {

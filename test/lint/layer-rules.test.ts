@@ -26,6 +26,7 @@ describe('layer rules', () => {
     ['core-imports-electron-glue.ts', 'src/main/core/engine.ts', /engine .* never imports electron/],
     ['core-imports-renderer.ts', 'src/main/core/engine.ts', /never imports the preload or the renderer/],
     ['core-imports-electron.ts', 'src/main/runtime-worker.ts', /engine .* never imports electron/],
+    ['core-opens-sqlite-directly.ts', 'src/main/core/queue/database.ts', /open SQLite through core\/sqlite/],
     ['renderer-imports-node.ts', 'src/renderer/src/lib/format.ts', /no Node built-ins/],
     ['renderer-imports-fs-bare.ts', 'src/renderer/src/lib/format.ts', /no Node built-ins/],
     ['renderer-imports-electron.ts', 'src/renderer/src/lib/format.ts', /may import electron/],
@@ -42,6 +43,9 @@ describe('layer rules', () => {
   it('reports nothing for the real files (the control)', async () => {
     for (const file of [
       'src/main/core/engine.ts',
+      'src/main/core/queue/database.ts',
+      'src/main/core/staging/image-store.ts',
+      'src/main/core/sqlite/open-sqlite.ts',
       'src/main/runtime-worker.ts',
       'src/renderer/src/lib/format.ts',
       'src/shared/dto.ts',

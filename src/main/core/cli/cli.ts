@@ -147,6 +147,7 @@ function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
   }
   io.stderr.write(`error: ${e.message}\n`);
   if (e.hint) io.stderr.write(`  hint: ${e.hint}\n`);
+  if (e.fix) io.stderr.write(`  fix: ${e.fix}\n`);
   io.stderr.write(
     `  code: ${e.code}${e.status ? ` (HTTP ${e.status})` : ''}${e.requestId ? `, request ${e.requestId}` : ''}\n`,
   );

@@ -22,6 +22,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'config':
     case 'catalog':
     case 'secrets':
+    case 'setup':
       return EXIT.config;
     case 'auth':
       return EXIT.auth;

@@ -11,6 +11,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ApiEvent } from '../../../shared/ipc/contract';
 import { AppRuntime, type LocalServerHandle } from '../app-runtime';
 import { createApiHandlers, dispatch } from '../api/api-service';
+import { EngineError, toErrorInfo } from '../errors';
 import { OPEN_STATES } from '../queue/target-state';
 import type { SecretCodec, SecretKind } from '../secrets/secret-codec';
 import type { ServerInfo } from '../staging/server-process';
@@ -49,21 +50,26 @@ export function remoteCodec(caller: SyncCaller, allowPlaintext: boolean): Secret
 export function hostRuntime(parent: PortLike | MessagePort, init: HostInit): PortRpc {
   const rpc = new PortRpc(parent);
   const caller = init.keychain !== undefined ? new SyncCaller(init.keychain.port, init.keychain.signal) : undefined;
-  const runtime = new AppRuntime({
-    env: init.env,
-    ...(caller !== undefined ? { codec: (allowPlaintext: boolean) => remoteCodec(caller, allowPlaintext) } : {}),
-    ...(init.localServer
-      ? {
-          startLocalServer: async (dataDir: string, port: number): Promise<LocalServerHandle> => {
-            const info = await rpc.request<ServerInfo>('startLocalServer', { dataDir, port });
-            return { ...info, stop: () => rpc.request<void>('stopLocalServer') };
-          },
-        }
-      : {}),
-    onJobUpdated: (update) => rpc.emit('event', { kind: 'jobUpdated', update } satisfies ApiEvent),
-    onNotice: (message) => rpc.emit('event', { kind: 'notice', message } satisfies ApiEvent),
-    ...(init.autoSyncEveryMs !== undefined ? { autoSyncEveryMs: init.autoSyncEveryMs } : {}),
-  });
+  let runtime: AppRuntime;
+  try {
+    runtime = new AppRuntime({
+      env: init.env,
+      ...(caller !== undefined ? { codec: (allowPlaintext: boolean) => remoteCodec(caller, allowPlaintext) } : {}),
+      ...(init.localServer
+        ? {
+            startLocalServer: async (dataDir: string, port: number): Promise<LocalServerHandle> => {
+              const info = await rpc.request<ServerInfo>('startLocalServer', { dataDir, port });
+              return { ...info, stop: () => rpc.request<void>('stopLocalServer') };
+            },
+          }
+        : {}),
+      onJobUpdated: (update) => rpc.emit('event', { kind: 'jobUpdated', update } satisfies ApiEvent),
+      onNotice: (message) => rpc.emit('event', { kind: 'notice', message } satisfies ApiEvent),
+      ...(init.autoSyncEveryMs !== undefined ? { autoSyncEveryMs: init.autoSyncEveryMs } : {}),
+    });
+  } catch (e) {
+    return answerFailure(rpc, e);
+  }
   const handlers = createApiHandlers(runtime.engine, runtime);
   rpc.handle('call', (p) => {
     const { method, args } = p as { method: unknown; args: unknown };
@@ -72,5 +78,23 @@ export function hostRuntime(parent: PortLike | MessagePort, init: HostInit): Por
   rpc.handle('start', () => runtime.start());
   rpc.handle('openTargets', () => runtime.scheduler.repo.targetsIn([...OPEN_STATES]).length);
   rpc.handle('stop', () => runtime.stop());
+  return rpc;
+}
+
+/**
+ * The runtime could not be made (SQLite's native module does not load, the database cannot be
+ * opened): the worker stays up and answers every request with that error, its code and its fix,
+ * so the app can say what went wrong instead of "the engine stopped".
+ */
+function answerFailure(rpc: PortRpc, e: unknown): PortRpc {
+  const info = toErrorInfo(e);
+  const fail = (): never => {
+    const { code, message, ...extra } = info;
+    throw new EngineError(code, message, extra);
+  };
+  rpc.handle('start', fail);
+  rpc.handle('openTargets', () => 0);
+  rpc.handle('call', () => ({ error: info }));
+  rpc.handle('stop', () => undefined);
   return rpc;
 }

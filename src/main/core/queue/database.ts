@@ -5,8 +5,9 @@
  * other instead of failing. Opening migrates it to the latest schema.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { EngineError } from '../errors';
+import { openSqlite } from '../sqlite/open-sqlite';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations';
 
 export type Db = Database.Database;
@@ -67,8 +68,9 @@ export function migrate(db: Db, target: number = LATEST_VERSION, migrations: Mig
 export function openDatabase(path: string, options: { migrate?: boolean } = {}): Db {
   let db: Db;
   try {
-    db = new Database(path);
+    db = openSqlite(path);
   } catch (e) {
+    if (e instanceof EngineError) throw e; // the native module's own code and fix
     throw new EngineError('db.unavailable', `Cannot open the queue database ${path}: ${(e as Error).message}`, {
       hint: 'Check that the data folder exists and is writable (GLANCE_UPLOADER_HOME overrides it).',
     });

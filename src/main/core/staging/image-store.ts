@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite/open-sqlite';
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -121,7 +122,7 @@ export class ImageStore {
     mkdirSync(this.imagesDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.stagingDir, { recursive: true, mode: 0o700 });
     for (const name of storeNames.slice(1)) mkdirSync(this.storeDir(name), { recursive: true, mode: 0o700 });
-    this.db = new Database(join(dataDir, 'glance.sqlite3'));
+    this.db = openSqlite(join(dataDir, 'glance.sqlite3'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
