@@ -158,15 +158,20 @@ function projectCopy(name: string): string {
   return copy;
 }
 
-/** An executable that records how it was started, in place of Electron. */
-function standIn(record: string): string {
-  const bin = join(dir, 'stand-in-electron');
+/**
+ * An unpacked "Electron dist" whose executable records how it was started. Given to npm start as
+ * ELECTRON_OVERRIDE_DIST_PATH, which electron-vite itself ignores: only start.ts's resolution
+ * of the binary gets it there.
+ */
+function standInDist(record: string): string {
+  const dist = join(dir, 'stand-in-dist');
+  mkdirSync(dist, { recursive: true });
   writeFileSync(
-    bin,
+    join(dist, 'electron'),
     `#!/bin/sh\nmkdir -p "${record}"\nprintf '%s\\n' "$@" > "${record}/args"\npwd > "${record}/cwd"\nenv > "${record}/env"\n`,
   );
-  chmodSync(bin, 0o755);
-  return bin;
+  chmodSync(join(dist, 'electron'), 0o755);
+  return dist;
 }
 
 /** `npm start` in `cwd` with the second Node.js first on PATH (what Electron's tooling needs). */
@@ -203,7 +208,10 @@ needsSecondNode('npm start', () => {
     );
     mkdirSync(dirname(seeded), { recursive: true });
     copyFileSync(NODE_BUILD, seeded);
-    const r = npmStart(copy, node22, { ELECTRON_EXEC_PATH: standIn(record), GLANCE_UPLOADER_NATIVE_DIR: native });
+    const r = npmStart(copy, node22, {
+      ELECTRON_OVERRIDE_DIST_PATH: standInDist(record),
+      GLANCE_UPLOADER_NATIVE_DIR: native,
+    });
     expect(r.status, `${String(r.stdout)}\n${String(r.stderr)}`).toBe(0);
     expect(readFileSync(join(record, 'args'), 'utf8').trim().split('\n')).toEqual(['.']);
     expect(readFileSync(join(record, 'cwd'), 'utf8').trim()).toBe(copy);
@@ -214,6 +222,7 @@ needsSecondNode('npm start', () => {
     const env = readFileSync(join(record, 'env'), 'utf8');
     expect(env).toMatch(/^ELECTRON_RENDERER_URL=http:\/\/127\.0\.0\.1:\d+$/m);
     expect(env).toContain(`GLANCE_UPLOADER_NATIVE_DIR=${native}`);
+    expect(env).toContain(`ELECTRON_EXEC_PATH=${join(dir, 'stand-in-dist', 'electron')}`);
   }, 300_000);
 
   // Fails when: start.ts skips Electron's installer (electron-vite's bare "Electron uninstall"
