@@ -44,6 +44,6 @@ runMain(import.meta.url, () => {
       `${nodeBuild} changed during packaging: the CLI and the tests would load a module of another ABI.`,
       'Run npm ci to restore it, and report this: electron-builder must not rebuild in place (npmRebuild: false).',
     );
-  process.stdout.write(`Installers are in ${join(projectRoot, 'dist')}\n`);
+  process.stdout.write('Packaged: the installers are in the output folder (dist/, unless the config says another).\n');
   return 0;
 });

@@ -30,7 +30,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { satisfies, minimumOf, electronNodeRange } from '../../scripts/start';
-import { BINDING_FILE, sqlitePackageDir, sqliteVersion } from '../../src/main/core/sqlite/native-binding';
+import { extractAll, listPackage } from '@electron/asar';
+import { electronTarget } from '../../scripts/native';
+import {
+  BINDING_FILE,
+  chooseBinding,
+  sqlitePackageDir,
+  sqliteVersion,
+} from '../../src/main/core/sqlite/native-binding';
 import { CLI } from '../support/cli-process';
 import { secondNode, secondNodeAvailable, SECOND_NODE_VERSION, testCache } from '../support/second-node';
 
@@ -152,6 +159,7 @@ function projectCopy(name: string): string {
     'tsconfig.node.json',
     'tsconfig.web.json',
     'tsconfig.test.json',
+    'electron-builder.yml',
   ])
     cpSync(join(ROOT, f), join(copy, f), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
@@ -245,6 +253,80 @@ needsSecondNode('npm start', () => {
     },
     300_000,
   );
+});
+
+needsSecondNode('npm run dist', () => {
+  let node22: string;
+  beforeAll(() => {
+    node22 = secondNode();
+  }, 300_000);
+
+  // What can be packaged here: the app folder (`--dir`) from a stand-in Electron dist (the real
+  // one is a download; AppImage, deb, dmg and nsis need tools that are downloads too). Fails
+  // when: npmRebuild goes back to true or `install-app-deps` returns (the Node build changes, or
+  // the build fails offline), the native folder is not unpacked, or the Node-ABI build ships.
+  it('packages the Electron-ABI module unpacked beside the asar, no Node-ABI build inside, and leaves the Node build as it was', () => {
+    const copy = projectCopy('dist');
+    const before = sha256(NODE_BUILD);
+    const electronAbi = readFileSync(join(ROOT, 'node_modules', 'electron', 'abi_version'), 'utf8').trim();
+    const key = `electron-v${electronAbi}-linux-x64`;
+    const native = join(copy, 'native');
+    const seeded = join(native, `better-sqlite3-${sqliteVersion()}`, key, BINDING_FILE);
+    mkdirSync(dirname(seeded), { recursive: true });
+    writeFileSync(seeded, 'the Electron-ABI module (a stand-in: its build needs a download)');
+    const fakeDist = join(dir, 'fake-electron-dist');
+    mkdirSync(fakeDist, { recursive: true });
+    writeFileSync(join(fakeDist, 'electron'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    writeFileSync(join(fakeDist, 'version'), `${electronVersion}\n`);
+    const out = join(dir, 'dist-out');
+    writeFileSync(
+      join(copy, 'test-builder.yml'),
+      // The project's config, with a local Electron dist; fuses are flipped in a real binary only.
+      `extends: ./electron-builder.yml\nelectronDist: ${fakeDist}\nelectronFuses: null\ndirectories:\n  output: ${out}\n`,
+    );
+    const r = spawnSync('npm', ['run', 'dist', '--', '--config', 'test-builder.yml', '--dir'], {
+      cwd: copy,
+      env: { ...cleanEnv(), PATH: `${dirname(node22)}:${process.env.PATH}`, GLANCE_UPLOADER_NATIVE_DIR: '' },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const resources = join(out, 'linux-unpacked', 'resources');
+    const unpacked = join(
+      resources,
+      'app.asar.unpacked',
+      'native',
+      `better-sqlite3-${sqliteVersion()}`,
+      key,
+      BINDING_FILE,
+    );
+    expect(readFileSync(unpacked, 'utf8')).toContain('Electron-ABI module');
+    const files = listPackage(join(resources, 'app.asar'), { isPack: false }).map((f) => f.replaceAll('\\', '/'));
+    for (const f of [
+      '/package.json',
+      '/out/main/index.js',
+      '/out/main/runtime-worker.js',
+      '/out/preload/index.cjs',
+      '/out/renderer/index.html',
+      '/out/cli/index.js',
+      '/node_modules/better-sqlite3/lib/database.js',
+    ])
+      expect(files, f).toContain(f);
+    expect(files.filter((f) => /node_modules\/better-sqlite3\/(build|deps|src)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.node') && !f.startsWith('/native/'))).toEqual([]);
+
+    // The loader, from where the packaged worker runs (app.asar/out/main), picks that very file.
+    const extracted = join(dir, 'extracted', 'resources');
+    extractAll(join(resources, 'app.asar'), join(extracted, 'app.asar'));
+    cpSync(join(resources, 'app.asar.unpacked'), join(extracted, 'app.asar.unpacked'), { recursive: true });
+    const choice = chooseBinding({}, join(extracted, 'app.asar', 'out', 'main'), electronTarget().runtime);
+    expect(choice).toMatchObject({ perRuntime: true, appRoot: join(extracted, 'app.asar') });
+    expect(choice.file).toBe(
+      join(extracted, 'app.asar.unpacked', 'native', `better-sqlite3-${sqliteVersion()}`, key, BINDING_FILE),
+    );
+
+    expect(sha256(NODE_BUILD)).toBe(before); // so npm test, right after, loads what it loaded before
+  }, 400_000);
 });
 
 describe('npm start under an older Node.js', () => {
