@@ -127,7 +127,8 @@ export function chooseBinding(
 export function fixCommand(choice: BindingChoice): string | undefined {
   const root = choice.appRoot;
   if (root !== undefined && isPackaged(root)) return undefined;
-  const cd = root !== undefined ? `cd "${root}" && ` : '';
+  // cmd.exe changes drives only with /d; PowerShell 7 and every Unix shell take `&&` as well.
+  const cd = root === undefined ? '' : process.platform === 'win32' ? `cd /d "${root}" && ` : `cd "${root}" && `;
   return choice.runtime.runtime === 'electron' ? `${cd}npm run native -- --runtime electron` : `${cd}npm run native`;
 }
 
