@@ -91,6 +91,8 @@ export interface SettingsDto {
   /** Bandwidth of the whole queue, bytes per second (0: no limit). */
   bwlimit: number;
   tokenRenewMarginS: number;
+  /** How long transient failures of a target are retried before it fails (hours). */
+  retryBudgetHours: number;
   /** An identical image already in a region: link it ('reuse') or upload a new one. */
   duplicateCheck: 'reuse' | 'upload';
   /** The local server's port when the app starts it (0: any free port). */
@@ -109,6 +111,8 @@ export interface SettingsUpdate {
   bwlimit?: number;
   /** Renew a token this many seconds before it expires. */
   tokenRenewMarginS?: number;
+  /** How long transient failures of a target are retried before it fails (hours; default 24). */
+  retryBudgetHours?: number;
   /** An identical image (same sha512) already in the region: link it ('reuse') or upload anyway. */
   duplicateCheck?: 'reuse' | 'upload';
   /** The local server's port when the app starts it (0: any free port). */

@@ -67,7 +67,7 @@ describe('fault injection', () => {
       engine,
       actor: 'fault-test',
       concurrency: 2,
-      retryPolicy: { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 1000 },
+      retryPolicy: { budgetMs: 60_000, baseDelayMs: 200, maxDelayMs: 1000 },
     });
     const files: TestFile[] = [];
     for (let i = 0; i < 4; i++) {

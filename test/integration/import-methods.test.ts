@@ -59,7 +59,7 @@ beforeAll(async () => {
     engine,
     actor: 'test-import',
     concurrency: 3,
-    retryPolicy: { maxAttempts: 3, baseDelayMs: 300, maxDelayMs: 1000 },
+    retryPolicy: { budgetMs: 60_000, baseDelayMs: 300, maxDelayMs: 1000 },
   });
   expect(scheduler.start()).toEqual({ acquired: true });
   webFile = await makeFile(join(dir, 'web.raw'), 6 * MiB + 3);

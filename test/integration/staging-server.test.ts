@@ -461,7 +461,7 @@ describe('embedded Glance-compatible server', () => {
       db,
       engine,
       actor: 'test-killed-server',
-      retryPolicy: { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 2000 },
+      retryPolicy: { budgetMs: 60_000, baseDelayMs: 500, maxDelayMs: 2000 },
     });
     try {
       const f = await makeFile(join(dir, 'killed.raw'), 10 * 1024 * 1024);

@@ -66,7 +66,7 @@ beforeAll(() => {
     concurrency: 3,
     perRegion: 2,
     onJobUpdated: (u) => updates.push(u),
-    retryPolicy: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2000 },
+    retryPolicy: { budgetMs: 60_000, baseDelayMs: 500, maxDelayMs: 2000 },
   });
   expect(scheduler.start()).toEqual({ acquired: true });
 });

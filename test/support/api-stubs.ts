@@ -14,6 +14,7 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
       concurrency: 2,
       bwlimit: 0,
       tokenRenewMarginS: 120,
+      retryBudgetHours: 24,
       duplicateCheck: 'upload',
       localServerPort: 0,
       dataFolder: '/data',

@@ -11,7 +11,7 @@ import { Engine } from './engine';
 import { toErrorInfo } from './errors';
 import { databasePath, openDatabase, type Db } from './queue/database';
 import type { AcquireResult } from './queue/lease';
-import { DEFAULT_CONCURRENCY, Settings } from './queue/settings';
+import { DEFAULT_CONCURRENCY, retryBudgetMsOf, Settings } from './queue/settings';
 import { SavedClouds } from './secrets/saved-clouds';
 import type { SecretCodec } from './secrets/secret-codec';
 import { autoSyncTick } from './staging/auto-sync';
@@ -66,6 +66,7 @@ export class AppRuntime {
       onJobUpdated: o.onJobUpdated,
       concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
       bwlimit: settings.get('bwlimit') ?? 0,
+      retryBudgetMs: retryBudgetMsOf(settings),
     });
   }
 

@@ -164,6 +164,11 @@ export const apiArgSchemas = {
           .max(100 * 1000 * 1000 * 1000)
           .optional(),
         tokenRenewMarginS: z.int().min(30).max(3600).optional(),
+        retryBudgetHours: z
+          .number()
+          .min(0.25)
+          .max(24 * 30)
+          .optional(),
         duplicateCheck: z.enum(['reuse', 'upload']).optional(),
         localServerPort: z
           .int()

@@ -92,6 +92,7 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
         concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
         bwlimit: settings.get('bwlimit') ?? 0,
         tokenRenewMarginS: Math.round(engine.tokenRenewMarginMs / 1000),
+        retryBudgetHours: scheduler.retryBudgetMs / 3600_000,
         duplicateCheck: settings.get('duplicateCheck') ?? 'upload',
         localServerPort: settings.get('localServerPort') ?? 0,
         dataFolder: dirname(engine.cacheDir),
@@ -129,6 +130,10 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
       if (u.tokenRenewMarginS !== undefined) {
         settings.set('tokenRenewMarginS', u.tokenRenewMarginS);
         engine.setTokenRenewMargin(u.tokenRenewMarginS * 1000);
+      }
+      if (u.retryBudgetHours !== undefined) {
+        settings.set('retryBudgetHours', u.retryBudgetHours);
+        scheduler.setRetryBudget(u.retryBudgetHours * 3600_000);
       }
       if (u.duplicateCheck !== undefined) settings.set('duplicateCheck', u.duplicateCheck);
       if (u.localServerPort !== undefined) settings.set('localServerPort', u.localServerPort); // at the server's next start

@@ -28,6 +28,18 @@ export function parseRate(text: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
+/** "24h" -> milliseconds. Units s, m, h, d (a plain number is hours), as --retry-for takes them. */
+export function parseDuration(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/i.exec(text.trim());
+  const ms =
+    m === null
+      ? NaN
+      : Number(m[1]) * { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[(m[2] || 'h').toLowerCase() as 's'];
+  if (!(ms > 0))
+    throw new UsageError(`${name} "${text}" is not a duration.`, `Write a number with s, m, h or d, e.g. ${name} 24h.`);
+  return ms;
+}
+
 /** "20G" -> 20 GiB. Binary suffixes K, M, G, T; a plain number is bytes. */
 export function parseSize(name: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B?)?$/i.exec(text.trim());

@@ -18,7 +18,8 @@ import { Controls } from '../queue/controls';
 import { Lease } from '../queue/lease';
 import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
 import { isTerminal, OPEN_STATES } from '../queue/target-state';
-import { IMAGE_OPTIONS, imageName, parseProperties, parseRate, requireInt, UsageError } from './args';
+import { retryingText } from '../../../shared/retry-text';
+import { IMAGE_OPTIONS, imageName, parseProperties, parseDuration, parseRate, requireInt, UsageError } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
 import { serveCommand } from './serve-command';
@@ -106,11 +107,14 @@ Every command takes --help; most take --json.`,
   --sha512 HEX            for a URL: the digest the image must have (else the first region's
                           digest is the reference the other regions must match)
   --bwlimit RATE          bytes per second for each of these jobs, e.g. 20M (binary suffixes)
+  --retry-for DURATION    retry transient failures (5xx, resets, timeouts) this long before a
+                          target fails, e.g. 6h (default: the setting, 24h); a crash, a kill or
+                          a pause never counts
   --if-exists reuse       when a region already has an active image with the same sha512
                           (and size and md5), use it instead of uploading (default: upload)
   --detach                queue them and return; "queue run" (or the app) sends them
   --json                  print the result as JSON`,
-  queue: `Usage: glance-uploader queue run [--watch] [--bwlimit RATE] [--json]
+  queue: `Usage: glance-uploader queue run [--watch] [--bwlimit RATE] [--retry-for DURATION] [--json]
        glance-uploader queue list [--json]
        glance-uploader queue show ID [--json]
        glance-uploader queue pause|resume|cancel|retry ID
@@ -140,6 +144,10 @@ of /v2/info/import) and stores.`,
   audit: `Usage: glance-uploader audit export --format json|csv [--output FILE]`,
 };
 
+function retryFor(text: unknown): { retryBudgetMs?: number } {
+  return typeof text === 'string' ? { retryBudgetMs: parseDuration('--retry-for', text) } : {};
+}
+
 function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
   if (json) {
     out(io, JSON.stringify({ error: e }));
@@ -163,6 +171,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     method: { type: 'string' },
     store: { type: 'string' },
     bwlimit: { type: 'string' },
+    'retry-for': { type: 'string' },
     'if-exists': { type: 'string' },
     'copy-to': { type: 'string' },
     'same-id': { type: 'boolean' },
@@ -298,7 +307,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
       }
     }
     await checkMethodsOffered(io, engine, cloud, planned);
-    const ctx: Ctx = { io, db, engine, json: v.json === true };
+    const ctx: Ctx = { io, db, engine, json: v.json === true, ...retryFor(v['retry-for']) };
     const repo = new JobRepository(db, `cli:${process.pid}`);
     const jobs = planned.map((j) => repo.createJob(j).job);
     if (v.detach === true) {
@@ -407,6 +416,7 @@ async function queue(args: string[], io: CliIo): Promise<number> {
   const p = parse(rest, {
     watch: { type: 'boolean' },
     bwlimit: { type: 'string' },
+    'retry-for': { type: 'string' },
     concurrency: { type: 'string' },
     'per-region': { type: 'string' },
     before: { type: 'string' },
@@ -414,7 +424,7 @@ async function queue(args: string[], io: CliIo): Promise<number> {
   if (sub === undefined || p.values.help === true || sub === 'help') return (out(io, HELP.queue ?? ''), EXIT.ok);
   const json = p.values.json === true;
   const { db, engine } = open(io);
-  const ctx: Ctx = { io, db, engine, json };
+  const ctx: Ctx = { io, db, engine, json, ...retryFor(p.values['retry-for']) };
   try {
     const { scheduler, line } = cliScheduler(
       ctx,
@@ -483,7 +493,7 @@ async function queue(args: string[], io: CliIo): Promise<number> {
           for (const j of jobs)
             out(
               io,
-              `${j.job.id.slice(0, 8)}  ${j.job.name}  ${formatBytes(j.job.sourceSize ?? 0)}  ${j.targets.map((t) => `${t.region}:${t.state}`).join(' ')}`,
+              `${j.job.id.slice(0, 8)}  ${j.job.name}  ${formatBytes(j.job.sourceSize ?? 0)}  ${j.targets.map((t) => `${t.region}:${retryingText(t, Date.now()) ?? t.state}`).join(' ')}`,
             );
         return EXIT.ok;
       }

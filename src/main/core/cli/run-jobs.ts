@@ -7,6 +7,8 @@ import { Engine } from '../engine';
 import { databasePath, openDatabase, type Db } from '../queue/database';
 import type { JobUpdate } from '../queue/job-events';
 import { JobRepository, type JobRecord, type TargetRecord } from '../queue/job-repository';
+import { retryingText } from '../../../shared/retry-text';
+import { retryBudgetMsOf, Settings } from '../queue/settings';
 import { isTerminal } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
 import { SavedClouds } from '../secrets/saved-clouds';
@@ -20,6 +22,8 @@ export interface Ctx {
   db: Db;
   engine: Engine;
   json: boolean;
+  /** --retry-for: how long transient failures are retried (else the setting, else 24 h). */
+  retryBudgetMs?: number;
 }
 
 /**
@@ -83,6 +87,7 @@ export function cliScheduler(ctx: Ctx, bwlimit?: number): { scheduler: Scheduler
     actor: `cli:${process.pid}`,
     onJobUpdated: (u: JobUpdate) => line.update(u),
     bwlimit,
+    retryBudgetMs: ctx.retryBudgetMs ?? retryBudgetMsOf(new Settings(ctx.db)),
   });
   return { scheduler, line };
 }
@@ -156,6 +161,7 @@ export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string
     state: t.state,
     imageId: t.remoteImageId,
     attempt: t.attempt,
+    ...(t.state === 'retrying' ? { nextAttemptAt: t.nextAttemptAt, retrying: retryingText(t, Date.now()) } : {}),
     bytesAccepted: t.bytesAccepted,
     ...(o !== undefined
       ? {
@@ -170,7 +176,8 @@ export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string
 
 export function targetLine(j: JobRecord, t: TargetRecord, repo?: JobRepository): string {
   const where = `${t.cloud}/${t.region}${t.store ? `/${t.store}` : ''}`;
-  const err = t.error ? `  ${t.error.code}: ${t.error.message}` : '';
+  const waiting = retryingText(t, Date.now());
+  const err = t.error ? `  ${waiting ?? t.error.code}: ${t.error.message}` : '';
   const o = repo?.outcome(t.id);
   const facts: string[] = [t.method];
   if (o !== undefined && t.state === 'done') {

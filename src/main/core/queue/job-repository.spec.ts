@@ -194,3 +194,41 @@ describe('removal and durability', () => {
     });
   });
 });
+
+describe('attempts and the retry budget', () => {
+  // Fails when: a recovery or a pause counts as an attempt again (the crash loop that used up
+  // a job's retries), or the budget's clock keeps running while no engine ran.
+  it('an interrupted try is continued by the next start: no new attempt, logged apart, downtime given back', () => {
+    const [t] = repo.createJob(fileJob('crashy', [{ cloud: 'prod', region: 'RegionOne' }])).targets;
+    const id = t!.id;
+    repo.transition(id, 'hashing', { newAttempt: true });
+    expect(repo.getTarget(id).attempt).toBe(1);
+    // A transient failure starts the budget's clock.
+    const err = { code: 'glance.unavailable' as const, message: 'HTTP 503' };
+    const failedAt = clock;
+    repo.transition(id, 'retrying', { error: err, nextAttemptAt: clock });
+    expect(repo.getTarget(id)).toMatchObject({ failingSince: failedAt, interrupted: false });
+    expect(repo.previousFailure(id)).toMatchObject({ code: 'glance.unavailable' });
+    for (let crash = 0; crash < 30; crash++) {
+      repo.transition(id, 'hashing', { newAttempt: true });
+      repo.transition(id, 'uploading');
+      repo.transition(id, 'retrying', { interrupted: { downtimeMs: 60_000 }, detail: { recovered: true } });
+    }
+    // One more try than the failure: attempt 2, on and on through 30 crashes.
+    expect(repo.getTarget(id)).toMatchObject({ attempt: 2, interrupted: true, failingSince: failedAt + 30 * 60_000 });
+    expect(repo.events({ jobId: t!.jobId }).filter((e) => e.kind === 'target.interrupted')).toHaveLength(30);
+    expect(repo.events({ jobId: t!.jobId }).filter((e) => e.kind === 'target.error')).toHaveLength(1);
+    // A pause of a working try is an interruption too.
+    repo.transition(id, 'hashing', { newAttempt: true });
+    repo.transition(id, 'paused', { interrupted: {} });
+    repo.transition(id, 'pending');
+    repo.transition(id, 'hashing', { newAttempt: true });
+    expect(repo.getTarget(id).attempt).toBe(2);
+    // Done stops the clock; the user's retry of a failed target starts from zero.
+    repo.transition(id, 'uploading');
+    repo.transition(id, 'failed', { error: { code: 'glance.over_limit', message: 'HTTP 413' } });
+    repo.transition(id, 'pending');
+    expect(repo.getTarget(id)).toMatchObject({ attempt: 0, interrupted: false, failingSince: null });
+    expect(repo.previousFailure(id)).toBeNull();
+  });
+});

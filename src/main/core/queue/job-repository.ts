@@ -110,11 +110,19 @@ export interface TargetRecord {
   remoteImageId: string | null;
   /** False for an image we adopted (duplicate check): never deleted by us. */
   imageOwned: boolean;
+  /**
+   * Tries made: a try that was interrupted without failing (a crash, a kill, a pause, a lost
+   * lease) is continued by the next start, not counted again.
+   */
   attempt: number;
   nextAttemptAt: number | null;
   bytesAccepted: number;
   error: ErrorInfo | null;
   planReason: string | null;
+  /** The last try was interrupted without failing: the next start continues it. */
+  interrupted: boolean;
+  /** Start of the current run of transient failures (the retry budget's clock), or null. */
+  failingSince: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -167,6 +175,8 @@ interface TargetRow {
   error_message: string | null;
   error_hint: string | null;
   plan_reason: string | null;
+  interrupted: number;
+  failing_since: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -239,6 +249,8 @@ function toTarget(r: TargetRow): TargetRecord {
             ...(r.error_hint ? { hint: r.error_hint } : {}),
           } as ErrorInfo),
     planReason: r.plan_reason,
+    interrupted: r.interrupted !== 0,
+    failingSince: r.failing_since,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -266,9 +278,31 @@ export interface TransitionOptions {
   from?: TargetState[];
   error?: ErrorInfo;
   nextAttemptAt?: number;
-  /** Count this as a new attempt (entering a working phase from retrying/pending). */
+  /**
+   * Count this as a new attempt (entering a working phase from retrying/pending), unless the
+   * last try was interrupted without failing: then this start continues it.
+   */
   newAttempt?: boolean;
+  /**
+   * The try in progress stops without having failed (recovery after a crash or a lost lease, a
+   * pause): it is logged apart (`target.interrupted`), and the retry budget's clock moves forward
+   * by `downtimeMs` (the time no engine worked on it).
+   */
+  interrupted?: { downtimeMs?: number };
   detail?: Record<string, unknown>;
+}
+
+/**
+ * The retry budget's clock: it starts at the first transient failure (a move to `retrying` with
+ * an error), keeps running through later ones, moves forward by the time no engine ran (an
+ * interruption's downtime), and stops when the target is done or the user starts it over.
+ */
+function failingSinceAfter(t: TargetRecord, to: TargetState, o: TransitionOptions, now: number): number | null {
+  if (to === 'done' || (to === 'pending' && isTerminal(t.state))) return null;
+  if (o.interrupted !== undefined)
+    return t.failingSince === null ? null : t.failingSince + (o.interrupted.downtimeMs ?? 0);
+  if (to === 'retrying' && o.error !== undefined) return t.failingSince ?? now;
+  return t.failingSince;
 }
 
 export class JobRepository {
@@ -471,14 +505,18 @@ export class JobRepository {
         }
         const now = this.now();
         const pausedFrom = to === 'paused' ? (t.state === 'retrying' ? (t.pausedFrom ?? 'pending') : t.state) : null;
-        const attempt =
-          options.newAttempt === true ? t.attempt + 1 : to === 'pending' && isTerminal(t.state) ? 0 : t.attempt;
+        const userRestart = to === 'pending' && isTerminal(t.state);
+        const continues = options.newAttempt === true && t.interrupted && t.attempt > 0;
+        const attempt = options.newAttempt === true && !continues ? t.attempt + 1 : userRestart ? 0 : t.attempt;
+        const interrupted =
+          options.interrupted !== undefined ? true : options.newAttempt === true || userRestart ? false : t.interrupted;
+        const failingSince = failingSinceAfter(t, to, options, now);
         const keepError = to === 'failed' || to === 'retrying' || to === 'canceled';
         const err = options.error ?? (keepError ? t.error : null);
         this.db
           .prepare(
             `UPDATE targets SET state = ?, paused_from = ?, attempt = ?, next_attempt_at = ?, error_code = ?, error_message = ?, error_hint = ?,
-                                bytes_accepted = CASE WHEN ? THEN 0 ELSE bytes_accepted END, updated_at = ?
+                                bytes_accepted = CASE WHEN ? THEN 0 ELSE bytes_accepted END, interrupted = ?, failing_since = ?, updated_at = ?
              WHERE id = ?`,
           )
           .run(
@@ -490,11 +528,18 @@ export class JobRepository {
             err?.message ?? null,
             err?.hint ?? null,
             to === 'pending' ? 1 : 0,
+            interrupted ? 1 : 0,
+            failingSince,
             now,
             targetId,
           );
         this.#event({
-          kind: to === 'retrying' || to === 'failed' ? 'target.error' : 'target.transition',
+          kind:
+            options.interrupted !== undefined
+              ? 'target.interrupted'
+              : to === 'retrying' || to === 'failed'
+                ? 'target.error'
+                : 'target.transition',
           jobId: t.jobId,
           targetId,
           fromState: t.state,
@@ -504,6 +549,7 @@ export class JobRepository {
           imageId: t.remoteImageId,
           detail: {
             attempt,
+            ...(continues ? { continuesAttempt: true } : {}),
             ...(options.error ? { error: options.error } : {}),
             ...(options.nextAttemptAt ? { nextAttemptAt: options.nextAttemptAt } : {}),
             ...options.detail,
@@ -512,6 +558,20 @@ export class JobRepository {
         return this.getTarget(targetId);
       })
       .immediate();
+  }
+
+  /** The error that ended the try before this one (since the user last started it over), if any. */
+  previousFailure(targetId: string): ErrorInfo | null {
+    const row = this.db
+      .prepare(
+        `SELECT detail FROM events WHERE target_id = ? AND kind = 'target.error'
+           AND id > COALESCE((SELECT MAX(id) FROM events WHERE target_id = ? AND kind = 'target.transition'
+                               AND to_state = 'pending' AND from_state IN ('failed', 'canceled')), 0)
+         ORDER BY id DESC LIMIT 1`,
+      )
+      .get(targetId, targetId) as { detail: string | null } | undefined;
+    const detail = row?.detail ? (JSON.parse(row.detail) as { error?: ErrorInfo }) : undefined;
+    return detail?.error ?? null;
   }
 
   /** Recorded BEFORE the first byte goes out, so a restart can find, reuse or delete the image. */

@@ -154,6 +154,24 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       expect(new SavedClouds(db).load('open')).toEqual({ auth: { auth_url: 'https://k/v3' } });
     },
   },
+  9: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, name, position) VALUES ('j9', 1, 1, 'file', '/img/r.raw', 9, 'r', 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, state, attempt, interrupted, failing_since, created_at, updated_at)
+         VALUES ('t9', 'j9', 'c', 'R', 'retrying', 3, 1, 1000, 1, 1)`,
+      ).run();
+    },
+    check: (db) => {
+      expect(new JobRepository(db, 'test').getTarget('t9')).toMatchObject({
+        attempt: 3,
+        interrupted: true,
+        failingSince: 1000,
+      });
+    },
+  },
 };
 
 let dir: string;

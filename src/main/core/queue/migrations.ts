@@ -267,6 +267,21 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    name: 'retries: an interrupted try is not a failed one; transient failures within a time budget',
+    up: (db) => {
+      // interrupted: the last try was stopped without failing (a crash, a SIGKILL, a pause, a
+      // lost lease): the next start continues that attempt instead of counting a new one.
+      // failing_since: when the current run of transient failures began (ms; null: none), the
+      // start of the retry budget; shifted forward by the time no engine ran.
+      db.exec(`
+        ALTER TABLE targets ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE targets ADD COLUMN failing_since INTEGER;
+        CREATE INDEX events_target ON events (target_id, id);
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -29,6 +29,13 @@ export type SettingKey = keyof SettingTypes;
 /** Targets transferring at once when the user did not choose. */
 export const DEFAULT_CONCURRENCY = 2;
 
+/** How long a target's transient failures are retried when the user did not choose. */
+export const DEFAULT_RETRY_BUDGET_HOURS = 24;
+
+export function retryBudgetMsOf(settings: Settings): number {
+  return (settings.get('retryBudgetHours') ?? DEFAULT_RETRY_BUDGET_HOURS) * 3600_000;
+}
+
 export class Settings {
   constructor(private readonly db: Db) {}
 

@@ -32,6 +32,8 @@ export interface SchedulerOptions {
   concurrency?: number;
   perRegion?: number;
   retryPolicy?: RetryPolicy;
+  /** The retry budget alone (the setting and `--retry-for`), over the policy's. */
+  retryBudgetMs?: number;
   /** Global bandwidth limit, bytes per second (0 or unset: none). */
   bwlimit?: number;
   /** Keep the images of failed and canceled targets (debugging); default false: delete them. */
@@ -64,11 +66,14 @@ export class Scheduler {
   #pausedAll = false;
   #concurrency: number;
   #applying = false;
+  #policy: RetryPolicy;
 
   constructor(private readonly o: SchedulerOptions) {
     this.repo = new JobRepository(o.db, o.actor);
     this.#lease = new Lease(o.db, o.actor, { ttlMs: o.leaseTtlMs });
     this.#concurrency = Math.max(1, o.concurrency ?? 2);
+    const policy = o.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    this.#policy = o.retryBudgetMs !== undefined ? { ...policy, budgetMs: o.retryBudgetMs } : policy;
     this.#global = new TokenBucket(o.bwlimit);
     this.#events = new JobEventCoalescer(
       (jobId) => this.snapshot(jobId),
@@ -98,8 +103,15 @@ export class Scheduler {
 
   /** What an engine that died left in a working state is retried now; leftovers of failed work are deleted. */
   #recover(): void {
+    // An interrupted try did not fail: it costs no attempt and no budget (the time no engine ran
+    // is given back), and the log says `target.interrupted`, apart from the errors.
     for (const t of this.repo.targetsIn([...RUNNING_STATES])) {
-      this.repo.transition(t.id, 'retrying', { nextAttemptAt: Date.now(), detail: { recovered: true } });
+      const now = Date.now();
+      this.repo.transition(t.id, 'retrying', {
+        nextAttemptAt: now,
+        interrupted: { downtimeMs: Math.max(0, now - t.updatedAt) },
+        detail: { recovered: true, interruptedIn: t.state },
+      });
     }
     if (!this.o.keepFailedImages) {
       for (const t of this.repo.targetsIn(['failed', 'canceled']))
@@ -307,7 +319,8 @@ export class Scheduler {
     const current = this.repo.getTarget(id);
     if (entry.reason === 'stop') return; // the next engine's recovery takes it from here
     if (entry.reason === 'pause') {
-      if (isWorking(current.state) || current.state === 'retrying') this.repo.transition(id, 'paused');
+      if (isWorking(current.state)) this.repo.transition(id, 'paused', { interrupted: {} });
+      else if (current.state === 'retrying') this.repo.transition(id, 'paused');
       this.#events.changed(current.jobId, true);
       return;
     }
@@ -316,7 +329,15 @@ export class Scheduler {
       return;
     }
     const info = toErrorInfo(e);
-    const decision = decide(info, current.attempt, this.o.retryPolicy ?? DEFAULT_RETRY_POLICY);
+    const decision = decide(
+      info,
+      current.attempt,
+      current.failingSince,
+      Date.now(),
+      this.#policy,
+      undefined,
+      this.repo.previousFailure(id),
+    );
     if (decision.retry) {
       this.repo.transition(id, 'retrying', { error: info, nextAttemptAt: Date.now() + decision.delayMs });
     } else {
@@ -348,6 +369,15 @@ export class Scheduler {
     if (t.state !== 'canceled') this.repo.transition(t.id, 'canceled');
     this.#events.changed(t.jobId, true);
     await this.#deleteRemote(this.repo.getTarget(t.id));
+  }
+
+  get retryBudgetMs(): number {
+    return this.#policy.budgetMs;
+  }
+
+  /** Applies to the next failure of every target (the Settings screen, live). */
+  setRetryBudget(ms: number): void {
+    this.#policy = { ...this.#policy, budgetMs: ms };
   }
 
   /** Stop sending now; the target waits, paused, for resume. */
