@@ -117,6 +117,11 @@ export async function startFaultProxy(upstream: string, rules: FaultRule[]): Pro
           }
         });
       }
+      // A client that goes away (a killed engine) closes Glance's side too, as on a real path;
+      // else Glance would wait for the rest of the body with the image in `saving`.
+      res.on('close', () => {
+        if (!res.writableFinished) up.destroy();
+      });
       req.pipe(up);
     };
     if (fault?.kind === 'stall') setTimeout(pass, fault.ms);
