@@ -9,7 +9,12 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 export type Fault =
   | { kind: 'status'; status: number; after?: 'before-forward' | 'after-forward' }
   | { kind: 'reset'; afterBytes: number }
-  | { kind: 'stall'; ms: number };
+  /** Holds the request this long before forwarding it (the client waits for headers). */
+  | { kind: 'stall'; ms: number }
+  /** Stops reading the request body after `afterBytes` for `ms` (the client cannot send). */
+  | { kind: 'stall-body'; afterBytes: number; ms: number }
+  /** Changes one byte of the request body at `atByte` (same length): the server stores other content. */
+  | { kind: 'corrupt'; atByte: number };
 
 export interface FaultRule {
   method: string;
@@ -116,6 +121,29 @@ export async function startFaultProxy(upstream: string, rules: FaultRule[]): Pro
             up.destroy();
           }
         });
+      }
+      if (fault?.kind === 'stall-body' || fault?.kind === 'corrupt') {
+        let bytes = 0;
+        let stalled = false;
+        req.on('data', (chunk: Buffer) => {
+          if (fault.kind === 'corrupt' && fault.atByte >= bytes && fault.atByte < bytes + chunk.length) {
+            chunk = Buffer.from(chunk);
+            const i = fault.atByte - bytes;
+            chunk[i] = (chunk[i] ?? 0) ^ 0xff;
+          }
+          bytes += chunk.length;
+          up.write(chunk);
+          if (fault.kind === 'stall-body' && !stalled && bytes >= fault.afterBytes) {
+            stalled = true;
+            req.pause();
+            setTimeout(() => req.resume(), fault.ms);
+          }
+        });
+        req.on('end', () => up.end());
+        res.on('close', () => {
+          if (!res.writableFinished) up.destroy();
+        });
+        return;
       }
       // A client that goes away (a killed engine) closes Glance's side too, as on a real path;
       // else Glance would wait for the rest of the body with the image in `saving`.

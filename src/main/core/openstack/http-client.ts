@@ -5,9 +5,10 @@
  * turned into a coded EngineError (net.unreachable, net.timeout, net.tls) that names the URL.
  */
 import { readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { EngineError } from '../errors';
+import { sendWatchdog } from './send-watchdog';
 
 export interface HttpTimeouts {
   /** TCP + TLS connect. */
@@ -149,11 +150,13 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
 
 export class HttpClient {
   readonly #agent: Agent;
+  readonly #sendIdleMs: number;
   /** True when certificate verification is off: callers report it to the user. */
   readonly insecure: boolean;
 
   constructor(timeouts: HttpTimeouts = DEFAULT_TIMEOUTS, tls: TlsOptions = {}) {
     this.insecure = tls.verify === false;
+    this.#sendIdleMs = timeouts.bodyMs;
     let ca: string | undefined;
     if (tls.cacert !== undefined && !this.insecure) {
       try {
@@ -172,17 +175,27 @@ export class HttpClient {
   }
 
   async #request(req: HttpRequest): Promise<Dispatcher.ResponseData> {
+    // A streamed body (image data) is watched while it is sent: see send-watchdog.ts.
+    const watch = req.body instanceof Readable ? sendWatchdog(req.body, this.#sendIdleMs, req.signal) : undefined;
     try {
       return await request(req.url, {
         method: req.method,
         headers: req.headers,
-        body: req.body,
-        signal: req.signal,
+        body: watch?.body ?? req.body,
+        signal: watch?.signal ?? req.signal,
         dispatcher: this.#agent,
       });
     } catch (e) {
+      if (watch?.stalled === true && req.signal?.aborted !== true)
+        throw new EngineError(
+          'net.timeout',
+          `Sending to ${new URL(req.url).host} stalled: no byte was taken for ${Math.round(this.#sendIdleMs / 1000)} s.`,
+          { hint: 'The server or the link stopped taking data; the upload is sent again.' },
+        );
       if (req.signal?.aborted === true) throw e;
       throw networkError(e, req.url);
+    } finally {
+      watch?.stop();
     }
   }
 

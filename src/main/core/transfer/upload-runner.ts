@@ -298,6 +298,8 @@ export async function verifyImage(
   if (image.status === 'active' && sameSize && sameMd5 && sameSha) return image;
   if (t.imageOwned) {
     await deleteQuietly(glance, image.id);
+    // In the audit log with its id: an image Glance called active held other content.
+    repo.note('target.image_deleted', t, { imageId: image.id, why: 'its content does not match the source' });
     repo.setRemoteImageId(t.id, null);
   }
   throw new EngineError(
