@@ -115,9 +115,9 @@ describe('reference OpenStack launcher', () => {
     }
   });
 
-  // Fails when renewal ahead of expiry is off (Engine tokenRenewMarginMs: 0, or keystone-session
-  // handing out a token with no time left): the calls after an expired token meet 401s at the
-  // proxy, even though GlanceClient then signs in again and the queue still ends done.
+  // Fails when renewal ahead of expiry is off (keystone-session's #fresh always true: the cached
+  // token is used until Glance refuses it): the calls after it expired meet 401s at the proxy,
+  // even though GlanceClient then signs in again and the queue still ends done. Checked by hand.
   it('a throttled queue of ~45 s outlives its 20 s tokens untouched: zero 401s at a proxy in front of Glance, within 10 % of the bandwidth limit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gu-token-queue-'));
     const proxy = await startFaultProxy(second.glance.RegionOne.url, []);
