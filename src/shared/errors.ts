@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'glance.import_failed',
   'glance.method_not_offered',
   'glance.wait_timeout',
+  'glance.import_stalled',
   'glance.checksum_mismatch',
   'glance.invalid_response',
   // local database and queue

@@ -15,7 +15,8 @@ const CAUSES: Record<string, string> = {
   'net.tls': 'a TLS failure',
   'auth.expired': '401 after signing in again',
   'transfer.hash_mismatch': 'the stored bytes did not match',
-  'glance.wait_timeout': 'the import made no progress',
+  'glance.wait_timeout': 'waited too long',
+  'glance.import_stalled': 'the import made no progress',
   'local.not_running': 'the local server is not running',
 };
 

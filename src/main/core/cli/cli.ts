@@ -110,11 +110,14 @@ Every command takes --help; most take --json.`,
   --retry-for DURATION    retry transient failures (5xx, resets, timeouts) this long before a
                           target fails, e.g. 6h (default: the setting, 24h); a crash, a kill or
                           a pause never counts
+  --import-stall DURATION an import (glance-direct, web-download, glance-download) that shows
+                          no change this long is stuck: its image is deleted and the import
+                          made again; with --method auto, a direct upload instead (default 20m)
   --if-exists reuse       when a region already has an active image with the same sha512
                           (and size and md5), use it instead of uploading (default: upload)
   --detach                queue them and return; "queue run" (or the app) sends them
   --json                  print the result as JSON`,
-  queue: `Usage: glance-uploader queue run [--watch] [--bwlimit RATE] [--retry-for DURATION] [--json]
+  queue: `Usage: glance-uploader queue run [--watch] [--bwlimit RATE] [--retry-for DURATION] [--import-stall DURATION] [--json]
        glance-uploader queue list [--json]
        glance-uploader queue show ID [--json]
        glance-uploader queue pause|resume|cancel|retry ID
@@ -144,8 +147,14 @@ of /v2/info/import) and stores.`,
   audit: `Usage: glance-uploader audit export --format json|csv [--output FILE]`,
 };
 
-function retryFor(text: unknown): { retryBudgetMs?: number } {
-  return typeof text === 'string' ? { retryBudgetMs: parseDuration('--retry-for', text) } : {};
+/** --retry-for and --import-stall, as the scheduler takes them. */
+function retryFor(v: Record<string, unknown>): { retryBudgetMs?: number; importStallMs?: number } {
+  const budget = v['retry-for'];
+  const stall = v['import-stall'];
+  return {
+    ...(typeof budget === 'string' ? { retryBudgetMs: parseDuration('--retry-for', budget) } : {}),
+    ...(typeof stall === 'string' ? { importStallMs: parseDuration('--import-stall', stall) } : {}),
+  };
 }
 
 function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
@@ -172,6 +181,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
     store: { type: 'string' },
     bwlimit: { type: 'string' },
     'retry-for': { type: 'string' },
+    'import-stall': { type: 'string' },
     'if-exists': { type: 'string' },
     'copy-to': { type: 'string' },
     'same-id': { type: 'boolean' },
@@ -307,7 +317,7 @@ async function upload(args: string[], io: CliIo): Promise<number> {
       }
     }
     await checkMethodsOffered(io, engine, cloud, planned);
-    const ctx: Ctx = { io, db, engine, json: v.json === true, ...retryFor(v['retry-for']) };
+    const ctx: Ctx = { io, db, engine, json: v.json === true, ...retryFor(v) };
     const repo = new JobRepository(db, `cli:${process.pid}`);
     const jobs = planned.map((j) => repo.createJob(j).job);
     if (v.detach === true) {
@@ -417,6 +427,7 @@ async function queue(args: string[], io: CliIo): Promise<number> {
     watch: { type: 'boolean' },
     bwlimit: { type: 'string' },
     'retry-for': { type: 'string' },
+    'import-stall': { type: 'string' },
     concurrency: { type: 'string' },
     'per-region': { type: 'string' },
     before: { type: 'string' },
@@ -424,7 +435,7 @@ async function queue(args: string[], io: CliIo): Promise<number> {
   if (sub === undefined || p.values.help === true || sub === 'help') return (out(io, HELP.queue ?? ''), EXIT.ok);
   const json = p.values.json === true;
   const { db, engine } = open(io);
-  const ctx: Ctx = { io, db, engine, json, ...retryFor(p.values['retry-for']) };
+  const ctx: Ctx = { io, db, engine, json, ...retryFor(p.values) };
   try {
     const { scheduler, line } = cliScheduler(
       ctx,

@@ -24,6 +24,8 @@ export interface Ctx {
   json: boolean;
   /** --retry-for: how long transient failures are retried (else the setting, else 24 h). */
   retryBudgetMs?: number;
+  /** --import-stall: how long an import may show no change before it is made again. */
+  importStallMs?: number;
 }
 
 /**
@@ -88,6 +90,7 @@ export function cliScheduler(ctx: Ctx, bwlimit?: number): { scheduler: Scheduler
     onJobUpdated: (u: JobUpdate) => line.update(u),
     bwlimit,
     retryBudgetMs: ctx.retryBudgetMs ?? retryBudgetMsOf(new Settings(ctx.db)),
+    ...(ctx.importStallMs !== undefined ? { importStallMs: ctx.importStallMs } : {}),
   });
   return { scheduler, line };
 }

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors';
 import type { GlanceClient } from './glance-client';
-import type { GlanceImage } from './glance-types';
+import type { GlanceImage, GlanceTask } from './glance-types';
 
 export interface WaitProgress {
   status: string;
@@ -25,6 +25,13 @@ export interface WaitOptions {
   maxDelayMs?: number;
   /** An import was requested at this time: its task failing, or a failed store, is final. */
   importStartedAt?: number;
+  /**
+   * With importStartedAt: an import that shows no change (the image's status and stores, its
+   * task's status and update time) for this long is stuck: `glance.import_stalled`, with what
+   * the task and the image say. Clouds leave imports `processing` for ever; waiting the whole
+   * timeout for them helps nobody.
+   */
+  stallMs?: number;
   onProgress?: (p: WaitProgress) => void;
   signal?: AbortSignal;
 }
@@ -58,15 +65,27 @@ export function inStores(stores: string[]): (img: GlanceImage) => boolean {
   return (img) => activeEverywhere(img) && stores.every((s) => list(img.stores).includes(s));
 }
 
-async function failedTask(glance: GlanceClient, id: string, since: number): Promise<string | undefined> {
-  const tasks = await glance.imageTasks(id);
-  // Task rows come without a zone ("2026-11-22T02:03:56.891709"): they are UTC.
-  const t = tasks.find(
-    (x) =>
-      x.status === 'failure' &&
-      Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(x.created_at) ? x.created_at : `${x.created_at}Z`) >= since - 2000,
+/** Task rows come without a zone ("2026-11-22T02:03:56.891709"): they are UTC. */
+const taskTime = (s: string): number => Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`);
+
+/** The import's tasks (those made since it was requested), newest first. */
+async function importTasks(glance: GlanceClient, id: string, since: number): Promise<GlanceTask[]> {
+  return (await glance.imageTasks(id)).filter((x) => taskTime(x.created_at) >= since - 2000);
+}
+
+/** What a stuck import looks like, for the user: the image, its stores, its newest task. */
+export function stallDiagnosis(img: GlanceImage, task: GlanceTask | undefined, quietMs: number): string {
+  const failed = list(img.os_glance_failed_import);
+  const importing = list(img.os_glance_importing_to_stores);
+  const parts = [`image ${img.status}`];
+  if (importing.length > 0) parts.push(`importing to ${importing.join(', ')}`);
+  if (failed.length > 0) parts.push(`failed for ${failed.join(', ')}`);
+  parts.push(
+    task === undefined
+      ? 'no import task recorded'
+      : `task ${task.id} ${task.status} since ${task.updated_at}${task.message ? `: ${task.message}` : ''}`,
   );
-  return t === undefined ? undefined : t.message || 'the import task failed';
+  return `The import of image ${img.id} made no progress for ${Math.round(quietMs / 1000)} s (${parts.join('; ')}).`;
 }
 
 export async function waitForImage(glance: GlanceClient, id: string, options: WaitOptions = {}): Promise<GlanceImage> {
@@ -75,7 +94,9 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
   const timeoutMs = options.timeoutMs ?? 30 * 60_000;
   let delay = options.initialDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 5000;
+  let lastProgress = '';
   let last = '';
+  let changedAt = Date.now();
   for (;;) {
     const img = await glance.findImage(id);
     if (img === undefined)
@@ -83,10 +104,10 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
         hint: 'Someone deleted it; create it again.',
       });
     const p = progressOf(img, Date.now() - t0);
-    const key = JSON.stringify([p.status, p.importingToStores, p.failedImport, p.stores]);
-    if (key !== last) {
+    const progress = JSON.stringify([p.status, p.importingToStores, p.failedImport, p.stores]);
+    if (progress !== lastProgress) {
       options.onProgress?.(p);
-      last = key;
+      lastProgress = progress;
     }
     if (until(img)) return img;
     if (FINAL_BAD.has(img.status)) {
@@ -94,6 +115,7 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
         hint: 'Delete it and create it again.',
       });
     }
+    let task: GlanceTask | undefined;
     if (options.importStartedAt !== undefined) {
       if (p.failedImport.length > 0 && p.importingToStores.length === 0) {
         throw new EngineError(
@@ -104,13 +126,28 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
           },
         );
       }
-      const failure = await failedTask(glance, id, options.importStartedAt);
+      const tasks = await importTasks(glance, id, options.importStartedAt);
+      const failure = tasks.find((x) => x.status === 'failure');
       if (failure !== undefined) {
-        throw new EngineError('glance.import_failed', `The import of image ${id} failed: ${failure}`, {
-          hint: `The image stays ${img.status} until deleted: delete it and create it again.`,
-        });
+        throw new EngineError(
+          'glance.import_failed',
+          `The import of image ${id} failed: ${failure.message || 'the import task failed'}`,
+          { hint: `The image stays ${img.status} until deleted: delete it and create it again.` },
+        );
       }
+      task = tasks[0];
     }
+    // Progress for the stall clock: what the image shows, and the task's own updates.
+    const key = `${progress}${task?.status ?? ''}${task?.updated_at ?? ''}${task?.message ?? ''}`;
+    if (key !== last) {
+      last = key;
+      changedAt = Date.now();
+    }
+    const quiet = Date.now() - changedAt;
+    if (options.importStartedAt !== undefined && options.stallMs !== undefined && quiet > options.stallMs)
+      throw new EngineError('glance.import_stalled', stallDiagnosis(img, task, quiet), {
+        hint: 'The image is deleted and the import made again; a region that keeps doing this needs its operator (look at glance-api.log for that task).',
+      });
     if (Date.now() - t0 > timeoutMs) {
       throw new EngineError(
         'glance.wait_timeout',

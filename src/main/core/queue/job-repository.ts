@@ -560,6 +560,30 @@ export class JobRepository {
       .immediate();
   }
 
+  /** Another method for a target (a fallback after a stuck import), with why: in the log and on the target. */
+  setMethod(targetId: string, method: string, reason: string): TargetRecord {
+    return this.db
+      .transaction(() => {
+        const t = this.getTarget(targetId);
+        this.db
+          .prepare('UPDATE targets SET method = ?, plan_reason = ?, updated_at = ? WHERE id = ?')
+          .run(method, reason, this.now(), targetId);
+        this.#event({
+          kind: 'target.method_changed',
+          jobId: t.jobId,
+          targetId,
+          fromState: t.state,
+          toState: t.state,
+          cloud: t.cloud,
+          region: t.region,
+          imageId: t.remoteImageId,
+          detail: { from: t.method, to: method, why: reason },
+        });
+        return this.getTarget(targetId);
+      })
+      .immediate();
+  }
+
   /** The error that ended the try before this one (since the user last started it over), if any. */
   previousFailure(targetId: string): ErrorInfo | null {
     const row = this.db

@@ -13,12 +13,12 @@
  */
 import type { GlanceClient } from '../openstack/glance-client';
 import { importImage } from '../openstack/glance-data';
-import { inStores, list, waitForImage } from '../openstack/glance-wait';
+import { inStores, list } from '../openstack/glance-wait';
 import type { GlanceImage, ImportRequest } from '../openstack/glance-types';
 import { EngineError } from '../errors';
 import type { TargetRecord } from '../queue/job-repository';
 import { sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
-import { ensureImage, runDirectUpload, verifyImage, type RunContext } from './upload-runner';
+import { ensureImage, followImport, runDirectUpload, verifyImage, type RunContext } from './upload-runner';
 
 /** Run one target by its method. */
 export function runTarget(ctx: RunContext): Promise<TargetRecord> {
@@ -143,14 +143,9 @@ function urlOf(ctx: RunContext): string {
   return url;
 }
 
-async function follow(ctx: RunContext, glance: GlanceClient, id: string, startedAt: number): Promise<GlanceImage> {
+function follow(ctx: RunContext, glance: GlanceClient, id: string, startedAt: number): Promise<GlanceImage> {
   const t = ctx.target;
-  return waitForImage(glance, id, {
-    importStartedAt: startedAt,
-    signal: ctx.signal,
-    ...(t.store ? { until: inStores([t.store]) } : {}),
-    onProgress: (p) => ctx.repo.note('target.import_progress', ctx.repo.getTarget(t.id), { ...p }),
-  });
+  return followImport(ctx, glance, id, startedAt, t.store ? { until: inStores([t.store]) } : {});
 }
 
 /**

@@ -45,7 +45,8 @@ describe('retry policy', () => {
     ['a reset', e('net.unreachable'), 'retry'],
     ['a timeout or a stall', e('net.timeout'), 'retry'],
     ['a 401 after one re-authentication', e('auth.expired', { status: 401 }), 'retry'],
-    ['an import that made no progress', e('glance.wait_timeout'), 'retry'],
+    ['an import that made no progress', e('glance.import_stalled'), 'retry'],
+    ['a wait that took too long', e('glance.wait_timeout'), 'retry'],
     [
       'Glance settling an aborted upload',
       e('glance.conflict', { message: 'transition from saving to saving' }),

@@ -41,6 +41,7 @@ const RETRYABLE = new Set([
   'auth.expired',
   'transfer.hash_mismatch',
   'glance.wait_timeout',
+  'glance.import_stalled',
   'db.unavailable',
   'local.not_running',
 ]);

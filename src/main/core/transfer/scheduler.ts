@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   retryPolicy?: RetryPolicy;
   /** The retry budget alone (the setting and `--retry-for`), over the policy's. */
   retryBudgetMs?: number;
+  /** An import showing no change for this long is stuck: deleted and made again (`--import-stall`). */
+  importStallMs?: number;
   /** Global bandwidth limit, bytes per second (0 or unset: none). */
   bwlimit?: number;
   /** Keep the images of failed and canceled targets (debugging); default false: delete them. */
@@ -254,6 +256,7 @@ export class Scheduler {
       buckets: this.#bucketsFor(job.id, job.bwlimit),
       onProgress: (bytes) => this.#progress(t, bytes),
       shared,
+      ...(this.o.importStallMs !== undefined ? { importStallMs: this.o.importStallMs } : {}),
     })
       .then(async () => {
         this.#events.changed(t.jobId, true);

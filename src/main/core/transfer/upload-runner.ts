@@ -15,7 +15,7 @@ import { fillFromInspection, inspectFile, refusal } from '../inspect/inspect';
 import type { Inspection } from '../inspect/types';
 import type { GlanceClient } from '../openstack/glance-client';
 import { importImage, stageImageData, uploadImageData } from '../openstack/glance-data';
-import { waitForImage } from '../openstack/glance-wait';
+import { waitForImage, type WaitOptions } from '../openstack/glance-wait';
 import type { CreateImageFields, GlanceImage } from '../openstack/glance-types';
 import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-repository';
 import type { Digests } from './hasher';
@@ -36,6 +36,59 @@ export interface RunContext {
   savingGraceMs?: number;
   /** A fan-out branch: the file read once for several targets of the job. */
   shared?: SharedBody;
+  /** An import showing no change for this long is stuck (glance.import_stalled). */
+  importStallMs?: number;
+}
+
+/** What an import may show no change for before it is called stuck, when nobody said otherwise. */
+export const DEFAULT_IMPORT_STALL_MS = 20 * 60_000;
+
+/** Follows an import this target asked for (or found running), within the stall limit. */
+export async function followImport(
+  ctx: RunContext,
+  glance: GlanceClient,
+  id: string,
+  startedAt: number,
+  options: Pick<WaitOptions, 'until'> = {},
+): Promise<GlanceImage> {
+  try {
+    return await waitForImage(glance, id, {
+      ...options,
+      importStartedAt: startedAt,
+      stallMs: ctx.importStallMs ?? DEFAULT_IMPORT_STALL_MS,
+      timeoutMs: 24 * 3600_000, // a moving import may take hours: the stall limit is the watch
+      signal: ctx.signal,
+      onProgress: (p) => ctx.repo.note('target.import_progress', ctx.repo.getTarget(ctx.target.id), { ...p }),
+    });
+  } catch (e) {
+    if (e instanceof EngineError && e.code === 'glance.import_stalled') await abandonStuckImport(ctx, glance, id, e);
+    throw e;
+  }
+}
+
+/**
+ * A stuck import: Glance keeps such an image `importing` until it is deleted, so ours is deleted
+ * (never one we did not make) and the retry makes it again. When the planner chose the import
+ * (--method auto) and the file is here, the retry is a direct upload instead, and says why.
+ */
+async function abandonStuckImport(ctx: RunContext, glance: GlanceClient, id: string, e: EngineError): Promise<void> {
+  const { repo } = ctx;
+  const t = repo.getTarget(ctx.target.id);
+  if (t.imageOwned) {
+    await deleteQuietly(glance, id);
+    repo.note('target.image_deleted', t, { imageId: id, why: 'its import made no progress', diagnosis: e.message });
+    repo.setRemoteImageId(t.id, null);
+  }
+  const fallBack =
+    ctx.job.sourceKind === 'file' &&
+    t.planReason !== null &&
+    (t.method === 'glance-direct' || t.method === 'glance-download');
+  if (fallBack)
+    repo.setMethod(
+      t.id,
+      'direct',
+      `${t.method} made no progress in ${t.region} (${e.message}); a direct upload (PUT) is offered there, so the file is sent that way`,
+    );
 }
 
 const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
@@ -245,16 +298,12 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
         method: { name: 'glance-direct' },
         ...(t.store ? { stores: [t.store] } : {}),
       });
-      await waitForImage(glance, image.id, {
-        importStartedAt: started,
-        signal,
-        onProgress: (p) => repo.note('target.import_progress', repo.getTarget(t.id), { ...p }),
-      });
+      await followImport(ctx, glance, image.id, started);
     }
   } else if (image.status === 'importing') {
     // An import an earlier engine started: follow it, then hash the file to verify the result.
     t = repo.transition(t.id, 'importing');
-    await waitForImage(glance, image.id, { importStartedAt: Date.parse(image.updated_at), signal });
+    await followImport(ctx, glance, image.id, Date.parse(image.updated_at));
     digests = await knownOrHashed(job, source);
   } else {
     // Uploaded by an attempt that died before it could verify: hash the file to check it.
