@@ -113,14 +113,20 @@ describe('the app calls behind the screens', () => {
       concurrency: 1,
       bwlimit: 50_000_000,
       tokenRenewMarginS: 300,
+      retryBudgetHours: 6,
       duplicateCheck: 'reuse',
     });
     expect(await ok('getSettings')).toMatchObject({
       concurrency: 1,
       bwlimit: 50_000_000,
       tokenRenewMarginS: 300,
+      retryBudgetHours: 6,
       duplicateCheck: 'reuse',
       dataFolder: join(dir, 'home'),
+    });
+    expect(runtime.scheduler.retryBudgetMs).toBe(6 * 3600_000); // applied to the running queue
+    expect(await dispatch(handlers, 'updateSettings', [{ retryBudgetHours: 0 }])).toMatchObject({
+      error: { code: 'ipc.invalid_argument' },
     });
     expect(await dispatch(handlers, 'updateSettings', [{ concurrency: 0 }])).toMatchObject({
       error: { code: 'ipc.invalid_argument' },

@@ -148,6 +148,7 @@ describe('AppRuntime', () => {
           concurrency: 2,
           bwlimit: 0,
           tokenRenewMarginS: 120,
+          retryBudgetHours: 24,
           duplicateCheck: 'upload',
           localServerPort: 0,
           dataFolder: join(dir, 'home-api'),
