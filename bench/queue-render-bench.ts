@@ -15,7 +15,7 @@ import { serveStatic } from '../test/e2e/support/static-server';
 const BIG = Number(process.env.BENCH_QUEUE_JOBS ?? 10_000);
 const SMALL = 100;
 const FRAME_MS = 1000 / 60;
-const STATES = ['pending', 'uploading', 'done', 'failed', 'paused', 'retrying'];
+const STATES = ['pending', 'uploading', 'done', 'failed', 'paused', 'retrying'] as const;
 
 function jobs(n: number): JobUpdate[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -29,7 +29,7 @@ function jobs(n: number): JobUpdate[] {
       cloud: 'prod',
       region,
       store: '',
-      state: STATES[(i + k) % STATES.length] as string,
+      state: STATES[(i + k) % STATES.length] ?? 'pending',
       attempt: 1,
       bytesAccepted: (i * 7919) % (256 * 1024 * 1024),
       remoteImageId: null,

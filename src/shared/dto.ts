@@ -1,4 +1,5 @@
 /** Data that crosses process boundaries. Plain JSON: no classes, no Dates, no secrets. */
+import type { TargetState } from './target-states';
 
 export interface CloudSummary {
   /** The entry's name in clouds.yaml, or "envvars" for a cloud made of OS_* variables. */
@@ -58,7 +59,7 @@ export interface TargetSnapshot {
   cloud: string;
   region: string;
   store: string;
-  state: string;
+  state: TargetState;
   attempt: number;
   bytesAccepted: number;
   remoteImageId: string | null;

@@ -38,7 +38,7 @@ vi.mock('electron', () => ({
 import type { TargetSnapshot } from '../../shared/dto';
 import { createDesktop } from './desktop';
 
-const target = (state: string, bytes: number): TargetSnapshot => ({
+const target = (state: TargetSnapshot['state'], bytes: number): TargetSnapshot => ({
   id: 't',
   cloud: 'c',
   region: 'R1',

@@ -33,7 +33,7 @@ import { askOffers, isAdmin, planSync, syncRecords } from '../staging/sync-jobs'
 import { Controls, type ControlAction } from '../queue/controls';
 import type { Db } from '../queue/database';
 import { DEFAULT_CONCURRENCY, Settings } from '../queue/settings';
-import { isTerminal } from '../queue/target-state';
+import { allowedActions } from '../../../shared/target-states';
 import { largestQueuedFor, runDoctor } from '../doctor/doctor';
 import type { SavedClouds } from '../secrets/saved-clouds';
 import type { Scheduler } from '../transfer/scheduler';
@@ -380,10 +380,11 @@ async function controlTarget(db: Db, scheduler: Scheduler, targetId: string, act
       });
     return;
   }
-  if (action === 'pause' && !isTerminal(t.state) && t.state !== 'paused') scheduler.pause(t.id);
-  else if (action === 'resume') scheduler.resume(t.id);
-  else if (action === 'cancel') await scheduler.cancel(t.id);
-  else if (action === 'retry') scheduler.retry(t.id);
+  if (!allowedActions(t.state).includes(action))
+    throw new EngineError('queue.invalid_transition', `A ${t.state} target cannot be asked to ${action}.`, {
+      hint: `It allows: ${allowedActions(t.state).join(', ') || 'nothing (it is done)'}.`,
+    });
+  await scheduler.control(t.id, action);
 }
 
 function isApiMethod(m: unknown): m is ApiMethod {

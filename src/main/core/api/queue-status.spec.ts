@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobUpdate, TargetSnapshot } from '../../../shared/dto';
 import { QueueStatusBoard } from './queue-status';
 
-const t = (region: string, state: string, bytes = 0, message?: string): TargetSnapshot => ({
+const t = (region: string, state: TargetSnapshot['state'], bytes = 0, message?: string): TargetSnapshot => ({
   id: region,
   cloud: 'c',
   region,

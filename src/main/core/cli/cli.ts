@@ -17,8 +17,9 @@ import { planUploadJob } from '../queue/upload-plan';
 import { Controls } from '../queue/controls';
 import { Lease } from '../queue/lease';
 import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
-import { isTerminal, OPEN_STATES } from '../queue/target-state';
+import { OPEN_STATES } from '../queue/target-state';
 import { retryingText } from '../../../shared/retry-text';
+import { allowedActions } from '../../../shared/target-states';
 import { IMAGE_OPTIONS, imageName, parseProperties, parseDuration, parseRate, requireInt, UsageError } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
@@ -575,10 +576,8 @@ async function queue(args: string[], io: CliIo): Promise<number> {
             try {
               for (const id of targetIds) {
                 const t = repo.getTarget(id);
-                if (sub === 'pause' && !isTerminal(t.state) && t.state !== 'paused') scheduler.pause(id);
-                if (sub === 'resume' && t.state === 'paused') scheduler.resume(id);
-                if (sub === 'cancel' && !isTerminal(t.state)) await scheduler.cancel(id);
-                if (sub === 'retry' && (t.state === 'failed' || t.state === 'canceled')) scheduler.retry(id);
+                // The targets of a job for which the control makes sense (one rule: allowedActions).
+                if (allowedActions(t.state).includes(sub)) await scheduler.control(id, sub);
               }
             } finally {
               lease.release();

@@ -6,7 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from './database';
 
-export type ControlAction = 'pause' | 'resume' | 'cancel' | 'retry';
+import type { ControlAction } from '../../../shared/target-states';
+
+export type { ControlAction };
 
 export interface ControlRequest {
   id: number;

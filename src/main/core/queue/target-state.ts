@@ -4,34 +4,19 @@
  * may move back as well as forward (crash recovery reconciles with what the cloud says:
  * an `uploading` target whose image went back to `queued` is uploaded again); done is final.
  */
-export const WORKING_STATES = [
-  'pending',
-  'inspecting',
-  'hashing',
-  'creating',
-  'uploading',
-  'importing',
-  'verifying',
-] as const;
-export const TARGET_STATES = [...WORKING_STATES, 'done', 'paused', 'retrying', 'failed', 'canceled'] as const;
+import { isWorking, type TargetState } from '../../../shared/target-states';
 
-export type WorkingState = (typeof WORKING_STATES)[number];
-
-/** A phase an engine runs (pending excluded): what a dead engine leaves for recovery. */
-export const RUNNING_STATES = WORKING_STATES.filter((s) => s !== 'pending');
-
-/** Not finished and not paused: still to be run, now or after a retry delay. */
-export const OPEN_STATES = [...WORKING_STATES, 'retrying'] as const;
-export type TargetState = (typeof TARGET_STATES)[number];
-
-export function isWorking(s: TargetState): s is WorkingState {
-  return (WORKING_STATES as readonly string[]).includes(s);
-}
-
-/** Finished for good, unless the user asks for a retry. */
-export function isTerminal(s: TargetState): boolean {
-  return s === 'done' || s === 'failed' || s === 'canceled';
-}
+// The states and the user's controls are shared with the renderer: one definition.
+export {
+  isTerminal,
+  isWorking,
+  OPEN_STATES,
+  RUNNING_STATES,
+  TARGET_STATES,
+  WORKING_STATES,
+  type TargetState,
+  type WorkingState,
+} from '../../../shared/target-states';
 
 export function canTransition(from: TargetState, to: TargetState): boolean {
   if (from === to) return false;

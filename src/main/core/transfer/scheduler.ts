@@ -14,6 +14,7 @@ import { JobEventCoalescer, type JobUpdate } from '../queue/job-events';
 import { JobRepository, type TargetRecord } from '../queue/job-repository';
 import { Lease, type AcquireResult } from '../queue/lease';
 import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
+import { allowedActions, type ControlAction } from '../../../shared/target-states';
 import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { TokenBucket } from './token-bucket';
 import { FanOut } from './fan-out';
@@ -137,14 +138,11 @@ export class Scheduler {
     for (const c of controls.open()) {
       try {
         const t = this.repo.getTarget(c.targetId);
-        if (c.action === 'pause' && (isWorking(t.state) || t.state === 'retrying')) this.pause(t.id);
-        else if (c.action === 'resume' && t.state === 'paused') this.resume(t.id);
-        else if (c.action === 'cancel' && t.state !== 'done' && t.state !== 'canceled') void this.cancel(t.id);
-        else if (c.action === 'retry' && (t.state === 'failed' || t.state === 'canceled')) this.retry(t.id);
-        else {
+        if (!allowedActions(t.state).includes(c.action)) {
           controls.answer(c.id, `nothing to do: the target is ${t.state}`);
           continue;
         }
+        void this.control(t.id, c.action);
         this.repo.note('target.control', this.repo.getTarget(t.id), { action: c.action, requestedBy: c.actor });
         controls.answer(c.id, 'ok');
       } catch (e) {
@@ -381,6 +379,14 @@ export class Scheduler {
   /** Applies to the next failure of every target (the Settings screen, live). */
   setRetryBudget(ms: number): void {
     this.#policy = { ...this.#policy, budgetMs: ms };
+  }
+
+  /** One of the user's controls, allowed or not by `allowedActions` (the caller checks). */
+  async control(targetId: string, action: ControlAction): Promise<void> {
+    if (action === 'pause') this.pause(targetId);
+    else if (action === 'resume') this.resume(targetId);
+    else if (action === 'cancel') await this.cancel(targetId);
+    else this.retry(targetId);
   }
 
   /** Stop sending now; the target waits, paused, for resume. */

@@ -7,7 +7,12 @@ import QueuePage from './QueuePage.svelte';
 
 const MiB = 1024 * 1024;
 
-function target(id: string, region: string, state: string, extra: Partial<TargetSnapshot> = {}): TargetSnapshot {
+function target(
+  id: string,
+  region: string,
+  state: TargetSnapshot['state'],
+  extra: Partial<TargetSnapshot> = {},
+): TargetSnapshot {
   return {
     id,
     cloud: 'prod',

@@ -5,20 +5,10 @@
  * Glance upload cannot resume: it starts over). Pure: the queue model feeds it updates.
  */
 import type { JobUpdate, TargetSnapshot } from '../../../shared/dto';
+import { allowedActions, type ControlAction, type TargetState } from '../../../shared/target-states';
 
-export type JobState =
-  | 'pending'
-  | 'inspecting'
-  | 'hashing'
-  | 'creating'
-  | 'uploading'
-  | 'importing'
-  | 'verifying'
-  | 'retrying'
-  | 'paused'
-  | 'done'
-  | 'failed'
-  | 'canceled';
+/** A job's state is one of its targets' (the most telling one). */
+export type JobState = TargetState;
 
 const PHASES = ['pending', 'inspecting', 'hashing', 'creating', 'uploading', 'importing', 'verifying'];
 
@@ -42,27 +32,14 @@ export function jobState(targets: TargetSnapshot[]): JobState {
   return 'pending';
 }
 
-/** Which actions make sense for a target now (the engine refuses the others anyway). */
-export function targetActions(t: TargetSnapshot): ('pause' | 'resume' | 'cancel' | 'retry')[] {
-  switch (t.state) {
-    case 'done':
-      return [];
-    case 'failed':
-    case 'canceled':
-      return ['retry'];
-    case 'paused':
-      return ['resume', 'cancel'];
-    default:
-      return ['pause', 'cancel'];
-  }
+/** Which controls a target offers now: the engine's own rule (allowedActions). */
+export function targetActions(t: TargetSnapshot): ControlAction[] {
+  return allowedActions(t.state);
 }
 
-/** The actions a whole job offers in its row, from its state. */
-export function jobActions(state: JobState): ('pause' | 'resume' | 'cancel' | 'retry')[] {
-  if (state === 'done') return [];
-  if (state === 'failed' || state === 'canceled') return ['retry'];
-  if (state === 'paused') return ['resume', 'cancel'];
-  return ['pause', 'cancel'];
+/** The controls a whole job offers in its row, from its state (the same rule). */
+export function jobActions(state: JobState): ControlAction[] {
+  return allowedActions(state);
 }
 
 export function isFinished(state: JobState): boolean {
