@@ -85,6 +85,8 @@ export const ERROR_CODES = [
   'inspect.hybrid_iso',
   'inspect.vhd_fixed',
   'inspect.ova',
+  // the command line: bad arguments (exit status 2)
+  'usage',
   // IPC boundary
   'ipc.invalid_argument',
   'ipc.unknown_method',

@@ -374,10 +374,14 @@ async function controlTarget(db: Db, scheduler: Scheduler, targetId: string, act
       throw new EngineError('queue.lease_held', 'The engine that runs the queue did not answer in 30 s.', {
         hint: 'It may be busy or stuck: try again, or stop it (its `queue run`).',
       });
-    if (answer.result.startsWith('refused'))
-      throw new EngineError('queue.invalid_transition', `The engine that runs the queue ${answer.result}.`, {
+    if (answer.outcome === 'refused') {
+      // The engine's own error, code and all: the app branches on codes, never on text.
+      const { code, message, ...extra } = answer.error;
+      throw new EngineError(code, `The engine that runs the queue refused: ${message}`, {
         hint: 'The target may have moved on meanwhile: look at the queue again.',
+        ...extra,
       });
+    }
     return;
   }
   if (!allowedActions(t.state).includes(action))

@@ -596,8 +596,11 @@ async function queue(args: string[], io: CliIo): Promise<number> {
                 },
               );
             }
-            for (const a of answers)
-              if (a !== undefined && a.result !== 'ok') io.stderr.write(`${a.targetId.slice(0, 8)}: ${a.result}\n`);
+            for (const a of answers) {
+              if (a === undefined || a.outcome === 'ok') continue;
+              const why = a.outcome === 'refused' ? `refused: ${a.error.message} (${a.error.code})` : a.message;
+              io.stderr.write(`${a.targetId.slice(0, 8)}: ${why}\n`);
+            }
           }
         }
         if (sub === 'remove') out(io, `removed ${jobId}`);
@@ -793,8 +796,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      if (json) out(io, JSON.stringify({ error: { code: 'usage', message: e.message, hint: e.hint } }));
-      else io.stderr.write(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+      if (json) {
+        const error: ErrorInfo = { code: 'usage', message: e.message, hint: e.hint };
+        out(io, JSON.stringify({ error }));
+      } else io.stderr.write(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
       return EXIT.usage;
     }
     const info = toErrorInfo(e);

@@ -19,6 +19,8 @@ export const EXIT = {
 export function exitCodeFor(code: ErrorCode): number {
   const family = code.split('.')[0];
   switch (family) {
+    case 'usage':
+      return EXIT.usage;
     case 'config':
     case 'catalog':
     case 'secrets':

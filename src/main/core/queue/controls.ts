@@ -4,6 +4,7 @@
  * writes the result; the requester waits for that answer.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ErrorInfo } from '../../../shared/errors';
 import type { Db } from './database';
 
 import type { ControlAction } from '../../../shared/target-states';
@@ -17,11 +18,27 @@ export interface ControlRequest {
   actor: string;
 }
 
-export interface ControlAnswer {
-  id: number;
-  targetId: string;
-  action: ControlAction;
-  result: string;
+/** What the holder did with a request: applied, nothing to do (the state did not allow it), or refused with an error. */
+export type ControlOutcome =
+  { outcome: 'ok' } | { outcome: 'nothing_to_do'; message: string } | { outcome: 'refused'; error: ErrorInfo };
+
+export type ControlAnswer = { id: number; targetId: string; action: ControlAction } & ControlOutcome;
+
+/** The result column holds the outcome as JSON; rows written before it held plain text. */
+export function parseOutcome(text: string): ControlOutcome {
+  try {
+    const o = JSON.parse(text) as ControlOutcome;
+    if (o.outcome === 'ok' || o.outcome === 'nothing_to_do' || o.outcome === 'refused') return o;
+  } catch {
+    // an older answer in plain text
+  }
+  if (text === 'ok') return { outcome: 'ok' };
+  if (text.startsWith('refused'))
+    return {
+      outcome: 'refused',
+      error: { code: 'queue.invalid_transition', message: text.replace(/^refused:\s*/, '') },
+    };
+  return { outcome: 'nothing_to_do', message: text };
 }
 
 export class Controls {
@@ -55,8 +72,10 @@ export class Controls {
     }));
   }
 
-  answer(id: number, result: string): void {
-    this.db.prepare('UPDATE controls SET done_at = ?, result = ? WHERE id = ?').run(this.now(), result, id);
+  answer(id: number, result: ControlOutcome): void {
+    this.db
+      .prepare('UPDATE controls SET done_at = ?, result = ? WHERE id = ?')
+      .run(this.now(), JSON.stringify(result), id);
   }
 
   /** Wait for the holder's answers; undefined for those not answered within the timeout. */
@@ -71,7 +90,9 @@ export class Controls {
       );
       if (rows.every((r) => r !== undefined) || Date.now() > deadline) {
         return rows.map((r) =>
-          r === undefined ? undefined : { id: r.id, targetId: r.target_id, action: r.action, result: r.result },
+          r === undefined
+            ? undefined
+            : { id: r.id, targetId: r.target_id, action: r.action, ...parseOutcome(r.result) },
         );
       }
       await sleep(200);

@@ -139,14 +139,14 @@ export class Scheduler {
       try {
         const t = this.repo.getTarget(c.targetId);
         if (!allowedActions(t.state).includes(c.action)) {
-          controls.answer(c.id, `nothing to do: the target is ${t.state}`);
+          controls.answer(c.id, { outcome: 'nothing_to_do', message: `nothing to do: the target is ${t.state}` });
           continue;
         }
         void this.control(t.id, c.action);
         this.repo.note('target.control', this.repo.getTarget(t.id), { action: c.action, requestedBy: c.actor });
-        controls.answer(c.id, 'ok');
+        controls.answer(c.id, { outcome: 'ok' });
       } catch (e) {
-        controls.answer(c.id, `refused: ${toErrorInfo(e).message}`);
+        controls.answer(c.id, { outcome: 'refused', error: toErrorInfo(e) });
       }
     }
   }
