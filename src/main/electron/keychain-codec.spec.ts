@@ -7,10 +7,10 @@ import { describe, expect, it, vi } from 'vitest';
 vi.mock('electron', () => ({})); // the codec takes safeStorage as an argument: nothing of electron runs here
 
 import type { SafeStorage } from 'electron';
-import type { EngineError } from '../core/errors';
 import { openDatabase } from '../core/queue/database';
 import { SavedClouds } from '../core/secrets/saved-clouds';
 import { keychainCodec } from './keychain-codec';
+import { codeOf } from '../../../test/support/engine-error';
 
 /** A stand-in for safeStorage: AES under a key "in the keychain", with the backend it reports. */
 function fakeSafeStorage(o: { available?: boolean; backend?: string } = {}): SafeStorage {
@@ -28,15 +28,6 @@ function fakeSafeStorage(o: { available?: boolean; backend?: string } = {}): Saf
       return Buffer.concat([d.update(sealed.subarray(16)), d.final()]).toString('utf8');
     },
   } as unknown as SafeStorage;
-}
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    return (e as EngineError).code;
-  }
 }
 
 describe('keychain codec (safeStorage)', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../errors';
 import { findCloud, loadClouds, type ConfigContext } from './clouds-config';
+import { codeOf } from '../../../../test/support/engine-error';
 
 let root: string;
 let ctx: ConfigContext;
@@ -13,16 +14,6 @@ function write(rel: string, text: string): string {
   mkdirSync(join(p, '..'), { recursive: true });
   writeFileSync(p, text);
   return p;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EngineError) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 const demo = `clouds:

@@ -2,8 +2,8 @@
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EngineError } from '../errors';
 import { HttpClient } from './http-client';
+import { engineError } from '../../../../test/support/engine-error';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -14,15 +14,6 @@ async function listen(server: Server | TcpServer): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => server.close(() => r())));
   return (server.address() as { port: number }).port;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<EngineError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(EngineError);
-  return e as EngineError;
 }
 
 describe('HttpClient', () => {
@@ -42,7 +33,7 @@ describe('HttpClient', () => {
     const port = await listen(probe);
     await closers.pop()?.(); // closed again: nothing listens there now
     const http = new HttpClient();
-    const e = await codeOf(http.send({ method: 'GET', url: `http://127.0.0.1:${port}/x` }));
+    const e = await engineError(http.send({ method: 'GET', url: `http://127.0.0.1:${port}/x` }));
     expect(e.code).toBe('net.unreachable');
     expect(e.message).toContain(`127.0.0.1:${port}`);
     await http.close();
@@ -51,14 +42,18 @@ describe('HttpClient', () => {
   it('a server that never answers is net.timeout after the headers timeout', async () => {
     const port = await listen(createServer(() => undefined));
     const http = new HttpClient({ connectMs: 1000, headersMs: 300, bodyMs: 1000 });
-    expect((await codeOf(http.send({ method: 'GET', url: `http://127.0.0.1:${port}/` }))).code).toBe('net.timeout');
+    expect((await engineError(http.send({ method: 'GET', url: `http://127.0.0.1:${port}/` }))).code).toBe(
+      'net.timeout',
+    );
     await http.close();
   });
 
   it('a connection reset mid-answer is net.unreachable', async () => {
     const port = await listen(createTcpServer((sock) => sock.once('data', () => sock.resetAndDestroy())));
     const http = new HttpClient();
-    expect((await codeOf(http.send({ method: 'GET', url: `http://127.0.0.1:${port}/` }))).code).toBe('net.unreachable');
+    expect((await engineError(http.send({ method: 'GET', url: `http://127.0.0.1:${port}/` }))).code).toBe(
+      'net.unreachable',
+    );
     await http.close();
   });
 

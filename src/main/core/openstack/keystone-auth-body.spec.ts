@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineError } from '../errors';
 import type { CloudEntry } from './clouds-config';
 import { authBody, authMethodOf, configuredScope } from './keystone-auth-body';
+import { codeOf } from '../../../../test/support/engine-error';
 
 const base: CloudEntry = {
   name: 'c',
@@ -18,15 +18,6 @@ const cloud = (over: Partial<CloudEntry>, auth: Partial<CloudEntry['auth']> = {}
   ...over,
   auth: { ...base.auth, ...auth },
 });
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as EngineError).code;
-  }
-  return 'no error';
-}
 
 describe('auth bodies', () => {
   it('maps auth types, and refuses unknown ones naming them', () => {

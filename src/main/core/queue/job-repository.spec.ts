@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EngineError } from '../errors';
 import { openDatabase, type Db } from './database';
 import { JobRepository, type NewJob } from './job-repository';
+import { codeOf } from '../../../../test/support/engine-error';
 
 let dir: string;
 let db: Db;
@@ -23,15 +23,6 @@ const fileJob = (
   metadata: { disk_format: 'qcow2', container_format: 'bare' },
   targets,
 });
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as EngineError).code;
-  }
-  return 'no error';
-}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'gu-repo-'));

@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../errors';
 import { sourceTargetOf, validateTargets } from './target-methods';
+import { thrownBy } from '../../../../test/support/engine-error';
 
 const t = (region: string, method: string, store = '') => ({ cloud: 'c', region, store, method });
 
 function codeOf(f: () => void): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    expect((e as EngineError).info.hint).toBeTruthy();
-    return (e as EngineError).code;
-  }
+  const e = thrownBy(f);
+  if (e !== undefined) expect(e.info.hint).toBeTruthy(); // every refusal says what to do
+  return e?.code;
 }
 
 describe('target methods', () => {

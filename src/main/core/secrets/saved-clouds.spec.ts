@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EngineError } from '../errors';
 import { openDatabase, type Db } from '../queue/database';
 import { SavedClouds } from './saved-clouds';
 import { PassphraseCodec } from './secret-codec';
+import { codeOf } from '../../../../test/support/engine-error';
 
 const PASSWORD = 'correct-horse-battery-staple-4417';
 let dir: string;
@@ -26,15 +26,6 @@ function onDisk(): string {
     .filter((f) => existsSync(f))
     .map((f) => readFileSync(f).toString('latin1'))
     .join('');
-}
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    return (e as EngineError).code;
-  }
 }
 
 const block = {

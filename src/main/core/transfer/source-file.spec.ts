@@ -2,21 +2,14 @@ import { appendFileSync, mkdtempSync, rmSync, renameSync, unlinkSync, utimesSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EngineError } from '../errors';
 import { assertUnchanged, identify } from './source-file';
+import { rejectionCode } from '../../../../test/support/engine-error';
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'gu-src-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'no error',
-    (e: unknown) => (e as EngineError).code,
-  );
-}
 
 describe('source identity', () => {
   it('passes while the file is untouched', async () => {
@@ -42,7 +35,7 @@ describe('source identity', () => {
     writeFileSync(f, 'x'.repeat(100));
     const id = await identify(f);
     change(f);
-    expect(await codeOf(assertUnchanged(id))).toBe('source.changed');
+    expect(await rejectionCode(assertUnchanged(id))).toBe('source.changed');
   });
 
   it('says source.not_found for a file that went away, and refuses a folder', async () => {
@@ -50,7 +43,7 @@ describe('source identity', () => {
     writeFileSync(f, 'x');
     const id = await identify(f);
     unlinkSync(f);
-    expect(await codeOf(assertUnchanged(id))).toBe('source.not_found');
-    expect(await codeOf(identify(dir))).toBe('source.unreadable');
+    expect(await rejectionCode(assertUnchanged(id))).toBe('source.not_found');
+    expect(await rejectionCode(identify(dir))).toBe('source.unreadable');
   });
 });
