@@ -7,7 +7,7 @@
  * Fails when: a recovery counts as a new attempt (job-repository's `continues` removed: attempt
  * 32), a recovery is logged as an error, or a 503 is taken as final.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,7 @@ import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { RUNNING_STATES } from '../../src/main/core/queue/target-state';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { identify } from '../../src/main/core/transfer/source-file';
+import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeFile } from '../support/files';
 import { seededRandom } from '../support/cli-process';
@@ -34,11 +35,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gu-crash-'));
   proxy = await startFaultProxy(cloud.glance.RegionOne.url, rules);
   const clouds = join(dir, 'clouds.yaml');
-  writeFileSync(
-    clouds,
-    readFileSync(cloud.cloudsYamlPath, 'utf8') +
-      `  proxied:\n    auth: {auth_url: '${cloud.keystoneUrl}', username: demo, password: ${cloud.users.demo.password}, project_name: demo, user_domain_id: default, project_domain_id: default}\n    region_name: RegionOne\n    image_endpoint_override: ${proxy.url}\n`,
-  );
+  writeCloudsYaml(clouds, cloud, [proxiedEntry(cloud, 'proxied', proxy.url)]);
   engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: dir, home: dir });
   db = openDatabase(join(dir, 'queue.sqlite3'));
 });

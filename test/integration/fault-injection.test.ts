@@ -4,7 +4,7 @@
  * job must end active and verified, with bounded retries that the attempts log shows, and
  * without a duplicate image.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,6 +12,7 @@ import { Engine } from '../../src/main/core/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { identify } from '../../src/main/core/transfer/source-file';
+import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { makeFile, type TestFile } from '../support/files';
 
@@ -42,11 +43,7 @@ beforeAll(async () => {
     { method: 'GET', path: imagePath, fault: { kind: 'status', status: 502 }, times: 1, skip: 2 },
   ]);
   const clouds = join(dir, 'clouds.yaml');
-  writeFileSync(
-    clouds,
-    readFileSync(cloud.cloudsYamlPath, 'utf8') +
-      `  faulty:\n    auth: {auth_url: '${cloud.keystoneUrl}', username: demo, password: ${cloud.users.demo.password}, project_name: demo, user_domain_id: default, project_domain_id: default}\n    region_name: RegionOne\n    image_endpoint_override: ${proxy.url}\n`,
-  );
+  writeCloudsYaml(clouds, cloud, [proxiedEntry(cloud, 'faulty', proxy.url)]);
   engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: dir, home: dir });
   db = openDatabase(join(dir, 'queue.sqlite3'));
 });

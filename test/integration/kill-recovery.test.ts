@@ -9,7 +9,7 @@
  * Fails when: recoveries count as attempts or errors (the log check), the recorded image id is
  * not reused after a kill (duplicates), or a transient fault ends a job.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,7 @@ import { Engine } from '../../src/main/core/engine';
 import { openDatabase } from '../../src/main/core/queue/database';
 import { JobRepository } from '../../src/main/core/queue/job-repository';
 import { runCli, seededRandom, startCli } from '../support/cli-process';
+import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { makeFile, type TestFile } from '../support/files';
 
@@ -59,14 +60,10 @@ beforeAll(async () => {
       { method: 'GET', path: IMAGE, fault: { kind: 'status', status: 502 }, times: 2, skip: 1 },
     ]),
   );
-  const auth = `{auth_url: '${cloud.keystoneUrl}', username: demo, password: ${cloud.users.demo.password}, project_name: demo, user_domain_id: default, project_domain_id: default}`;
-  const clouds = join(dir, 'clouds.yaml');
-  writeFileSync(
-    clouds,
-    readFileSync(cloud.cloudsYamlPath, 'utf8') +
-      `  kill-r1:\n    auth: ${auth}\n    region_name: RegionOne\n    image_endpoint_override: ${proxies[0]?.url}\n` +
-      `  kill-r2:\n    auth: ${auth}\n    region_name: RegionTwo\n    image_endpoint_override: ${proxies[1]?.url}\n`,
-  );
+  const clouds = writeCloudsYaml(join(dir, 'clouds.yaml'), cloud, [
+    proxiedEntry(cloud, 'kill-r1', proxies[0]?.url ?? '', 'RegionOne'),
+    proxiedEntry(cloud, 'kill-r2', proxies[1]?.url ?? '', 'RegionTwo'),
+  ]);
   env = { GLANCE_UPLOADER_HOME: join(dir, 'home'), OS_CLIENT_CONFIG_FILE: clouds };
   engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath }, cwd: dir, home: dir });
 });

@@ -4,7 +4,7 @@
  * must outlive several tokens untouched; then the restart helpers change the limits in place,
  * and the stop leaves no process and no state behind.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { fileSource, importImage, stageImageData } from '../../src/main/core/ope
 import { waitForImage } from '../../src/main/core/openstack/glance-wait';
 import { pidIsOurs, readPid } from '../openstack/processes';
 import { makeFile } from '../support/files';
+import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy } from '../support/fault-proxy';
 import {
   issueToken,
@@ -122,11 +123,7 @@ describe('reference OpenStack launcher', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gu-token-queue-'));
     const proxy = await startFaultProxy(second.glance.RegionOne.url, []);
     const clouds = join(dir, 'clouds.yaml');
-    writeFileSync(
-      clouds,
-      readFileSync(second.cloudsYamlPath, 'utf8') +
-        `  watched:\n    auth: {auth_url: '${second.keystoneUrl}', username: demo, password: ${second.users.demo.password}, project_name: demo, user_domain_id: default, project_domain_id: default}\n    region_name: RegionOne\n    image_endpoint_override: ${proxy.url}\n`,
-    );
+    writeCloudsYaml(clouds, second, [proxiedEntry(second, 'watched', proxy.url)]);
     const engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: dir, home: dir });
     const db = openDatabase(join(dir, 'queue.sqlite3'));
     const MiB = 1024 * 1024;

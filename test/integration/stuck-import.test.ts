@@ -11,7 +11,7 @@
  * until the 24 h timeout and the test times out), the stuck image is not deleted (two images,
  * or the second create is refused), or the fallback does not switch the method.
  */
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { Engine } from '../../src/main/core/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { identify } from '../../src/main/core/transfer/source-file';
+import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { makeFile, type TestFile } from '../support/files';
 
@@ -65,11 +66,7 @@ beforeAll(async () => {
     },
   ]);
   const clouds = join(dir, 'clouds.yaml');
-  writeFileSync(
-    clouds,
-    readFileSync(cloud.cloudsYamlPath, 'utf8') +
-      `  lossy:\n    auth: {auth_url: '${cloud.keystoneUrl}', username: demo, password: ${cloud.users.demo.password}, project_name: demo, user_domain_id: default, project_domain_id: default}\n    region_name: RegionOne\n    image_endpoint_override: ${proxy.url}\n`,
-  );
+  writeCloudsYaml(clouds, cloud, [proxiedEntry(cloud, 'lossy', proxy.url)]);
   engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: clouds }, cwd: dir, home: dir });
   db = openDatabase(join(dir, 'queue.sqlite3'));
   scheduler = new Scheduler({

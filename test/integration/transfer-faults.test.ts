@@ -13,7 +13,7 @@
  *   more, into the same image. Fails when GlanceClient stops resending after a 401 (the try
  *   then fails with auth.expired and the log shows an error).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -21,6 +21,7 @@ import { Engine } from '../../src/main/core/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { identify } from '../../src/main/core/transfer/source-file';
+import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeFile, type TestFile } from '../support/files';
 
@@ -39,11 +40,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gu-tfault-'));
   proxy = await startFaultProxy(cloud.glance.RegionOne.url, rules);
   const clouds = join(dir, 'clouds.yaml');
-  writeFileSync(
-    clouds,
-    readFileSync(cloud.cloudsYamlPath, 'utf8') +
-      `  proxied:\n    auth: {auth_url: '${cloud.keystoneUrl}', username: demo, password: ${cloud.users.demo.password}, project_name: demo, user_domain_id: default, project_domain_id: default}\n    region_name: RegionOne\n    image_endpoint_override: ${proxy.url}\n`,
-  );
+  writeCloudsYaml(clouds, cloud, [proxiedEntry(cloud, 'proxied', proxy.url)]);
   engine = new Engine({
     env: { OS_CLIENT_CONFIG_FILE: clouds },
     cwd: dir,

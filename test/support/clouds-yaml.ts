@@ -9,18 +9,18 @@ import type { ReferenceCloud } from '../openstack/reference-openstack';
 export function demoEntry(
   cloud: ReferenceCloud,
   name: string,
-  o: { password?: string; extra?: string[] } = {},
+  o: { password?: string; region?: string; extra?: string[] } = {},
 ): string {
   return [
     `  ${name}:`,
     '    auth:',
     `      auth_url: ${cloud.keystoneUrl}`,
     '      username: demo',
-    `      password: ${o.password ?? 'demo'}`,
+    `      password: ${o.password ?? cloud.users.demo.password}`,
     '      project_name: demo',
     '      user_domain_id: default',
     '      project_domain_id: default',
-    '    region_name: RegionOne',
+    `    region_name: ${o.region ?? 'RegionOne'}`,
     ...(o.extra ?? []).map((l) => `    ${l}`),
     '',
   ].join('\n');
@@ -30,4 +30,9 @@ export function demoEntry(
 export function writeCloudsYaml(path: string, cloud: ReferenceCloud, entries: string[]): string {
   writeFileSync(path, readFileSync(cloud.cloudsYamlPath, 'utf8') + entries.join(''));
   return path;
+}
+
+/** A demo entry whose image endpoint is `url` (a fault proxy in front of the region's Glance). */
+export function proxiedEntry(cloud: ReferenceCloud, name: string, url: string, region = 'RegionOne'): string {
+  return demoEntry(cloud, name, { region, extra: [`image_endpoint_override: ${url}`] });
 }

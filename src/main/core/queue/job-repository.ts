@@ -568,17 +568,7 @@ export class JobRepository {
         this.db
           .prepare('UPDATE targets SET method = ?, plan_reason = ?, updated_at = ? WHERE id = ?')
           .run(method, reason, this.now(), targetId);
-        this.#event({
-          kind: 'target.method_changed',
-          jobId: t.jobId,
-          targetId,
-          fromState: t.state,
-          toState: t.state,
-          cloud: t.cloud,
-          region: t.region,
-          imageId: t.remoteImageId,
-          detail: { from: t.method, to: method, why: reason },
-        });
+        this.note('target.method_changed', t, { from: t.method, to: method, why: reason });
         return this.getTarget(targetId);
       })
       .immediate();

@@ -74,11 +74,7 @@ export async function followImport(
 async function abandonStuckImport(ctx: RunContext, glance: GlanceClient, id: string, e: EngineError): Promise<void> {
   const { repo } = ctx;
   const t = repo.getTarget(ctx.target.id);
-  if (t.imageOwned) {
-    await deleteQuietly(glance, id);
-    repo.note('target.image_deleted', t, { imageId: id, why: 'its import made no progress', diagnosis: e.message });
-    repo.setRemoteImageId(t.id, null);
-  }
+  if (t.imageOwned) await dropOwnImage(ctx, glance, id, { why: 'its import made no progress', diagnosis: e.message });
   const fallBack =
     ctx.job.sourceKind === 'file' &&
     t.planReason !== null &&
@@ -318,6 +314,18 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   return repo.transition(t.id, 'done');
 }
 
+/** Deletes an image this target made, says why in the audit log, and forgets it (the retry makes another). */
+async function dropOwnImage(
+  ctx: RunContext,
+  glance: GlanceClient,
+  id: string,
+  detail: { why: string; diagnosis?: string },
+): Promise<void> {
+  await deleteQuietly(glance, id);
+  ctx.repo.note('target.image_deleted', ctx.repo.getTarget(ctx.target.id), { imageId: id, ...detail });
+  ctx.repo.setRemoteImageId(ctx.target.id, null);
+}
+
 export interface Expected {
   size?: number | null;
   md5?: string | null;
@@ -345,12 +353,8 @@ export async function verifyImage(
   const sameMd5 = !known(expected.md5) || image.checksum === expected.md5;
   const sameSha = !known(expected.sha512) || image.os_hash_algo !== 'sha512' || image.os_hash_value === expected.sha512;
   if (image.status === 'active' && sameSize && sameMd5 && sameSha) return image;
-  if (t.imageOwned) {
-    await deleteQuietly(glance, image.id);
-    // In the audit log with its id: an image Glance called active held other content.
-    repo.note('target.image_deleted', t, { imageId: image.id, why: 'its content does not match the source' });
-    repo.setRemoteImageId(t.id, null);
-  }
+  // In the audit log with its id: an image Glance called active held other content.
+  if (t.imageOwned) await dropOwnImage(ctx, glance, image.id, { why: 'its content does not match the source' });
   throw new EngineError(
     mismatch?.code ?? 'transfer.hash_mismatch',
     `Image ${image.id} in ${t.region} does not match the source (status ${image.status}, size ${image.size ?? 'none'}, md5 ${sameMd5 ? 'equal' : 'different'}, sha512 ${sameSha ? 'equal' : 'different'}).`,
