@@ -29,6 +29,86 @@ const nodeBuiltin = (layer) => ({
   message: `Layer rule: ${layer} runs without Node: no Node built-ins.`,
 });
 
+// The engine's folders, bottom to top: a folder imports only the folders it lists (and itself).
+// `local-glance` (the embedded server) sits on io, sqlite and inspect alone, so the server could
+// run without the rest of the engine; `distribution` (the local cloud, sync, replicate) is the
+// only folder that knows the server and the queue both. No folder cycle can form.
+export const CORE_ORDER = {
+  io: [],
+  sqlite: ['io'],
+  inspect: ['io'],
+  'local-glance': ['io', 'sqlite', 'inspect'],
+  openstack: ['io'],
+  queue: ['io', 'sqlite'],
+  clouds: ['io', 'sqlite', 'openstack', 'queue'],
+  planning: ['io', 'inspect', 'openstack', 'queue', 'clouds'],
+  transfer: ['io', 'inspect', 'openstack', 'queue', 'clouds', 'planning'],
+  distribution: ['io', 'sqlite', 'inspect', 'local-glance', 'openstack', 'queue', 'clouds', 'planning'],
+  doctor: ['io', 'openstack', 'queue', 'clouds', 'planning'],
+  app: [
+    'io',
+    'sqlite',
+    'inspect',
+    'local-glance',
+    'openstack',
+    'queue',
+    'clouds',
+    'planning',
+    'transfer',
+    'distribution',
+    'doctor',
+  ],
+  cli: [
+    'io',
+    'sqlite',
+    'inspect',
+    'local-glance',
+    'openstack',
+    'queue',
+    'clouds',
+    'planning',
+    'transfer',
+    'distribution',
+    'doctor',
+  ],
+};
+
+function folderOrder(folder) {
+  const allowed = new Set([folder, ...CORE_ORDER[folder]]);
+  const banned = Object.keys(CORE_ORDER).filter((f) => !allowed.has(f));
+  if (banned.length === 0) return [];
+  return [
+    {
+      // A relative import that climbs out of this folder into a banned one (`../transfer/x`,
+      // `../../queue/x` from app/api): the specifier names the folder right after the `../`s.
+      regex: `^(\\.\\./)+(${banned.join('|')})(/|$)`,
+      message: `Layer rule: core/${folder} may import only ${CORE_ORDER[folder].length ? CORE_ORDER[folder].map((f) => `core/${f}`).join(', ') : 'nothing else in core'} (and src/shared): see CORE_ORDER in eslint.config.js.`,
+    },
+  ];
+}
+const sqliteOnlyHere = {
+  name: 'better-sqlite3',
+  allowTypeImports: true,
+  message:
+    'Layer rule: open SQLite through core/sqlite (openSqlite): it loads the native module built for this runtime.',
+};
+function coreFolderRules() {
+  const engineWide = [anyElectronPath, preloadOrRenderer];
+  const rule = (patterns, paths) => ({ 'no-restricted-imports': ['error', { patterns, paths }] });
+  return [
+    // Files of core outside the folders (none today) and the worker thread's entry.
+    { files: ['src/main/core/*.ts', 'src/main/runtime-worker.ts'], rules: rule(engineWide, [sqliteOnlyHere]) },
+    ...Object.keys(CORE_ORDER).map((folder) => ({
+      files: [`src/main/core/${folder}/**`],
+      rules: rule([...engineWide, ...folderOrder(folder)], folder === 'sqlite' ? [] : [sqliteOnlyHere]),
+    })),
+    // Specs beside the code may open an in-memory database directly, and may check their module
+    // through the code above it (a migration's fixture reads its rows through the repository that
+    // owns them): the order holds the product, not its tests.
+    { files: ['src/main/core/**/*.spec.ts'], rules: rule(engineWide, []) },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -80,31 +160,9 @@ export default tseslint.config(
     files: ['src/shared/**'],
     rules: forbid(electronPkg, mainCode, preloadCode, rendererCode, nodeBuiltin('src/shared (used by the renderer)')),
   },
-  // src/main/core: the engine. Plain Node: never electron, never the Electron glue or the UI.
-  // The engine's worker thread entry is engine too: a worker thread has no Electron API.
-  { files: ['src/main/core/**', 'src/main/runtime-worker.ts'], rules: forbid(anyElectronPath, preloadOrRenderer) },
-  // better-sqlite3's value import only in core/sqlite: a database opened anywhere else would load
-  // the install's native build instead of the one for its runtime (Electron's ABI differs).
-  {
-    files: ['src/main/core/**', 'src/main/runtime-worker.ts'],
-    ignores: ['src/main/core/sqlite/**', 'src/**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [anyElectronPath, preloadOrRenderer],
-          paths: [
-            {
-              name: 'better-sqlite3',
-              allowTypeImports: true,
-              message:
-                'Layer rule: open SQLite through core/sqlite (openSqlite): it loads the native module built for this runtime.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // src/main/core: the engine. Plain Node: never electron, never the Electron glue or the UI;
+  // better-sqlite3 only through core/sqlite; and its folders in one order (CORE_ORDER above).
+  ...coreFolderRules(),
   // src/main/electron and the composition root: may use core and electron, never the UI.
   { files: ['src/main/electron/**', 'src/main/index.ts'], rules: forbid(preloadOrRenderer) },
   // src/preload: shared + electron's renderer-side modules only.

@@ -16,10 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ApiEvent } from '../src/shared/ipc/contract';
-import { createApiHandlers, dispatch } from '../src/main/core/api/api-service';
-import { AppRuntime } from '../src/main/core/app-runtime';
-import { RuntimeClient } from '../src/main/core/host/runtime-client';
-import { startServerProcess } from '../src/main/core/staging/server-process';
+import { createApiHandlers, dispatch } from '../src/main/core/app/api/api-service';
+import { AppRuntime } from '../src/main/core/app/app-runtime';
+import { RuntimeClient } from '../src/main/core/app/host/runtime-client';
+import { startServerProcess } from '../src/main/core/local-glance/server-process';
 import { CLI } from '../test/support/cli-process';
 import { makeFile } from '../test/support/files';
 

@@ -16,7 +16,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeF
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { EngineError } from '../src/main/core/errors';
+import { EngineError } from '../src/main/core/io/errors';
 import {
   BINDING_FILE,
   bindingFile,

@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorCode } from '../src/shared/errors';
-import { EngineError } from '../src/main/core/errors';
+import { EngineError } from '../src/main/core/io/errors';
 import { exitCodeFor } from '../src/main/core/cli/exit-codes';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,10 +1,10 @@
 /** Electron entry: the composition root of the main process. Thin on purpose; logic lives in core. */
 import { join } from 'node:path';
 import { app, BrowserWindow, clipboard, dialog, ipcMain, safeStorage, session } from 'electron';
-import { EventGate } from './core/api/event-gate';
-import { toErrorInfo } from './core/errors';
-import { RuntimeClient } from './core/host/runtime-client';
-import { startupFailureDialog } from './core/host/startup-failure';
+import { EventGate } from './core/app/api/event-gate';
+import { toErrorInfo } from './core/io/errors';
+import { RuntimeClient } from './core/app/host/runtime-client';
+import { startupFailureDialog } from './core/app/host/startup-failure';
 import { wireEvents } from './electron/events-main';
 import { createDesktop, type Desktop } from './electron/desktop';
 import { registerAppScheme, serveApp } from './electron/app-protocol';

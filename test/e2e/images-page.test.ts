@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Engine } from '../../src/main/core/engine';
+import { Engine } from '../../src/main/core/clouds/engine';
 import { demoEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { ReferenceImages } from '../support/reference-images';
 import { openApp, type AppHarness } from './support/app-harness';

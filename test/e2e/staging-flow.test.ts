@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startServerProcess } from '../../src/main/core/staging/server-process';
+import { startServerProcess } from '../../src/main/core/local-glance/server-process';
 import { CLI } from '../support/cli-process';
 import { makeFile, type TestFile } from '../support/files';
 import { ReferenceImages } from '../support/reference-images';

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JobUpdate, StagedImage } from '../../src/shared/dto';
-import { createApiHandlers, dispatch } from '../../src/main/core/api/api-service';
-import { AppRuntime } from '../../src/main/core/app-runtime';
-import { PassphraseCodec } from '../../src/main/core/secrets/secret-codec';
-import { alive, findRunningServer, startServerProcess } from '../../src/main/core/staging/server-process';
-import { identify } from '../../src/main/core/transfer/source-file';
+import { createApiHandlers, dispatch } from '../../src/main/core/app/api/api-service';
+import { AppRuntime } from '../../src/main/core/app/app-runtime';
+import { PassphraseCodec } from '../../src/main/core/clouds/secret-codec';
+import { alive, findRunningServer, startServerProcess } from '../../src/main/core/local-glance/server-process';
+import { identify } from '../../src/main/core/io/source-file';
 import { CLI } from '../support/cli-process';
 import { makeFile } from '../support/files';
 

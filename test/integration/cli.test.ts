@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Engine } from '../../src/main/core/engine';
+import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { runCli } from '../support/cli-process';

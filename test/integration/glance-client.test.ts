@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Engine } from '../../src/main/core/engine';
+import { Engine } from '../../src/main/core/clouds/engine';
 import type { GlanceClient } from '../../src/main/core/openstack/glance-client';
 import {
   downloadImage,

@@ -11,12 +11,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Engine } from '../../src/main/core/engine';
+import { Engine } from '../../src/main/core/clouds/engine';
 import { list } from '../../src/main/core/openstack/glance-wait';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import type { NewJob } from '../../src/main/core/queue/job-repository';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/transfer/source-file';
+import { identify } from '../../src/main/core/io/source-file';
 import { makeFile, type TestFile } from '../support/files';
 
 const cloud = inject('referenceCloud');

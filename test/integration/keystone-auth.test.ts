@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Engine } from '../../src/main/core/engine';
+import { Engine } from '../../src/main/core/clouds/engine';
 import { findCloud, loadClouds } from '../../src/main/core/openstack/clouds-config';
 import { GlanceClient } from '../../src/main/core/openstack/glance-client';
 import { KeystoneSession } from '../../src/main/core/openstack/keystone-session';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Engine } from '../../src/main/core/engine';
+import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase } from '../../src/main/core/queue/database';
 import { JobRepository } from '../../src/main/core/queue/job-repository';
 import { runCli, seededRandom, startCli } from '../support/cli-process';

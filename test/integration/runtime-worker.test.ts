@@ -12,10 +12,10 @@ import { isMainThread } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobUpdate } from '../../src/shared/dto';
 import type { ApiEvent } from '../../src/shared/ipc/contract';
-import { EngineError } from '../../src/main/core/errors';
-import { RuntimeClient } from '../../src/main/core/host/runtime-client';
-import { PassphraseCodec, type SecretCodec } from '../../src/main/core/secrets/secret-codec';
-import { alive, findRunningServer, startServerProcess } from '../../src/main/core/staging/server-process';
+import { EngineError } from '../../src/main/core/io/errors';
+import { RuntimeClient } from '../../src/main/core/app/host/runtime-client';
+import { PassphraseCodec, type SecretCodec } from '../../src/main/core/clouds/secret-codec';
+import { alive, findRunningServer, startServerProcess } from '../../src/main/core/local-glance/server-process';
 import { CLI } from '../support/cli-process';
 import { makeFile } from '../support/files';
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRunningServer, startServerProcess } from '../../src/main/core/staging/server-process';
+import { findRunningServer, startServerProcess } from '../../src/main/core/local-glance/server-process';
 import { CLI } from '../support/cli-process';
 import { engineError } from '../support/engine-error';
 

@@ -17,7 +17,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StagingServer } from '../../src/main/core/staging/server';
+import { StagingServer } from '../../src/main/core/local-glance/server';
 
 let dir: string;
 let server: StagingServer;

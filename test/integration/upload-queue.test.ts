@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Engine } from '../../src/main/core/engine';
+import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import type { JobUpdate } from '../../src/main/core/queue/job-events';
 import type { NewJob, TargetRecord } from '../../src/main/core/queue/job-repository';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/transfer/source-file';
+import { identify } from '../../src/main/core/io/source-file';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { hashFile, makeFile, type TestFile } from '../support/files';
 

@@ -1,5 +1,5 @@
 /** Handlers for every API method, answering plausible empty results: tests override what they look at. */
-import type { ApiHandlers } from '../../src/main/core/api/api-service';
+import type { ApiHandlers } from '../../src/main/core/app/api/api-service';
 
 export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers {
   const base: ApiHandlers = {

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { EngineError } from '../../src/main/core/errors';
+import { EngineError } from '../../src/main/core/io/errors';
 
 /** The EngineError a promise rejects with; fails the test if it resolves or throws anything else. */
 export async function engineError(p: Promise<unknown>): Promise<EngineError> {

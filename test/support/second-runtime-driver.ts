@@ -11,9 +11,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiEvent } from '../../src/shared/ipc/contract';
-import { toErrorInfo } from '../../src/main/core/errors';
-import { RuntimeClient } from '../../src/main/core/host/runtime-client';
-import { findRunningServer, startServerProcess } from '../../src/main/core/staging/server-process';
+import { toErrorInfo } from '../../src/main/core/io/errors';
+import { RuntimeClient } from '../../src/main/core/app/host/runtime-client';
+import { findRunningServer, startServerProcess } from '../../src/main/core/local-glance/server-process';
 import { CLI } from './cli-process';
 
 const ROOT = join(import.meta.dirname, '..', '..');

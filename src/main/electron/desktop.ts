@@ -5,7 +5,7 @@
  */
 import { app, BrowserWindow, dialog, Menu, Notification, Tray, nativeImage } from 'electron';
 import type { JobUpdate } from '../../shared/dto';
-import { QueueStatusBoard, quitQuestion } from '../core/api/queue-status';
+import { QueueStatusBoard, quitQuestion } from '../core/app/api/queue-status';
 
 export interface Desktop {
   jobUpdated: (u: JobUpdate) => void;

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 vi.mock('electron', () => ({}));
 
 import type { BrowserWindow, IpcMain } from 'electron';
-import { EventGate } from '../core/api/event-gate';
+import { EventGate } from '../core/app/api/event-gate';
 import type { ApiEvent } from '../../shared/ipc/contract';
 import { wireEvents } from './events-main';
 

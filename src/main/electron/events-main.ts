@@ -5,7 +5,7 @@
  */
 import type { BrowserWindow, IpcMain, IpcMainEvent } from 'electron';
 import { EVENT_CHANNEL, READY_CHANNEL } from '../../shared/ipc/contract';
-import type { EventGate } from '../core/api/event-gate';
+import type { EventGate } from '../core/app/api/event-gate';
 
 export function wireEvents(
   ipcMain: IpcMain,

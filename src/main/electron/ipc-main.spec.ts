@@ -6,7 +6,7 @@ vi.mock('electron', () => ({ ipcMain: {} }));
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { API_METHODS, channelOf } from '../../shared/ipc/contract';
 import { stubHandlers } from '../../../test/support/api-stubs';
-import { dispatch, type ApiHandlers } from '../core/api/api-service';
+import { dispatch, type ApiHandlers } from '../core/app/api/api-service';
 import { ownMainFrame, registerApi } from './ipc-main';
 
 type Handler = (event: IpcMainInvokeEvent, ...args: unknown[]) => Promise<unknown>;

@@ -8,7 +8,7 @@ vi.mock('electron', () => ({})); // the codec takes safeStorage as an argument: 
 
 import type { SafeStorage } from 'electron';
 import { openDatabase } from '../core/queue/database';
-import { SavedClouds } from '../core/secrets/saved-clouds';
+import { SavedClouds } from '../core/clouds/saved-clouds';
 import { keychainCodec } from './keychain-codec';
 import { codeOf } from '../../../test/support/engine-error';
 

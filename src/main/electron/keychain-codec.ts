@@ -5,8 +5,8 @@
  * unless the user opted in (the setting), and such secrets are marked plaintext-opt-in.
  */
 import type { SafeStorage } from 'electron';
-import { EngineError } from '../core/errors';
-import type { SecretCodec } from '../core/secrets/secret-codec';
+import { EngineError } from '../core/io/errors';
+import type { SecretCodec } from '../core/clouds/secret-codec';
 
 export function keychainCodec(
   safeStorage: SafeStorage,

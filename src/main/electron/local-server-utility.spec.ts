@@ -28,7 +28,7 @@ vi.mock('electron', () => ({
   },
 }));
 
-import type { EngineError } from '../core/errors';
+import type { EngineError } from '../core/io/errors';
 import { startUtilityServer } from './local-server-utility';
 
 describe('the local server in a utility process', () => {

@@ -5,8 +5,8 @@
  * builds.
  */
 import { utilityProcess } from 'electron';
-import type { LocalServerHandle } from '../core/app-runtime';
-import { awaitServeReady } from '../core/staging/server-process';
+import type { LocalServerHandle } from '../core/app/app-runtime';
+import { awaitServeReady } from '../core/local-glance/server-process';
 
 export async function startUtilityServer(cliModule: string, dataDir: string, port = 0): Promise<LocalServerHandle> {
   const child = utilityProcess.fork(cliModule, ['serve', '--port', String(port), '--data', dataDir, '--json'], {

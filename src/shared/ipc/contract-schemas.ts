@@ -4,6 +4,7 @@
  * zod at run time (contract.ts only takes their types).
  */
 import { z } from 'zod';
+import { PLAN_METHODS } from '../plan-methods';
 
 /** POSIX or Windows absolute paths (the renderer may not import node:path). */
 const isAbsolute = (p: string): boolean => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
@@ -61,7 +62,7 @@ export const apiArgSchemas = {
         from: regionId,
         to: z.array(regionId).min(1).max(20),
         stores: z.array(z.string().min(1).max(255)).max(10).optional(),
-        method: z.enum(['auto', 'push', 'glance-download']).optional(),
+        method: z.enum(PLAN_METHODS).optional(),
         sameId: z.boolean().optional(),
         keepLocal: z.boolean().optional(),
       })
@@ -75,7 +76,7 @@ export const apiArgSchemas = {
         cloud: cloudName.refine((n) => n !== 'local', 'staged images go to a cloud, not to "local"'),
         regions: z.array(regionId).min(1).max(20),
         stores: z.array(z.string().min(1).max(255)).max(10).optional(),
-        method: z.enum(['auto', 'push', 'glance-download']).optional(),
+        method: z.enum(PLAN_METHODS).optional(),
         removeLocal: z.boolean().optional(),
         sameId: z.boolean().optional(),
       })
@@ -87,7 +88,7 @@ export const apiArgSchemas = {
         cloud: cloudName.refine((n) => n !== 'local', 'staged images go to a cloud, not to "local"'),
         regions: z.array(regionId).min(1).max(20),
         stores: z.array(z.string().min(1).max(255)).max(10),
-        method: z.enum(['auto', 'push', 'glance-download']),
+        method: z.enum(PLAN_METHODS),
         removeLocal: z.boolean(),
       })
       .strict()
@@ -112,7 +113,7 @@ export const apiArgSchemas = {
         cloud: cloudName,
         regions: z.array(regionId).min(1).max(20),
         stores: z.array(z.string().min(1).max(255)).max(10).optional(),
-        method: z.enum(['auto', 'push', 'glance-download']).optional(),
+        method: z.enum(PLAN_METHODS).optional(),
         ...imageFields,
         sameId: z.boolean().optional(),
         bwlimit: z.int().min(1).optional(),

@@ -1,6 +1,6 @@
 /** Parsing of the CLI's values: rates, properties, name templates. Bad input is a coded error with a hint. */
-import { EngineError } from '../errors';
-import { stemOf } from '../queue/upload-plan';
+import { EngineError } from '../io/errors';
+import { stemOf } from '../planning/upload-plan';
 
 /** Bad command-line input. The hint is required: bad input always says what to do. */
 export class UsageError extends Error {
@@ -94,7 +94,7 @@ export function imageName(template: string | undefined, path: string, n: number,
 }
 
 /** The disk format a file name suggests (kept with the upload planning). */
-export { diskFormatFromName, stemOf } from '../queue/upload-plan';
+export { diskFormatFromName, stemOf } from '../planning/upload-plan';
 
 export function requireInt(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;

@@ -2,8 +2,8 @@
  * What the commands that run jobs share: the database and engine they open, running the queue
  * until some jobs settle (with the progress line), and the report of those jobs.
  */
-import { dataHome, ensureDataHome } from '../data-home';
-import { Engine } from '../engine';
+import { dataHome, ensureDataHome } from '../io/data-home';
+import { Engine } from '../clouds/engine';
 import { databasePath, openDatabase, type Db } from '../queue/database';
 import type { JobUpdate } from '../queue/job-events';
 import { JobRepository, type JobRecord, type TargetRecord } from '../queue/job-repository';
@@ -11,11 +11,13 @@ import { retryingText } from '../../../shared/retry-text';
 import { retryBudgetMsOf, Settings } from '../queue/settings';
 import { isTerminal } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
-import { SavedClouds } from '../secrets/saved-clouds';
-import { PassphraseCodec } from '../secrets/secret-codec';
+import { SavedClouds } from '../clouds/saved-clouds';
+import { PassphraseCodec } from '../clouds/secret-codec';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { out, type CliIo } from './io';
 import { formatBytes, ProgressLine } from './progress-line';
+import { withLocalCloud } from '../distribution/local-cloud';
+import { removeLocalCopy } from '../distribution/local-copy-cleanup';
 
 export interface Ctx {
   io: CliIo;
@@ -40,7 +42,10 @@ export function cliSavedClouds(db: Db, env: Record<string, string | undefined>):
 export function open(io: CliIo): { db: Db; engine: Engine } {
   const home = ensureDataHome(dataHome(io.env));
   const db = openDatabase(databasePath(home));
-  return { db, engine: new Engine({ env: io.env, cwd: io.cwd, savedClouds: cliSavedClouds(db, io.env) }) };
+  return {
+    db,
+    engine: new Engine(withLocalCloud({ env: io.env, cwd: io.cwd, savedClouds: cliSavedClouds(db, io.env) })),
+  };
 }
 
 export function splitList(text: string | undefined): string[] {
@@ -87,6 +92,7 @@ export function cliScheduler(ctx: Ctx, bwlimit?: number): { scheduler: Scheduler
     db: ctx.db,
     engine: ctx.engine,
     actor: `cli:${process.pid}`,
+    onJobDone: removeLocalCopy(ctx.engine),
     onJobUpdated: (u: JobUpdate) => line.update(u),
     bwlimit,
     retryBudgetMs: ctx.retryBudgetMs ?? retryBudgetMsOf(new Settings(ctx.db)),

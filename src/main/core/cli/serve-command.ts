@@ -7,11 +7,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { ensureDataHome } from '../data-home';
-import { EngineError } from '../errors';
-import { LOCAL_REGION, localCloudBlock, localServerDir } from '../staging/local-cloud';
-import { StagingServer } from '../staging/server';
-import { removeServerInfo, writeServerInfo } from '../staging/server-process';
+import { ensureDataHome, localServerDir } from '../io/data-home';
+import { EngineError } from '../io/errors';
+import { LOCAL_REGION, localCloudBlock } from '../distribution/local-cloud';
+import { StagingServer } from '../local-glance/server';
+import { removeServerInfo, writeServerInfo } from '../local-glance/server-process';
 import { parseSize, requireInt, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';

@@ -6,21 +6,21 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { dataHome, ensureDataHome } from '../data-home';
-import { Engine } from '../engine';
+import { dataHome, ensureDataHome } from '../io/data-home';
+import { Engine } from '../clouds/engine';
 import { databasePath, openDatabase } from '../queue/database';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import type { GlanceImage } from '../openstack/glance-types';
 import { JobRepository } from '../queue/job-repository';
 import { Settings } from '../queue/settings';
-import { autoSyncTick } from '../staging/auto-sync';
-import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
-import { findRunningServer, startServerProcess, type ServerInfo } from '../staging/server-process';
+import { autoSyncTick } from '../distribution/auto-sync';
+import { LOCAL_CLOUD, LOCAL_REGION, withLocalCloud } from '../distribution/local-cloud';
+import { findRunningServer, startServerProcess, type ServerInfo } from '../local-glance/server-process';
 import { IMAGE_OPTIONS, parseRate, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
-import { parsePlanMethod, printPlan } from './distribution';
-import { planSync, syncRecords } from '../staging/sync-jobs';
+import { parsePlanMethod, printPlan } from './replicate-command';
+import { planSync, syncRecords } from '../distribution/sync-jobs';
 import { open, runJobs, splitList, type Ctx } from './run-jobs';
 
 export const STAGE_HELP = `Usage: glance-uploader stage FILE... [--name N] [metadata options as for upload]
@@ -111,7 +111,7 @@ export async function stage(
   if (p.values.help === true) return (out(io, STAGE_HELP), EXIT.ok);
   if (p.positionals.length === 0)
     throw new UsageError('stage needs at least one FILE.', 'glance-uploader stage --help');
-  const engine = new Engine({ env: io.env, cwd: io.cwd });
+  const engine = new Engine(withLocalCloud({ env: io.env, cwd: io.cwd }));
   try {
     return await withLocalServer(io, engine, p.values.json === true, async () => {
       const code = await upload([...args, '--cloud', LOCAL_CLOUD, '--region', LOCAL_REGION], io);

@@ -5,7 +5,7 @@
  * ../shared/reference: a refused preflight is still 200, only without the headers).
  */
 import type { HttpClient } from '../openstack/http-client';
-import { toErrorInfo } from '../errors';
+import { toErrorInfo } from '../io/errors';
 import type { DoctorCheck } from './report';
 import { corsFix } from './fixes';
 

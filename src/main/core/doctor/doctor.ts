@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Engine } from '../engine';
-import { toErrorInfo } from '../errors';
+import type { Engine } from '../clouds/engine';
+import { toErrorInfo } from '../io/errors';
 import { uploadImageData } from '../openstack/glance-data';
 import { regionsOf } from '../openstack/catalog';
 import type { JobRepository } from '../queue/job-repository';

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import type { FileWindow } from './file-window';
+import type { FileWindow } from '../io/file-window';
 import { finding } from './disk-formats';
 import type { Finding, Probe } from './types';
 

@@ -6,7 +6,7 @@
  * of another subformat or whose extents name other files, and any qed are refused.
  */
 import { basename } from 'node:path';
-import type { FileWindow } from './file-window';
+import type { FileWindow } from '../io/file-window';
 import type { Finding, Probe } from './types';
 
 const MAX_U53 = BigInt(Number.MAX_SAFE_INTEGER);

@@ -4,10 +4,10 @@
  * it. Reads headers and tables only (a few KiB, however large the file).
  */
 import { basename } from 'node:path';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import { partitionTable, probeCompressed, probeIso, probeNotImage, probeTar } from './containers';
 import { finding, probeQcow2, probeQed, probeVdi, probeVhd, probeVhdx, probeVmdk } from './disk-formats';
-import { FileWindow } from './file-window';
+import { FileWindow } from '../io/file-window';
 import type { Finding, Inspection, Probe } from './types';
 
 const GiB = 1024 ** 3;

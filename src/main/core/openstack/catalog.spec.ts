@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineError } from '../errors';
+import type { EngineError } from '../io/errors';
 import { imageEndpoint, parseCatalog, regionsOf } from './catalog';
 
 const catalog = parseCatalog([

@@ -1,5 +1,5 @@
 /** The Keystone service catalog: which endpoint serves a service type in a region and interface. */
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 
 export interface CatalogEndpoint {
   region: string;

@@ -7,7 +7,7 @@
  */
 import { parse } from 'yaml';
 import type { CloudDraft } from '../../../shared/dto';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import { envCloud, normaliseCloud } from './clouds-config';
 
 type Json = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import { findCloud, loadClouds, type ConfigContext } from './clouds-config';
 import { codeOf } from '../../../../test/support/engine-error';
 

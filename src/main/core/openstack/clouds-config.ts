@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, YAMLParseError } from 'yaml';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 
 export interface ConfigContext {
   env: Record<string, string | undefined>;

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ImageSummary } from '../../../shared/dto';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import { glanceError } from './glance-errors';
 import type {
   CreateImageFields,

@@ -11,7 +11,7 @@ import { stat, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import type { GlanceClient } from './glance-client';
 import { glanceError } from './glance-errors';
 import type { GlanceImage, ImportRequest } from './glance-types';

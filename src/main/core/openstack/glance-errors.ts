@@ -1,6 +1,6 @@
 /** Glance's HTTP errors as coded EngineErrors, carrying the status, Glance's message and the request id. */
 import type { ErrorCode } from '../../../shared/errors';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import type { HttpResponse } from './http-client';
 
 /** Glance's error text: webob's JSON ({"message": "...<br /><br />"}) or plain text/HTML. */

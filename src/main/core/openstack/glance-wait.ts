@@ -5,7 +5,7 @@
  * os_glance_failed_import and the image's import tasks, and treats a task failure as final.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import type { GlanceClient } from './glance-client';
 import type { GlanceImage, GlanceTask } from './glance-types';
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import { sendWatchdog } from './send-watchdog';
 
 export interface HttpTimeouts {

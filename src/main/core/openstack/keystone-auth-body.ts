@@ -1,5 +1,5 @@
 /** The body of POST /v3/auth/tokens for each supported auth method. */
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import type { CloudAuth, CloudEntry } from './clouds-config';
 
 export type AuthMethod = 'password' | 'application_credential' | 'token';

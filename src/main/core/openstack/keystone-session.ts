@@ -6,7 +6,7 @@
  * renewal (single flight). A session on a pre-issued token cannot renew: when it runs out the
  * caller gets auth.expired, asking the user to log in again.
  */
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import type { CloudEntry } from './clouds-config';
 import { parseCatalog, type CatalogService } from './catalog';
 import type { HttpClient, HttpResponse } from './http-client';

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import { openSqlite } from '../sqlite/open-sqlite';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations';
 

@@ -7,7 +7,7 @@
 import type { ActivityEvent } from '../../../shared/dto';
 import { randomUUID } from 'node:crypto';
 import type { ErrorInfo } from '../../../shared/errors';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import type { Db } from './database';
 import { validateTargets } from './target-methods';
 import { canTransition, isTerminal, type TargetState } from './target-state';

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 import { Controls } from './controls';
 import { migrate, openDatabase, schemaVersion, type Db } from './database';
-import { SavedClouds } from '../secrets/saved-clouds';
+import { SavedClouds } from '../clouds/saved-clouds';
 import { JobRepository } from './job-repository';
 import { LATEST_VERSION, MIGRATIONS } from './migrations';
 

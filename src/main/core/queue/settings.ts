@@ -4,7 +4,7 @@
  * Values are JSON; each key has a type, and a value that does not parse reads as unset.
  */
 import type { SettingsUpdate } from '../../../shared/dto';
-import type { PlanMethod } from './distribution-plan';
+import type { PlanMethod } from '../../../shared/plan-methods';
 import type { Db } from './database';
 
 /** Where staged images go by themselves once their regions can be reached. */

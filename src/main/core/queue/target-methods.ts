@@ -14,7 +14,7 @@
  * copy-image and glance-download wait for that "source target" to be done. Which methods a region really offers
  * comes from its /v2/info/import (direct is always there); this module checks only the shape.
  */
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 
 export const TARGET_METHODS = ['direct', 'glance-direct', 'web-download', 'copy-image', 'glance-download'] as const;
 export type TargetMethod = (typeof TARGET_METHODS)[number];

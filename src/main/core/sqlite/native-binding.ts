@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { EngineError } from '../errors';
+import { EngineError } from '../io/errors';
 
 export interface RuntimeId {
   runtime: 'node' | 'electron';

@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { Hasher, type Digests } from './hasher';
+import { Hasher, type Digests } from '../io/hasher';
 import type { TokenBucket } from './token-bucket';
 
 interface Branch {

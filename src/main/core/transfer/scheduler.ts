@@ -6,22 +6,19 @@
  * Pause stops sending at once; against Glance, resume sends the whole file again into the SAME
  * image (Glance takes image data in one request), and the audit log says so.
  */
-import type { Engine } from '../engine';
-import { EngineError, toErrorInfo } from '../errors';
+import type { Engine } from '../clouds/engine';
+import { EngineError, toErrorInfo } from '../io/errors';
 import type { Db } from '../queue/database';
 import { Controls } from '../queue/controls';
 import { JobEventCoalescer, type JobUpdate } from '../queue/job-events';
-import { JobRepository, type TargetRecord } from '../queue/job-repository';
+import { JobRepository, type JobRecord, type TargetRecord } from '../queue/job-repository';
 import { Lease, type AcquireResult } from '../queue/lease';
 import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
 import { allowedActions, type ControlAction } from '../../../shared/target-states';
 import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { TokenBucket } from './token-bucket';
 import { FanOut } from './fan-out';
-import { rm } from 'node:fs/promises';
-import { sep } from 'node:path';
-import { runTarget } from './import-runner';
-import { LOCAL_CLOUD, LOCAL_REGION } from '../staging/local-cloud';
+import { runTarget } from './target-runner';
 import { FILE_METHODS, sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import type { SharedBody } from './upload-stream';
 
@@ -44,6 +41,11 @@ export interface SchedulerOptions {
   leaseTtlMs?: number;
   tickMs?: number;
   onJobUpdated?: (u: JobUpdate) => void;
+  /**
+   * Runs once when every target of a job is done (distribution/local-copy-cleanup.ts removes a
+   * synced staged image or a replicate's cached copy). The scheduler names no cloud.
+   */
+  onJobDone?: (job: JobRecord, first: TargetRecord, repo: JobRepository) => Promise<void>;
 }
 
 type StopReason = 'pause' | 'cancel' | 'stop';
@@ -60,7 +62,7 @@ export class Scheduler {
   readonly #lease: Lease;
   readonly #global: TokenBucket;
   readonly #jobBuckets = new Map<string, TokenBucket>();
-  readonly #removingStaged = new Set<string>();
+  readonly #doneJobs = new Set<string>();
   readonly #running = new Map<string, Running>();
   readonly #events: JobEventCoalescer;
   readonly #progressWritten = new Map<string, { bytes: number; at: number }>();
@@ -258,7 +260,7 @@ export class Scheduler {
     })
       .then(async () => {
         this.#events.changed(t.jobId, true);
-        await this.#removeStagedWhenSynced(t.jobId);
+        await this.#jobDone(t.jobId);
       })
       .catch((e: unknown) => this.#failed(entry, e))
       // A failure while handling a failure (a database error, say) is logged, never unhandled.
@@ -274,34 +276,17 @@ export class Scheduler {
   }
 
   /**
-   * A job that asked for it removes its local copy once every target is done (verified): a sync
-   * job its staged image, a replicate's push job the copy it downloaded into the data folder's
-   * cache (never a file anywhere else: a user's file is never deleted). A failure to delete is
-   * noted, never held against the targets: the copy stays, that is all.
+   * Once every target of a job is done (verified), the job's completion hook runs once (two
+   * targets finishing together call it once): what to clean up is the composer's policy.
    */
-  async #removeStagedWhenSynced(jobId: string): Promise<void> {
-    const job = this.repo.getJob(jobId);
-    if (!job.removeStagedAfter) return;
+  async #jobDone(jobId: string): Promise<void> {
+    const hook = this.o.onJobDone;
+    if (hook === undefined || this.#doneJobs.has(jobId)) return;
     const targets = this.repo.targetsOf(jobId);
     const first = targets[0];
-    if (first === undefined || !targets.every((x) => x.state === 'done') || this.#removingStaged.has(jobId)) return;
-    this.#removingStaged.add(jobId); // two targets finishing together delete it once
-    const cache = this.o.engine.cacheDir + sep;
-    if (job.sourceKind === 'file' && job.sourcePath !== null && job.sourcePath.startsWith(cache)) {
-      await rm(job.sourcePath, { force: true });
-      this.repo.note('job.cached_copy_removed', first, { path: job.sourcePath });
-      return;
-    }
-    if (job.sourceKind !== 'staged' || job.stagedImageId === null) return;
-    try {
-      const local = await this.o.engine.glance(LOCAL_CLOUD, LOCAL_REGION);
-      await local.deleteImage(job.stagedImageId).catch((e: unknown) => {
-        if (!(e instanceof EngineError && e.code === 'glance.not_found')) throw e;
-      });
-      this.repo.note('job.staged_removed', first, { stagedImageId: job.stagedImageId });
-    } catch (e) {
-      this.repo.note('job.staged_remove_failed', first, { stagedImageId: job.stagedImageId, error: toErrorInfo(e) });
-    }
+    if (first === undefined || !targets.every((x) => x.state === 'done')) return;
+    this.#doneJobs.add(jobId);
+    await hook(this.repo.getJob(jobId), first, this.repo);
   }
 
   #progress(t: TargetRecord, bytes: number): void {

@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine } from '../engine';
-import { EngineError } from '../errors';
+import type { Engine } from '../clouds/engine';
+import { EngineError } from '../io/errors';
 import { fillFromInspection, inspectFile, refusal } from '../inspect/inspect';
 import type { Inspection } from '../inspect/types';
 import type { GlanceClient } from '../openstack/glance-client';
@@ -18,10 +18,11 @@ import { importImage, stageImageData, uploadImageData } from '../openstack/glanc
 import { waitForImage, type WaitOptions } from '../openstack/glance-wait';
 import type { CreateImageFields, GlanceImage } from '../openstack/glance-types';
 import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-repository';
-import type { Digests } from './hasher';
-import { assertUnchanged, type SourceIdentity } from './source-file';
+import type { Digests } from '../io/hasher';
+import { assertUnchanged, type SourceIdentity } from '../io/source-file';
 import type { TokenBucket } from './token-bucket';
-import { hashFile, uploadStream, type SharedBody } from './upload-stream';
+import { hashFile } from '../io/hasher';
+import { uploadStream, type SharedBody } from './upload-stream';
 
 export interface RunContext {
   repo: JobRepository;

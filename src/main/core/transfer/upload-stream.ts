@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { DataSource } from '../openstack/glance-data';
-import { Hasher, type Digests } from './hasher';
+import { Hasher, type Digests } from '../io/hasher';
 import type { TokenBucket } from './token-bucket';
 
 export interface UploadStream {
@@ -89,16 +89,4 @@ export function uploadStream(
       await hasher?.dispose();
     },
   };
-}
-
-/** Hash a file without sending it (a target whose upload finished before a crash). */
-export async function hashFile(path: string, size: number): Promise<Digests> {
-  const h = new Hasher(path);
-  try {
-    for (let done = 0; done < size; done += Math.min(size - done, 8 * 1024 * 1024))
-      await h.advance(Math.min(size - done, 8 * 1024 * 1024));
-    return await h.digest();
-  } finally {
-    await h.dispose();
-  }
 }

@@ -1,0 +1,165 @@
+/**
+ * Sync jobs from staged images: for each image, the regions (and stores) it is not in yet, a
+ * plan per target (distribution-plan.ts), its data file, metadata and staged digests. A region
+ * an earlier sync of the image has done, or is still working on, is skipped: a sync never sends
+ * an image twice. Used by `glance-uploader sync` and by auto-sync.
+ */
+import type { SyncRecord } from '../../../shared/dto';
+import type { Engine } from '../clouds/engine';
+import { EngineError } from '../io/errors';
+import type { GlanceImage } from '../openstack/glance-types';
+import { planDistribution, type PlanMethod, type RegionOffer } from '../planning/distribution-plan';
+import { askOffers, isAdmin } from '../planning/region-offers';
+import type { JobRecord, JobRepository, NewJob, NewTarget, TargetRecord } from '../queue/job-repository';
+import { isTerminal } from '../queue/target-state';
+import { identify } from '../io/source-file';
+import { stagedDataPath, stagedMetadata } from './local-cloud';
+
+export interface SyncOptions {
+  cloud: string;
+  regions: string[];
+  /** The stores to fill in each region (the first gets the data); empty: the default store. */
+  stores: string[];
+  method: PlanMethod;
+  ifExists: 'upload' | 'reuse';
+  removeLocal: boolean;
+  /** Create each image with its staged id in every region. */
+  sameId: boolean;
+  bwlimit?: number;
+  /** Also skip regions where an earlier sync failed or was canceled (auto-sync: the user decides). */
+  skipSettled?: boolean;
+}
+
+export interface Skipped {
+  image: string;
+  region: string;
+  state: string;
+  imageId: string | null;
+  jobId: string;
+}
+
+export interface SyncPlan {
+  jobs: NewJob[];
+  /** Earlier sync jobs of these images still under way (followed, not queued again). */
+  underWay: string[];
+  skipped: Skipped[];
+}
+
+/** A target of an earlier sync of this image into that place that is done or under way (or, with `settled`, any). */
+export function earlierSync(
+  repo: JobRepository,
+  stagedId: string,
+  where: { cloud: string; region: string; store: string },
+  settled = false,
+): { job: JobRecord; target: TargetRecord } | undefined {
+  for (const j of repo.listJobs()) {
+    if (j.stagedImageId !== stagedId) continue;
+    const t = repo
+      .targetsOf(j.id)
+      .find(
+        (x) =>
+          x.cloud === where.cloud &&
+          x.region === where.region &&
+          x.store === where.store &&
+          (settled || x.state === 'done' || !isTerminal(x.state)),
+      );
+    if (t !== undefined) return { job: j, target: t };
+  }
+  return undefined;
+}
+
+/** Where each staged image went: the targets of every sync job made from it, by staged image id. */
+export function syncRecords(repo: JobRepository): Map<string, SyncRecord[]> {
+  const byImage = new Map<string, SyncRecord[]>();
+  for (const j of repo.listJobs()) {
+    if (j.sourceKind !== 'staged' || j.stagedImageId === null) continue;
+    const list = byImage.get(j.stagedImageId) ?? [];
+    for (const t of repo.targetsOf(j.id))
+      list.push({
+        jobId: j.id,
+        cloud: t.cloud,
+        region: t.region,
+        store: t.store,
+        method: t.method,
+        state: t.state,
+        imageId: t.remoteImageId,
+        error: t.error?.code ?? null,
+      });
+    byImage.set(j.stagedImageId, list);
+  }
+  return byImage;
+}
+
+/** The sync jobs for these staged images (not queued: the caller creates them). */
+export async function planSync(
+  engine: Engine,
+  repo: JobRepository,
+  images: GlanceImage[],
+  o: SyncOptions,
+  onUnreachable?: (region: string) => void,
+): Promise<SyncPlan> {
+  const plan: SyncPlan = { jobs: [], underWay: [], skipped: [] };
+  const store = o.stores[0] ?? '';
+  let offers: Map<string, RegionOffer | undefined> | undefined;
+  let admin = false;
+  for (const img of images) {
+    const name = img.name ?? img.id;
+    const path = stagedDataPath(engine.localServerDir, img.id);
+    if (path === undefined || img.os_hash_value === null || img.checksum === null || img.size === null)
+      throw new EngineError('staged.not_ready', `The data of staged image ${name} is missing.`, {
+        hint: 'Stage the file again.',
+      });
+    const missing: string[] = [];
+    for (const region of o.regions) {
+      const there = earlierSync(repo, img.id, { cloud: o.cloud, region, store }, o.skipSettled === true);
+      if (there === undefined) {
+        missing.push(region);
+        continue;
+      }
+      if (!isTerminal(there.target.state)) plan.underWay.push(there.job.id);
+      plan.skipped.push({
+        image: name,
+        region,
+        state: there.target.state,
+        imageId: there.target.remoteImageId,
+        jobId: there.job.id,
+      });
+    }
+    if (missing.length === 0) continue;
+    if (offers === undefined) {
+      offers = await askOffers(engine, o.cloud, o.regions, onUnreachable);
+      admin = o.stores.length > 1 && (await isAdmin(engine, o.cloud));
+    }
+    const targets: NewTarget[] = planDistribution({
+      cloud: o.cloud,
+      regions: missing,
+      stores: o.stores,
+      offers,
+      admin,
+      method: o.method,
+    }).targets;
+    const id = await identify(path);
+    plan.jobs.push({
+      source: {
+        kind: 'staged',
+        imageId: img.id,
+        path,
+        size: id.size,
+        mtimeMs: id.mtimeMs,
+        ino: id.ino,
+        dev: id.dev,
+        md5: img.checksum,
+        sha512: img.os_hash_value,
+      },
+      name,
+      metadata: stagedMetadata(img),
+      targets,
+      bwlimit: o.bwlimit,
+      onDuplicate: o.ifExists,
+      removeStagedAfter: o.removeLocal,
+      ...(o.sameId ? { sameImageId: img.id } : {}),
+    });
+  }
+  plan.underWay = [...new Set(plan.underWay)];
+  return plan;
+}

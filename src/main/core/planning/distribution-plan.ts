@@ -1,0 +1,134 @@
+/**
+ * The cheapest way to get one image into N regions (and stores) of a cloud, target by target,
+ * from what each region advertises (/v2/info/import, its stores) and what the user's roles
+ * allow, with the reason shown to the user:
+ *
+ * - a region that offers glance-download pulls the image from a region that has it (all the
+ *   regions of one cloud share its Keystone): the bytes cross the user's link once;
+ * - another store of a region gets copy-image from the region's first store (the region must
+ *   offer it and the user may use it: Glance's default policy allows admins only; otherwise the
+ *   plan is refused, as a push there would make a second image rather than a second copy);
+ * - everything else is pushed from the local copy, read once for all (the engine's fan-out).
+ *
+ * Pure: the caller asks the regions, this decides.
+ */
+import { EngineError } from '../io/errors';
+import type { NewTarget } from '../queue/job-repository';
+
+import type { PlanMethod } from '../../../shared/plan-methods';
+
+export type { PlanMethod };
+
+export interface RegionOffer {
+  /** Import methods the region advertises (direct is implied). */
+  methods: string[];
+  stores: string[];
+}
+
+export interface PlanInput {
+  cloud: string;
+  /** Regions to fill, in the user's order. */
+  regions: string[];
+  /** Stores to fill in each region (the first gets the data; empty: the default store). */
+  stores: string[];
+  /** What each region offers; undefined when it could not be asked now (unreachable). */
+  offers: ReadonlyMap<string, RegionOffer | undefined>;
+  /** A replicate's region that already has the image (it is not a target, it is the source). */
+  sourceRegion?: string;
+  /** Whether the user's token has the admin role (copy-image's default policy). */
+  admin: boolean;
+  method: PlanMethod;
+}
+
+export interface Plan {
+  /** Targets of the job (each with its planReason). */
+  targets: NewTarget[];
+  /**
+   * A replicate's targets that need the bytes pushed from a local copy (glance-download not
+   * possible there): the caller downloads the image once and sends it to these.
+   */
+  push: NewTarget[];
+}
+
+export function planDistribution(input: PlanInput): Plan {
+  const { cloud, regions, stores, offers } = input;
+  const replicate = input.sourceRegion !== undefined;
+  // The region others pull from: the replicate's source, else the first region (it gets the push).
+  const hub = input.sourceRegion ?? regions[0] ?? '';
+  const targets: NewTarget[] = [];
+  const push: NewTarget[] = [];
+
+  /** How the region's first store gets the image. */
+  const main = (region: string): { method: string; reason: string } => {
+    const offer = offers.get(region);
+    if (!replicate && region === hub)
+      return {
+        method: 'direct',
+        reason: 'receives the upload: the local copy is read once for every region that gets it',
+      };
+    if (input.method === 'push') return { method: 'direct', reason: 'push asked for' };
+    if (offer?.methods.includes('glance-download') === true)
+      return {
+        method: 'glance-download',
+        reason: `${region} offers glance-download and shares ${hub}'s Keystone: it pulls the image from ${hub}, no byte crosses this machine again`,
+      };
+    if (input.method === 'glance-download')
+      return {
+        method: 'glance-download',
+        reason:
+          offer === undefined
+            ? `glance-download asked for (${region} could not be asked now; checked when it runs)`
+            : `glance-download asked for, though ${region} does not advertise it (the target will say so)`,
+      };
+    return offer === undefined
+      ? { method: 'direct', reason: `${region} could not be asked what it offers now: pushed` }
+      : { method: 'direct', reason: `${region} does not offer glance-download: pushed from the local copy` };
+  };
+
+  /**
+   * How another store of a region gets it: copy-image from the region's first store (the same
+   * image in one more store). A push would make a second image, not a second copy: when
+   * copy-image cannot run there, the plan is refused before anything is queued.
+   */
+  const extra = (region: string, store: string): NewTarget => {
+    const offer = offers.get(region);
+    if (offer !== undefined && !offer.methods.includes('copy-image'))
+      throw new EngineError(
+        'glance.method_not_offered',
+        `${region} does not offer copy-image: the image cannot be put into a second store (${store}) there.`,
+        { hint: 'Name one store per region, or ask the operator to enable copy-image.' },
+      );
+    if (!input.admin)
+      throw new EngineError(
+        'glance.forbidden',
+        `Copying the image into ${store} of ${region} needs copy-image, which Glance's default policy allows to admins only.`,
+        { hint: 'Name one store per region, or ask an admin of the cloud to copy it.' },
+      );
+    return {
+      cloud,
+      region,
+      store,
+      method: 'copy-image',
+      planReason:
+        offer === undefined
+          ? `copy-image within ${region} (it could not be asked now; checked when it runs)`
+          : `copy-image within ${region}: it offers copy-image and you have the admin role`,
+    };
+  };
+
+  if (replicate)
+    // The source region has the image in its first store already: only its other stores.
+    for (const store of stores.slice(1)) {
+      targets.push(extra(hub, store));
+    }
+  for (const region of regions) {
+    if (region === input.sourceRegion) continue;
+    const m = main(region);
+    const first: NewTarget = { cloud, region, store: stores[0], method: m.method, planReason: m.reason };
+    // A replicate's region without glance-download is pushed, with its other stores.
+    const into = replicate && m.method === 'direct' ? push : targets;
+    into.push(first);
+    for (const store of stores.slice(1)) into.push(extra(region, store));
+  }
+  return { targets, push };
+}
