@@ -11,7 +11,8 @@ import { Cors, type CorsOptions } from './cors';
 import { HttpError, readJson, send } from './http-kit';
 import { IdentityService, loadOrCreateCredentials, LOCAL_REGION, type LocalCredentials } from './identity';
 import { ImageStore, UUID_RE } from './image-store';
-import { importMethods, ImagesApi } from './images-api';
+import { importMethods } from './image-doc';
+import { ImagesApi } from './images-api';
 import { imageSchema, imagesSchema, metadefStub, versions } from './schemas';
 import type { WebDownloadOptions } from './web-download';
 

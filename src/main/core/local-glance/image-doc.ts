@@ -1,0 +1,204 @@
+/**
+ * The image document of the embedded server, as Glance 25 writes and validates it: which
+ * attributes exist, which are read-only or reserved, how each writable one is checked (the
+ * messages are Glance's), the document it answers with, and the import methods it offers.
+ */
+import { HttpError } from './http-kit';
+import { CONTAINER_FORMATS, DISK_FORMATS, glanceTime, type ImageRecord, type ImageStore } from './image-store';
+import type { WebDownloadOptions } from './web-download';
+
+/** Attributes of every image (removing one is refused; replacing one that is unset is not). */
+export const BASE = new Set([
+  'id',
+  'name',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'min_disk',
+  'min_ram',
+  'disk_format',
+  'container_format',
+  'tags',
+  'owner',
+]);
+const READ_ONLY = new Set([
+  'status',
+  'checksum',
+  'size',
+  'virtual_size',
+  'os_hash_algo',
+  'os_hash_value',
+  'created_at',
+  'updated_at',
+  'self',
+  'file',
+  'schema',
+  'direct_url',
+  'stores',
+]);
+const RESERVED = new Set(['location', 'locations', 'deleted', 'deleted_at']);
+export const VISIBILITIES = ['public', 'private', 'shared', 'community'];
+/** Glance's image_property_quota. */
+const MAX_PROPERTIES = 128;
+
+/** The import methods a server with these options offers. */
+export function importMethods(o: { webDownload?: WebDownloadOptions; stores?: number }): string[] {
+  return [
+    'glance-direct',
+    ...(o.webDownload?.enabled ? ['web-download'] : []),
+    ...((o.stores ?? 1) > 1 ? ['copy-image'] : []),
+  ];
+}
+
+/** The document Glance answers with: base fields, custom properties flattened, links. */
+export function imageDoc(i: ImageRecord, multiStore = false): Record<string, unknown> {
+  return {
+    id: i.id,
+    name: i.name,
+    status: i.status,
+    visibility: i.visibility,
+    protected: i.protected,
+    os_hidden: i.os_hidden,
+    checksum: i.checksum,
+    os_hash_algo: i.os_hash_algo,
+    os_hash_value: i.os_hash_value,
+    size: i.size,
+    virtual_size: i.virtual_size,
+    min_disk: i.min_disk,
+    min_ram: i.min_ram,
+    owner: i.owner,
+    disk_format: i.disk_format,
+    container_format: i.container_format,
+    created_at: i.created_at,
+    updated_at: i.updated_at,
+    tags: i.tags,
+    ...i.properties,
+    ...(multiStore && i.stores.length > 0 ? { stores: i.stores.join(',') } : {}),
+    self: `/v2/images/${i.id}`,
+    file: `/v2/images/${i.id}/file`,
+    schema: '/v2/schemas/image',
+  };
+}
+
+/** A new image as `POST /v2/images` makes it, before the request's attributes are set. */
+export function newImage(id: string, owner: string): ImageRecord {
+  const now = glanceTime();
+  return {
+    id: id.toLowerCase(),
+    name: null,
+    status: 'queued',
+    visibility: 'shared',
+    protected: false,
+    os_hidden: false,
+    owner,
+    disk_format: null,
+    container_format: null,
+    size: null,
+    virtual_size: null,
+    checksum: null,
+    os_hash_algo: null,
+    os_hash_value: null,
+    min_disk: 0,
+    min_ram: 0,
+    created_at: now,
+    updated_at: now,
+    tags: [],
+    properties: {},
+    partial_size: null,
+    upload_total: null,
+    stores: [],
+  };
+}
+
+/** A live image (not deleted), or Glance's 404. */
+export function liveImage(store: ImageStore, id: string): ImageRecord {
+  const img = store.get(id);
+  if (img === undefined || img.status === 'deleted') throw new HttpError(404, `No image found with ID ${id}`);
+  return img;
+}
+
+/** Whether a request may write this attribute at all (create may name the id, an update may not). */
+export function checkKey(key: string, forCreate: boolean): void {
+  if (READ_ONLY.has(key) || (!forCreate && key === 'id')) throw new HttpError(403, `Attribute '${key}' is read-only.`);
+  if (RESERVED.has(key) || key.startsWith('os_glance')) throw new HttpError(403, `Attribute '${key}' is reserved.`);
+  if (key.length > 255) throw new HttpError(400, `Property name is longer than 255 characters: ${key.slice(0, 40)}...`);
+}
+
+export function checkPropertyCount(img: ImageRecord): void {
+  if (Object.keys(img.properties).length > MAX_PROPERTIES)
+    throw new HttpError(413, `Maximum number of image properties (${MAX_PROPERTIES}) exceeded.`);
+}
+
+export const schemaError = (what: string): HttpError =>
+  new HttpError(400, `Provided object does not match schema 'image': ${what}`);
+
+type Setter = (img: ImageRecord, key: string, value: unknown, owner: string) => void;
+
+const setName: Setter = (img, _key, value) => {
+  if (value !== null && (typeof value !== 'string' || value.length > 255))
+    throw schemaError(`${JSON.stringify(value)} is not a valid name`);
+  img.name = value as string | null;
+};
+
+const setVisibility: Setter = (img, _key, value) => {
+  if (typeof value !== 'string' || !VISIBILITIES.includes(value))
+    throw schemaError(`${JSON.stringify(value)} is not one of ${VISIBILITIES.join(', ')}`);
+  img.visibility = value;
+};
+
+const setFlag: Setter = (img, key, value) => {
+  if (typeof value !== 'boolean') throw schemaError(`${JSON.stringify(value)} is not of type 'boolean'`);
+  img[key as 'protected' | 'os_hidden'] = value;
+};
+
+const setMinimum: Setter = (img, key, value) => {
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw schemaError(`${JSON.stringify(value)} is not of type 'integer'`);
+  if (value < 0) throw new HttpError(400, `Cannot set ${key} to a negative value.`);
+  img[key as 'min_disk' | 'min_ram'] = value;
+};
+
+const setFormat: Setter = (img, key, value) => {
+  const field = key as 'disk_format' | 'container_format';
+  const allowed = field === 'disk_format' ? DISK_FORMATS : CONTAINER_FORMATS;
+  if (value !== null && (typeof value !== 'string' || !allowed.includes(value)))
+    throw schemaError(`${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  if (img.status !== 'queued' && img[field] !== value)
+    throw new HttpError(403, `Attribute ${field} can be only replaced for a queued image.`);
+  img[field] = value as string | null;
+};
+
+const setTags: Setter = (img, _key, value) => {
+  if (!Array.isArray(value) || value.some((t) => typeof t !== 'string' || t.length > 255))
+    throw schemaError('tags must be strings');
+  img.tags = [...new Set(value as string[])];
+};
+
+const setOwner: Setter = (img, _key, value, owner) => {
+  if (value !== owner) throw new HttpError(403, `You are not permitted to create images owned by '${String(value)}'.`);
+  img.owner = value;
+};
+
+const setProperty: Setter = (img, key, value) => {
+  if (typeof value !== 'string') throw schemaError(`${JSON.stringify(value)} is not of type 'string'`);
+  img.properties[key] = value;
+};
+
+// A Map, not an object: a property named `constructor` or `__proto__` is a custom property.
+const SETTERS = new Map<string, Setter>([
+  ['name', setName],
+  ['visibility', setVisibility],
+  ['protected', setFlag],
+  ['os_hidden', setFlag],
+  ['min_disk', setMinimum],
+  ['min_ram', setMinimum],
+  ['disk_format', setFormat],
+  ['container_format', setFormat],
+  ['tags', setTags],
+  ['owner', setOwner],
+]);
+
+/** Set one writable attribute on a record, validated as Glance's schema does. */
+export function setAttr(img: ImageRecord, key: string, value: unknown, owner: string): void {
+  (SETTERS.get(key) ?? setProperty)(img, key, value, owner);
+}
