@@ -20,6 +20,7 @@ import { startServerProcess, type ServerProcess } from '../../src/main/core/loca
 import { CLI, runCli } from '../support/cli-process';
 import { demoEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startTlsServer } from '../support/tls-server';
+import { withLocalCloud } from '../../src/main/core/distribution/local-cloud';
 
 const cloud = inject('referenceCloud');
 const ALLOWED = 'http://localhost:5173';
@@ -239,7 +240,7 @@ describe('doctor', () => {
         env,
         extraArgs: ['--cors-origin', ALLOWED],
       });
-      const local = new Engine({ env, cwd: dir, home: dir });
+      const local = new Engine(withLocalCloud({ env, cwd: dir, home: dir }));
       try {
         const report = await runDoctor(local, { cloud: 'local', horizonOrigin: ALLOWED });
         expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);

@@ -9,17 +9,21 @@
 import type { Engine } from '../clouds/engine';
 import { EngineError, toErrorInfo } from '../io/errors';
 import type { Db } from '../queue/database';
-import { Controls } from '../queue/controls';
 import { JobEventCoalescer, type JobUpdate } from '../queue/job-events';
 import { JobRepository, type JobRecord, type TargetRecord } from '../queue/job-repository';
 import { Lease, type AcquireResult } from '../queue/lease';
 import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
-import { allowedActions, type ControlAction } from '../../../shared/target-states';
-import { decide, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
-import { TokenBucket } from './token-bucket';
+import type { ControlAction } from '../../../shared/target-states';
+import { applyControlRequests } from './control-requests';
+import { deleteOwnImage } from './image-cleanup';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
+import { settleFailure } from './settle-failure';
+import { BandwidthLimits } from './token-bucket';
 import { FanOut } from './fan-out';
 import { runTarget } from './target-runner';
-import { FILE_METHODS, sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
+import { sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
+import { jobSnapshot } from '../queue/job-snapshot';
+import { pickGroups } from './admission';
 import type { SharedBody } from './upload-stream';
 
 export interface SchedulerOptions {
@@ -60,8 +64,7 @@ interface Running {
 export class Scheduler {
   readonly repo: JobRepository;
   readonly #lease: Lease;
-  readonly #global: TokenBucket;
-  readonly #jobBuckets = new Map<string, TokenBucket>();
+  readonly #bandwidth: BandwidthLimits;
   readonly #doneJobs = new Set<string>();
   readonly #running = new Map<string, Running>();
   readonly #events: JobEventCoalescer;
@@ -79,7 +82,7 @@ export class Scheduler {
     this.#concurrency = Math.max(1, o.concurrency ?? 2);
     const policy = o.retryPolicy ?? DEFAULT_RETRY_POLICY;
     this.#policy = o.retryBudgetMs !== undefined ? { ...policy, budgetMs: o.retryBudgetMs } : policy;
-    this.#global = new TokenBucket(o.bwlimit);
+    this.#bandwidth = new BandwidthLimits(o.bwlimit);
     this.#events = new JobEventCoalescer(
       (jobId) => this.snapshot(jobId),
       (u) => o.onJobUpdated?.(u),
@@ -118,10 +121,8 @@ export class Scheduler {
         detail: { recovered: true, interruptedIn: t.state },
       });
     }
-    if (!this.o.keepFailedImages) {
-      for (const t of this.repo.targetsIn(['failed', 'canceled']))
-        if (t.remoteImageId !== null) void this.#deleteRemote(t);
-    }
+    if (!this.o.keepFailedImages)
+      for (const t of this.repo.targetsIn(['failed', 'canceled'])) void this.#deleteImage(t);
   }
 
   /** Apply what other processes asked of the queue (controls table), and answer them. */
@@ -129,27 +130,9 @@ export class Scheduler {
     if (this.#applying) return; // resume/retry tick again: do not re-enter
     this.#applying = true;
     try {
-      this.#applyControlsNow();
+      applyControlRequests(this.o.db, this.repo, (id, action) => this.control(id, action));
     } finally {
       this.#applying = false;
-    }
-  }
-
-  #applyControlsNow(): void {
-    const controls = new Controls(this.o.db);
-    for (const c of controls.open()) {
-      try {
-        const t = this.repo.getTarget(c.targetId);
-        if (!allowedActions(t.state).includes(c.action)) {
-          controls.answer(c.id, { outcome: 'nothing_to_do', message: `nothing to do: the target is ${t.state}` });
-          continue;
-        }
-        void this.control(t.id, c.action);
-        this.repo.note('target.control', this.repo.getTarget(t.id), { action: c.action, requestedBy: c.actor });
-        controls.answer(c.id, { outcome: 'ok' });
-      } catch (e) {
-        controls.answer(c.id, { outcome: 'refused', error: toErrorInfo(e) });
-      }
     }
   }
 
@@ -157,36 +140,14 @@ export class Scheduler {
     if (!this.#lease.held) return;
     this.#applyControls();
     if (this.#pausedAll) return;
-    const limit = this.#concurrency;
-    const perRegion = this.o.perRegion ?? 2;
     const now = Date.now();
-    const regionLoad = new Map<string, number>();
-    const key = (x: TargetRecord): string => `${x.cloud}\n${x.region}`;
-    const take = (x: TargetRecord): void => void regionLoad.set(key(x), (regionLoad.get(key(x)) ?? 0) + 1);
-    const fits = (x: TargetRecord): boolean => (regionLoad.get(key(x)) ?? 0) < perRegion;
-    for (const r of this.#running.values()) take(r.target);
     const runnable = this.repo
       .targetsIn(['pending', 'retrying'])
       .filter((t) => !this.#running.has(t.id) && !(t.state === 'retrying' && (t.nextAttemptAt ?? 0) > now))
       .filter((t) => this.#sourceReady(t));
-    const started = new Set<string>();
-    for (const t of runnable) {
-      if (this.#running.size >= limit) break;
-      if (started.has(t.id)) continue;
-      if (!fits(t)) continue;
-      // The job's other runnable targets go with it, reading the file once (fan-out), as far as the limits allow.
-      const group = [t];
-      take(t);
-      for (const sib of FILE_METHODS.includes(t.method) ? runnable : []) {
-        if (sib.jobId !== t.jobId || sib.id === t.id || started.has(sib.id) || !FILE_METHODS.includes(sib.method))
-          continue;
-        if (this.#running.size + group.length >= limit || !fits(sib)) continue;
-        group.push(sib);
-        take(sib);
-      }
-      for (const g of group) started.add(g.id);
-      this.#launchGroup(group);
-    }
+    const running = [...this.#running.values()].map((r) => r.target);
+    const limits = { limit: this.#concurrency, perRegion: this.o.perRegion ?? 2 };
+    for (const group of pickGroups(runnable, running, limits)) this.#launchGroup(group);
   }
 
   /**
@@ -197,28 +158,16 @@ export class Scheduler {
     const src = sourceTargetOf(t, this.repo.targetsOf(t.jobId));
     if (src === undefined || src.state === 'done') return true; // no source: the runner says why
     if (src.state !== 'failed' && src.state !== 'canceled') return false;
-    this.repo.transition(t.id, 'failed', {
-      error: toErrorInfo(sourceUnavailable(t, src)),
-    });
+    this.repo.transition(t.id, 'failed', { error: toErrorInfo(sourceUnavailable(t, src)) });
     this.#events.changed(t.jobId, true);
     return false;
-  }
-
-  #bucketsFor(jobId: string, bwlimit: number | null): TokenBucket[] {
-    if (bwlimit === null || bwlimit <= 0) return [this.#global];
-    let b = this.#jobBuckets.get(jobId);
-    if (b === undefined) {
-      b = new TokenBucket(bwlimit);
-      this.#jobBuckets.set(jobId, b);
-    }
-    return [this.#global, b];
   }
 
   #launchGroup(group: TargetRecord[]): void {
     const first = group[0];
     if (first === undefined) return;
     const job = this.repo.getJob(first.jobId);
-    const buckets = this.#bucketsFor(job.id, job.bwlimit);
+    const buckets = this.#bandwidth.forJob(job.id, job.bwlimit);
     if (group.length === 1 || job.sourcePath === null) {
       for (const t of group) void this.#launch(t);
       return;
@@ -253,7 +202,7 @@ export class Scheduler {
       signal: abort.signal,
       // A fan-out branch is throttled once, in the reader, for all its targets; these buckets
       // apply when the target reads the file on its own (a resend after a 401).
-      buckets: this.#bucketsFor(job.id, job.bwlimit),
+      buckets: this.#bandwidth.forJob(job.id, job.bwlimit),
       onProgress: (bytes) => this.#progress(t, bytes),
       shared,
       ...(this.o.importStallMs !== undefined ? { importStallMs: this.o.importStallMs } : {}),
@@ -314,47 +263,21 @@ export class Scheduler {
       await this.#cancelNow(current);
       return;
     }
-    const info = toErrorInfo(e);
-    const decision = decide(
-      info,
-      current.attempt,
-      current.failingSince,
-      Date.now(),
-      this.#policy,
-      undefined,
-      this.repo.previousFailure(id),
-    );
-    if (decision.retry) {
-      this.repo.transition(id, 'retrying', { error: info, nextAttemptAt: Date.now() + decision.delayMs });
-    } else {
-      this.repo.transition(id, 'failed', { error: info, detail: { reason: decision.reason } });
+    if (settleFailure(this.repo, current, e, this.#policy) === 'failed') {
       this.#events.changed(current.jobId, true);
-      if (!this.o.keepFailedImages) await this.#deleteRemote(this.repo.getTarget(id));
+      if (!this.o.keepFailedImages) await this.#deleteImage(this.repo.getTarget(id));
       return;
     }
     this.#events.changed(current.jobId);
   }
 
-  async #deleteRemote(t: TargetRecord): Promise<void> {
-    if (t.remoteImageId === null) return;
-    if (!t.imageOwned) return; // an image we adopted (duplicate check) is someone else's: never deleted
-    try {
-      const glance = await this.o.engine.glance(t.cloud, t.region);
-      await glance.deleteImage(t.remoteImageId).catch((e: unknown) => {
-        if (!(e instanceof EngineError && e.code === 'glance.not_found')) throw e;
-      });
-      this.repo.note('target.image_deleted', t, { imageId: t.remoteImageId });
-      this.repo.setRemoteImageId(t.id, null);
-    } catch (e) {
-      // Unreachable now: the id stays recorded and the next start deletes it.
-      this.repo.note('target.image_delete_failed', t, { imageId: t.remoteImageId, error: toErrorInfo(e) });
-    }
-  }
+  /** The image a failed or canceled target made (image-cleanup.ts). */
+  #deleteImage = (t: TargetRecord): Promise<void> => deleteOwnImage(this.o.engine, this.repo, t);
 
   async #cancelNow(t: TargetRecord): Promise<void> {
     if (t.state !== 'canceled') this.repo.transition(t.id, 'canceled');
     this.#events.changed(t.jobId, true);
-    await this.#deleteRemote(this.repo.getTarget(t.id));
+    await this.#deleteImage(this.repo.getTarget(t.id));
   }
 
   get retryBudgetMs(): number {
@@ -444,7 +367,7 @@ export class Scheduler {
   }
 
   setBandwidth(bytesPerSecond: number | undefined): void {
-    this.#global.setRate(bytesPerSecond);
+    this.#bandwidth.global.setRate(bytesPerSecond);
   }
 
   /** Resolves when nothing is left to run (every target done, failed, canceled or paused). */
@@ -458,34 +381,7 @@ export class Scheduler {
 
   /** A job's state as the renderer sees it (undefined: no such job). */
   snapshot(jobId: string): Omit<JobUpdate, 'seq'> | undefined {
-    try {
-      const job = this.repo.getJob(jobId);
-      return {
-        jobId,
-        name: job.name,
-        size: job.sourceSize,
-        sha512: job.sha512,
-        targets: this.repo.targetsOf(jobId).map((t) => ({
-          id: t.id,
-          cloud: t.cloud,
-          region: t.region,
-          store: t.store,
-          state: t.state,
-          attempt: t.attempt,
-          bytesAccepted:
-            t.state === 'uploading'
-              ? Math.max(t.bytesAccepted, this.#progressWritten.get(t.id)?.bytes ?? 0)
-              : t.bytesAccepted,
-          remoteImageId: t.remoteImageId,
-          error: t.error,
-          nextAttemptAt: t.nextAttemptAt,
-          method: t.method,
-          verified: t.state === 'done' && this.repo.isVerified(jobId, t.id),
-        })),
-      };
-    } catch {
-      return undefined;
-    }
+    return jobSnapshot(this.repo, jobId, (id) => this.#progressWritten.get(id)?.bytes);
   }
 
   /** Stop running (work in flight is left for recovery at the next start) and release the lease. */

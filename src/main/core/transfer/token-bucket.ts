@@ -59,3 +59,23 @@ export class TokenBucket {
     }
   }
 }
+
+/** The global limit and each job's own (`--bwlimit` on a job): the buckets a job's transfer takes from. */
+export class BandwidthLimits {
+  readonly global: TokenBucket;
+  readonly #perJob = new Map<string, TokenBucket>();
+
+  constructor(globalRate: number | undefined) {
+    this.global = new TokenBucket(globalRate);
+  }
+
+  forJob(jobId: string, rate: number | null): TokenBucket[] {
+    if (rate === null || rate <= 0) return [this.global];
+    let b = this.#perJob.get(jobId);
+    if (b === undefined) {
+      b = new TokenBucket(rate);
+      this.#perJob.set(jobId, b);
+    }
+    return [this.global, b];
+  }
+}

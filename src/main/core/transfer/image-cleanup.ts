@@ -1,0 +1,22 @@
+/**
+ * Deleting the image a failed or canceled target made, so that nothing half-made stays in the
+ * cloud. Only an image we made: one adopted by the duplicate check is someone else's. A cloud
+ * unreachable now keeps the id recorded, and the next start tries again.
+ */
+import type { Engine } from '../clouds/engine';
+import { EngineError, toErrorInfo } from '../io/errors';
+import type { JobRepository, TargetRecord } from '../queue/job-repository';
+
+export async function deleteOwnImage(engine: Engine, repo: JobRepository, t: TargetRecord): Promise<void> {
+  if (t.remoteImageId === null || !t.imageOwned) return;
+  try {
+    const glance = await engine.glance(t.cloud, t.region);
+    await glance.deleteImage(t.remoteImageId).catch((e: unknown) => {
+      if (!(e instanceof EngineError && e.code === 'glance.not_found')) throw e;
+    });
+    repo.note('target.image_deleted', t, { imageId: t.remoteImageId });
+    repo.setRemoteImageId(t.id, null);
+  } catch (e) {
+    repo.note('target.image_delete_failed', t, { imageId: t.remoteImageId, error: toErrorInfo(e) });
+  }
+}
