@@ -110,3 +110,21 @@ export function requireInt(name: string, value: string | undefined, min = 0): nu
 export function notSupportedYet(what: string, hint: string): EngineError {
   return new EngineError('config.unsupported', `${what} is not supported yet.`, { hint });
 }
+
+/** --retry-for and --import-stall, as the scheduler takes them. */
+export function retryOptions(v: { 'retry-for'?: string; 'import-stall'?: string }): {
+  retryBudgetMs?: number;
+  importStallMs?: number;
+} {
+  const budget = v['retry-for'];
+  const stall = v['import-stall'];
+  return {
+    ...(budget !== undefined ? { retryBudgetMs: parseDuration('--retry-for', budget) } : {}),
+    ...(stall !== undefined ? { importStallMs: parseDuration('--import-stall', stall) } : {}),
+  };
+}
+
+/** --bwlimit, when given. */
+export function rateOption(text: string | undefined): number | undefined {
+  return text !== undefined ? parseRate(text) : undefined;
+}

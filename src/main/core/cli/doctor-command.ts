@@ -5,7 +5,7 @@ import { JobRepository } from '../queue/job-repository';
 import { UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
-import { open } from './run-jobs';
+import { withContext } from './run-jobs';
 
 export const DOCTOR_HELP = `Usage: glance-uploader doctor --cloud NAME [--region R] [--horizon-origin URL] [--probe-mib N] [--json]
 
@@ -50,10 +50,10 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
     'probe-mib': { type: 'string' },
   });
   if (p.values.help === true) return (out(io, DOCTOR_HELP), EXIT.ok);
-  const cloud = (p.values.cloud as string | undefined) ?? io.env.OS_CLOUD;
+  const cloud = p.values.cloud ?? io.env.OS_CLOUD;
   if (cloud === undefined || cloud === '')
     throw new UsageError('doctor needs --cloud.', 'glance-uploader doctor --help');
-  const origin = p.values['horizon-origin'] as string | undefined;
+  const origin = p.values['horizon-origin'];
   if (origin !== undefined) {
     let u: URL | undefined;
     try {
@@ -67,28 +67,24 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
         'An origin is a scheme, a host and a port only, as the browser sends it: https://horizon.example.com',
       );
   }
-  const probeText = p.values['probe-mib'] as string | undefined;
+  const probeText = p.values['probe-mib'];
   const probeMiB = probeText === undefined ? 8 : Number(probeText);
   if (!Number.isFinite(probeMiB) || probeMiB < 0 || probeMiB > 1024)
     throw new UsageError(
       `--probe-mib "${probeText ?? ''}" is not a size from 0 to 1024.`,
       'For example --probe-mib 32.',
     );
-  const { db, engine } = open(io);
-  try {
+  return withContext(io, async ({ db, engine }) => {
     // The largest upload waiting for this cloud: what the token's life is compared with.
     const largest = largestQueuedFor(new JobRepository(db, 'doctor'), cloud);
     const report = await runDoctor(engine, {
       cloud,
-      ...(p.values.region !== undefined ? { region: p.values.region as string } : {}),
+      ...(p.values.region !== undefined ? { region: p.values.region } : {}),
       ...(origin !== undefined ? { horizonOrigin: origin.replace(/\/+$/, '') } : {}),
       largestQueuedBytes: largest,
       probeBytes: Math.round(probeMiB * 1024 * 1024),
     });
     out(io, p.values.json === true ? JSON.stringify(report) : describeReport(report));
     return report.failed > 0 ? EXIT.failed : EXIT.ok;
-  } finally {
-    await engine.close();
-    db.close();
-  }
+  });
 }

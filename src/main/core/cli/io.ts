@@ -17,14 +17,19 @@ export function out(io: CliIo, s: string): void {
   io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 }
 
-export function parse(args: string[], options: ParseArgsConfig['options']): ReturnType<typeof parseArgs> {
+/** The options every command takes. */
+const COMMON = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } } as const;
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** What `parse` gives for these options: each value typed by its declaration (string, boolean, string[]). */
+export type Parsed<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O & typeof COMMON; allowPositionals: true; strict: true }>
+>;
+
+export function parse<const O extends OptionsConfig>(args: string[], options: O): Parsed<O> {
   try {
-    return parseArgs({
-      args,
-      options: { ...options, help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args, options: { ...options, ...COMMON }, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(
       (e as Error).message.replace(/^TypeError \[ERR_PARSE_ARGS_[A-Z_]+\]: /, ''),

@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import { PLAN_METHODS, type PlanMethod } from '../../../shared/plan-methods';
 import { JobRepository, type NewTarget } from '../queue/job-repository';
 import { planReplicate } from '../distribution/replicate';
-import { parseRate, UsageError } from './args';
+import { rateOption, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
-import { open, runJobs, splitList, type Ctx } from './run-jobs';
+import { runJobs, splitList, type Ctx, withContext } from './run-jobs';
 
 export const REPLICATE_HELP = `Usage: glance-uploader replicate IMAGE_ID --cloud C --from REGION --to R2[,R3] [options]
 
@@ -60,24 +60,23 @@ export async function replicate(args: string[], io: CliIo): Promise<number> {
     bwlimit: { type: 'string' },
   });
   if (p.values.help === true) return (out(io, REPLICATE_HELP), EXIT.ok);
-  const v = p.values as Record<string, string | boolean | undefined>;
+  const v = p.values;
   const imageId = p.positionals[0];
   if (imageId === undefined || p.positionals.length > 1)
     throw new UsageError('replicate takes one IMAGE_ID.', 'glance-uploader replicate --help');
-  const cloud = (v.cloud as string | undefined) ?? io.env.OS_CLOUD;
+  const cloud = v.cloud ?? io.env.OS_CLOUD;
   if (cloud === undefined || cloud === '')
     throw new UsageError('replicate needs --cloud (or OS_CLOUD).', 'glance-uploader clouds list shows the clouds.');
-  const from = v.from as string | undefined;
+  const from = v.from;
   if (from === undefined) throw new UsageError('replicate needs --from REGION (where the image is).', REPLICATE_HELP);
-  const to = splitList(v.to as string | undefined).filter((r) => r !== from);
+  const to = splitList(v.to).filter((r) => r !== from);
   if (to.length === 0)
     throw new UsageError('replicate needs --to R2[,R3]: regions other than --from.', 'For example --to RegionTwo');
-  const method = parsePlanMethod(v.method as string | undefined);
-  const stores = splitList(v.store as string | undefined);
-  const bwlimit = v.bwlimit !== undefined ? parseRate(v.bwlimit as string) : undefined;
+  const method = parsePlanMethod(v.method);
+  const stores = splitList(v.store);
+  const bwlimit = rateOption(v.bwlimit);
   const json = v.json === true;
-  const { db, engine } = open(io);
-  try {
+  return withContext(io, async ({ db, engine }) => {
     const plan = await planReplicate(engine, {
       cloud,
       from,
@@ -99,8 +98,5 @@ export async function replicate(args: string[], io: CliIo): Promise<number> {
     if (plan.cache !== undefined && existsSync(plan.cache) && !json)
       io.stderr.write(`the local copy stays in ${plan.cache}\n`);
     return code;
-  } finally {
-    await engine.close();
-    db.close();
-  }
+  });
 }

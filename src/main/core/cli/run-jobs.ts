@@ -48,6 +48,17 @@ export function open(io: CliIo): { db: Db; engine: Engine } {
   };
 }
 
+/** Open the data folder's database and an engine, run `fn`, and close both whatever happens. */
+export async function withContext<T>(io: CliIo, fn: (c: { db: Db; engine: Engine }) => Promise<T>): Promise<T> {
+  const c = open(io);
+  try {
+    return await fn(c);
+  } finally {
+    await c.engine.close();
+    c.db.close();
+  }
+}
+
 export function splitList(text: string | undefined): string[] {
   return (text ?? '')
     .split(',')

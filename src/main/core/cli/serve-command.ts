@@ -86,21 +86,21 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (p.values.help === true) return (out(io, SERVE_HELP), EXIT.ok);
   if (p.positionals.length > 0)
     throw new UsageError(`serve takes no argument (got "${p.positionals[0]}").`, SERVE_HELP.split('\n')[0] ?? '');
-  const port = requireInt('--port', p.values.port as string | undefined) ?? 9292;
-  const dataDir = p.values.data ? resolve(io.cwd, p.values.data as string) : ensureDataHome(localServerDir(io.env)); // the folder the engine's cloud `local` reads (owner-only)
+  const port = requireInt('--port', p.values.port) ?? 9292;
+  const dataDir = p.values.data ? resolve(io.cwd, p.values.data) : ensureDataHome(localServerDir(io.env)); // the folder the engine's cloud `local` reads (owner-only)
   const server = new StagingServer({
     dataDir,
-    host: (p.values.bind as string | undefined) ?? '127.0.0.1',
+    host: p.values.bind ?? '127.0.0.1',
     port,
-    cors: { allowedOrigins: (p.values['cors-origin'] as string[] | undefined) ?? [] },
-    ...(p.values['size-cap'] !== undefined ? { sizeCap: parseSize('--size-cap', p.values['size-cap'] as string) } : {}),
+    cors: { allowedOrigins: p.values['cors-origin'] ?? [] },
+    ...(p.values['size-cap'] !== undefined ? { sizeCap: parseSize('--size-cap', p.values['size-cap']) } : {}),
     ...(p.values['quota-bytes'] !== undefined
-      ? { quotaBytes: parseSize('--quota-bytes', p.values['quota-bytes'] as string) }
+      ? { quotaBytes: parseSize('--quota-bytes', p.values['quota-bytes']) }
       : {}),
-    maxImages: requireInt('--max-images', p.values['max-images'] as string | undefined) ?? 0,
+    maxImages: requireInt('--max-images', p.values['max-images']) ?? 0,
     ...(p.values.stores !== undefined
       ? {
-          stores: (p.values.stores as string)
+          stores: p.values.stores
             .split(',')
             .map((x) => x.trim())
             .filter(Boolean),
@@ -119,7 +119,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new EngineError(
       'config.invalid',
-      `Cannot listen on ${(p.values.bind as string | undefined) ?? '127.0.0.1'}:${port}: ${(e as Error).message}`,
+      `Cannot listen on ${p.values.bind ?? '127.0.0.1'}:${port}: ${(e as Error).message}`,
       {
         hint:
           code === 'EADDRINUSE'
@@ -128,8 +128,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       },
     );
   }
-  const cloudsFile = p.values['write-clouds-yaml'] as string | undefined;
-  const cloudName = (p.values['cloud-name'] as string | undefined) ?? 'local';
+  const cloudsFile = p.values['write-clouds-yaml'];
+  const cloudName = p.values['cloud-name'] ?? 'local';
   if (cloudsFile !== undefined) writeCloudsYaml(resolve(io.cwd, cloudsFile), cloudName, server);
   // Announced before the ready line below: whoever waits for that line finds the file.
   writeServerInfo(dataDir, { pid: process.pid, url: server.url, authUrl: server.authUrl });

@@ -16,12 +16,12 @@ import { Settings } from '../queue/settings';
 import { autoSyncTick } from '../distribution/auto-sync';
 import { LOCAL_CLOUD, LOCAL_REGION, withLocalCloud } from '../distribution/local-cloud';
 import { findRunningServer, startServerProcess, type ServerInfo } from '../local-glance/server-process';
-import { IMAGE_OPTIONS, parseRate, UsageError } from './args';
+import { IMAGE_OPTIONS, rateOption, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
 import { parsePlanMethod, printPlan } from './replicate-command';
 import { planSync, syncRecords } from '../distribution/sync-jobs';
-import { open, runJobs, splitList, type Ctx } from './run-jobs';
+import { runJobs, splitList, type Ctx, withContext } from './run-jobs';
 
 export const STAGE_HELP = `Usage: glance-uploader stage FILE... [--name N] [metadata options as for upload]
 
@@ -143,8 +143,7 @@ export async function staged(args: string[], io: CliIo): Promise<number> {
     return (out(io, STAGED_HELP), EXIT.ok);
   if (sub !== 'list') throw new UsageError(`Unknown staged command "${sub}".`, 'glance-uploader staged list');
   const json = p.values.json === true;
-  const { db, engine } = open(io);
-  try {
+  return withContext(io, async ({ db, engine }) => {
     const images = await withLocalServer(io, engine, json, async () =>
       (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages(),
     );
@@ -186,10 +185,7 @@ export async function staged(args: string[], io: CliIo): Promise<number> {
         );
     }
     return EXIT.ok;
-  } finally {
-    await engine.close();
-    db.close();
-  }
+  });
 }
 
 // ---- sync ------------------------------------------------------------------------------------
@@ -230,38 +226,33 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
     'stop-auto': { type: 'boolean' },
   });
   if (p.values.help === true) return (out(io, SYNC_HELP), EXIT.ok);
-  const v = p.values as Record<string, string | boolean | undefined>;
+  const v = p.values;
   if (v['stop-auto'] === true) {
-    const { db, engine } = open(io);
-    try {
+    return withContext(io, async ({ db }) => {
       new Settings(db).clear('autoSync');
       out(io, v.json === true ? JSON.stringify({ autoSync: null }) : 'auto-sync is off.');
       return EXIT.ok;
-    } finally {
-      await engine.close();
-      db.close();
-    }
+    });
   }
-  const cloud = (v.cloud as string | undefined) ?? io.env.OS_CLOUD;
+  const cloud = v.cloud ?? io.env.OS_CLOUD;
   if (cloud === undefined || cloud === '')
     throw new UsageError('sync needs --cloud (or OS_CLOUD).', 'glance-uploader clouds list shows the clouds found.');
   if (cloud === LOCAL_CLOUD)
     throw new UsageError('sync sends staged images to a cloud; "local" is where they are.', 'Name another cloud.');
-  const regions = splitList(v.region as string | undefined);
+  const regions = splitList(v.region);
   if (regions.length === 0)
     throw new UsageError(
       'sync needs --region (one, or several separated by commas).',
       'For example --region RegionOne',
     );
-  const ifExists = (v['if-exists'] as string | undefined) ?? 'reuse';
+  const ifExists = v['if-exists'] ?? 'reuse';
   if (ifExists !== 'upload' && ifExists !== 'reuse')
     throw new UsageError(`--if-exists "${ifExists}" is not upload or reuse.`, 'reuse links an image already there.');
-  const bwlimit = v.bwlimit !== undefined ? parseRate(v.bwlimit as string) : undefined;
-  const stores = splitList(v.store as string | undefined);
-  const method = parsePlanMethod(v.method as string | undefined);
+  const bwlimit = rateOption(v.bwlimit);
+  const stores = splitList(v.store);
+  const method = parsePlanMethod(v.method);
   const json = v.json === true;
-  const { db, engine } = open(io);
-  try {
+  return withContext(io, async ({ db, engine }) => {
     if (!engine.listClouds().some((c) => c.name === cloud)) engine.session(cloud); // an unknown cloud fails here
     if (v.auto === true) {
       if (p.positionals.length > 0)
@@ -325,8 +316,5 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
       }
       return runJobs(ctx, [...jobIds]);
     });
-  } finally {
-    await engine.close();
-    db.close();
-  }
+  });
 }

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { FileWindow } from '../io/file-window';
-import { finding } from './disk-formats';
+import { finding } from './findings';
 import type { Finding, Probe } from './types';
 
 // ---- ISO 9660 / UDF ----------------------------------------------------------------------------

@@ -6,7 +6,11 @@
 import { basename } from 'node:path';
 import { EngineError } from '../io/errors';
 import { partitionTable, probeCompressed, probeIso, probeNotImage, probeTar } from './containers';
-import { finding, probeQcow2, probeQed, probeVdi, probeVhd, probeVhdx, probeVmdk } from './disk-formats';
+import { finding } from './findings';
+import { probeQcow2, probeQed } from './qcow2';
+import { probeVdi } from './vdi';
+import { probeVhd, probeVhdx } from './vhd';
+import { probeVmdk } from './vmdk';
 import { FileWindow } from '../io/file-window';
 import type { Finding, Inspection, Probe } from './types';
 

@@ -153,3 +153,30 @@ export async function planUploadJob(o: UploadJobInput): Promise<NewJob> {
     ...(o.sameImageId !== undefined ? { sameImageId: o.sameImageId } : {}),
   };
 }
+
+/**
+ * The targets of one image as the user named them. The first region gets the data (the file by
+ * PUT or glance-direct, a URL by web-download); with `glance-download` the other regions pull it
+ * from the first; otherwise each gets it the same way (a file is read once for all). `copyTo`
+ * adds a copy-image into each of those stores in every region. (`auto` is planned from what the
+ * regions offer: distribution-plan.ts.)
+ */
+export function namedTargets(o: {
+  cloud: string;
+  regions: string[];
+  store: string | undefined;
+  method: string | undefined;
+  fromUrl: boolean;
+  copyTo: string[];
+}): NewJob['targets'] {
+  const first = o.fromUrl ? 'web-download' : o.method === 'glance-direct' ? 'glance-direct' : 'direct';
+  const targets: NewJob['targets'] = o.regions.map((region, i) => ({
+    cloud: o.cloud,
+    region,
+    store: o.store,
+    method: o.method === 'glance-download' && i > 0 ? 'glance-download' : first,
+  }));
+  for (const region of o.regions)
+    for (const store of o.copyTo) targets.push({ cloud: o.cloud, region, store, method: 'copy-image' });
+  return targets;
+}

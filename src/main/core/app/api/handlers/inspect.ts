@@ -1,0 +1,55 @@
+/** Inspection before an upload: each file's real format, virtual size, findings, and whether Glance would refuse it. */
+import type { HandlerDeps } from './deps';
+import type { ApiHandlers } from '../api-service';
+import { inspectFile, refusal } from '../../../inspect/inspect';
+import { toErrorInfo } from '../../../io/errors';
+import { diskFormatFromName, expandImagePaths, stemOf } from '../../../planning/upload-plan';
+
+type InspectHandlers = Pick<ApiHandlers, 'inspectFiles'>;
+
+export function inspectHandlers(_deps: HandlerDeps): InspectHandlers {
+  return {
+    inspectFiles: async ({ paths }) => {
+      const files = await expandImagePaths(paths.map((path) => ({ path })));
+      return Promise.all(
+        files.map(async ({ path }) => {
+          const base = { path, name: stemOf(path) };
+          try {
+            const ins = await inspectFile(path);
+            // A name that states a format (disk.qcow2, not disk.img) is a declaration the content must match.
+            const named = diskFormatFromName(path);
+            const refused = refusal(ins, named !== 'raw' ? named : undefined, false);
+            return {
+              ...base,
+              size: ins.size,
+              format: ins.format,
+              diskFormat: ins.diskFormat,
+              containerFormat: ins.containerFormat,
+              virtualSize: ins.virtualSize,
+              minDiskGiB: ins.minDiskGiB,
+              findings: ins.findings.map((f) => ({
+                code: f.code,
+                severity: f.severity,
+                message: f.message,
+                hint: f.hint,
+              })),
+              refused: refused === undefined ? null : refused.info,
+            };
+          } catch (e) {
+            return {
+              ...base,
+              size: 0,
+              format: 'unknown',
+              diskFormat: null,
+              containerFormat: null,
+              virtualSize: null,
+              minDiskGiB: null,
+              findings: [],
+              refused: toErrorInfo(e),
+            };
+          }
+        }),
+      );
+    },
+  };
+}
