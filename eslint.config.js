@@ -29,6 +29,68 @@ const nodeBuiltin = (layer) => ({
   message: `Layer rule: ${layer} runs without Node: no Node built-ins.`,
 });
 
+// Files still over a size rule, each with its reason. Not split yet (the re-cut of issue 18
+// continues): every entry here is work left, and the list only shrinks.
+const SIZE_EXCEPTIONS = [
+  // Parsers that check one field after another, as the documents they read are written.
+  {
+    files: ['src/main/core/openstack/keystone-session.ts'],
+    rules: { complexity: ['error', 30] },
+    why: 'the token document parse',
+  },
+  {
+    files: ['src/main/core/openstack/glance-data.ts'],
+    rules: { complexity: ['error', 26] },
+    why: 'download: range, resume and digest cases',
+  },
+  {
+    files: ['src/main/core/openstack/glance-wait.ts'],
+    rules: { complexity: ['error', 24] },
+    why: 'the wait loop: progress, failure, stall, timeout',
+  },
+  {
+    files: ['src/main/core/openstack/clouds-config.ts'],
+    rules: { complexity: ['error', 21] },
+    why: 'loadClouds: file, secure file, env cloud',
+  },
+  {
+    files: ['src/main/core/local-glance/server.ts'],
+    rules: { complexity: ['error', 25] },
+    why: 'the image routes, one case each',
+  },
+  {
+    files: ['src/main/core/planning/upload-plan.ts'],
+    rules: { complexity: ['error', 25] },
+    why: 'planUploadJob: file or URL, formats, metadata defaults',
+  },
+  {
+    files: ['src/main/core/transfer/upload-runner.ts'],
+    rules: { complexity: ['error', 23] },
+    why: 'ensureImage: reuse, re-create or create the image',
+  },
+  {
+    files: ['src/main/core/planning/distribution-plan.ts'],
+    rules: { 'max-lines-per-function': ['error', 85] },
+    why: 'planDistribution: one rule per method, in order',
+  },
+  // Markup and styles of three screens; their logic is (or goes) in model classes.
+  {
+    files: ['src/renderer/src/components/UploadPage.svelte'],
+    rules: { 'max-lines': ['error', 460] },
+    why: 'the upload form and its file table',
+  },
+  {
+    files: ['src/renderer/src/components/QueuePage.svelte'],
+    rules: { 'max-lines': ['error', 425] },
+    why: 'the queue table, toolbar and styles',
+  },
+  {
+    files: ['src/renderer/src/components/CloudsPage.svelte'],
+    rules: { 'max-lines': ['error', 410] },
+    why: 'the cloud form and its flows (a CloudsModel is next)',
+  },
+];
+
 // The engine's folders, bottom to top: a folder imports only the folders it lists (and itself).
 // `local-glance` (the embedded server) sits on io, sqlite and inspect alone, so the server could
 // run without the rest of the engine; `distribution` (the local cloud, sync, replicate) is the
@@ -153,6 +215,20 @@ export default tseslint.config(
     languageOptions: { parserOptions: { parser: tseslint.parser }, globals: { ...globals.browser } },
   },
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+
+  // ---- size ----------------------------------------------------------------------------------
+  // Small modules and functions (STYLE.md habit 11): a file past 400 lines or a function past 80
+  // is split along its seams, not waved through. An exception names its file and its reason.
+  {
+    files: ['src/**/*.ts', 'src/**/*.svelte'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 80 }],
+      complexity: ['error', 20],
+    },
+  },
+  ...SIZE_EXCEPTIONS.map(({ files, rules }) => ({ files, rules })),
 
   // ---- layer rules ---------------------------------------------------------------------------
   // src/shared: contracts only. Runs in every process, the renderer included.

@@ -60,42 +60,33 @@ function printError(io: CliIo, e: ErrorInfo, json: boolean): void {
   );
 }
 
+/** The commands, by name (each parses its own options and prints its own help). */
+const COMMANDS: ReadonlyMap<string, (args: string[], io: CliIo) => Promise<number>> = new Map([
+  ['upload', uploadCommand],
+  ['queue', queueCommand],
+  ['clouds', cloudsCommand],
+  ['audit', auditCommand],
+  ['inspect', inspectCommand],
+  ['serve', serveCommand],
+  ['stage', (args: string[], io: CliIo) => stage(args, io, uploadCommand)],
+  ['staged', staged],
+  ['sync', sync],
+  ['replicate', replicate],
+  ['doctor', doctorCommand],
+]);
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   const json = argv.includes('--json');
   try {
-    switch (command) {
-      case 'upload':
-        return await uploadCommand(rest, io);
-      case 'queue':
-        return await queueCommand(rest, io);
-      case 'clouds':
-        return await cloudsCommand(rest, io);
-      case 'audit':
-        return await auditCommand(rest, io);
-      case 'inspect':
-        return await inspectCommand(rest, io);
-      case 'serve':
-        return await serveCommand(rest, io);
-      case 'stage':
-        return await stage(rest, io, uploadCommand);
-      case 'staged':
-        return await staged(rest, io);
-      case 'sync':
-        return await sync(rest, io);
-      case 'replicate':
-        return await replicate(rest, io);
-      case 'doctor':
-        return await doctorCommand(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        out(io, MAIN_HELP);
-        return command === undefined ? EXIT.usage : EXIT.ok;
-      default:
-        throw new UsageError(`Unknown command "${command}".`, 'glance-uploader --help lists the commands.');
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      out(io, MAIN_HELP);
+      return command === undefined ? EXIT.usage : EXIT.ok;
     }
+    const run = COMMANDS.get(command);
+    if (run === undefined)
+      throw new UsageError(`Unknown command "${command}".`, 'glance-uploader --help lists the commands.');
+    return await run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       if (json) {

@@ -10,11 +10,11 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { ensureDataHome, localServerDir } from '../io/data-home';
 import { EngineError } from '../io/errors';
 import { LOCAL_REGION, localCloudBlock } from '../distribution/local-cloud';
-import { StagingServer } from '../local-glance/server';
+import { StagingServer, type StagingServerOptions } from '../local-glance/server';
 import { removeServerInfo, writeServerInfo } from '../local-glance/server-process';
 import { parseSize, requireInt, UsageError } from './args';
 import { EXIT } from './exit-codes';
-import { out, parse, type CliIo } from './io';
+import { out, parse, type CliIo, type Parsed } from './io';
 
 export const SERVE_HELP = `Usage: glance-uploader serve [--bind 127.0.0.1] [--port 9292] [--data DIR]
                             [--write-clouds-yaml FILE] [--cloud-name local]
@@ -67,80 +67,56 @@ export function writeCloudsYaml(file: string, name: string, server: StagingServe
   writeFileSync(file, stringify(doc), { mode: 0o600 });
 }
 
+const SERVE_OPTIONS = {
+  bind: { type: 'string' },
+  port: { type: 'string' },
+  data: { type: 'string' },
+  'write-clouds-yaml': { type: 'string' },
+  'cloud-name': { type: 'string' },
+  'cors-origin': { type: 'string', multiple: true },
+  'size-cap': { type: 'string' },
+  'quota-bytes': { type: 'string' },
+  'max-images': { type: 'string' },
+  'web-download': { type: 'boolean' },
+  stores: { type: 'string' },
+  'web-download-allow-local': { type: 'boolean' },
+  'exit-with-parent': { type: 'boolean' },
+} as const;
+
+type ServeValues = Parsed<typeof SERVE_OPTIONS>['values'];
+
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
-  const p = parse(args, {
-    bind: { type: 'string' },
-    port: { type: 'string' },
-    data: { type: 'string' },
-    'write-clouds-yaml': { type: 'string' },
-    'cloud-name': { type: 'string' },
-    'cors-origin': { type: 'string', multiple: true },
-    'size-cap': { type: 'string' },
-    'quota-bytes': { type: 'string' },
-    'max-images': { type: 'string' },
-    'web-download': { type: 'boolean' },
-    stores: { type: 'string' },
-    'web-download-allow-local': { type: 'boolean' },
-    'exit-with-parent': { type: 'boolean' },
-  });
+  const p = parse(args, SERVE_OPTIONS);
   if (p.values.help === true) return (out(io, SERVE_HELP), EXIT.ok);
   if (p.positionals.length > 0)
     throw new UsageError(`serve takes no argument (got "${p.positionals[0]}").`, SERVE_HELP.split('\n')[0] ?? '');
-  const port = requireInt('--port', p.values.port) ?? 9292;
-  const dataDir = p.values.data ? resolve(io.cwd, p.values.data) : ensureDataHome(localServerDir(io.env)); // the folder the engine's cloud `local` reads (owner-only)
+  const v = p.values;
+  const port = requireInt('--port', v.port) ?? 9292;
+  const dataDir = v.data ? resolve(io.cwd, v.data) : ensureDataHome(localServerDir(io.env)); // the folder the engine's cloud `local` reads (owner-only)
   const server = new StagingServer({
     dataDir,
-    host: p.values.bind ?? '127.0.0.1',
+    host: v.bind ?? '127.0.0.1',
     port,
-    cors: { allowedOrigins: p.values['cors-origin'] ?? [] },
-    ...(p.values['size-cap'] !== undefined ? { sizeCap: parseSize('--size-cap', p.values['size-cap']) } : {}),
-    ...(p.values['quota-bytes'] !== undefined
-      ? { quotaBytes: parseSize('--quota-bytes', p.values['quota-bytes']) }
-      : {}),
-    maxImages: requireInt('--max-images', p.values['max-images']) ?? 0,
-    ...(p.values.stores !== undefined
-      ? {
-          stores: p.values.stores
-            .split(',')
-            .map((x) => x.trim())
-            .filter(Boolean),
-        }
-      : {}),
-    webDownload: {
-      enabled: p.values['web-download'] === true,
-      allowLocal: p.values['web-download-allow-local'] === true,
-    },
+    ...serverLimits(v),
     log: (l) => io.stderr.write(`${l}\n`),
   });
-  try {
-    await server.start();
-  } catch (e) {
-    await server.close();
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new EngineError(
-      'config.invalid',
-      `Cannot listen on ${p.values.bind ?? '127.0.0.1'}:${port}: ${(e as Error).message}`,
-      {
-        hint:
-          code === 'EADDRINUSE'
-            ? 'Another server uses that port: give --port (0 picks a free one).'
-            : 'Check --bind and --port.',
-      },
-    );
-  }
-  const cloudsFile = p.values['write-clouds-yaml'];
-  const cloudName = p.values['cloud-name'] ?? 'local';
+  await listen(server, v.bind ?? '127.0.0.1', port);
+  const cloudsFile = v['write-clouds-yaml'];
+  const cloudName = v['cloud-name'] ?? 'local';
   if (cloudsFile !== undefined) writeCloudsYaml(resolve(io.cwd, cloudsFile), cloudName, server);
   // Announced before the ready line below: whoever waits for that line finds the file.
   writeServerInfo(dataDir, { pid: process.pid, url: server.url, authUrl: server.authUrl });
-  const info = {
-    url: server.url,
-    authUrl: server.authUrl,
-    region: LOCAL_REGION,
-    dataDir,
-    cloudsYaml: cloudsFile ?? null,
-  };
-  if (p.values.json === true) out(io, JSON.stringify(info));
+  if (v.json === true)
+    out(
+      io,
+      JSON.stringify({
+        url: server.url,
+        authUrl: server.authUrl,
+        region: LOCAL_REGION,
+        dataDir,
+        cloudsYaml: cloudsFile ?? null,
+      }),
+    );
   else {
     out(io, `Glance-compatible server on ${server.url} (Keystone: ${server.authUrl}, region ${LOCAL_REGION})`);
     out(io, `images in ${dataDir}`);
@@ -149,11 +125,45 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   try {
     const stops = [io.interrupted ?? new Promise<void>(() => undefined)];
-    if (p.values['exit-with-parent'] === true) stops.push(parentGone());
+    if (v['exit-with-parent'] === true) stops.push(parentGone());
     await Promise.race(stops);
   } finally {
     removeServerInfo(dataDir, process.pid);
     await server.close();
   }
   return EXIT.ok;
+}
+
+/** CORS, size cap, quota, image count, stores and web-download, from the options. */
+function serverLimits(v: ServeValues): Partial<StagingServerOptions> {
+  return {
+    cors: { allowedOrigins: v['cors-origin'] ?? [] },
+    ...(v['size-cap'] !== undefined ? { sizeCap: parseSize('--size-cap', v['size-cap']) } : {}),
+    ...(v['quota-bytes'] !== undefined ? { quotaBytes: parseSize('--quota-bytes', v['quota-bytes']) } : {}),
+    maxImages: requireInt('--max-images', v['max-images']) ?? 0,
+    ...(v.stores !== undefined
+      ? {
+          stores: v.stores
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+        }
+      : {}),
+    webDownload: { enabled: v['web-download'] === true, allowLocal: v['web-download-allow-local'] === true },
+  };
+}
+
+async function listen(server: StagingServer, host: string, port: number): Promise<void> {
+  try {
+    await server.start();
+  } catch (e) {
+    await server.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new EngineError('config.invalid', `Cannot listen on ${host}:${port}: ${(e as Error).message}`, {
+      hint:
+        code === 'EADDRINUSE'
+          ? 'Another server uses that port: give --port (0 picks a free one).'
+          : 'Check --bind and --port.',
+    });
+  }
 }

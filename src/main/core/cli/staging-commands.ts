@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { dataHome, ensureDataHome } from '../io/data-home';
 import { Engine } from '../clouds/engine';
-import { databasePath, openDatabase } from '../queue/database';
+import { databasePath, openDatabase, type Db } from '../queue/database';
 import { EngineError } from '../io/errors';
 import type { GlanceImage } from '../openstack/glance-types';
 import { JobRepository } from '../queue/job-repository';
@@ -18,9 +18,9 @@ import { LOCAL_CLOUD, LOCAL_REGION, withLocalCloud } from '../distribution/local
 import { findRunningServer, startServerProcess, type ServerInfo } from '../local-glance/server-process';
 import { IMAGE_OPTIONS, rateOption, UsageError } from './args';
 import { EXIT } from './exit-codes';
-import { out, parse, type CliIo } from './io';
+import { out, parse, type CliIo, type Parsed } from './io';
 import { parsePlanMethod, printPlan } from './replicate-command';
-import { planSync, syncRecords } from '../distribution/sync-jobs';
+import { planSync, syncRecords, type SyncOptions } from '../distribution/sync-jobs';
 import { runJobs, splitList, type Ctx, withContext } from './run-jobs';
 
 export const STAGE_HELP = `Usage: glance-uploader stage FILE... [--name N] [metadata options as for upload]
@@ -211,20 +211,24 @@ function select(images: GlanceImage[], names: string[]): GlanceImage[] {
   });
 }
 
+const SYNC_OPTIONS = {
+  cloud: { type: 'string' },
+  region: { type: 'string' },
+  store: { type: 'string' },
+  method: { type: 'string' },
+  'same-id': { type: 'boolean' },
+  'if-exists': { type: 'string' },
+  'remove-local': { type: 'boolean' },
+  bwlimit: { type: 'string' },
+  detach: { type: 'boolean' },
+  auto: { type: 'boolean' },
+  'stop-auto': { type: 'boolean' },
+} as const;
+
+type SyncArgs = Parsed<typeof SYNC_OPTIONS>;
+
 export async function sync(args: string[], io: CliIo): Promise<number> {
-  const p = parse(args, {
-    cloud: { type: 'string' },
-    region: { type: 'string' },
-    store: { type: 'string' },
-    method: { type: 'string' },
-    'same-id': { type: 'boolean' },
-    'if-exists': { type: 'string' },
-    'remove-local': { type: 'boolean' },
-    bwlimit: { type: 'string' },
-    detach: { type: 'boolean' },
-    auto: { type: 'boolean' },
-    'stop-auto': { type: 'boolean' },
-  });
+  const p = parse(args, SYNC_OPTIONS);
   if (p.values.help === true) return (out(io, SYNC_HELP), EXIT.ok);
   const v = p.values;
   if (v['stop-auto'] === true) {
@@ -234,6 +238,17 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
       return EXIT.ok;
     });
   }
+  const o = syncOptions(v, io);
+  const json = v.json === true;
+  return withContext(io, async ({ db, engine }) => {
+    if (!engine.listClouds().some((c) => c.name === o.cloud)) engine.session(o.cloud); // an unknown cloud fails here
+    if (v.auto === true) autoSyncOn(db, o, p, io);
+    return await withLocalServer(io, engine, json, () => queueSync({ io, db, engine, json }, o, p));
+  });
+}
+
+/** The checked options of a sync. */
+function syncOptions(v: SyncArgs['values'], io: CliIo): SyncOptions {
   const cloud = v.cloud ?? io.env.OS_CLOUD;
   if (cloud === undefined || cloud === '')
     throw new UsageError('sync needs --cloud (or OS_CLOUD).', 'glance-uploader clouds list shows the clouds found.');
@@ -249,72 +264,60 @@ export async function sync(args: string[], io: CliIo): Promise<number> {
   if (ifExists !== 'upload' && ifExists !== 'reuse')
     throw new UsageError(`--if-exists "${ifExists}" is not upload or reuse.`, 'reuse links an image already there.');
   const bwlimit = rateOption(v.bwlimit);
-  const stores = splitList(v.store);
-  const method = parsePlanMethod(v.method);
-  const json = v.json === true;
-  return withContext(io, async ({ db, engine }) => {
-    if (!engine.listClouds().some((c) => c.name === cloud)) engine.session(cloud); // an unknown cloud fails here
-    if (v.auto === true) {
-      if (p.positionals.length > 0)
-        throw new UsageError(
-          '--auto syncs every staged image: name none.',
-          'glance-uploader sync --auto --cloud C --region R',
-        );
-      new Settings(db).set('autoSync', {
-        cloud,
-        regions,
-        stores,
-        method,
-        removeLocal: v['remove-local'] === true,
-      });
-      if (!json)
-        io.stderr.write(
-          `auto-sync is on: staged images go to ${cloud} ${regions.join(',')} by themselves when it can be reached (while the app or \`queue run --watch\` runs).\n`,
-        );
-    }
-    return await withLocalServer(io, engine, json, async () => {
-      const repo = new JobRepository(db, `cli:${process.pid}`);
-      const images = select(await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages(), p.positionals);
-      const plan = await planSync(
-        engine,
-        repo,
-        images,
-        {
-          cloud,
-          regions,
-          stores,
-          method,
-          ifExists,
-          removeLocal: v['remove-local'] === true,
-          sameId: v['same-id'] === true,
-          bwlimit,
-        },
-        (region) => json || io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`),
+  return {
+    cloud,
+    regions,
+    stores: splitList(v.store),
+    method: parsePlanMethod(v.method),
+    ifExists,
+    removeLocal: v['remove-local'] === true,
+    sameId: v['same-id'] === true,
+    ...(bwlimit !== undefined ? { bwlimit } : {}),
+  };
+}
+
+/** --auto: every staged image, now and from now on, goes to these regions by itself. */
+function autoSyncOn(db: Db, o: SyncOptions, p: SyncArgs, io: CliIo): void {
+  if (p.positionals.length > 0)
+    throw new UsageError(
+      '--auto syncs every staged image: name none.',
+      'glance-uploader sync --auto --cloud C --region R',
+    );
+  const { cloud, regions, stores, method, removeLocal } = o;
+  new Settings(db).set('autoSync', { cloud, regions, stores, method, removeLocal });
+  if (p.values.json !== true)
+    io.stderr.write(
+      `auto-sync is on: staged images go to ${cloud} ${regions.join(',')} by themselves when it can be reached (while the app or \`queue run --watch\` runs).\n`,
+    );
+}
+
+/** The sync jobs of the named (or all) staged images, queued all or nothing, then run (or, --detach, left queued). */
+async function queueSync(ctx: Ctx, o: SyncOptions, p: SyncArgs): Promise<number> {
+  const { io, db, engine, json } = ctx;
+  const repo = new JobRepository(db, `cli:${process.pid}`);
+  const images = select(await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages(), p.positionals);
+  const plan = await planSync(engine, repo, images, o, (region) =>
+    json ? undefined : io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`),
+  );
+  const skipped = plan.skipped;
+  if (!json) {
+    for (const s of skipped)
+      io.stderr.write(
+        `${s.image}: ${s.region} ${s.state === 'done' ? `already has it (${s.imageId ?? '-'})` : `is already under way (${s.state})`}\n`,
       );
-      const skipped = plan.skipped;
-      if (!json) {
-        for (const s of skipped)
-          io.stderr.write(
-            `${s.image}: ${s.region} ${s.state === 'done' ? `already has it (${s.imageId ?? '-'})` : `is already under way (${s.state})`}\n`,
-          );
-        for (const j of plan.jobs) printPlan(io, j.name, j.targets);
-      }
-      // All or nothing: one job that cannot be queued queues none.
-      const created = db.transaction(() => plan.jobs.map((j) => repo.createJob(j).job.id))();
-      const jobIds = new Set([...plan.underWay, ...created]);
-      if (jobIds.size === 0) {
-        if (json) out(io, JSON.stringify({ jobs: [], skipped }));
-        else if (images.length === 0) out(io, 'Nothing to sync: no staged image is active.');
-        else out(io, 'Nothing to sync: every image is already in every region named.');
-        return EXIT.ok;
-      }
-      const ctx: Ctx = { io, db, engine, json };
-      if (v.detach === true) {
-        if (json) out(io, JSON.stringify({ queued: [...jobIds] }));
-        else for (const id of jobIds) out(io, `queued ${id}  ${repo.getJob(id).name}`);
-        return EXIT.ok;
-      }
-      return runJobs(ctx, [...jobIds]);
-    });
-  });
+    for (const j of plan.jobs) printPlan(io, j.name, j.targets);
+  }
+  // All or nothing: one job that cannot be queued queues none.
+  const created = db.transaction(() => plan.jobs.map((j) => repo.createJob(j).job.id))();
+  const jobIds = new Set([...plan.underWay, ...created]);
+  if (jobIds.size === 0) {
+    if (json) out(io, JSON.stringify({ jobs: [], skipped }));
+    else if (images.length === 0) out(io, 'Nothing to sync: no staged image is active.');
+    else out(io, 'Nothing to sync: every image is already in every region named.');
+    return EXIT.ok;
+  }
+  if (p.values.detach !== true) return runJobs(ctx, [...jobIds]);
+  if (json) out(io, JSON.stringify({ queued: [...jobIds] }));
+  else for (const id of jobIds) out(io, `queued ${id}  ${repo.getJob(id).name}`);
+  return EXIT.ok;
 }

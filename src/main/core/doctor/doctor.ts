@@ -10,10 +10,11 @@ import type { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import { uploadImageData } from '../openstack/glance-data';
 import { regionsOf } from '../openstack/catalog';
+import type { KeystoneSession } from '../openstack/keystone-session';
 import type { JobRepository } from '../queue/job-repository';
 import { OPEN_STATES } from '../queue/target-state';
-import { corsChecks } from './cors';
-import { cacertFix, horizonFix, proxyFixes, tokenFix } from './fixes';
+import { horizonChecks } from './horizon';
+import { cacertFix, proxyFixes, tokenFix } from './fixes';
 import { summarize, type DoctorCheck, type DoctorReport } from './report';
 
 export interface DoctorOptions {
@@ -39,8 +40,6 @@ export function largestQueuedFor(repo: JobRepository, cloud: string): number {
   return Math.max(0, ...[...jobs].map((id) => repo.getJob(id).sourceSize ?? 0));
 }
 
-const PRIVATE_HOST = /^(localhost|127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|\[::1\]|::1)/;
-
 function minutes(s: number): string {
   return s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 }
@@ -65,45 +64,8 @@ export async function runDoctor(engine: Engine, o: DoctorOptions): Promise<Docto
     return done([]);
   }
 
-  // Keystone: reachable, TLS, then the sign-in.
-  const identity = session.identityUrl;
-  try {
-    const res = await session.http.send({ method: 'GET', url: identity, headers: { accept: 'application/json' } });
-    checks.push({
-      id: 'keystone.reachable',
-      title: `Keystone answers at ${identity}`,
-      status: res.status < 500 ? 'pass' : 'fail',
-      detail: `HTTP ${res.status}${identity.startsWith('https:') ? ', TLS verified' : ', plain http'}`,
-    });
-  } catch (e) {
-    const info = toErrorInfo(e);
-    const tls = info.code === 'net.tls';
-    checks.push({
-      id: 'keystone.reachable',
-      title: `Keystone answers at ${identity}`,
-      status: 'fail',
-      detail: info.message,
-      why: tls
-        ? 'Nothing can sign in until the certificate chain is trusted.'
-        : 'Nothing works without Keystone: the doctor stops here.',
-      ...(tls ? { fixes: [cacertFix(o.cloud)] } : {}),
-    });
-    return done([]);
-  }
-  let auth;
-  try {
-    auth = await session.auth();
-    checks.push({
-      id: 'auth',
-      title: 'Sign-in',
-      status: 'pass',
-      detail: `Signed in to project ${auth.projectName} (roles: ${auth.roles.join(', ') || 'none'}).`,
-    });
-  } catch (e) {
-    const info = toErrorInfo(e);
-    checks.push({ id: 'auth', title: 'Sign-in', status: 'fail', detail: info.message, why: info.hint });
-    return done([]);
-  }
+  const auth = await signIn(session, o.cloud, checks);
+  if (auth === undefined) return done([]);
   const lifetimeS = (auth.expiresAt - auth.issuedAt) / 1000;
   checks.push({
     id: 'token.lifetime',
@@ -152,6 +114,55 @@ export async function runDoctor(engine: Engine, o: DoctorOptions): Promise<Docto
   return done(regions);
 }
 
+/** Keystone: reachable, TLS, then the sign-in. undefined: the doctor stops here (the failure is a check). */
+async function signIn(
+  session: KeystoneSession,
+  cloud: string,
+  checks: DoctorCheck[],
+): Promise<Awaited<ReturnType<KeystoneSession['auth']>> | undefined> {
+  const identity = session.identityUrl;
+  try {
+    const res = await session.http.send({ method: 'GET', url: identity, headers: { accept: 'application/json' } });
+    checks.push({
+      id: 'keystone.reachable',
+      title: `Keystone answers at ${identity}`,
+      status: res.status < 500 ? 'pass' : 'fail',
+      detail: `HTTP ${res.status}${identity.startsWith('https:') ? ', TLS verified' : ', plain http'}`,
+    });
+  } catch (e) {
+    const info = toErrorInfo(e);
+    const tls = info.code === 'net.tls';
+    checks.push({
+      id: 'keystone.reachable',
+      title: `Keystone answers at ${identity}`,
+      status: 'fail',
+      detail: info.message,
+      why: tls
+        ? 'Nothing can sign in until the certificate chain is trusted.'
+        : 'Nothing works without Keystone: the doctor stops here.',
+      ...(tls ? { fixes: [cacertFix(cloud)] } : {}),
+    });
+    return undefined;
+  }
+  try {
+    const auth = await session.auth();
+    checks.push({
+      id: 'auth',
+      title: 'Sign-in',
+      status: 'pass',
+      detail: `Signed in to project ${auth.projectName} (roles: ${auth.roles.join(', ') || 'none'}).`,
+    });
+    return auth;
+  } catch (e) {
+    const info = toErrorInfo(e);
+    checks.push({ id: 'auth', title: 'Sign-in', status: 'fail', detail: info.message, why: info.hint });
+    return undefined;
+  }
+}
+
+type Glance = Awaited<ReturnType<Engine['glance']>>;
+
+/** Glance of one region: its version, what it offers, its quota, a timed probe upload, and the token's life against it. */
 async function regionChecks(
   engine: Engine,
   o: DoctorOptions,
@@ -160,9 +171,33 @@ async function regionChecks(
   throughput: Record<string, number>,
   lifetimeS: number,
 ): Promise<void> {
-  let glance;
+  const glance = await glanceCheck(engine, o, region, checks);
+  if (glance === undefined) return;
+  checks.push(await offersCheck(glance, region));
+  checks.push(await quotaCheck(glance, o, region));
+  const rate = await probeUpload(glance, o, region, checks);
+  if (rate === undefined) return;
+  throughput[region] = rate;
+  const probe = o.probeBytes ?? 8 * 1024 * 1024;
+  checks.push({
+    id: `glance.upload:${region}`,
+    region,
+    title: `A ${probe / (1024 * 1024)} MiB probe upload to ${region}`,
+    status: 'pass',
+    detail: `${(rate / 1e6).toFixed(1)} MB/s, image created, uploaded and deleted.`,
+  });
+  const largest = o.largestQueuedBytes ?? 0;
+  if (largest > 0) checks.push(tokenLifeCheck(region, largest, rate, lifetimeS));
+}
+
+async function glanceCheck(
+  engine: Engine,
+  o: DoctorOptions,
+  region: string,
+  checks: DoctorCheck[],
+): Promise<Glance | undefined> {
   try {
-    glance = await engine.glance(o.cloud, region);
+    const glance = await engine.glance(o.cloud, region);
     const version = await glance.apiVersion();
     checks.push({
       id: `glance.version:${region}`,
@@ -171,6 +206,7 @@ async function regionChecks(
       status: 'pass',
       detail: `Image API v${version} at ${glance.root}`,
     });
+    return glance;
   } catch (e) {
     const info = toErrorInfo(e);
     checks.push({
@@ -182,11 +218,14 @@ async function regionChecks(
       why: `Nothing can be uploaded to ${region} until its image endpoint answers.`,
       ...(info.code === 'net.tls' ? { fixes: [cacertFix(o.cloud)] } : {}),
     });
-    return;
+    return undefined;
   }
+}
+
+async function offersCheck(glance: Glance, region: string): Promise<DoctorCheck> {
   try {
     const [methods, stores] = await Promise.all([glance.importMethods(), glance.stores()]);
-    checks.push({
+    return {
       id: `glance.offers:${region}`,
       region,
       title: `What ${region} offers`,
@@ -196,17 +235,21 @@ async function regionChecks(
           ? stores.map((s) => s.id + (s.default ? ' (default)' : '')).join(', ')
           : 'one (not multi-store)'
       }`,
-    });
+    };
   } catch (e) {
-    checks.push({
+    return {
       id: `glance.offers:${region}`,
       region,
       title: `What ${region} offers`,
       status: 'warn',
       detail: toErrorInfo(e).message,
-    });
+    };
   }
-  // Quotas, where the cloud shows them (unified limits).
+}
+
+/** Quotas, where the cloud shows them (unified limits): does the largest queued upload fit? */
+async function quotaCheck(glance: Glance, o: DoctorOptions, region: string): Promise<DoctorCheck> {
+  const base = { id: `glance.quota:${region}`, region, title: `Quota in ${region}` };
   try {
     const res = await glance.request({ method: 'GET', path: '/v2/info/usage' });
     const usage =
@@ -214,36 +257,36 @@ async function regionChecks(
         ? ((JSON.parse(res.body.toString('utf8')) as { usage?: Record<string, { limit: number; usage: number }> })
             .usage ?? {})
         : undefined;
-    const size = usage?.image_size_total;
+    if (usage === undefined)
+      return { ...base, status: 'skip', detail: `Not exposed (GET /v2/info/usage: HTTP ${res.status}).` };
+    const size = usage.image_size_total;
     const left = size === undefined || size.limit < 0 ? undefined : size.limit * 1024 * 1024 - size.usage * 1024 * 1024;
     const tooBig = left !== undefined && (o.largestQueuedBytes ?? 0) > left;
-    checks.push({
-      id: `glance.quota:${region}`,
-      region,
-      title: `Quota in ${region}`,
-      status: usage === undefined ? 'skip' : tooBig ? 'fail' : 'pass',
+    return {
+      ...base,
+      status: tooBig ? 'fail' : 'pass',
       detail:
-        usage === undefined
-          ? `Not exposed (GET /v2/info/usage: HTTP ${res.status}).`
-          : Object.keys(usage).length === 0
-            ? 'No unified limits on this cloud: no image quota to check (a per-image size cap is not exposed by the API).'
-            : Object.entries(usage)
-                .map(([k, v]) => `${k}: ${v.usage} of ${v.limit < 0 ? 'unlimited' : v.limit}`)
-                .join('; '),
+        Object.keys(usage).length === 0
+          ? 'No unified limits on this cloud: no image quota to check (a per-image size cap is not exposed by the API).'
+          : Object.entries(usage)
+              .map(([k, v]) => `${k}: ${v.usage} of ${v.limit < 0 ? 'unlimited' : v.limit}`)
+              .join('; '),
       ...(tooBig ? { why: 'The largest queued upload does not fit in what is left of the image quota.' } : {}),
-    });
+    };
   } catch (e) {
-    checks.push({
-      id: `glance.quota:${region}`,
-      region,
-      title: `Quota in ${region}`,
-      status: 'skip',
-      detail: toErrorInfo(e).message,
-    });
+    return { ...base, status: 'skip', detail: toErrorInfo(e).message };
   }
-  // A small upload and its deletion, timed.
+}
+
+/** A small upload and its deletion, timed: bytes per second, or undefined (the failure is a check). */
+async function probeUpload(
+  glance: Glance,
+  o: DoctorOptions,
+  region: string,
+  checks: DoctorCheck[],
+): Promise<number | undefined> {
   const probe = o.probeBytes ?? 8 * 1024 * 1024;
-  if (probe <= 0) return;
+  if (probe <= 0) return undefined;
   let id: string | undefined;
   try {
     const { image } = await glance.createImage({
@@ -256,7 +299,7 @@ async function regionChecks(
     const data = randomBytes(probe); // incompressible: a proxy that compresses cannot flatter the figure
     const t0 = performance.now();
     await uploadImageData(glance, image.id, { open: () => Readable.from([data]), size: probe });
-    throughput[region] = probe / ((performance.now() - t0) / 1000);
+    return probe / ((performance.now() - t0) / 1000);
   } catch (e) {
     const info = toErrorInfo(e);
     const proxy =
@@ -270,23 +313,17 @@ async function regionChecks(
       why: 'If a small upload fails, a large one will too.',
       ...(proxy ? { fixes: proxyFixes() } : {}),
     });
+    return undefined;
   } finally {
     if (id !== undefined) await glance.deleteImage(id).catch(() => undefined);
   }
-  const rate = throughput[region];
-  if (rate === undefined) return;
-  checks.push({
-    id: `glance.upload:${region}`,
-    region,
-    title: `A ${probe / (1024 * 1024)} MiB probe upload to ${region}`,
-    status: 'pass',
-    detail: `${(rate / 1e6).toFixed(1)} MB/s, image created, uploaded and deleted.`,
-  });
-  const largest = o.largestQueuedBytes ?? 0;
-  if (largest <= 0) return;
+}
+
+/** The largest queued upload at the probe's rate, against the token's life. */
+function tokenLifeCheck(region: string, largest: number, rate: number, lifetimeS: number): DoctorCheck {
   const expected = largest / rate;
   const fits = expected < lifetimeS - 120;
-  checks.push({
+  return {
     id: `token.upload:${region}`,
     region,
     title: `The largest queued upload within a token's life (${region})`,
@@ -298,73 +335,5 @@ async function regionChecks(
           why: 'Glance checks the token again when an upload ends: an upload longer than the token’s life fails at its last byte, and Glance deletes the data.',
           fixes: [tokenFix(Math.ceil((expected * 1.5) / 3600) * 3600)],
         }),
-  });
-}
-
-async function horizonChecks(
-  engine: Engine,
-  o: DoctorOptions,
-  region: string,
-  publicUrl: string | undefined,
-  token: string,
-  checks: DoctorCheck[],
-  iface: string,
-): Promise<void> {
-  const origin = o.horizonOrigin as string;
-  if (publicUrl === undefined) {
-    checks.push({
-      id: `horizon.endpoint:${region}`,
-      region,
-      title: 'A public image endpoint for the browser',
-      status: 'fail',
-      detail: `${region} has no public image endpoint: a browser has nothing to upload to.`,
-    });
-    return;
-  }
-  const page = new URL(origin);
-  const ep = new URL(publicUrl);
-  if (page.protocol === 'https:' && ep.protocol === 'http:')
-    checks.push({
-      id: `horizon.mixed-content:${region}`,
-      region,
-      title: 'No mixed content',
-      status: 'fail',
-      detail: `Horizon is served over https (${origin}) and the public image endpoint is http (${publicUrl}).`,
-      why: 'Browsers block requests from an https page to an http URL: the upload never starts.',
-      fixes: [
-        {
-          where: 'the public image endpoint (a TLS-terminating proxy in front of Glance, then the catalog)',
-          snippet: `openstack endpoint set --url https://${ep.hostname}${ep.port ? `:${ep.port}` : ''}${ep.pathname === '/' ? '' : ep.pathname} \\
-  $(openstack endpoint list --service image --interface public --region ${region} -f value -c ID)`,
-        },
-      ],
-    });
-  else
-    checks.push({
-      id: `horizon.mixed-content:${region}`,
-      region,
-      title: 'No mixed content',
-      status: 'pass',
-      detail: `${page.protocol.slice(0, -1)} page, ${ep.protocol.slice(0, -1)} endpoint.`,
-    });
-  const privateEp = PRIVATE_HOST.test(ep.hostname) && !PRIVATE_HOST.test(page.hostname);
-  checks.push({
-    id: `horizon.endpoint:${region}`,
-    region,
-    title: 'The endpoint the browser uses',
-    status: privateEp || iface !== 'public' ? 'warn' : 'pass',
-    detail: `The browser uploads to the public endpoint ${publicUrl}${iface !== 'public' ? ` (this cloud entry uses the ${iface} one)` : ''}${privateEp ? '; its host is a private address that browsers outside may not reach' : ''}.`,
-    ...(privateEp ? { fixes: [horizonFix()] } : {}),
-  });
-  const session = engine.session(o.cloud);
-  checks.push(...(await corsChecks(session.http, { endpoint: publicUrl, origin, region, token })));
-  if (checks.filter((c) => c.region === region && c.id.startsWith('horizon.')).every((c) => c.status !== 'fail'))
-    checks.push({
-      id: `horizon.settings:${region}`,
-      region,
-      title: 'Horizon settings for direct upload',
-      status: 'pass',
-      detail: 'Glance takes direct uploads from this origin; Horizon needs these settings.',
-      fixes: [horizonFix(), ...proxyFixes()],
-    });
+  };
 }

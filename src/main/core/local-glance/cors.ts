@@ -1,6 +1,6 @@
 /**
- * CORS as oslo.middleware applies it in front of Glance (see
- * ../shared/reference/glance-keystone.md §7), with Glance's defaults, so a Horizon or a web
+ * CORS as oslo.middleware applies it in front of Glance (oslo_middleware/cors.py), with
+ * Glance's defaults, so a Horizon or a web
  * page in direct mode can talk to the embedded server. Off until origins are allowed. One
  * deliberate difference: an allowed origin `*` never goes out together with credentials (oslo
  * sends both, which browsers reject): `*` is sent without Allow-Credentials.

@@ -49,6 +49,9 @@ function keystoneTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '000Z');
 }
 
+type Identity = { methods?: unknown; password?: { user?: Record<string, unknown> }; token?: { id?: unknown } };
+type Scope = { project?: { id?: unknown; name?: unknown; domain?: unknown } };
+
 export class IdentityService {
   readonly #tokens = new Map<string, TokenInfo>();
 
@@ -80,36 +83,9 @@ export class IdentityService {
    */
   authenticate(body: unknown): TokenInfo | undefined {
     const auth = (body as { auth?: Record<string, unknown> } | null)?.auth;
-    const identity = auth?.identity as
-      { methods?: unknown; password?: { user?: Record<string, unknown> }; token?: { id?: unknown } } | undefined;
-    const methods = Array.isArray(identity?.methods) ? (identity.methods as unknown[]) : [];
-    let ok = false;
-    let parent: TokenInfo | undefined;
-    if (methods.includes('password')) {
-      const u = identity?.password?.user ?? {};
-      const domain = (u.domain ?? {}) as { id?: unknown; name?: unknown };
-      const byId = u.id === this.creds.userId;
-      const byName =
-        u.name === this.creds.username &&
-        (domain.id === this.creds.domainId ||
-          (typeof domain.name === 'string' && domain.name.toLowerCase() === 'default'));
-      ok = (byId || byName) && typeof u.password === 'string' && this.#samePassword(u.password);
-    } else if (methods.includes('token')) {
-      parent = this.validate(typeof identity?.token?.id === 'string' ? identity.token.id : undefined);
-      ok = parent !== undefined;
-    }
-    if (!ok) return undefined;
-    const scope = auth?.scope as
-      { project?: { id?: unknown; name?: unknown; domain?: { id?: unknown; name?: unknown } } } | undefined;
-    if (scope?.project !== undefined) {
-      const p = scope.project;
-      const pd = p.domain ?? {};
-      const match =
-        p.id === this.creds.projectId ||
-        (p.name === this.creds.projectName &&
-          (pd.id === this.creds.domainId || (typeof pd.name === 'string' && pd.name.toLowerCase() === 'default')));
-      if (!match) return undefined;
-    }
+    const who = this.#identify(auth?.identity as Identity | undefined);
+    if (who === undefined || !this.#inScope(auth?.scope as Scope | undefined)) return undefined;
+    const parent = who === true ? undefined : who;
     const now = Date.now();
     const t: TokenInfo = {
       id: randomBytes(32).toString('hex'),
@@ -123,6 +99,34 @@ export class IdentityService {
     };
     this.#tokens.set(t.id, t);
     return t;
+  }
+
+  /** The password method (the user by id, or by name in its domain) or the token method (its parent token). */
+  #identify(identity: Identity | undefined): true | TokenInfo | undefined {
+    const methods = Array.isArray(identity?.methods) ? (identity.methods as unknown[]) : [];
+    if (methods.includes('password')) {
+      const u = identity?.password?.user ?? {};
+      const byId = u.id === this.creds.userId;
+      const byName = u.name === this.creds.username && this.#ourDomain(u.domain);
+      return (byId || byName) && typeof u.password === 'string' && this.#samePassword(u.password) ? true : undefined;
+    }
+    if (methods.includes('token'))
+      return this.validate(typeof identity?.token?.id === 'string' ? identity.token.id : undefined);
+    return undefined;
+  }
+
+  /** No scope (the default project), or our project by id, or by name in our domain. */
+  #inScope(scope: Scope | undefined): boolean {
+    const p = scope?.project;
+    if (p === undefined) return true;
+    return p.id === this.creds.projectId || (p.name === this.creds.projectName && this.#ourDomain(p.domain));
+  }
+
+  #ourDomain(d: unknown): boolean {
+    const domain = (d ?? {}) as { id?: unknown; name?: unknown };
+    return (
+      domain.id === this.creds.domainId || (typeof domain.name === 'string' && domain.name.toLowerCase() === 'default')
+    );
   }
 
   #samePassword(p: string): boolean {

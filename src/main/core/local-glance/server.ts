@@ -158,67 +158,100 @@ export class StagingServer {
       );
     if (path === '/v2') return send(res, 200, { versions: versions(this.#url) });
     const seg = path.split('/').slice(2).map(decodeURIComponent); // after /v2
-    const [a, id, b, c] = seg;
-    const m = (verb: string): boolean => method === verb;
-    if (a === 'schemas') {
-      const name = seg.slice(1).join('/');
-      const doc =
-        name === 'image'
-          ? imageSchema()
-          : name === 'images'
-            ? imagesSchema()
-            : name.startsWith('metadefs/')
-              ? metadefStub(name.slice(9))
-              : undefined;
-      if (doc === undefined) throw new HttpError(404, `Schema ${name} not found.`);
-      return send(res, 200, doc);
-    }
-    if (a === 'info' && m('GET')) {
-      if (id === 'import')
-        return send(res, 200, {
-          'import-methods': {
-            description: 'Import methods available.',
-            type: 'array',
-            value: importMethods({ webDownload: this.o.webDownload, stores: this.store.storeNames.length }),
-          },
-        });
-      if (id === 'stores') {
-        if (this.store.storeNames.length < 2) throw new HttpError(404, 'Multi backend is not supported at this site.');
-        return send(res, 200, {
-          stores: this.store.storeNames.map((s, i) => ({
-            id: s,
-            description: `Glance Uploader local store '${s}'`,
-            ...(i === 0 ? { default: 'true' } : {}),
-          })),
-        });
-      }
-      if (id === 'usage') return send(res, 200, { usage: {} });
-      // Our extension, discoverable: real Glance answers 404 here.
-      if (id === 'upload')
-        return send(res, 200, {
-          resumable: { offset: 'HEAD /v2/images/{id}/file -> Upload-Offset', range: 'Content-Range' },
-        });
-    }
+    const [a, id] = seg;
+    if (a === 'schemas') return this.#schema(res, seg.slice(1).join('/'));
+    if (a === 'info' && method === 'GET' && this.#info(res, id)) return;
     if (a !== 'images') throw new HttpError(404, 'The resource could not be found.');
+    return this.#images(req, res, url, method, seg.slice(1));
+  }
+
+  #schema(res: ServerResponse, name: string): void {
+    const doc =
+      name === 'image'
+        ? imageSchema()
+        : name === 'images'
+          ? imagesSchema()
+          : name.startsWith('metadefs/')
+            ? metadefStub(name.slice(9))
+            : undefined;
+    if (doc === undefined) throw new HttpError(404, `Schema ${name} not found.`);
+    send(res, 200, doc);
+  }
+
+  /** GET /v2/info/*: import methods, stores (multi-store only), usage, and our resumable upload. False: not one of them. */
+  #info(res: ServerResponse, id: string | undefined): boolean {
+    if (id === 'import')
+      send(res, 200, {
+        'import-methods': {
+          description: 'Import methods available.',
+          type: 'array',
+          value: importMethods({ webDownload: this.o.webDownload, stores: this.store.storeNames.length }),
+        },
+      });
+    else if (id === 'stores') {
+      if (this.store.storeNames.length < 2) throw new HttpError(404, 'Multi backend is not supported at this site.');
+      send(res, 200, {
+        stores: this.store.storeNames.map((s, i) => ({
+          id: s,
+          description: `Glance Uploader local store '${s}'`,
+          ...(i === 0 ? { default: 'true' } : {}),
+        })),
+      });
+    } else if (id === 'usage') send(res, 200, { usage: {} });
+    // Our extension, discoverable: real Glance answers 404 here.
+    else if (id === 'upload')
+      send(res, 200, {
+        resumable: { offset: 'HEAD /v2/images/{id}/file -> Upload-Offset', range: 'Content-Range' },
+      });
+    else return false;
+    return true;
+  }
+
+  /** /v2/images and below (`seg`: the path after /v2/images). */
+  async #images(req: IncomingMessage, res: ServerResponse, url: URL, method: string, seg: string[]): Promise<void> {
+    const [id, b, c] = seg;
     if (id === undefined) {
-      if (m('GET')) return this.#api.list(res, url.searchParams);
-      if (m('POST')) return this.#api.create(req, res, this.#url);
+      if (method === 'GET') return this.#api.list(res, url.searchParams);
+      if (method === 'POST') return this.#api.create(req, res, this.#url);
       throw new HttpError(405, 'Method not allowed.');
     }
     if (!UUID_RE.test(id)) throw new HttpError(404, `No image found with ID ${id}`);
-    if (b === undefined) {
-      if (m('GET')) return this.#api.show(res, id);
-      if (m('PATCH')) return this.#api.patch(req, res, id);
-      if (m('DELETE')) return this.#api.delete(res, id);
-    } else if (b === 'file' && c === undefined) {
-      if (m('PUT')) return this.#api.upload(req, res, id, false);
-      if (m('GET')) return this.#api.download(req, res, id);
-      if (m('HEAD')) return this.#api.head(res, id);
-    } else if (b === 'stage' && m('PUT')) return this.#api.upload(req, res, id, true);
-    else if (b === 'import' && m('POST')) return this.#api.import(req, res, id);
-    else if (b === 'tags' && c !== undefined && (m('PUT') || m('DELETE'))) return this.#api.tag(res, id, c, m('PUT'));
-    else if (b === 'actions' && c !== undefined && m('POST')) return this.#api.action(res, id, c);
-    else if (b === 'tasks' && m('GET')) return this.#api.tasks(res, id);
+    // The route below the image: `file` alone, `tags/T` and `actions/A` with their name, the others by their first part.
+    const below =
+      b === undefined
+        ? ''
+        : b === 'tags' || b === 'actions'
+          ? c === undefined
+            ? b
+            : `${b}/*`
+          : b === 'file' && c !== undefined
+            ? 'file/*'
+            : b;
+    switch (`${method} ${below}`) {
+      case 'GET ':
+        return this.#api.show(res, id);
+      case 'PATCH ':
+        return this.#api.patch(req, res, id);
+      case 'DELETE ':
+        return this.#api.delete(res, id);
+      case 'PUT file':
+        return this.#api.upload(req, res, id, false);
+      case 'GET file':
+        return this.#api.download(req, res, id);
+      case 'HEAD file':
+        return this.#api.head(res, id);
+      case 'PUT stage':
+        return this.#api.upload(req, res, id, true);
+      case 'POST import':
+        return this.#api.import(req, res, id);
+      case 'PUT tags/*':
+      case 'DELETE tags/*':
+        return this.#api.tag(res, id, c ?? '', method === 'PUT');
+      case 'POST actions/*':
+        return this.#api.action(res, id, c ?? '');
+      case 'GET tasks':
+        return this.#api.tasks(res, id);
+    }
     throw new HttpError(404, 'The resource could not be found.');
   }
 

@@ -184,60 +184,16 @@ function truthy(v: unknown): boolean {
 /** One raw cloud block (from a file or from OS_* variables) as a CloudEntry. */
 export function normaliseCloud(name: string, source: string, raw: Json): CloudEntry {
   const c = normaliseKeys(raw);
-  const auth: Json = isObject(c.auth) ? { ...c.auth } : {};
-  for (const [k, v] of Object.entries(c)) if (AUTH_KEYS.has(k) && auth[k] === undefined) auth[k] = v;
-  for (const k of Object.keys(c)) {
-    if (!AUTH_KEYS.has(k) && !SUPPORTED_TOP_KEYS.has(k)) {
-      throw new EngineError(
-        'config.unsupported',
-        `Cloud "${name}" in ${source} uses the key "${k}", which Glance Uploader does not support.`,
-        {
-          hint: `Remove "${k}" from the entry, or use the openstack CLI for this cloud.`,
-        },
-      );
-    }
-  }
-  if (c.profile !== undefined) {
-    throw new EngineError(
-      'config.unsupported',
-      `Cloud "${name}" in ${source} uses "profile" (vendor profiles), which is not supported yet.`,
-      {
-        hint: 'Write the auth_url and region of the cloud in the entry itself.',
-      },
-    );
-  }
-  // Legacy names, as openstacksdk maps them.
-  if (auth.tenant_name !== undefined && auth.project_name === undefined) auth.project_name = auth.tenant_name;
-  if (auth.tenant_id !== undefined && auth.project_id === undefined) auth.project_id = auth.tenant_id;
-  // A single domain_* applies to both the user and the project.
-  for (const kind of ['name', 'id'] as const) {
-    const d = auth[`domain_${kind}`];
-    if (d !== undefined) {
-      auth[`user_domain_${kind}`] ??= d;
-      auth[`project_domain_${kind}`] ??= d;
-    }
-  }
+  checkKeys(c, name, source);
+  const auth = authOf(c);
   const authUrl = str(auth.auth_url);
   if (authUrl === undefined) {
     throw new EngineError('config.invalid', `Cloud "${name}" in ${source} has no auth_url.`, {
       hint: 'Add auth.auth_url (the Keystone URL, e.g. https://keystone.example:5000/v3).',
     });
   }
-  const regions: string[] = [];
-  const single = str(c.region_name);
-  if (single !== undefined) regions.push(single);
-  if (Array.isArray(c.regions)) {
-    for (const r of c.regions) {
-      const id = isObject(r) ? str(r.name) : str(r);
-      if (id !== undefined && !regions.includes(id)) regions.push(id);
-    }
-  }
-  const iface = (str(c.interface) ?? str(c.endpoint_type) ?? 'public').replace(/URL$/, '');
-  if (iface !== 'public' && iface !== 'internal' && iface !== 'admin') {
-    throw new EngineError('config.invalid', `Cloud "${name}" has interface "${iface}".`, {
-      hint: 'Use public, internal or admin.',
-    });
-  }
+  const regions = regionsOfEntry(c);
+  const iface = interfaceOf(c, name);
   const identityApiVersion = str(c.identity_api_version) ?? '3';
   if (!identityApiVersion.startsWith('3')) {
     throw new EngineError(
@@ -276,6 +232,72 @@ export function normaliseCloud(name: string, source: string, raw: Json): CloudEn
     identityApiVersion,
     imageEndpointOverride: str(c.image_endpoint_override),
   };
+}
+
+/** Every key must be one we understand: a key we would ignore could change what the user meant. */
+function checkKeys(c: Json, name: string, source: string): void {
+  for (const k of Object.keys(c)) {
+    if (!AUTH_KEYS.has(k) && !SUPPORTED_TOP_KEYS.has(k)) {
+      throw new EngineError(
+        'config.unsupported',
+        `Cloud "${name}" in ${source} uses the key "${k}", which Glance Uploader does not support.`,
+        {
+          hint: `Remove "${k}" from the entry, or use the openstack CLI for this cloud.`,
+        },
+      );
+    }
+  }
+  if (c.profile !== undefined) {
+    throw new EngineError(
+      'config.unsupported',
+      `Cloud "${name}" in ${source} uses "profile" (vendor profiles), which is not supported yet.`,
+      {
+        hint: 'Write the auth_url and region of the cloud in the entry itself.',
+      },
+    );
+  }
+}
+
+/** The auth block, with auth keys written at the top level, legacy names and a shared domain applied. */
+function authOf(c: Json): Json {
+  const auth: Json = isObject(c.auth) ? { ...c.auth } : {};
+  for (const [k, v] of Object.entries(c)) if (AUTH_KEYS.has(k) && auth[k] === undefined) auth[k] = v;
+  // Legacy names, as openstacksdk maps them.
+  if (auth.tenant_name !== undefined && auth.project_name === undefined) auth.project_name = auth.tenant_name;
+  if (auth.tenant_id !== undefined && auth.project_id === undefined) auth.project_id = auth.tenant_id;
+  // A single domain_* applies to both the user and the project.
+  for (const kind of ['name', 'id'] as const) {
+    const d = auth[`domain_${kind}`];
+    if (d !== undefined) {
+      auth[`user_domain_${kind}`] ??= d;
+      auth[`project_domain_${kind}`] ??= d;
+    }
+  }
+  return auth;
+}
+
+/** region_name, then `regions` (names or {name: ...} blocks), without repeats. */
+function regionsOfEntry(c: Json): string[] {
+  const regions: string[] = [];
+  const single = str(c.region_name);
+  if (single !== undefined) regions.push(single);
+  if (Array.isArray(c.regions)) {
+    for (const r of c.regions) {
+      const id = isObject(r) ? str(r.name) : str(r);
+      if (id !== undefined && !regions.includes(id)) regions.push(id);
+    }
+  }
+  return regions;
+}
+
+function interfaceOf(c: Json, name: string): 'public' | 'internal' | 'admin' {
+  const iface = (str(c.interface) ?? str(c.endpoint_type) ?? 'public').replace(/URL$/, '');
+  if (iface !== 'public' && iface !== 'internal' && iface !== 'admin') {
+    throw new EngineError('config.invalid', `Cloud "${name}" has interface "${iface}".`, {
+      hint: 'Use public, internal or admin.',
+    });
+  }
+  return iface;
 }
 
 /** OS_* variables (an openrc) as a cloud block, as openstacksdk builds its "envvars" cloud. */

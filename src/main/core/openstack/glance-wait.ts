@@ -88,6 +88,35 @@ export function stallDiagnosis(img: GlanceImage, task: GlanceTask | undefined, q
   return `The import of image ${img.id} made no progress for ${Math.round(quietMs / 1000)} s (${parts.join('; ')}).`;
 }
 
+/** The newest task of an import under way; an import that failed (a store or its task) throws. */
+async function importTask(
+  glance: GlanceClient,
+  id: string,
+  img: GlanceImage,
+  p: ReturnType<typeof progressOf>,
+  startedAt: number,
+): Promise<GlanceTask | undefined> {
+  if (p.failedImport.length > 0 && p.importingToStores.length === 0) {
+    throw new EngineError(
+      'glance.import_failed',
+      `The import of image ${id} failed for store(s) ${p.failedImport.join(', ')}.`,
+      {
+        hint: 'Look at the import task for the reason; delete the image and create it again.',
+      },
+    );
+  }
+  const tasks = await importTasks(glance, id, startedAt);
+  const failure = tasks.find((x) => x.status === 'failure');
+  if (failure !== undefined) {
+    throw new EngineError(
+      'glance.import_failed',
+      `The import of image ${id} failed: ${failure.message || 'the import task failed'}`,
+      { hint: `The image stays ${img.status} until deleted: delete it and create it again.` },
+    );
+  }
+  return tasks[0];
+}
+
 export async function waitForImage(glance: GlanceClient, id: string, options: WaitOptions = {}): Promise<GlanceImage> {
   const until = options.until ?? activeEverywhere;
   const t0 = Date.now();
@@ -115,28 +144,8 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
         hint: 'Delete it and create it again.',
       });
     }
-    let task: GlanceTask | undefined;
-    if (options.importStartedAt !== undefined) {
-      if (p.failedImport.length > 0 && p.importingToStores.length === 0) {
-        throw new EngineError(
-          'glance.import_failed',
-          `The import of image ${id} failed for store(s) ${p.failedImport.join(', ')}.`,
-          {
-            hint: 'Look at the import task for the reason; delete the image and create it again.',
-          },
-        );
-      }
-      const tasks = await importTasks(glance, id, options.importStartedAt);
-      const failure = tasks.find((x) => x.status === 'failure');
-      if (failure !== undefined) {
-        throw new EngineError(
-          'glance.import_failed',
-          `The import of image ${id} failed: ${failure.message || 'the import task failed'}`,
-          { hint: `The image stays ${img.status} until deleted: delete it and create it again.` },
-        );
-      }
-      task = tasks[0];
-    }
+    const task =
+      options.importStartedAt === undefined ? undefined : await importTask(glance, id, img, p, options.importStartedAt);
     // Progress for the stall clock: what the image shows, and the task's own updates.
     const key = `${progress}${task?.status ?? ''}${task?.updated_at ?? ''}${task?.message ?? ''}`;
     if (key !== last) {
