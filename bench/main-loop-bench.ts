@@ -37,7 +37,7 @@ interface Arrangement {
 }
 
 function inThread(env: Record<string, string>): Arrangement {
-  const runtime = new AppRuntime({
+  const runtime = AppRuntime.open({
     env,
     startLocalServer: (dataDir) => startServerProcess({ entry: CLI, dataDir, env }),
   });

@@ -34,7 +34,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gu-app-api-'));
   const clouds = join(dir, 'clouds.yaml');
   writeCloudsYaml(clouds, cloud, [demoEntry(cloud, 'wrong-password', { password: 'not-the-password' })]);
-  runtime = new AppRuntime({
+  runtime = AppRuntime.open({
     env: { GLANCE_UPLOADER_HOME: join(dir, 'home'), OS_CLIENT_CONFIG_FILE: clouds },
     codec: () => new PassphraseCodec('the keychain stand-in of this test'),
   });
@@ -162,7 +162,7 @@ describe('the app calls behind the screens', () => {
     // Its own data folder: a second runtime on this test's folder would share its queue lease.
     const asked: [string, number][] = [];
     const home = join(dir, 'home-port');
-    const next = new AppRuntime({
+    const next = AppRuntime.open({
       env: { GLANCE_UPLOADER_HOME: home, OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') },
       startLocalServer: async (dataDir, port) => {
         asked.push([dataDir, port]);

@@ -27,7 +27,7 @@ describe('AppRuntime', () => {
   it('starts the local server and the queue, stages a file through them, and stops leaving nothing running', async () => {
     const env = { GLANCE_UPLOADER_HOME: join(dir, 'home') };
     const notices: string[] = [];
-    const runtime = new AppRuntime({
+    const runtime = AppRuntime.open({
       env,
       startLocalServer: (dataDir) => startServerProcess({ entry: CLI, dataDir, env }),
       onNotice: (m) => notices.push(m),
@@ -97,7 +97,7 @@ describe('AppRuntime', () => {
     expect(serverPid !== undefined && alive(serverPid)).toBe(false);
     expect(await findRunningServer(join(dir, 'home', 'staging-server'))).toBeUndefined();
     // The queue is free again: another engine (a `queue run`) can take it.
-    const again = new AppRuntime({ env });
+    const again = AppRuntime.open({ env });
     try {
       expect(await again.start()).toEqual({ acquired: true });
     } finally {
@@ -108,7 +108,7 @@ describe('AppRuntime', () => {
   it('answers the queue, settings and cloud calls through dispatch, arguments validated', async () => {
     const env = { GLANCE_UPLOADER_HOME: join(dir, 'home-api'), OS_CLIENT_CONFIG_FILE: join(dir, 'none.yaml') };
     writeFileSync(env.OS_CLIENT_CONFIG_FILE, 'clouds: {}\n');
-    const runtime = new AppRuntime({ env, codec: () => new PassphraseCodec('the test keychain stand-in') });
+    const runtime = AppRuntime.open({ env, codec: () => new PassphraseCodec('the test keychain stand-in') });
     const handlers = createApiHandlers(runtime.engine, runtime);
     try {
       expect(await runtime.start()).toEqual({ acquired: true });
@@ -193,7 +193,7 @@ describe('AppRuntime', () => {
 
   it('stages, lists and syncs staged images through the app calls, and keeps the auto-sync setting', async () => {
     const env = { GLANCE_UPLOADER_HOME: join(dir, 'home-sync'), OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath };
-    const runtime = new AppRuntime({
+    const runtime = AppRuntime.open({
       env,
       startLocalServer: (dataDir) => startServerProcess({ entry: CLI, dataDir, env }),
     });

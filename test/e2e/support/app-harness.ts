@@ -118,7 +118,7 @@ export interface RuntimeHarness extends AppHarness {
 /** What the desktop app runs, behind the page: the queue runs and its events reach the page. */
 export async function openRuntimeApp(browser: Browser, options: AppRuntimeOptions): Promise<RuntimeHarness> {
   const gate = new EventGate();
-  const runtime = new AppRuntime({
+  const runtime = AppRuntime.open({
     codec: () => new PassphraseCodec('the keychain stand-in of the harness'),
     ...options,
     onJobUpdated: (update) => gate.push({ kind: 'jobUpdated', update }),

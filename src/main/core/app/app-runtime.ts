@@ -44,35 +44,48 @@ export class AppRuntime {
   #server: LocalServerHandle | undefined;
   #autoSync: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: AppRuntimeOptions = {}) {
+  /** Builds nothing by itself: `AppRuntime.open` opens the data folder and composes the parts. */
+  private constructor(
+    private readonly o: AppRuntimeOptions,
+    parts: { db: Db; engine: Engine; scheduler: Scheduler; savedClouds: SavedClouds },
+  ) {
+    this.db = parts.db;
+    this.engine = parts.engine;
+    this.scheduler = parts.scheduler;
+    this.savedClouds = parts.savedClouds;
+  }
+
+  /** Opens the data folder's queue database and composes the engine and the scheduler from its settings. */
+  static open(o: AppRuntimeOptions = {}): AppRuntime {
     const env = o.env ?? process.env;
-    this.db = openDatabase(databasePath(ensureDataHome(dataHome(env))));
-    const settings = new Settings(this.db);
-    this.savedClouds = new SavedClouds(
-      this.db,
+    const db = openDatabase(databasePath(ensureDataHome(dataHome(env))));
+    const settings = new Settings(db);
+    const savedClouds = new SavedClouds(
+      db,
       o.codec === undefined
         ? undefined
         : () => o.codec?.(settings.get('allowPlaintextSecrets') === true) as SecretCodec,
     );
     // The user's settings (the Settings screen; shared with the CLI through the data folder).
     const margin = settings.get('tokenRenewMarginS');
-    this.engine = new Engine(
+    const engine = new Engine(
       withLocalCloud({
         env,
-        savedClouds: this.savedClouds,
+        savedClouds,
         ...(margin !== undefined ? { tokenRenewMarginMs: margin * 1000 } : {}),
       }),
     );
-    this.scheduler = new Scheduler({
-      db: this.db,
-      engine: this.engine,
+    const scheduler = new Scheduler({
+      db,
+      engine,
       actor: 'app',
-      onJobDone: removeLocalCopy(this.engine),
+      onJobDone: removeLocalCopy(engine),
       onJobUpdated: o.onJobUpdated,
       concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
       bwlimit: settings.get('bwlimit') ?? 0,
       retryBudgetMs: retryBudgetMsOf(settings),
     });
+    return new AppRuntime(o, { db, engine, scheduler, savedClouds });
   }
 
   /**

@@ -15,7 +15,8 @@ import { UUID_RE } from '../local-glance/image-store';
 import { LOCAL_REGION, type LocalCredentials } from '../local-glance/identity';
 import { alive, type ServerInfo } from '../local-glance/server-process';
 
-export const LOCAL_CLOUD = 'local';
+export { LOCAL_CLOUD } from '../../../shared/local-cloud';
+import { LOCAL_CLOUD } from '../../../shared/local-cloud';
 export { LOCAL_REGION };
 
 /** The `local` cloud for an engine: this data folder's running server, whatever its port today. */

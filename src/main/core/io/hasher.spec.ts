@@ -23,7 +23,7 @@ const sha512 = (b: Buffer): string => createHash('sha512').update(b).digest('hex
 describe('Hasher (worker thread reading the file)', () => {
   it('hashes exactly the bytes announced, in uneven steps', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 7);
-    const h = new Hasher(file('a.raw', data));
+    const h = Hasher.start(file('a.raw', data));
     for (const n of [1, 100_000, 0, 2 * 1024 * 1024, data.length - 1 - 100_000 - 2 * 1024 * 1024]) await h.advance(n);
     expect(h.bytes).toBe(data.length);
     expect(await h.digest()).toEqual({ md5: md5(data), sha512: sha512(data) });
@@ -31,7 +31,7 @@ describe('Hasher (worker thread reading the file)', () => {
 
   it('hashes a prefix when fewer bytes went out', async () => {
     const data = randomBytes(1024 * 1024);
-    const h = new Hasher(file('p.raw', data));
+    const h = Hasher.start(file('p.raw', data));
     await h.advance(1000);
     expect(await h.digest()).toEqual({ md5: md5(data.subarray(0, 1000)), sha512: sha512(data.subarray(0, 1000)) });
   });
@@ -46,7 +46,7 @@ describe('Hasher (worker thread reading the file)', () => {
   it('keeps the caller within its lag bound of the worker', async () => {
     const data = randomBytes(16 * 1024 * 1024);
     const bound = 1024 * 1024;
-    const h = new Hasher(file('b.raw', data), bound);
+    const h = Hasher.start(file('b.raw', data), bound);
     let maxPending = 0;
     for (let i = 0; i < 64; i++) {
       await h.advance(256 * 1024);
@@ -57,7 +57,7 @@ describe('Hasher (worker thread reading the file)', () => {
   });
 
   it('fails, rather than hash less, when the file is shorter than what was sent', async () => {
-    const h = new Hasher(file('s.raw', randomBytes(1000)));
+    const h = Hasher.start(file('s.raw', randomBytes(1000)));
     await h.advance(5000).catch(() => undefined);
     await expect(h.digest()).rejects.toThrow(/shorter than what was sent/);
   });

@@ -55,13 +55,12 @@ export class Hasher {
   #digest: ((d: Digests) => void) | undefined;
   #failed: Error | undefined;
 
-  constructor(
+  private constructor(
     readonly path: string,
-    private readonly maxLag = 8 * 1024 * 1024,
-    /** Which digests this worker computes (both by default; one each in a SplitHasher). */
-    algorithms: ('md5' | 'sha512')[] = ['md5', 'sha512'],
+    private readonly maxLag: number,
+    worker: Worker,
   ) {
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { path, algorithms } });
+    this.#worker = worker;
     this.#worker.on('message', (m: { type: string; pos?: number; md5?: string; sha512?: string; message?: string }) => {
       if (m.type === 'ack') this.#hashed = m.pos ?? this.#hashed;
       else if (m.type === 'digest') this.#digest?.({ md5: m.md5 ?? '', sha512: m.sha512 ?? '' });
@@ -72,6 +71,14 @@ export class Hasher {
       this.#failed = e;
       this.#wake();
     });
+  }
+
+  /**
+   * A hasher of `path` with its worker thread started. `maxLag`: how far the caller may run
+   * ahead of the worker; `algorithms`: both digests by default, one each in a SplitHasher.
+   */
+  static start(path: string, maxLag = 8 * 1024 * 1024, algorithms: ('md5' | 'sha512')[] = ['md5', 'sha512']): Hasher {
+    return new Hasher(path, maxLag, new Worker(WORKER, { eval: true, workerData: { path, algorithms } }));
   }
 
   #wake(): void {
@@ -120,35 +127,37 @@ export class Hasher {
  * one worker (md5 + sha512 is about 3 s of CPU per GiB), for the embedded server's ingest.
  */
 export class SplitHasher {
-  readonly #md5: Hasher;
-  readonly #sha512: Hasher;
+  private constructor(
+    private readonly md5: Hasher,
+    private readonly sha512: Hasher,
+  ) {}
 
-  constructor(path: string, maxLag = 32 * 1024 * 1024) {
-    this.#md5 = new Hasher(path, maxLag, ['md5']);
-    this.#sha512 = new Hasher(path, maxLag, ['sha512']);
+  /** Two hashers of `path`, their workers started. */
+  static start(path: string, maxLag = 32 * 1024 * 1024): SplitHasher {
+    return new SplitHasher(Hasher.start(path, maxLag, ['md5']), Hasher.start(path, maxLag, ['sha512']));
   }
 
   get pending(): number {
-    return Math.max(this.#md5.pending, this.#sha512.pending);
+    return Math.max(this.md5.pending, this.sha512.pending);
   }
 
   async advance(n: number): Promise<void> {
-    await Promise.all([this.#md5.advance(n), this.#sha512.advance(n)]);
+    await Promise.all([this.md5.advance(n), this.sha512.advance(n)]);
   }
 
   async digest(): Promise<Digests> {
-    const [a, b] = await Promise.all([this.#md5.digest(), this.#sha512.digest()]);
+    const [a, b] = await Promise.all([this.md5.digest(), this.sha512.digest()]);
     return { md5: a.md5, sha512: b.sha512 };
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.#md5.dispose(), this.#sha512.dispose()]);
+    await Promise.all([this.md5.dispose(), this.sha512.dispose()]);
   }
 }
 
 /** Hash a file without sending it (a target whose upload finished before a crash). */
 export async function hashFile(path: string, size: number): Promise<Digests> {
-  const h = new Hasher(path);
+  const h = Hasher.start(path);
   try {
     for (let done = 0; done < size; done += Math.min(size - done, 8 * 1024 * 1024))
       await h.advance(Math.min(size - done, 8 * 1024 * 1024));

@@ -240,7 +240,7 @@ export class ImageIngest {
     const out = createWriteStream(part, { flags: 'r+', start, highWaterMark: 4 * 1024 * 1024 });
     const behind = new WriteBehind();
     out.once('open', (fd: number) => behind.attach(fd));
-    const hasher = new SplitHasher(part);
+    const hasher = SplitHasher.start(part);
     try {
       const received = await this.#receiveResumable(req, up, { out, behind, hasher }, abort.signal);
       await fsyncFile(part);

@@ -108,9 +108,9 @@ function toRecord(r: Row): ImageRecord {
 }
 
 export class ImageStore {
-  readonly db: Database.Database;
   readonly imagesDir: string;
   readonly stagingDir: string;
+  #db: Database.Database | undefined;
 
   constructor(
     readonly dataDir: string,
@@ -119,13 +119,24 @@ export class ImageStore {
   ) {
     this.imagesDir = join(dataDir, 'images');
     this.stagingDir = join(dataDir, 'staging');
+  }
+
+  /** The metadata database (after `open`). */
+  get db(): Database.Database {
+    if (this.#db === undefined) throw new Error('ImageStore used before open()');
+    return this.#db;
+  }
+
+  /** Creates the folders (owner-only) and opens the metadata database, its tables made if missing. */
+  open(): this {
     mkdirSync(this.imagesDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.stagingDir, { recursive: true, mode: 0o700 });
-    for (const name of storeNames.slice(1)) mkdirSync(this.storeDir(name), { recursive: true, mode: 0o700 });
-    this.db = openSqlite(join(dataDir, 'glance.sqlite3'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 10000');
+    for (const name of this.storeNames.slice(1)) mkdirSync(this.storeDir(name), { recursive: true, mode: 0o700 });
+    const db = openSqlite(join(this.dataDir, 'glance.sqlite3'));
+    this.#db = db;
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 10000');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS images (
         id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, visibility TEXT NOT NULL,
@@ -146,6 +157,7 @@ export class ImageStore {
       );
       CREATE INDEX IF NOT EXISTS tasks_image ON tasks (image_id, created_at);
     `);
+    return this;
   }
 
   /**
@@ -325,6 +337,7 @@ export class ImageStore {
   }
 
   close(): void {
-    this.db.close();
+    this.#db?.close();
+    this.#db = undefined;
   }
 }

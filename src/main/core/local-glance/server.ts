@@ -39,26 +39,32 @@ export interface StagingServerOptions {
 
 export class StagingServer {
   readonly store: ImageStore;
-  readonly creds: LocalCredentials;
-  readonly identity: IdentityService;
-  readonly #api: ImagesApi;
   readonly #cors: Cors | undefined;
+  /** Made by start(): the local user's credentials (written at the first start), its Keystone and the image API. */
+  #parts: { creds: LocalCredentials; identity: IdentityService; api: ImagesApi } | undefined;
   #server: Server | undefined;
   #url = '';
 
   constructor(private readonly o: StagingServerOptions) {
     this.store = new ImageStore(o.dataDir, o.stores && o.stores.length > 0 ? o.stores : ['local']);
-    this.creds = loadOrCreateCredentials(o.dataDir);
-    this.identity = new IdentityService(this.creds, o.tokenTtlSeconds);
-    this.#api = new ImagesApi({
-      store: this.store,
-      owner: this.creds.projectId,
-      sizeCap: o.sizeCap ?? 1024 ** 4,
-      quotaBytes: o.quotaBytes ?? 0,
-      maxImages: o.maxImages ?? 0,
-      webDownload: o.webDownload ?? { enabled: false },
-    });
     this.#cors = o.cors && o.cors.allowedOrigins.length > 0 ? new Cors(o.cors) : undefined;
+  }
+
+  #started(): { creds: LocalCredentials; identity: IdentityService; api: ImagesApi } {
+    if (this.#parts === undefined) throw new Error('StagingServer used before start()');
+    return this.#parts;
+  }
+
+  get creds(): LocalCredentials {
+    return this.#started().creds;
+  }
+
+  get identity(): IdentityService {
+    return this.#started().identity;
+  }
+
+  get #api(): ImagesApi {
+    return this.#started().api;
   }
 
   /** The base URL (http://host:port), once started. */
@@ -71,6 +77,20 @@ export class StagingServer {
   }
 
   async start(): Promise<string> {
+    this.store.open();
+    const creds = loadOrCreateCredentials(this.o.dataDir);
+    this.#parts = {
+      creds,
+      identity: new IdentityService(creds, this.o.tokenTtlSeconds),
+      api: new ImagesApi({
+        store: this.store,
+        owner: creds.projectId,
+        sizeCap: this.o.sizeCap ?? 1024 ** 4,
+        quotaBytes: this.o.quotaBytes ?? 0,
+        maxImages: this.o.maxImages ?? 0,
+        webDownload: this.o.webDownload ?? { enabled: false },
+      }),
+    };
     const swept = this.store.sweep();
     if (swept.removed + swept.reset > 0)
       this.o.log?.(`start-up sweep: ${swept.removed} temp file(s) removed, ${swept.reset} interrupted upload(s) reset`);

@@ -21,7 +21,8 @@ interface Branch {
 
 export class FanOut {
   readonly #branches: Branch[] = [];
-  readonly #hasher: Hasher;
+  /** Started with the read (a worker thread): not before anything is read. */
+  #hasher: Hasher | undefined;
   #started = false;
   /** The read, once started: it ends right after the last chunk went out. */
   #run_: Promise<void> | undefined;
@@ -33,9 +34,7 @@ export class FanOut {
     private readonly path: string,
     private readonly buckets: TokenBucket[] = [],
     private readonly chunkSize = 1024 * 1024,
-  ) {
-    this.#hasher = new Hasher(path);
-  }
+  ) {}
 
   /** A body for one more upload. All branches must be taken before the first one is read. */
   branch(onBytes?: (sent: number) => void): Readable {
@@ -75,6 +74,7 @@ export class FanOut {
   async digests(): Promise<Digests> {
     await this.#run_;
     if (!this.#complete) throw new Error('FanOut: the file was not read to the end');
+    if (this.#hasher === undefined) throw new Error('FanOut: nothing was read');
     this.#digests ??= this.#hasher.digest();
     return this.#digests;
   }
@@ -91,6 +91,8 @@ export class FanOut {
 
   async #run(): Promise<void> {
     this.#started = true;
+    const hasher = Hasher.start(this.path);
+    this.#hasher = hasher;
     try {
       for await (const chunk of createReadStream(this.path, { highWaterMark: this.chunkSize })) {
         const buf = chunk as Buffer;
@@ -99,7 +101,7 @@ export class FanOut {
         const live = this.#branches.filter((b) => b.attached);
         if (live.length === 0) break; // every upload went away: stop reading
         for (const bucket of this.buckets) await bucket.take(buf.length * live.length);
-        await this.#hasher.advance(buf.length);
+        await hasher.advance(buf.length);
         for (const b of live) {
           b.sent += buf.length;
           b.wanting = b.stream.push(buf);
@@ -111,12 +113,12 @@ export class FanOut {
     } catch (e) {
       for (const b of this.#branches) if (b.attached) b.stream.destroy(e as Error);
     } finally {
-      if (!this.#complete) await this.#hasher.dispose();
+      if (!this.#complete) await hasher.dispose();
     }
   }
 
   async dispose(): Promise<void> {
     for (const b of this.#branches) if (b.attached) b.stream.destroy();
-    if (!this.#complete) await this.#hasher.dispose();
+    if (!this.#complete) await this.#hasher?.dispose();
   }
 }

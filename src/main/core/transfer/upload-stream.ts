@@ -52,7 +52,7 @@ export function uploadStream(
       usingShared = false;
     }
     void hasher?.dispose();
-    const h = new Hasher(path);
+    const h = Hasher.start(path);
     hasher = h;
     finished = false;
     reading?.destroy(); // a body opened again: the earlier read is over

@@ -52,7 +52,7 @@ export function hostRuntime(parent: PortLike | MessagePort, init: HostInit): Por
   const caller = init.keychain !== undefined ? new SyncCaller(init.keychain.port, init.keychain.signal) : undefined;
   let runtime: AppRuntime;
   try {
-    runtime = new AppRuntime({
+    runtime = AppRuntime.open({
       env: init.env,
       ...(caller !== undefined ? { codec: (allowPlaintext: boolean) => remoteCodec(caller, allowPlaintext) } : {}),
       ...(init.localServer

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { blankSettingsForm, settingsFormErrors, updateOf } from './settings-form';
+
+describe('the settings form', () => {
+  const valid = { ...blankSettingsForm(), concurrency: '3', bwlimit: '2.5', margin: '120', retryHours: '6', port: '0' };
+
+  it('turns valid fields into the update, MB/s into bytes per second and empty into no limit', () => {
+    expect(settingsFormErrors(valid)).toEqual({});
+    expect(updateOf(valid)).toEqual({
+      concurrency: 3,
+      bwlimit: 2_500_000,
+      tokenRenewMarginS: 120,
+      retryBudgetHours: 6,
+      duplicateCheck: 'upload',
+      localServerPort: 0,
+    });
+    expect(updateOf({ ...valid, bwlimit: ' ' }).bwlimit).toBe(0);
+  });
+
+  it('says what is wrong with each field, in the ranges the API accepts', () => {
+    expect(
+      Object.keys(
+        settingsFormErrors({ ...valid, concurrency: '17', bwlimit: '-1', margin: '10', retryHours: '0.1', port: '80' }),
+      ).sort(),
+    ).toEqual(['bwlimit', 'concurrency', 'margin', 'port', 'retryHours']);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * The Settings screen's form as data: filled from the saved settings, checked as typed (the
+ * ranges the API accepts), and turned into `updateSettings`'s arguments. Pure.
+ */
+import type { ActivityEvent, SettingsDto } from '../../../shared/dto';
+import type { ApiArgs } from '../../../shared/ipc/contract';
+
+export interface SettingsForm {
+  concurrency: string;
+  /** MB/s, empty: no limit. */
+  bwlimit: string;
+  margin: string;
+  retryHours: string;
+  duplicateCheck: 'upload' | 'reuse';
+  port: string;
+}
+
+export function blankSettingsForm(): SettingsForm {
+  return { concurrency: '', bwlimit: '', margin: '', retryHours: '24', duplicateCheck: 'upload', port: '0' };
+}
+
+export function formFromSettings(s: SettingsDto): SettingsForm {
+  return {
+    concurrency: String(s.concurrency),
+    bwlimit: s.bwlimit > 0 ? String(s.bwlimit / 1e6) : '',
+    margin: String(s.tokenRenewMarginS),
+    retryHours: String(s.retryBudgetHours),
+    duplicateCheck: s.duplicateCheck,
+    port: String(s.localServerPort),
+  };
+}
+
+/** What is wrong with each field, by field (empty: the form may be saved). */
+export function settingsFormErrors(form: SettingsForm): Record<string, string> {
+  const e: Record<string, string> = {};
+  const c = Number(form.concurrency);
+  if (!/^\d+$/.test(form.concurrency.trim()) || c < 1 || c > 16) e.concurrency = 'From 1 to 16 at once.';
+  if (form.bwlimit.trim() !== '' && !(Number(form.bwlimit) > 0)) e.bwlimit = 'A number of MB/s above 0, or empty.';
+  const m = Number(form.margin);
+  if (!/^\d+$/.test(form.margin.trim()) || m < 30 || m > 3600) e.margin = 'From 30 to 3600 seconds.';
+  const h = Number(form.retryHours);
+  if (!(h >= 0.25 && h <= 720)) e.retryHours = 'From 0.25 to 720 hours.';
+  const port = Number(form.port);
+  if (!/^\d+$/.test(form.port.trim()) || (port !== 0 && (port < 1024 || port > 65535)))
+    e.port = 'A port from 1024 to 65535, or 0 for any free port.';
+  return e;
+}
+
+export function updateOf(form: SettingsForm): ApiArgs['updateSettings'][0] {
+  return {
+    concurrency: Number(form.concurrency),
+    bwlimit: form.bwlimit.trim() === '' ? 0 : Math.round(Number(form.bwlimit) * 1e6),
+    tokenRenewMarginS: Number(form.margin),
+    retryBudgetHours: Number(form.retryHours),
+    duplicateCheck: form.duplicateCheck,
+    localServerPort: Number(form.port),
+  };
+}
+
+/** One line of the activity log: a transition's states, or the event's kind with its error code. */
+export function activityText(e: ActivityEvent): string {
+  if (e.kind === 'target.transition') return `${e.fromState ?? '—'} → ${e.toState ?? '—'}`;
+  const err = (e.detail?.error ?? undefined) as { code?: string } | undefined;
+  return err?.code !== undefined ? `${e.kind} (${err.code})` : e.kind;
+}

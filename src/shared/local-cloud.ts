@@ -1,0 +1,2 @@
+/** The cloud name of the embedded server (where staging goes), whatever port it runs on today. */
+export const LOCAL_CLOUD = 'local';
