@@ -28,8 +28,11 @@ describe('the cloud form', () => {
   });
 
   it('fills from a draft: an application credential picks that kind; a domain by id leaves the name empty', () => {
-    expect(formFromDraft({ name: 'a', authUrl: 'u', applicationCredentialId: 'id' }).kind).toBe('appcred');
-    const byId = formFromDraft({ name: 'b', authUrl: 'u', username: 'u', userDomainId: 'd1' });
+    expect(
+      formFromDraft({ name: 'a', authUrl: 'u', authType: 'v3applicationcredential', applicationCredentialId: 'id' })
+        .kind,
+    ).toBe('appcred');
+    const byId = formFromDraft({ name: 'b', authUrl: 'u', authType: 'password', username: 'u', userDomainId: 'd1' });
     expect([byId.kind, byId.userDomain, byId.userDomainId, byId.projectDomain]).toEqual([
       'password',
       '',

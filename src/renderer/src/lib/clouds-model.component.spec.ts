@@ -53,8 +53,8 @@ describe('CloudsModel', () => {
     const m = new CloudsModel(
       apiWith({
         parseCloudConfig: async () => [
-          { name: 'a', authUrl: 'https://a/v3' },
-          { name: 'b', authUrl: 'https://b/v3' },
+          { name: 'a', authUrl: 'https://a/v3', authType: 'password' },
+          { name: 'b', authUrl: 'https://b/v3', authType: 'password' },
         ],
       }),
     );
