@@ -12,9 +12,9 @@ import { createApiHandlers, dispatch } from '../../src/main/core/app/api/api-ser
 import { AppRuntime } from '../../src/main/core/app/app-runtime';
 import { PassphraseCodec } from '../../src/main/core/clouds/secret-codec';
 import { alive, findRunningServer, startServerProcess } from '../../src/main/core/local-glance/server-process';
-import { identify } from '../../src/main/core/io/source-file';
 import { CLI } from '../support/cli-process';
 import { makeFile } from '../support/files';
+import { fileJobSource } from '../support/queue-fixture';
 
 const cloud = inject('referenceCloud');
 let dir: string;
@@ -114,9 +114,8 @@ describe('AppRuntime', () => {
       expect(await runtime.start()).toEqual({ acquired: true });
       // A job to a cloud that does not exist: it fails at once, and shows in listJobs.
       const file = await makeFile(join(dir, 'b.raw'), 1024 * 1024);
-      const id = await identify(file.path);
       const { job, targets } = runtime.scheduler.repo.createJob({
-        source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        source: await fileJobSource(file.path),
         name: 'nowhere',
         metadata: { name: 'nowhere', disk_format: 'raw', container_format: 'bare' },
         targets: [{ cloud: 'nowhere', region: 'R1' }],

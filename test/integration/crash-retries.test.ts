@@ -16,11 +16,11 @@ import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { RUNNING_STATES } from '../../src/main/core/queue/target-state';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/io/source-file';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeFile } from '../support/files';
 import { seededRandom } from '../support/cli-process';
+import { fileJobSource } from '../support/queue-fixture';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -62,10 +62,9 @@ describe('crashes never use up a target', () => {
   it('survives 30 stops in the middle of its try, then a transient 503, and ends verified on attempt 2', async () => {
     const random = seededRandom(17);
     const file = await makeFile(join(dir, 'c.raw'), 8 * MiB + 3);
-    const id = await identify(file.path);
     const first = scheduler();
     const { targets } = first.repo.createJob({
-      source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+      source: await fileJobSource(file.path),
       name: tag,
       metadata: { name: tag, disk_format: 'raw', container_format: 'bare', tags: [tag] },
       targets: [{ cloud: 'proxied', region: 'RegionOne' }],

@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/io/source-file';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { makeFile, type TestFile } from '../support/files';
+import { fileJobSource } from '../support/queue-fixture';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -70,9 +70,8 @@ describe('fault injection', () => {
     for (let i = 0; i < 4; i++) {
       const f = await makeFile(join(dir, `f${i}.raw`), 2 * MiB + i * MiB);
       files.push(f);
-      const id = await identify(f.path);
       scheduler.repo.createJob({
-        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        source: await fileJobSource(f.path),
         name: `${tag}-${i}`,
         metadata: { name: `${tag}-${i}`, disk_format: 'raw', container_format: 'bare', tags: [tag] },
         targets: [{ cloud: 'faulty', region: 'RegionOne' }],

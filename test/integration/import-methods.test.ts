@@ -16,8 +16,8 @@ import { list } from '../../src/main/core/openstack/glance-wait';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import type { NewJob } from '../../src/main/core/queue/job-repository';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/io/source-file';
 import { makeFile, type TestFile } from '../support/files';
+import { deleteQueuedImages, fileJobSource, settled } from '../support/queue-fixture';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -31,23 +31,12 @@ const served: string[] = [];
 let webFile: TestFile;
 
 async function fileJob(file: TestFile, name: string, targets: NewJob['targets']): Promise<NewJob> {
-  const id = await identify(file.path);
   return {
-    source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+    source: await fileJobSource(file.path),
     name,
     metadata: { name, disk_format: 'raw', container_format: 'bare' },
     targets,
   };
-}
-
-async function settled(jobId: string): Promise<void> {
-  const t0 = Date.now();
-  while (!scheduler.repo.targetsOf(jobId).every((t) => ['done', 'failed', 'canceled'].includes(t.state))) {
-    if (Date.now() - t0 > 90_000) throw new Error('job did not settle in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  // A target is failed before the scheduler has deleted its image: wait until its run is over.
-  await scheduler.idle(50);
 }
 
 beforeAll(async () => {
@@ -75,12 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await scheduler.stop();
-  for (const t of db
-    .prepare('SELECT cloud, region, remote_image_id FROM targets WHERE remote_image_id IS NOT NULL AND image_owned = 1')
-    .all() as { cloud: string; region: string; remote_image_id: string }[]) {
-    const g = await engine.glance(t.cloud, t.region);
-    await g.deleteImage(t.remote_image_id).catch(() => undefined);
-  }
+  await deleteQueuedImages(db, engine, { ownedOnly: true });
   await new Promise((r) => server.close(r));
   await engine.close();
   db.close();
@@ -98,7 +82,7 @@ describe('import methods as queue targets', () => {
         { cloud: 'ref-admin', region: 'RegionTwo', store: 'cold', method: 'copy-image' },
       ]),
     );
-    await settled(job.id);
+    await settled(scheduler, job.id);
     const targets = scheduler.repo.targetsOf(job.id);
     const find = (region: string, method: string) => targets.find((t) => t.region === region && t.method === method);
     const [up, pull, copy1, copy2] = [
@@ -145,7 +129,7 @@ describe('import methods as queue targets', () => {
         { cloud: 'ref-demo-r2', region: 'RegionTwo', method: 'web-download' },
       ],
     });
-    await settled(job.id);
+    await settled(scheduler, job.id);
     for (const t of scheduler.repo.targetsOf(job.id)) {
       expect(t).toMatchObject({ state: 'done', error: null, bytesAccepted: webFile.size });
       const img = await (await engine.glance(t.cloud, t.region)).getImage(t.remoteImageId ?? '');
@@ -164,7 +148,7 @@ describe('import methods as queue targets', () => {
       metadata: { name: 'import-web-wrong', disk_format: 'raw', container_format: 'bare' },
       targets: [{ cloud: 'ref-demo', region: 'RegionOne', method: 'web-download' }],
     });
-    await settled(job.id);
+    await settled(scheduler, job.id);
     const t = scheduler.repo.getTarget(targets[0]?.id ?? '');
     expect(t).toMatchObject({ state: 'failed', attempt: 1, remoteImageId: null });
     expect(t.error?.code).toBe('source.digest_mismatch');
@@ -182,7 +166,7 @@ describe('import methods as queue targets', () => {
         { cloud: 'ref-demo', region: 'RegionTwo', method: 'glance-download' },
       ],
     });
-    await settled(job.id);
+    await settled(scheduler, job.id);
     const [web, pull] = ['web-download', 'glance-download'].map((m) =>
       scheduler.repo.targetsOf(job.id).find((t) => t.method === m),
     );
@@ -201,7 +185,7 @@ describe('import methods as queue targets', () => {
         { cloud: 'ref-demo', region: 'RegionOne', store: 'cold', method: 'copy-image' },
       ]),
     );
-    await settled(job.id);
+    await settled(scheduler, job.id);
     const [up, copy] = ['direct', 'copy-image'].map((m) =>
       scheduler.repo.targetsOf(job.id).find((t) => t.method === m),
     );

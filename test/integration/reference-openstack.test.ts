@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/io/source-file';
 import { fileSource, importImage, stageImageData } from '../../src/main/core/openstack/glance-data';
 import { waitForImage } from '../../src/main/core/openstack/glance-wait';
 import { pidIsOurs, readPid } from '../openstack/processes';
@@ -28,6 +27,7 @@ import {
   stopReferenceOpenStack,
   type ReferenceCloud,
 } from '../openstack/reference-openstack';
+import { fileJobSource } from '../support/queue-fixture';
 
 const suiteCloud = inject('referenceCloud');
 let second: ReferenceCloud;
@@ -134,9 +134,8 @@ describe('reference OpenStack launcher', () => {
       for (let i = 0; i < 3; i++) {
         const f = await makeFile(join(dir, `q${i}.raw`), 15 * MiB);
         total += f.size;
-        const id = await identify(f.path);
         scheduler.repo.createJob({
-          source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+          source: await fileJobSource(f.path),
           name: `token-queue-${i}`,
           metadata: { name: `token-queue-${i}`, disk_format: 'raw', container_format: 'bare' },
           targets: [{ cloud: 'watched', region: 'RegionOne' }],
@@ -185,9 +184,8 @@ describe('reference OpenStack launcher', () => {
     const scheduler = new Scheduler({ db, engine, actor: 'cap-test' });
     try {
       const f = await makeFile(join(dir, 'big.raw'), 2 * 1024 * 1024);
-      const id = await identify(f.path);
       const { targets } = scheduler.repo.createJob({
-        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        source: await fileJobSource(f.path),
         name: 'over-cap',
         metadata: { name: 'over-cap', disk_format: 'raw', container_format: 'bare' },
         targets: [{ cloud: 'ref-demo-r2', region: 'RegionTwo' }],

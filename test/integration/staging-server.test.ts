@@ -20,11 +20,11 @@ import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase } from '../../src/main/core/queue/database';
 import { StagingServer } from '../../src/main/core/local-glance/server';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/io/source-file';
 import { JobRepository } from '../../src/main/core/queue/job-repository';
 import { runCli, startCli } from '../support/cli-process';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { hashFile, makeFile } from '../support/files';
+import { fileJobSource } from '../support/queue-fixture';
 
 /**
  * The clouds.yaml entry of the server under test. Not `local`: that name is the engine's own
@@ -325,9 +325,8 @@ describe('embedded Glance-compatible server', () => {
     const scheduler = new Scheduler({ db, engine, actor: 'test-staging' });
     try {
       const f = await makeFile(join(dir, 'engine.raw'), 5 * 1024 * 1024 + 7);
-      const id = await identify(f.path);
       const { job } = scheduler.repo.createJob({
-        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        source: await fileJobSource(f.path),
         name: 'engine-to-local',
         metadata: { name: 'engine-to-local', disk_format: 'raw', container_format: 'bare' },
         targets: [{ cloud: LOCAL_ENTRY, region: 'local' }],
@@ -359,9 +358,8 @@ describe('embedded Glance-compatible server', () => {
     const scheduler = new Scheduler({ db, engine, actor: 'test-staging-pause' });
     try {
       const f = await makeFile(join(dir, 'pause.raw'), 12 * 1024 * 1024);
-      const id = await identify(f.path);
       const { targets } = scheduler.repo.createJob({
-        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        source: await fileJobSource(f.path),
         name: 'pause-local',
         metadata: { name: 'pause-local', disk_format: 'raw', container_format: 'bare' },
         targets: [{ cloud: LOCAL_ENTRY, region: 'local' }],
@@ -465,9 +463,8 @@ describe('embedded Glance-compatible server', () => {
     });
     try {
       const f = await makeFile(join(dir, 'killed.raw'), 10 * 1024 * 1024);
-      const id = await identify(f.path);
       const { targets } = scheduler.repo.createJob({
-        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        source: await fileJobSource(f.path),
         name: 'killed-server',
         metadata: { name: 'killed-server', disk_format: 'raw', container_format: 'bare' },
         targets: [{ cloud: 'killable', region: 'local' }],
@@ -643,9 +640,8 @@ describe('embedded Glance-compatible server', () => {
         ['cold', false],
       ]);
       const f = await makeFile(join(dir, 'multi.raw'), 2 * 1024 * 1024 + 3);
-      const id = await identify(f.path);
       const { job } = scheduler.repo.createJob({
-        source: { kind: 'file', path: f.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+        source: await fileJobSource(f.path),
         name: 'multi',
         metadata: { name: 'multi', disk_format: 'raw', container_format: 'bare' },
         targets: [

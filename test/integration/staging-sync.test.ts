@@ -20,6 +20,7 @@ import {
 } from '../openstack/reference-openstack';
 import { runCli, startCli } from '../support/cli-process';
 import { makeFile, type TestFile } from '../support/files';
+import { until } from '../support/queue-fixture';
 
 const MiB = 1024 * 1024;
 const REGIONS = ['RegionOne', 'RegionTwo'] as const;
@@ -68,14 +69,6 @@ function targetRows(): { region: string; state: string; remote_image_id: string 
     return db.prepare('SELECT region, state, remote_image_id, error_code FROM targets').all() as never;
   } finally {
     db.close();
-  }
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -20,10 +20,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/io/source-file';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { makeFile, type TestFile } from '../support/files';
+import { fileJobSource, settled } from '../support/queue-fixture';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -91,15 +91,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function settled(jobId: string): Promise<void> {
-  const t0 = Date.now();
-  while (!scheduler.repo.targetsOf(jobId).every((t) => ['done', 'failed', 'canceled'].includes(t.state))) {
-    if (Date.now() - t0 > 90_000) throw new Error('job did not settle in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await scheduler.idle(50);
-}
-
 describe('stuck imports', () => {
   it('a web-download whose URL hangs: diagnosed from its task, the image deleted, fetched again, verified', async () => {
     const { job, targets } = scheduler.repo.createJob({
@@ -108,7 +99,7 @@ describe('stuck imports', () => {
       metadata: { name: `${tag}-web`, disk_format: 'raw', container_format: 'bare', tags: [tag] },
       targets: [{ cloud: 'ref-demo', region: 'RegionOne', method: 'web-download' }],
     });
-    await settled(job.id);
+    await settled(scheduler, job.id);
     const t = scheduler.repo.getTarget(targets[0]?.id ?? '');
     expect(t).toMatchObject({ state: 'done', attempt: 2 });
     const events = scheduler.repo.events({ jobId: job.id });
@@ -127,9 +118,8 @@ describe('stuck imports', () => {
 
   it('a glance-direct import that never started, planned by --method auto: the retry is a direct upload, and says why', async () => {
     const file = await makeFile(join(dir, 'direct.raw'), 2 * MiB + 9);
-    const id = await identify(file.path);
     const { job, targets } = scheduler.repo.createJob({
-      source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+      source: await fileJobSource(file.path),
       name: `${tag}-gd`,
       metadata: { name: `${tag}-gd`, disk_format: 'raw', container_format: 'bare', tags: [tag] },
       targets: [
@@ -141,7 +131,7 @@ describe('stuck imports', () => {
         },
       ],
     });
-    await settled(job.id);
+    await settled(scheduler, job.id);
     const t = scheduler.repo.getTarget(targets[0]?.id ?? '');
     expect(t).toMatchObject({ state: 'done', method: 'direct', attempt: 2 });
     expect(t.planReason).toMatch(

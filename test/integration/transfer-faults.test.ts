@@ -20,10 +20,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/io/source-file';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeFile, type TestFile } from '../support/files';
+import { fileJobSource } from '../support/queue-fixture';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -67,9 +67,8 @@ async function runOne(file: TestFile, name: string) {
     actor: 'tfault-test',
     retryPolicy: { budgetMs: 120_000, baseDelayMs: 200, maxDelayMs: 1000 },
   });
-  const id = await identify(file.path);
   const { targets } = scheduler.repo.createJob({
-    source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+    source: await fileJobSource(file.path),
     name,
     metadata: { name, disk_format: 'raw', container_format: 'bare', tags: [tag] },
     targets: [{ cloud: 'proxied', region: 'RegionOne' }],

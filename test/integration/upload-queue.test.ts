@@ -7,16 +7,15 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import type { JobUpdate } from '../../src/main/core/queue/job-events';
 import type { NewJob, TargetRecord } from '../../src/main/core/queue/job-repository';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { identify } from '../../src/main/core/io/source-file';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { hashFile, makeFile, type TestFile } from '../support/files';
+import { deleteQueuedImages, fileJobSource, until } from '../support/queue-fixture';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -32,22 +31,13 @@ async function jobFor(
   regions: { cloud: string; region: string }[],
   extra: Partial<NewJob> = {},
 ): Promise<NewJob> {
-  const id = await identify(file.path);
   return {
-    source: { kind: 'file', path: file.path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+    source: await fileJobSource(file.path),
     name,
     metadata: { name, disk_format: 'raw', container_format: 'bare', properties: undefined },
     targets: regions,
     ...extra,
   };
-}
-
-async function until(pred: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('condition not reached in time');
-    await sleep(100);
-  }
 }
 
 const both = [
@@ -73,13 +63,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await scheduler.stop();
-  // Clean the images the tests left in the reference cloud.
-  for (const t of db
-    .prepare('SELECT cloud, region, remote_image_id FROM targets WHERE remote_image_id IS NOT NULL')
-    .all() as { cloud: string; region: string; remote_image_id: string }[]) {
-    const g = await engine.glance(t.cloud, t.region);
-    await g.deleteImage(t.remote_image_id).catch(() => undefined);
-  }
+  await deleteQueuedImages(db, engine);
   await engine.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });
@@ -119,7 +103,7 @@ describe('upload queue', () => {
   it('reads the file once for both regions (fan-out), each image verified', async () => {
     const f = await makeFile(join(dir, 'fan.raw'), 40 * MiB);
     const { job } = scheduler.repo.createJob(await jobFor(f, 'queue-fanout', both));
-    await until(() => scheduler.repo.targetsOf(job.id).every((t) => t.state === 'done'), 90_000);
+    await until('every target done', () => scheduler.repo.targetsOf(job.id).every((t) => t.state === 'done'), 90_000);
     const fan = scheduler.repo.events({ jobId: job.id }).filter((e) => e.kind === 'job.fanout');
     expect(fan).toHaveLength(1);
     expect(fan[0]?.detail).toMatchObject({ bytesRead: f.size, size: f.size, complete: true });
@@ -140,6 +124,7 @@ describe('upload queue', () => {
       ),
     );
     await until(
+      'the job settled',
       () => scheduler.repo.targetsOf(job.id).every((t) => t.state === 'done' || t.state === 'failed'),
       90_000,
     );
@@ -158,13 +143,15 @@ describe('upload queue', () => {
   it('with reuse, adopts an image that already holds the same bytes instead of uploading, and marks it not ours', async () => {
     const f = await makeFile(join(dir, 'dup.raw'), 6 * MiB);
     const first = scheduler.repo.createJob(await jobFor(f, 'queue-dup-original', [both[0] as (typeof both)[0]]));
-    await until(() => scheduler.repo.targetsOf(first.job.id).every((t) => t.state === 'done'));
+    await until('the first job done', () => scheduler.repo.targetsOf(first.job.id).every((t) => t.state === 'done'));
     const original = scheduler.repo.targetsOf(first.job.id)[0]?.remoteImageId;
     const again = scheduler.repo.createJob({
       ...(await jobFor(f, 'queue-dup-again', [both[0] as (typeof both)[0]])),
       onDuplicate: 'reuse',
     });
-    await until(() => scheduler.repo.targetsOf(again.job.id).every((t) => t.state === 'done' || t.state === 'failed'));
+    await until('the second job settled', () =>
+      scheduler.repo.targetsOf(again.job.id).every((t) => t.state === 'done' || t.state === 'failed'),
+    );
     const t = scheduler.repo.targetsOf(again.job.id)[0];
     expect(t).toMatchObject({ state: 'done', remoteImageId: original, imageOwned: false, bytesAccepted: f.size });
     const kinds = scheduler.repo.events({ jobId: again.job.id }).map((e) => e.kind);
@@ -181,6 +168,7 @@ describe('upload queue', () => {
     );
     const id = (targets[0] as TargetRecord).id;
     await until(
+      'the coalesced updates',
       () =>
         updates.filter((u) =>
           u.targets.some((t) => t.id === id && t.state === 'uploading' && t.bytesAccepted > 2 * MiB),
@@ -188,14 +176,14 @@ describe('upload queue', () => {
     );
     const imageId = scheduler.repo.getTarget(id).remoteImageId;
     scheduler.pause(id);
-    await until(() => scheduler.repo.getTarget(id).state === 'paused');
+    await until('the target paused', () => scheduler.repo.getTarget(id).state === 'paused');
     expect(scheduler.repo.getTarget(id)).toMatchObject({
       state: 'paused',
       pausedFrom: 'uploading',
       remoteImageId: imageId,
     });
     scheduler.resume(id);
-    await until(() => scheduler.repo.getTarget(id).state === 'done', 90_000);
+    await until('the target done', () => scheduler.repo.getTarget(id).state === 'done', 90_000);
     const done = scheduler.repo.getTarget(id);
     expect(done.remoteImageId).toBe(imageId);
     const img = await (await engine.glance('ref-demo', 'RegionOne')).getImage(imageId ?? '');
@@ -212,10 +200,11 @@ describe('upload queue', () => {
       await jobFor(f, 'queue-cancel', [both[1] as (typeof both)[0]], { bwlimit: 4 * MiB }),
     );
     const id = (targets[0] as TargetRecord).id;
-    await until(() => scheduler.repo.getTarget(id).state === 'uploading');
+    await until('the target uploading', () => scheduler.repo.getTarget(id).state === 'uploading');
     const imageId = scheduler.repo.getTarget(id).remoteImageId ?? '';
     await scheduler.cancel(id);
     await until(
+      'canceled, its image deleted',
       () => scheduler.repo.getTarget(id).state === 'canceled' && scheduler.repo.getTarget(id).remoteImageId === null,
     );
     const glance = await engine.glance('ref-demo-r2', 'RegionTwo');
@@ -228,12 +217,12 @@ describe('upload queue', () => {
       await jobFor(f, 'queue-changing', [both[0] as (typeof both)[0]], { bwlimit: 8 * MiB }),
     );
     const id = (targets[0] as TargetRecord).id;
-    await until(() => scheduler.repo.getTarget(id).state === 'uploading');
+    await until('the target uploading', () => scheduler.repo.getTarget(id).state === 'uploading');
     const imageId = scheduler.repo.getTarget(id).remoteImageId ?? '';
     appendFileSync(f.path, 'tampered');
-    await until(() => ['failed', 'done'].includes(scheduler.repo.getTarget(id).state), 60_000);
+    await until('the target settled', () => ['failed', 'done'].includes(scheduler.repo.getTarget(id).state), 60_000);
     expect(scheduler.repo.getTarget(id)).toMatchObject({ state: 'failed', error: { code: 'source.changed' } });
-    await until(() => scheduler.repo.getTarget(id).remoteImageId === null);
+    await until('its image deleted', () => scheduler.repo.getTarget(id).remoteImageId === null);
     expect(await (await engine.glance('ref-demo', 'RegionOne')).findImage(imageId)).toBeUndefined();
   });
 
@@ -255,7 +244,7 @@ describe('upload queue', () => {
     const base = { path: join(dir, 'base.qcow2'), ...(await hashFile(join(dir, 'base.qcow2'))) };
     const bare = await jobFor(base, 'inspect-fill', [both[0] ?? { cloud: 'ref-demo', region: 'RegionOne' }]);
     const filled = scheduler.repo.createJob({ ...bare, metadata: { name: 'inspect-fill' } });
-    await until(() =>
+    await until('the four jobs settled', () =>
       [unsafe, wrong, forced, filled].every((j) =>
         ['done', 'failed'].includes(scheduler.repo.targetsOf(j.job.id)[0]?.state ?? ''),
       ),
