@@ -31,11 +31,7 @@ export function resolveId(repo: JobRepository, id: string): { jobId: string; tar
       `"${id}" is too short to name a job or target.`,
       'Give at least 4 characters of its id (queue list shows them).',
     );
-  const jobs = repo.listJobs().filter((j) => j.id.startsWith(id));
-  const targets = repo
-    .listJobs()
-    .flatMap((j) => repo.targetsOf(j.id))
-    .filter((t) => t.id.startsWith(id));
+  const { jobs, targets } = repo.findByIdPrefix(id);
   if (jobs.length + targets.length > 1)
     throw new UsageError(`"${id}" names more than one job or target.`, 'Give more characters of the id.');
   const job = jobs[0];

@@ -14,7 +14,7 @@ import type { GlanceImage } from '../openstack/glance-types';
 import { JobRepository } from '../queue/job-repository';
 import { Settings } from '../queue/settings';
 import { autoSyncTick } from '../distribution/auto-sync';
-import { LOCAL_CLOUD, LOCAL_REGION, withLocalCloud } from '../distribution/local-cloud';
+import { LOCAL_CLOUD, LOCAL_REGION, stagedImages, withLocalCloud } from '../distribution/local-cloud';
 import { findRunningServer, startServerProcess, type ServerInfo } from '../local-glance/server-process';
 import { IMAGE_OPTIONS, rateOption, UsageError } from './args';
 import { EXIT } from './exit-codes';
@@ -144,9 +144,7 @@ export async function staged(args: string[], io: CliIo): Promise<number> {
   if (sub !== 'list') throw new UsageError(`Unknown staged command "${sub}".`, 'glance-uploader staged list');
   const json = p.values.json === true;
   return withContext(io, async ({ db, engine }) => {
-    const images = await withLocalServer(io, engine, json, async () =>
-      (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages(),
-    );
+    const images = await withLocalServer(io, engine, json, async () => stagedImages(engine));
     const records = syncRecords(new JobRepository(db, 'staged'));
     const auto = new Settings(db).get('autoSync') ?? null;
     if (json) {
@@ -295,7 +293,7 @@ function autoSyncOn(db: Db, o: SyncOptions, p: SyncArgs, io: CliIo): void {
 async function queueSync(ctx: Ctx, o: SyncOptions, p: SyncArgs): Promise<number> {
   const { io, db, engine, json } = ctx;
   const repo = new JobRepository(db, `cli:${process.pid}`);
-  const images = select(await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages(), p.positionals);
+  const images = select(await stagedImages(engine), p.positionals);
   const plan = await planSync(engine, repo, images, o, (region) =>
     json ? undefined : io.stderr.write(`note: ${region} cannot be reached now; it is planned as a push.\n`),
   );

@@ -9,7 +9,7 @@ import type { Engine } from '../clouds/engine';
 import type { Db } from '../queue/database';
 import { JobRepository } from '../queue/job-repository';
 import { Settings } from '../queue/settings';
-import { LOCAL_CLOUD, LOCAL_REGION } from './local-cloud';
+import { stagedImages } from './local-cloud';
 import { findRunningServer } from '../local-glance/server-process';
 import { planSync } from './sync-jobs';
 
@@ -24,9 +24,7 @@ export async function autoSyncTick(engine: Engine, db: Db, actor: string): Promi
   const setting = new Settings(db).get('autoSync');
   if (setting === undefined) return { queued: [], idle: 'off' };
   if ((await findRunningServer(engine.localServerDir)) === undefined) return { queued: [], idle: 'no-local-server' };
-  const images = (await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages()).filter(
-    (i) => i.status === 'active',
-  );
+  const images = (await stagedImages(engine)).filter((i) => i.status === 'active');
   const repo = new JobRepository(db, actor);
   const plan = await planSync(engine, repo, images, {
     cloud: setting.cloud,

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineOptions, ProvidedCloud } from '../clouds/engine';
+import type { Engine, EngineOptions, ProvidedCloud } from '../clouds/engine';
 import { localServerDir } from '../io/data-home';
 import { EngineError } from '../io/errors';
 import type { GlanceImage } from '../openstack/glance-types';
@@ -141,4 +141,9 @@ export function stagedMetadata(img: GlanceImage): Record<string, unknown> {
     ...(img.tags.length > 0 ? { tags: [...img.tags] } : {}),
     ...(Object.keys(properties).length > 0 ? { properties } : {}),
   };
+}
+
+/** The images staged on the local server (every status). */
+export async function stagedImages(engine: Engine): Promise<GlanceImage[]> {
+  return (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages();
 }

@@ -10,7 +10,7 @@
 import { rm } from 'node:fs/promises';
 import { sep } from 'node:path';
 import type { Engine } from '../clouds/engine';
-import { EngineError, toErrorInfo } from '../io/errors';
+import { toErrorInfo } from '../io/errors';
 import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-repository';
 import { LOCAL_CLOUD, LOCAL_REGION } from './local-cloud';
 
@@ -28,9 +28,7 @@ export function removeLocalCopy(engine: Engine): JobDoneHook {
     if (job.sourceKind !== 'staged' || job.stagedImageId === null) return;
     try {
       const local = await engine.glance(LOCAL_CLOUD, LOCAL_REGION);
-      await local.deleteImage(job.stagedImageId).catch((e: unknown) => {
-        if (!(e instanceof EngineError && e.code === 'glance.not_found')) throw e;
-      });
+      await local.deleteImageIfPresent(job.stagedImageId);
       repo.note('job.staged_removed', first, { stagedImageId: job.stagedImageId });
     } catch (e) {
       repo.note('job.staged_remove_failed', first, { stagedImageId: job.stagedImageId, error: toErrorInfo(e) });

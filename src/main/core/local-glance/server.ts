@@ -44,6 +44,24 @@ export class StagingServer {
   #parts: { creds: LocalCredentials; identity: IdentityService; api: ImagesApi } | undefined;
   #server: Server | undefined;
   #url = '';
+  /** What answers below /v2/images/{id}, by method and path (`c`: a tag or an action). */
+  readonly #imageRoutes = new Map<
+    string,
+    (req: IncomingMessage, res: ServerResponse, id: string, c: string) => void | Promise<void>
+  >([
+    ['GET ', (_q, res, id) => this.#api.show(res, id)],
+    ['PATCH ', (req, res, id) => this.#api.patch(req, res, id)],
+    ['DELETE ', (_q, res, id) => this.#api.delete(res, id)],
+    ['PUT file', (req, res, id) => this.#api.upload(req, res, id, false)],
+    ['GET file', (req, res, id) => this.#api.download(req, res, id)],
+    ['HEAD file', (_q, res, id) => this.#api.head(res, id)],
+    ['PUT stage', (req, res, id) => this.#api.upload(req, res, id, true)],
+    ['POST import', (req, res, id) => this.#api.import(req, res, id)],
+    ['PUT tags/*', (_q, res, id, tag) => this.#api.tag(res, id, tag, true)],
+    ['DELETE tags/*', (_q, res, id, tag) => this.#api.tag(res, id, tag, false)],
+    ['POST actions/*', (_q, res, id, action) => this.#api.action(res, id, action)],
+    ['GET tasks', (_q, res, id) => this.#api.tasks(res, id)],
+  ]);
 
   constructor(private readonly o: StagingServerOptions) {
     this.store = new ImageStore(o.dataDir, o.stores && o.stores.length > 0 ? o.stores : ['local']);
@@ -237,41 +255,11 @@ export class StagingServer {
     }
     if (!UUID_RE.test(id)) throw new HttpError(404, `No image found with ID ${id}`);
     // The route below the image: `file` alone, `tags/T` and `actions/A` with their name, the others by their first part.
+    const named = b === 'tags' || b === 'actions';
     const below =
-      b === undefined
-        ? ''
-        : b === 'tags' || b === 'actions'
-          ? c === undefined
-            ? b
-            : `${b}/*`
-          : b === 'file' && c !== undefined
-            ? 'file/*'
-            : b;
-    switch (`${method} ${below}`) {
-      case 'GET ':
-        return this.#api.show(res, id);
-      case 'PATCH ':
-        return this.#api.patch(req, res, id);
-      case 'DELETE ':
-        return this.#api.delete(res, id);
-      case 'PUT file':
-        return this.#api.upload(req, res, id, false);
-      case 'GET file':
-        return this.#api.download(req, res, id);
-      case 'HEAD file':
-        return this.#api.head(res, id);
-      case 'PUT stage':
-        return this.#api.upload(req, res, id, true);
-      case 'POST import':
-        return this.#api.import(req, res, id);
-      case 'PUT tags/*':
-      case 'DELETE tags/*':
-        return this.#api.tag(res, id, c ?? '', method === 'PUT');
-      case 'POST actions/*':
-        return this.#api.action(res, id, c ?? '');
-      case 'GET tasks':
-        return this.#api.tasks(res, id);
-    }
+      b === undefined ? '' : named ? (c === undefined ? b : `${b}/*`) : b === 'file' && c !== undefined ? 'file/*' : b;
+    const route = this.#imageRoutes.get(`${method} ${below}`);
+    if (route !== undefined) return route(req, res, id, c ?? '');
     throw new HttpError(404, 'The resource could not be found.');
   }
 

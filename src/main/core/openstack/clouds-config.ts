@@ -329,6 +329,30 @@ export interface LoadedClouds {
 }
 
 export function loadClouds(ctx: ConfigContext): LoadedClouds {
+  const { doc, file, origin } = readCloudsDoc(ctx);
+  const rawClouds = doc.clouds ?? {};
+  if (!isObject(rawClouds)) {
+    throw new EngineError('config.invalid', `"clouds" in ${origin} must be a mapping of cloud names to entries.`, {
+      hint: 'See the clouds.yaml example in the README.',
+    });
+  }
+  const clouds: CloudEntry[] = [];
+  for (const [name, raw] of Object.entries(rawClouds)) {
+    if (!isObject(raw))
+      throw new EngineError('config.invalid', `Cloud "${name}" in ${file ?? 'clouds.yaml'} is not a mapping.`, {
+        hint: 'Each cloud is a block with auth, region_name...',
+      });
+    clouds.push(normaliseCloud(name, origin, raw));
+  }
+  const fromEnv = envCloud(ctx.env);
+  if (fromEnv !== undefined) clouds.push(normaliseCloud(ctx.env.OS_CLOUD_NAME ?? 'envvars', 'environment', fromEnv));
+  const named = ctx.env.OS_CLOUD;
+  const defaultCloud = named !== undefined && named !== '' ? named : clouds.length === 1 ? clouds[0]?.name : undefined;
+  return { clouds, defaultCloud, file };
+}
+
+/** clouds.yaml as found, with secure.yaml merged over it; `origin` names where the clouds came from. */
+function readCloudsDoc(ctx: ConfigContext): { doc: Json; file: string | undefined; origin: string } {
   const file = findCloudsFile(ctx);
   let doc: Json = file !== undefined ? readConfigFile(file) : {};
   const secureExplicit = ctx.env.OS_CLIENT_SECURE_FILE;
@@ -337,29 +361,7 @@ export function loadClouds(ctx: ConfigContext): LoadedClouds {
       ? secureExplicit
       : firstExisting(searchDirs(ctx), SECURE_NAMES);
   if (secure !== undefined && existsSync(secure)) doc = deepMerge(doc, readConfigFile(secure));
-  const rawClouds = doc.clouds ?? {};
-  if (!isObject(rawClouds)) {
-    throw new EngineError(
-      'config.invalid',
-      `"clouds" in ${file ?? secure ?? 'clouds.yaml'} must be a mapping of cloud names to entries.`,
-      {
-        hint: 'See the clouds.yaml example in the README.',
-      },
-    );
-  }
-  const clouds: CloudEntry[] = [];
-  for (const [name, raw] of Object.entries(rawClouds)) {
-    if (!isObject(raw))
-      throw new EngineError('config.invalid', `Cloud "${name}" in ${file ?? 'clouds.yaml'} is not a mapping.`, {
-        hint: 'Each cloud is a block with auth, region_name...',
-      });
-    clouds.push(normaliseCloud(name, file ?? secure ?? 'clouds.yaml', raw));
-  }
-  const fromEnv = envCloud(ctx.env);
-  if (fromEnv !== undefined) clouds.push(normaliseCloud(ctx.env.OS_CLOUD_NAME ?? 'envvars', 'environment', fromEnv));
-  const named = ctx.env.OS_CLOUD;
-  const defaultCloud = named !== undefined && named !== '' ? named : clouds.length === 1 ? clouds[0]?.name : undefined;
-  return { clouds, defaultCloud, file };
+  return { doc, file, origin: file ?? secure ?? 'clouds.yaml' };
 }
 
 export function findCloud(loaded: LoadedClouds, name: string): CloudEntry {

@@ -342,6 +342,13 @@ export class GlanceClient {
     await this.#expect({ method: 'DELETE', path: `/v2/images/${enc(id)}` }, [204], `Deleting image ${id} failed`);
   }
 
+  /** Deletes an image; one already gone is what was wanted (its not_found is no error). */
+  async deleteImageIfPresent(id: string): Promise<void> {
+    await this.deleteImage(id).catch((e: unknown) => {
+      if (!(e instanceof EngineError && e.code === 'glance.not_found')) throw e;
+    });
+  }
+
   async addTag(id: string, tag: string): Promise<void> {
     await this.#expect(
       { method: 'PUT', path: `/v2/images/${enc(id)}/tags/${enc(tag)}` },

@@ -5,7 +5,7 @@
  * always starts from byte 0 (a half-read stream must never be resent: Glance accepts whatever
  * body arrives).
  */
-import { createHash, getHashes } from 'node:crypto';
+import { createHash, getHashes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -180,38 +180,14 @@ export async function downloadImage(
     for await (const chunk of createReadStream(path, { end: start - 1 }))
       for (const h of hashes) h.update(chunk as Buffer);
   }
-  const headers: Record<string, string> = { accept: 'application/octet-stream' };
-  if (start > 0) headers.range = `bytes=${start}-`;
-  if (start < image.size) {
-    const res = await glance.requestStream({
-      method: 'GET',
-      path: `/v2/images/${enc(id)}/file`,
-      headers,
-      signal: options.signal,
-    });
-    if (res.status !== (start > 0 ? 206 : 200)) {
-      const chunks: Buffer[] = [];
-      for await (const c of res.body) chunks.push(c as Buffer);
-      throw glanceError(
-        { status: res.status, headers: res.headers, body: Buffer.concat(chunks) },
-        `Downloading image ${id} failed`,
-      );
-    }
-    await pipeline(res.body, new HashingCounter(hashes), createWriteStream(path, { flags: start > 0 ? 'a' : 'w' }), {
-      signal: options.signal,
-    });
-  }
+  if (start < image.size) await fetchRest(glance, id, path, start, hashes, options.signal);
   const result: DownloadResult = {
     bytes: await existingSize(path),
     md5: md5.digest('hex'),
     osHashValue: osHash?.digest('hex'),
     resumedFrom: start,
   };
-  const bad =
-    result.bytes !== image.size ||
-    (image.checksum !== null && result.md5 !== image.checksum) ||
-    (image.os_hash_value !== null && result.osHashValue !== undefined && result.osHashValue !== image.os_hash_value);
-  if (bad) {
+  if (!matches(result, image)) {
     await unlink(path).catch(() => undefined);
     throw new EngineError(
       'glance.checksum_mismatch',
@@ -222,4 +198,38 @@ export async function downloadImage(
     );
   }
   return result;
+}
+
+/** The bytes after `start` (a Range when resuming), appended to the file through the hashes. */
+async function fetchRest(
+  glance: GlanceClient,
+  id: string,
+  path: string,
+  start: number,
+  hashes: Hash[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const headers: Record<string, string> = { accept: 'application/octet-stream' };
+  if (start > 0) headers.range = `bytes=${start}-`;
+  const res = await glance.requestStream({ method: 'GET', path: `/v2/images/${enc(id)}/file`, headers, signal });
+  if (res.status !== (start > 0 ? 206 : 200)) {
+    const chunks: Buffer[] = [];
+    for await (const c of res.body) chunks.push(c as Buffer);
+    throw glanceError(
+      { status: res.status, headers: res.headers, body: Buffer.concat(chunks) },
+      `Downloading image ${id} failed`,
+    );
+  }
+  await pipeline(res.body, new HashingCounter(hashes), createWriteStream(path, { flags: start > 0 ? 'a' : 'w' }), {
+    signal,
+  });
+}
+
+/** Glance's size, md5 and (when both have one) its os_hash_value. */
+function matches(result: DownloadResult, image: GlanceImage): boolean {
+  return (
+    result.bytes === image.size &&
+    (image.checksum === null || result.md5 === image.checksum) &&
+    (image.os_hash_value === null || result.osHashValue === undefined || result.osHashValue === image.os_hash_value)
+  );
 }

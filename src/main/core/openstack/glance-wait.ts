@@ -117,10 +117,33 @@ async function importTask(
   return tasks[0];
 }
 
+/** A stalled import (no change for `stallMs`) or the absolute timeout ends the wait with its code. */
+function checkPatience(
+  id: string,
+  img: GlanceImage,
+  task: GlanceTask | undefined,
+  quietMs: number,
+  elapsedMs: number,
+  options: WaitOptions,
+): void {
+  if (options.importStartedAt !== undefined && options.stallMs !== undefined && quietMs > options.stallMs)
+    throw new EngineError('glance.import_stalled', stallDiagnosis(img, task, quietMs), {
+      hint: 'The image is deleted and the import made again; a region that keeps doing this needs its operator (look at glance-api.log for that task).',
+    });
+  const timeoutMs = options.timeoutMs ?? 30 * 60_000;
+  if (elapsedMs > timeoutMs)
+    throw new EngineError(
+      'glance.wait_timeout',
+      `Image ${id} was still ${img.status} after ${Math.round(timeoutMs / 1000)} s.`,
+      {
+        hint: 'Glance may be busy; look at the image later, or at its tasks.',
+      },
+    );
+}
+
 export async function waitForImage(glance: GlanceClient, id: string, options: WaitOptions = {}): Promise<GlanceImage> {
   const until = options.until ?? activeEverywhere;
   const t0 = Date.now();
-  const timeoutMs = options.timeoutMs ?? 30 * 60_000;
   let delay = options.initialDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 5000;
   let lastProgress = '';
@@ -152,20 +175,7 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
       last = key;
       changedAt = Date.now();
     }
-    const quiet = Date.now() - changedAt;
-    if (options.importStartedAt !== undefined && options.stallMs !== undefined && quiet > options.stallMs)
-      throw new EngineError('glance.import_stalled', stallDiagnosis(img, task, quiet), {
-        hint: 'The image is deleted and the import made again; a region that keeps doing this needs its operator (look at glance-api.log for that task).',
-      });
-    if (Date.now() - t0 > timeoutMs) {
-      throw new EngineError(
-        'glance.wait_timeout',
-        `Image ${id} was still ${img.status} after ${Math.round(timeoutMs / 1000)} s.`,
-        {
-          hint: 'Glance may be busy; look at the image later, or at its tasks.',
-        },
-      );
-    }
+    checkPatience(id, img, task, Date.now() - changedAt, Date.now() - t0, options);
     await sleep(delay, undefined, { signal: options.signal });
     delay = Math.min(maxDelay, Math.round(delay * 1.5));
   }

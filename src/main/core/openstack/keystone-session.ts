@@ -197,7 +197,8 @@ export class KeystoneSession {
     return state;
   }
 
-  #parse(res: HttpResponse, what: string): AuthState {
+  /** Keystone's refusals, as coded errors: the credentials, the scope, or an answer that is no token. */
+  #checkRefusal(res: HttpResponse, what: string): string {
     const requestId = res.headers['x-openstack-request-id'];
     if ((res.status === 401 || res.status === 404) && this.method === 'token') throw this.#expired();
     if (res.status === 401) {
@@ -234,6 +235,11 @@ export class KeystoneSession {
         },
       );
     }
+    return token;
+  }
+
+  #parse(res: HttpResponse, what: string): AuthState {
+    const token = this.#checkRefusal(res, what);
     let body: {
       token?: {
         issued_at?: string;

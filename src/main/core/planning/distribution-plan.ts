@@ -51,84 +51,86 @@ export interface Plan {
 }
 
 export function planDistribution(input: PlanInput): Plan {
-  const { cloud, regions, stores, offers } = input;
+  const { cloud, regions, stores } = input;
   const replicate = input.sourceRegion !== undefined;
   // The region others pull from: the replicate's source, else the first region (it gets the push).
   const hub = input.sourceRegion ?? regions[0] ?? '';
   const targets: NewTarget[] = [];
   const push: NewTarget[] = [];
-
-  /** How the region's first store gets the image. */
-  const main = (region: string): { method: string; reason: string } => {
-    const offer = offers.get(region);
-    if (!replicate && region === hub)
-      return {
-        method: 'direct',
-        reason: 'receives the upload: the local copy is read once for every region that gets it',
-      };
-    if (input.method === 'push') return { method: 'direct', reason: 'push asked for' };
-    if (offer?.methods.includes('glance-download') === true)
-      return {
-        method: 'glance-download',
-        reason: `${region} offers glance-download and shares ${hub}'s Keystone: it pulls the image from ${hub}, no byte crosses this machine again`,
-      };
-    if (input.method === 'glance-download')
-      return {
-        method: 'glance-download',
-        reason:
-          offer === undefined
-            ? `glance-download asked for (${region} could not be asked now; checked when it runs)`
-            : `glance-download asked for, though ${region} does not advertise it (the target will say so)`,
-      };
-    return offer === undefined
-      ? { method: 'direct', reason: `${region} could not be asked what it offers now: pushed` }
-      : { method: 'direct', reason: `${region} does not offer glance-download: pushed from the local copy` };
-  };
-
-  /**
-   * How another store of a region gets it: copy-image from the region's first store (the same
-   * image in one more store). A push would make a second image, not a second copy: when
-   * copy-image cannot run there, the plan is refused before anything is queued.
-   */
-  const extra = (region: string, store: string): NewTarget => {
-    const offer = offers.get(region);
-    if (offer !== undefined && !offer.methods.includes('copy-image'))
-      throw new EngineError(
-        'glance.method_not_offered',
-        `${region} does not offer copy-image: the image cannot be put into a second store (${store}) there.`,
-        { hint: 'Name one store per region, or ask the operator to enable copy-image.' },
-      );
-    if (!input.admin)
-      throw new EngineError(
-        'glance.forbidden',
-        `Copying the image into ${store} of ${region} needs copy-image, which Glance's default policy allows to admins only.`,
-        { hint: 'Name one store per region, or ask an admin of the cloud to copy it.' },
-      );
-    return {
-      cloud,
-      region,
-      store,
-      method: 'copy-image',
-      planReason:
-        offer === undefined
-          ? `copy-image within ${region} (it could not be asked now; checked when it runs)`
-          : `copy-image within ${region}: it offers copy-image and you have the admin role`,
-    };
-  };
-
   if (replicate)
     // The source region has the image in its first store already: only its other stores.
     for (const store of stores.slice(1)) {
-      targets.push(extra(hub, store));
+      targets.push(copyTarget(input, hub, store));
     }
   for (const region of regions) {
     if (region === input.sourceRegion) continue;
-    const m = main(region);
+    const m = mainMethod(input, region, hub);
     const first: NewTarget = { cloud, region, store: stores[0], method: m.method, planReason: m.reason };
     // A replicate's region without glance-download is pushed, with its other stores.
     const into = replicate && m.method === 'direct' ? push : targets;
     into.push(first);
-    for (const store of stores.slice(1)) into.push(extra(region, store));
+    for (const store of stores.slice(1)) into.push(copyTarget(input, region, store));
   }
   return { targets, push };
+}
+
+/** How the region's first store gets the image. */
+function mainMethod(input: PlanInput, region: string, hub: string): { method: string; reason: string } {
+  const replicate = input.sourceRegion !== undefined;
+  const offers = input.offers;
+  const offer = offers.get(region);
+  if (!replicate && region === hub)
+    return {
+      method: 'direct',
+      reason: 'receives the upload: the local copy is read once for every region that gets it',
+    };
+  if (input.method === 'push') return { method: 'direct', reason: 'push asked for' };
+  if (offer?.methods.includes('glance-download') === true)
+    return {
+      method: 'glance-download',
+      reason: `${region} offers glance-download and shares ${hub}'s Keystone: it pulls the image from ${hub}, no byte crosses this machine again`,
+    };
+  if (input.method === 'glance-download')
+    return {
+      method: 'glance-download',
+      reason:
+        offer === undefined
+          ? `glance-download asked for (${region} could not be asked now; checked when it runs)`
+          : `glance-download asked for, though ${region} does not advertise it (the target will say so)`,
+    };
+  return offer === undefined
+    ? { method: 'direct', reason: `${region} could not be asked what it offers now: pushed` }
+    : { method: 'direct', reason: `${region} does not offer glance-download: pushed from the local copy` };
+}
+
+/**
+ * How another store of a region gets it: copy-image from the region's first store (the same
+ * image in one more store). A push would make a second image, not a second copy: when
+ * copy-image cannot run there, the plan is refused before anything is queued.
+ */
+function copyTarget(input: PlanInput, region: string, store: string): NewTarget {
+  const { cloud, offers } = input;
+  const offer = offers.get(region);
+  if (offer !== undefined && !offer.methods.includes('copy-image'))
+    throw new EngineError(
+      'glance.method_not_offered',
+      `${region} does not offer copy-image: the image cannot be put into a second store (${store}) there.`,
+      { hint: 'Name one store per region, or ask the operator to enable copy-image.' },
+    );
+  if (!input.admin)
+    throw new EngineError(
+      'glance.forbidden',
+      `Copying the image into ${store} of ${region} needs copy-image, which Glance's default policy allows to admins only.`,
+      { hint: 'Name one store per region, or ask an admin of the cloud to copy it.' },
+    );
+  return {
+    cloud,
+    region,
+    store,
+    method: 'copy-image',
+    planReason:
+      offer === undefined
+        ? `copy-image within ${region} (it could not be asked now; checked when it runs)`
+        : `copy-image within ${region}: it offers copy-image and you have the admin role`,
+  };
 }

@@ -104,25 +104,7 @@ export function inspectionSummary(r: Inspection): Record<string, unknown> {
 export async function planUploadJob(o: UploadJobInput): Promise<NewJob> {
   const m = o.metadata;
   const label = 'url' in o.source ? o.source.url.href : o.source.path;
-  let source: NewJob['source'];
-  let inspected: Record<string, unknown> = {};
-  let inspection: Inspection | undefined;
-  if ('path' in o.source) {
-    const path = o.source.path;
-    const id = await identify(path);
-    source = { kind: 'file', path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev };
-    inspection = await inspectFile(path);
-    const refused = refusal(inspection, m.diskFormat, o.allowFormatMismatch === true);
-    if (refused !== undefined)
-      throw new EngineError(refused.code, `${label}: ${refused.message}`, { hint: refused.info.hint });
-    for (const w of inspection.findings.filter((x) => x.severity === 'warning')) o.onWarning?.(w);
-    inspected = fillFromInspection({}, inspection);
-  } else {
-    const { url, sha512 } = o.source;
-    source = { kind: 'url', url: url.href, ...(sha512 !== undefined ? { sha512: sha512.toLowerCase() } : {}) };
-    const byName = diskFormatFromName(decodeURIComponent(url.pathname));
-    if (byName !== undefined) inspected = { disk_format: byName };
-  }
+  const { source, inspected, inspection } = await sourceOf(o, label);
   const diskFormat = m.diskFormat ?? (inspected.disk_format as string | undefined);
   if (diskFormat === undefined)
     throw new EngineError('queue.invalid_job', `Cannot tell the disk format of ${label} from its name.`, {
@@ -130,27 +112,67 @@ export async function planUploadJob(o: UploadJobInput): Promise<NewJob> {
     });
   if (o.name === '')
     throw new EngineError('queue.invalid_job', `Cannot name an image after ${label}.`, { hint: 'Give a name.' });
-  const minDisk = m.minDisk ?? (inspected.min_disk as number | undefined);
   return {
     source,
     name: o.name,
-    metadata: {
-      name: o.name,
-      disk_format: diskFormat,
-      container_format: m.containerFormat ?? (inspected.container_format as string | undefined) ?? 'bare',
-      ...(m.visibility !== undefined ? { visibility: m.visibility } : {}),
-      ...(minDisk !== undefined ? { min_disk: minDisk } : {}),
-      ...(m.minRam !== undefined ? { min_ram: m.minRam } : {}),
-      ...(m.protected === true ? { protected: true } : {}),
-      ...(m.tags !== undefined && m.tags.length > 0 ? { tags: m.tags } : {}),
-      ...(m.properties !== undefined && Object.keys(m.properties).length > 0 ? { properties: m.properties } : {}),
-    },
+    metadata: imageFields(o.name, m, diskFormat, inspected),
     targets: o.targets,
     bwlimit: o.bwlimit,
     onDuplicate: o.onDuplicate ?? 'upload',
     ...(inspection !== undefined ? { inspection: inspectionSummary(inspection) } : {}),
     allowFormatMismatch: o.allowFormatMismatch === true,
     ...(o.sameImageId !== undefined ? { sameImageId: o.sameImageId } : {}),
+  };
+}
+
+/**
+ * A file: identified and inspected (a refusal throws; warnings go to onWarning), its metadata
+ * from its content. A URL: its digest if given, its disk format from its name.
+ */
+async function sourceOf(
+  o: UploadJobInput,
+  label: string,
+): Promise<{ source: NewJob['source']; inspected: Record<string, unknown>; inspection?: Inspection }> {
+  if ('url' in o.source) {
+    const { url, sha512 } = o.source;
+    const byName = diskFormatFromName(decodeURIComponent(url.pathname));
+    return {
+      source: { kind: 'url', url: url.href, ...(sha512 !== undefined ? { sha512: sha512.toLowerCase() } : {}) },
+      inspected: byName !== undefined ? { disk_format: byName } : {},
+    };
+  }
+  const path = o.source.path;
+  const id = await identify(path);
+  const inspection = await inspectFile(path);
+  const refused = refusal(inspection, o.metadata.diskFormat, o.allowFormatMismatch === true);
+  if (refused !== undefined)
+    throw new EngineError(refused.code, `${label}: ${refused.message}`, { hint: refused.info.hint });
+  for (const w of inspection.findings.filter((x) => x.severity === 'warning')) o.onWarning?.(w);
+  return {
+    source: { kind: 'file', path, size: id.size, mtimeMs: id.mtimeMs, ino: id.ino, dev: id.dev },
+    inspected: fillFromInspection({}, inspection),
+    inspection,
+  };
+}
+
+/** The image's fields: what the user gave, else what inspection found; only what is set. */
+function imageFields(
+  name: string,
+  m: ImageMetadataInput,
+  diskFormat: string,
+  inspected: Record<string, unknown>,
+): NewJob['metadata'] {
+  const minDisk = m.minDisk ?? (inspected.min_disk as number | undefined);
+  return {
+    name,
+    disk_format: diskFormat,
+    container_format: m.containerFormat ?? (inspected.container_format as string | undefined) ?? 'bare',
+    ...(m.visibility !== undefined ? { visibility: m.visibility } : {}),
+    ...(minDisk !== undefined ? { min_disk: minDisk } : {}),
+    ...(m.minRam !== undefined ? { min_ram: m.minRam } : {}),
+    ...(m.protected === true ? { protected: true } : {}),
+    ...(m.tags !== undefined && m.tags.length > 0 ? { tags: m.tags } : {}),
+    ...(m.properties !== undefined && Object.keys(m.properties).length > 0 ? { properties: m.properties } : {}),
   };
 }
 

@@ -84,6 +84,16 @@ describe('jobs', () => {
     expect(repo.listJobs().map((j) => j.name)).toEqual(['c', 'b', 'a']);
     expect(codeOf(() => repo.setPriority('nope', 1))).toBe('queue.not_found');
   });
+
+  // Fails if a prefix were used as a LIKE pattern as typed ('%' or '_' would match other ids).
+  it('finds jobs and targets by the start of their id, and nothing for what no id can contain', () => {
+    const { job, targets } = repo.createJob(fileJob('a'));
+    const t = targets[0];
+    expect(repo.findByIdPrefix(job.id.slice(0, 8)).jobs.map((j) => j.id)).toEqual([job.id]);
+    expect(repo.findByIdPrefix(t?.id ?? '').targets.map((x) => x.id)).toEqual([t?.id]);
+    expect(repo.findByIdPrefix('%')).toEqual({ jobs: [], targets: [] });
+    expect(repo.findByIdPrefix('____')).toEqual({ jobs: [], targets: [] });
+  });
 });
 
 describe('transitions', () => {

@@ -178,6 +178,16 @@ export class JobRepository {
     ).map(toTarget);
   }
 
+  /** Jobs and targets whose id starts with `prefix` (ids are lowercase UUIDs: anything else matches none). */
+  findByIdPrefix(prefix: string): { jobs: JobRecord[]; targets: TargetRecord[] } {
+    if (!/^[0-9a-f-]*$/.test(prefix)) return { jobs: [], targets: [] };
+    const like = `${prefix}%`;
+    return {
+      jobs: (this.db.prepare('SELECT * FROM jobs WHERE id LIKE ?').all(like) as JobRow[]).map(toJob),
+      targets: (this.db.prepare('SELECT * FROM targets WHERE id LIKE ?').all(like) as TargetRow[]).map(toTarget),
+    };
+  }
+
   /** Targets in a state, in queue order. */
   targetsIn(states: TargetState[]): TargetRecord[] {
     const marks = states.map(() => '?').join(',');

@@ -4,16 +4,14 @@
  * unreachable now keeps the id recorded, and the next start tries again.
  */
 import type { Engine } from '../clouds/engine';
-import { EngineError, toErrorInfo } from '../io/errors';
+import { toErrorInfo } from '../io/errors';
 import type { JobRepository, TargetRecord } from '../queue/job-repository';
 
 export async function deleteOwnImage(engine: Engine, repo: JobRepository, t: TargetRecord): Promise<void> {
   if (t.remoteImageId === null || !t.imageOwned) return;
   try {
     const glance = await engine.glance(t.cloud, t.region);
-    await glance.deleteImage(t.remoteImageId).catch((e: unknown) => {
-      if (!(e instanceof EngineError && e.code === 'glance.not_found')) throw e;
-    });
+    await glance.deleteImageIfPresent(t.remoteImageId);
     repo.note('target.image_deleted', t, { imageId: t.remoteImageId });
     repo.setRemoteImageId(t.id, null);
   } catch (e) {

@@ -142,24 +142,12 @@ export async function ensureImage(
   inspection?: Inspection,
 ): Promise<GlanceImage> {
   const { repo, target } = ctx;
-  let id = repo.getTarget(target.id).remoteImageId;
-  if (id !== null) {
-    let image = await glance.findImage(id);
-    const deadline = Date.now() + (ctx.savingGraceMs ?? 15_000);
-    // An aborted upload leaves the image `saving` for a moment before Glance resets it to `queued`.
-    while (image?.status === 'saving' && Date.now() < deadline) {
-      await sleep(500, undefined, { signal: ctx.signal });
-      image = await glance.findImage(id);
-    }
-    if (image !== undefined && (image.status === 'queued' || image.status === 'active')) return image;
-    // An import that was running when the engine stopped is followed, not redone.
-    if (image !== undefined && image.status === 'importing' && ctx.target.method !== 'direct') return image;
-    // Stuck (saving without end, importing from an old attempt) or dead: replace it.
-    if (image !== undefined && !DEAD.has(image.status) && repo.getTarget(target.id).imageOwned)
-      await deleteQuietly(glance, id);
-    repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
+  const recorded = repo.getTarget(target.id).remoteImageId;
+  if (recorded !== null) {
+    const kept = await reusableImage(ctx, glance, recorded);
+    if (kept !== undefined) return kept;
   }
-  id = ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
+  const id = ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
   repo.setRemoteImageId(target.id, id); // before the call: a crash after Glance made it still finds it
   try {
     return (await glance.createImage(createFields(ctx.job, id, inspection))).image;
@@ -177,6 +165,30 @@ export async function ensureImage(
     }
     throw e;
   }
+}
+
+/**
+ * The image a previous try recorded, when it can take the data (queued, or active: the upload
+ * finished before a crash) or is an import under way to follow; else it is replaced (deleted when
+ * ours and not dead already) and undefined is returned.
+ */
+async function reusableImage(ctx: RunContext, glance: GlanceClient, id: string): Promise<GlanceImage | undefined> {
+  const { repo, target } = ctx;
+  let image = await glance.findImage(id);
+  const deadline = Date.now() + (ctx.savingGraceMs ?? 15_000);
+  // An aborted upload leaves the image `saving` for a moment before Glance resets it to `queued`.
+  while (image?.status === 'saving' && Date.now() < deadline) {
+    await sleep(500, undefined, { signal: ctx.signal });
+    image = await glance.findImage(id);
+  }
+  if (image !== undefined && (image.status === 'queued' || image.status === 'active')) return image;
+  // An import that was running when the engine stopped is followed, not redone.
+  if (image !== undefined && image.status === 'importing' && ctx.target.method !== 'direct') return image;
+  // Stuck (saving without end, importing from an old attempt) or dead: replace it.
+  if (image !== undefined && !DEAD.has(image.status) && repo.getTarget(target.id).imageOwned)
+    await deleteQuietly(glance, id);
+  repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
+  return undefined;
 }
 
 /**

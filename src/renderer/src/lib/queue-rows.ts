@@ -154,3 +154,19 @@ export class RowBuilder {
     for (const t of targets) this.#lastBytes.delete(t.id);
   }
 }
+
+/** Each state as the queue shows it (a new state fails to compile until it has its label). */
+export const STATE_LABEL: Record<TargetState, string> = {
+  pending: 'Waiting',
+  inspecting: 'Inspecting',
+  hashing: 'Hashing',
+  creating: 'Creating image',
+  uploading: 'Uploading',
+  importing: 'Importing',
+  verifying: 'Verifying',
+  retrying: 'Retrying',
+  paused: 'Paused',
+  done: 'Done',
+  failed: 'Failed',
+  canceled: 'Canceled',
+};

@@ -1,7 +1,7 @@
 /** The Staging screen: the local server's images, syncing them to clouds, replicating an image between regions. */
 import type { HandlerDeps } from './deps';
 import type { ApiHandlers } from '../api-service';
-import { LOCAL_CLOUD, LOCAL_REGION } from '../../../distribution/local-cloud';
+import { stagedImages } from '../../../distribution/local-cloud';
 import { planReplicate } from '../../../distribution/replicate';
 import { planSync, syncRecords } from '../../../distribution/sync-jobs';
 import { EngineError } from '../../../io/errors';
@@ -11,7 +11,7 @@ type StagingHandlers = Pick<ApiHandlers, 'listStaged' | 'syncStaged' | 'replicat
 export function stagingHandlers({ engine, db, scheduler }: HandlerDeps): StagingHandlers {
   return {
     listStaged: async () => {
-      const images = await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages();
+      const images = await stagedImages(engine);
       const records = syncRecords(scheduler.repo);
       return images.map((i) => ({
         id: i.id,
@@ -26,7 +26,7 @@ export function stagingHandlers({ engine, db, scheduler }: HandlerDeps): Staging
       }));
     },
     syncStaged: async (r) => {
-      const all = await (await engine.glance(LOCAL_CLOUD, LOCAL_REGION)).listImages();
+      const all = await stagedImages(engine);
       const wanted =
         r.imageIds === undefined
           ? all.filter((i) => i.status === 'active')
