@@ -128,3 +128,11 @@ export function retryOptions(v: { 'retry-for'?: string; 'import-stall'?: string 
 export function rateOption(text: string | undefined): number | undefined {
   return text !== undefined ? parseRate(text) : undefined;
 }
+
+/** "R1, R2" -> ["R1", "R2"]: a comma-separated option, blanks dropped. */
+export function splitList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+}

@@ -6,7 +6,7 @@ import { JobRepository } from '../queue/job-repository';
 import { UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
-import { withContext } from './run-jobs';
+import { withContext } from './cli-context';
 
 export const AUDIT_HELP = `Usage: glance-uploader audit export --format json|csv [--output FILE]`;
 

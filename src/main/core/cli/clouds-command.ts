@@ -11,7 +11,7 @@ import type { Db } from '../queue/database';
 import { UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo, type Parsed } from './io';
-import { cliSavedClouds, withContext } from './run-jobs';
+import { cliSavedClouds, withContext } from './cli-context';
 
 export const CLOUDS_HELP = `Usage: glance-uploader clouds list [--json]
        glance-uploader clouds show NAME [--region R] [--json]

@@ -5,7 +5,7 @@ import { JobRepository } from '../queue/job-repository';
 import { UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
-import { withContext } from './run-jobs';
+import { withContext } from './cli-context';
 
 export const DOCTOR_HELP = `Usage: glance-uploader doctor --cloud NAME [--region R] [--horizon-origin URL] [--probe-mib N] [--json]
 

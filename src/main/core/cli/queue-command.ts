@@ -17,7 +17,9 @@ import { EXIT } from './exit-codes';
 import { out, parse, type CliIo, type Parsed } from './io';
 import { formatBytes, type ProgressLine } from './progress-line';
 import { controlCommand, isControl, resolveId } from './queue-controls';
-import { cliScheduler, follow, jobJson, report, targetJson, targetLine, withContext, type Ctx } from './run-jobs';
+import { cliScheduler, follow } from './run-jobs';
+import { jobJson, report, targetJson, targetLine } from './job-report';
+import { withContext, type Ctx } from './cli-context';
 import { withLocalServer } from './staging-commands';
 
 export const QUEUE_HELP = `Usage: glance-uploader queue run [--watch] [--bwlimit RATE] [--retry-for DURATION] [--import-stall DURATION] [--json]

@@ -15,7 +15,8 @@ import { UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out } from './io';
 import type { QueueArgs } from './queue-command';
-import { targetLine, type Ctx } from './run-jobs';
+import { targetLine } from './job-report';
+import { type Ctx } from './cli-context';
 
 const CONTROLS = ['pause', 'resume', 'cancel', 'retry', 'priority', 'move', 'remove'] as const;
 type QueueControl = (typeof CONTROLS)[number];

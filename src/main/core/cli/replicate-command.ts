@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs';
 import { PLAN_METHODS, type PlanMethod } from '../../../shared/plan-methods';
 import { JobRepository, type NewTarget } from '../queue/job-repository';
 import { planReplicate } from '../distribution/replicate';
-import { rateOption, UsageError } from './args';
+import { rateOption, splitList, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
-import { runJobs, splitList, type Ctx, withContext } from './run-jobs';
+import { runJobs } from './run-jobs';
+import { type Ctx, withContext } from './cli-context';
 
 export const REPLICATE_HELP = `Usage: glance-uploader replicate IMAGE_ID --cloud C --from REGION --to R2[,R3] [options]
 

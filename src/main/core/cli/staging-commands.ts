@@ -16,12 +16,13 @@ import { Settings } from '../queue/settings';
 import { autoSyncTick } from '../distribution/auto-sync';
 import { LOCAL_CLOUD, LOCAL_REGION, stagedImages, withLocalCloud } from '../distribution/local-cloud';
 import { findRunningServer, startServerProcess, type ServerInfo } from '../local-glance/server-process';
-import { IMAGE_OPTIONS, rateOption, UsageError } from './args';
+import { IMAGE_OPTIONS, rateOption, splitList, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo, type Parsed } from './io';
 import { parsePlanMethod, printPlan } from './replicate-command';
 import { planSync, syncRecords, type SyncOptions } from '../distribution/sync-jobs';
-import { runJobs, splitList, type Ctx, withContext } from './run-jobs';
+import { runJobs } from './run-jobs';
+import { type Ctx, withContext } from './cli-context';
 
 export const STAGE_HELP = `Usage: glance-uploader stage FILE... [--name N] [metadata options as for upload]
 

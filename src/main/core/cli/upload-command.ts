@@ -11,11 +11,21 @@ import { askOffers, checkMethodsOffered, isAdmin } from '../planning/region-offe
 import { namedTargets, planUploadJob } from '../planning/upload-plan';
 import { JobRepository, type NewJob } from '../queue/job-repository';
 import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
-import { IMAGE_OPTIONS, imageName, parseProperties, rateOption, requireInt, retryOptions, UsageError } from './args';
+import {
+  IMAGE_OPTIONS,
+  imageName,
+  parseProperties,
+  rateOption,
+  requireInt,
+  retryOptions,
+  splitList,
+  UsageError,
+} from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo, type Parsed } from './io';
 import { printPlan } from './replicate-command';
-import { runJobs, splitList, withContext, type Ctx } from './run-jobs';
+import { runJobs } from './run-jobs';
+import { withContext, type Ctx } from './cli-context';
 
 export const UPLOAD_HELP = `Usage: glance-uploader upload FILE|URL... --cloud NAME --region R[,R2...] [options]
 
