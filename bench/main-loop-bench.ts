@@ -58,7 +58,7 @@ function inWorker(env: Record<string, string>): Arrangement {
     if (e.update.targets.every((t) => ['done', 'failed', 'canceled'].includes(t.state))) ended.add(e.update.jobId);
     for (const w of waiters.splice(0)) w();
   };
-  const client = new RuntimeClient({
+  const client = RuntimeClient.spawn({
     workerFile: WORKER,
     env,
     startLocalServer: (dataDir) => startServerProcess({ entry: CLI, dataDir, env }),

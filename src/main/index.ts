@@ -40,7 +40,7 @@ if (!app.requestSingleInstanceLock()) {
     serveApp(join(out, 'renderer'));
     // The engine (queue database, transfers, API) runs in a worker thread: this thread only
     // draws the desktop and passes messages, so it never waits on a commit or the engine's GC.
-    const client = new RuntimeClient({
+    const client = RuntimeClient.spawn({
       workerFile: join(import.meta.dirname, 'runtime-worker.js'),
       env: process.env,
       codec: (allowPlaintext) => keychainCodec(safeStorage, allowPlaintext),

@@ -60,7 +60,7 @@ describe('the engine worker (RuntimeClient + out/main/runtime-worker.js)', () =>
       keychainThreads.push(isMainThread);
       return stand_in;
     };
-    const client = new RuntimeClient({
+    const client = RuntimeClient.spawn({
       workerFile: WORKER,
       env,
       codec,
@@ -127,7 +127,7 @@ describe('the engine worker (RuntimeClient + out/main/runtime-worker.js)', () =>
   it('passes a keychain refusal through with its code, and saves nothing', async () => {
     const env = { GLANCE_UPLOADER_HOME: join(dir, 'home-2'), OS_CLIENT_CONFIG_FILE: join(dir, 'none.yaml') };
     const events: ApiEvent[] = [];
-    const client = new RuntimeClient({
+    const client = RuntimeClient.spawn({
       workerFile: WORKER,
       env,
       codec: () => {

@@ -34,7 +34,7 @@ async function main(): Promise<Record<string, unknown>> {
   };
   writeFileSync(env.OS_CLIENT_CONFIG_FILE, 'clouds: {}\n');
   const events: ApiEvent[] = [];
-  const client = new RuntimeClient({
+  const client = RuntimeClient.spawn({
     workerFile: join(ROOT, 'out', 'main', 'runtime-worker.js'),
     env,
     startLocalServer: (dataDir) => startServerProcess({ entry: CLI, dataDir, env }),

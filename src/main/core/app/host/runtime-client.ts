@@ -5,7 +5,7 @@
  * A worker that dies fails the calls in flight with `ipc.engine_stopped` and says so once as a
  * notice; the queue is on disk, so the next start goes on where it stopped.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Envelope, ApiEvent } from '../../../../shared/ipc/contract';
 import type { AcquireResult } from '../../queue/lease';
 import type { LocalServerHandle } from '../app-runtime';
@@ -38,7 +38,8 @@ export class RuntimeClient {
   #server: LocalServerHandle | undefined;
   #exited: Promise<number>;
 
-  constructor(private readonly o: RuntimeClientOptions) {
+  /** Starts the engine's worker thread and wires the client to it. */
+  static spawn(o: RuntimeClientOptions): RuntimeClient {
     const keychain = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
     const init: HostInit = {
@@ -47,14 +48,24 @@ export class RuntimeClient {
       localServer: o.startLocalServer !== undefined,
       ...(o.autoSyncEveryMs !== undefined ? { autoSyncEveryMs: o.autoSyncEveryMs } : {}),
     };
-    this.#worker = new Worker(o.workerFile, {
+    const worker = new Worker(o.workerFile, {
       workerData: init,
       transferList: [keychain.port2],
       env: Object.fromEntries(Object.entries(o.env).filter(([, v]) => v !== undefined)),
       name: 'glance-uploader engine',
     });
-    answerSyncCalls(keychain.port1, signal, (r) => this.#keychain(r as KeychainRequest));
-    keychain.port1.unref();
+    return new RuntimeClient(o, worker, { port: keychain.port1, signal });
+  }
+
+  private constructor(
+    private readonly o: RuntimeClientOptions,
+    worker: Worker,
+    keychain: { port: MessagePort; signal: SharedArrayBuffer },
+  ) {
+    this.#worker = worker;
+    const signal = keychain.signal;
+    answerSyncCalls(keychain.port, signal, (r) => this.#keychain(r as KeychainRequest));
+    keychain.port.unref();
     this.#rpc = new PortRpc(this.#worker);
     this.#rpc.listen('event', (e) => o.onEvent(e as ApiEvent));
     this.#rpc.handle('startLocalServer', async (p) => {
