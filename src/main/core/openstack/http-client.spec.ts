@@ -2,7 +2,8 @@
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpClient } from './http-client';
+import { Readable } from 'node:stream';
+import { firstChunkReady, HttpClient } from './http-client';
 import { engineError } from '../../../../test/support/engine-error';
 
 const closers: (() => Promise<void>)[] = [];
@@ -60,5 +61,45 @@ describe('HttpClient', () => {
   it('reports when verification is off', () => {
     expect(new HttpClient(undefined, { verify: false }).insecure).toBe(true);
     expect(new HttpClient().insecure).toBe(false);
+  });
+
+  // The request is handed to undici only once the body has its first chunk (undici writes the
+  // headers with that chunk; a keep-alive socket held idle meanwhile may be closed by the server
+  // just as the chunk goes out). Fails if the wait consumed or lost data, or hung on an empty body.
+  it('sends a streamed body once its first chunk is ready, every byte of it', async () => {
+    let headersAt = 0;
+    const received: Buffer[] = [];
+    const port = await listen(
+      createServer((req, res) => {
+        headersAt = Date.now();
+        req.on('data', (c: Buffer) => received.push(c));
+        req.on('end', () => res.end('ok'));
+      }),
+    );
+    const http = new HttpClient();
+    let ready = 0;
+    async function* slow(): AsyncGenerator<Buffer> {
+      await new Promise((r) => setTimeout(r, 300));
+      ready = Date.now();
+      yield Buffer.from('first,');
+      yield Buffer.from('second');
+    }
+    const body = Readable.from(slow());
+    let handedOver = 0;
+    const sending = firstChunkReady(body).then(() => (handedOver = Date.now()));
+    const res = await http.send({
+      method: 'PUT',
+      url: `http://127.0.0.1:${port}/`,
+      body,
+      headers: { 'content-length': '12' },
+    });
+    await sending;
+    expect(res.status).toBe(200);
+    expect(Buffer.concat(received).toString()).toBe('first,second');
+    expect(handedOver).toBeGreaterThanOrEqual(ready);
+    expect(headersAt).toBeGreaterThanOrEqual(ready);
+    // An empty body is ready at once (it ends without a chunk).
+    await firstChunkReady(Readable.from([]));
+    await http.close();
   });
 });

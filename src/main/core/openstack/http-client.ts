@@ -148,6 +148,30 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
   return headers;
 }
 
+/**
+ * Resolves once the stream has its first chunk buffered, has ended or failed, or the request was
+ * aborted; nothing is read from it (undici reads it all afterwards).
+ */
+export function firstChunkReady(body: Readable, signal?: AbortSignal): Promise<void> {
+  if (body.readableLength > 0 || body.readableEnded || body.destroyed || signal?.aborted === true)
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      body.off('readable', done);
+      body.off('end', done);
+      body.off('error', done);
+      body.off('close', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    body.on('readable', done);
+    body.once('end', done);
+    body.once('error', done);
+    body.once('close', done);
+    signal?.addEventListener('abort', done);
+  });
+}
+
 export class HttpClient {
   readonly #agent: Agent;
   readonly #sendIdleMs: number;
@@ -175,6 +199,11 @@ export class HttpClient {
   }
 
   async #request(req: HttpRequest): Promise<Dispatcher.ResponseData> {
+    // undici writes a streamed body's headers with its first chunk: a request handed over before
+    // that chunk exists (a throttled upload waiting for its tokens) holds a keep-alive socket it
+    // has not written to, which the server may close as idle just as the first chunk goes out
+    // ("other side closed"). The request is handed over once its first chunk is ready.
+    if (req.body instanceof Readable) await firstChunkReady(req.body, req.signal);
     // A streamed body (image data) is watched while it is sent: see send-watchdog.ts.
     const watch = req.body instanceof Readable ? sendWatchdog(req.body, this.#sendIdleMs, req.signal) : undefined;
     try {
