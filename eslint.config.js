@@ -37,6 +37,20 @@ const SIZE_EXCEPTIONS = [];
 // `local-glance` (the embedded server) sits on io, sqlite and inspect alone, so the server could
 // run without the rest of the engine; `distribution` (the local cloud, sync, replicate) is the
 // only folder that knows the server and the queue both. No folder cycle can form.
+// The app and the CLI, the two tops: every folder below them, never each other.
+const TOP_LEVEL_MAY_IMPORT = [
+  'io',
+  'sqlite',
+  'inspect',
+  'local-glance',
+  'openstack',
+  'queue',
+  'clouds',
+  'planning',
+  'transfer',
+  'distribution',
+  'doctor',
+];
 export const CORE_ORDER = {
   io: [],
   sqlite: ['io'],
@@ -49,32 +63,8 @@ export const CORE_ORDER = {
   transfer: ['io', 'inspect', 'openstack', 'queue', 'clouds', 'planning'],
   distribution: ['io', 'sqlite', 'inspect', 'local-glance', 'openstack', 'queue', 'clouds', 'planning'],
   doctor: ['io', 'openstack', 'queue', 'clouds', 'planning'],
-  app: [
-    'io',
-    'sqlite',
-    'inspect',
-    'local-glance',
-    'openstack',
-    'queue',
-    'clouds',
-    'planning',
-    'transfer',
-    'distribution',
-    'doctor',
-  ],
-  cli: [
-    'io',
-    'sqlite',
-    'inspect',
-    'local-glance',
-    'openstack',
-    'queue',
-    'clouds',
-    'planning',
-    'transfer',
-    'distribution',
-    'doctor',
-  ],
+  app: TOP_LEVEL_MAY_IMPORT,
+  cli: TOP_LEVEL_MAY_IMPORT,
 };
 
 function folderOrder(folder) {

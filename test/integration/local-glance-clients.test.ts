@@ -3,7 +3,6 @@
  * CLI, glanceclient's import and an openstacksdk script run the same scenario against it and
  * against the reference Glance, and the outcomes must be equal.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StagingServer } from '../../src/main/core/local-glance/server';
@@ -15,6 +14,7 @@ import {
   openstackCli,
   run,
   startLocalGlance,
+  stopLocalGlance,
 } from '../support/local-glance';
 
 const ref = inject('referenceCloud');
@@ -132,10 +132,7 @@ beforeAll(async () => {
   ({ dir, server, clouds, qcow2 } = await startLocalGlance(ref));
 }, 60_000);
 
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopLocalGlance({ dir, server }));
 
 describe('embedded server: unmodified OpenStack clients', () => {
   it('answers the openstack CLI exactly as the reference Glance does, scenario by scenario', async () => {

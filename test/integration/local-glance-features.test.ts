@@ -4,7 +4,7 @@
  * foreign Host, a path that is no image id), a delete during an upload, the start-up sweep.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,32 +17,20 @@ import { StagingServer } from '../../src/main/core/local-glance/server';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { makeFile } from '../support/files';
 import { fileJobSource } from '../support/queue-fixture';
-import {
-  createRawImage as createRawImageOn,
-  LOCAL_ENTRY,
-  localToken,
-  rawRequest,
-  startLocalGlance,
-} from '../support/local-glance';
+import { LOCAL_ENTRY, serverCalls, startLocalGlance, stopLocalGlance } from '../support/local-glance';
 
 const ref = inject('referenceCloud');
 let dir: string;
 let server: StagingServer;
 let clouds: string;
 
-const raw = (method: string, path: string, headers: Record<string, string> = {}, body?: Buffer) =>
-  rawRequest(server, method, path, headers, body);
-const createRawImage = (t: string, name: string) => createRawImageOn(server, t, name);
-const token = async (): Promise<string> => localToken(server);
+const { raw, createRawImage, token } = serverCalls(() => server);
 
 beforeAll(async () => {
   ({ dir, server, clouds } = await startLocalGlance(ref));
 }, 60_000);
 
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopLocalGlance({ dir, server }));
 
 describe('embedded server: imports, stores, CORS, quotas and refusals', () => {
   it('records glance-direct imports as tasks, as Glance does', async () => {

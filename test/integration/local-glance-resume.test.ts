@@ -3,7 +3,7 @@
  * resumable protocol: a pause, a killed engine and a killed server all continue at the byte.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,34 +17,20 @@ import { JobRepository } from '../../src/main/core/queue/job-repository';
 import { runCli, startCli } from '../support/cli-process';
 import { makeFile } from '../support/files';
 import { fileJobSource } from '../support/queue-fixture';
-import {
-  createRawImage as createRawImageOn,
-  headRequest,
-  LOCAL_ENTRY,
-  localToken,
-  rawRequest,
-  startLocalGlance,
-} from '../support/local-glance';
+import { LOCAL_ENTRY, serverCalls, startLocalGlance, stopLocalGlance } from '../support/local-glance';
 
 const ref = inject('referenceCloud');
 let dir: string;
 let server: StagingServer;
 let clouds: string;
 
-const raw = (method: string, path: string, headers: Record<string, string> = {}, body?: Buffer) =>
-  rawRequest(server, method, path, headers, body);
-const rawHead = (path: string, t: string) => headRequest(server, path, t);
-const createRawImage = (t: string, name: string) => createRawImageOn(server, t, name);
-const token = async (): Promise<string> => localToken(server);
+const { raw, rawHead, createRawImage, token } = serverCalls(() => server);
 
 beforeAll(async () => {
   ({ dir, server, clouds } = await startLocalGlance(ref));
 }, 60_000);
 
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopLocalGlance({ dir, server }));
 
 describe('embedded server: uploads from our engine, resumed at the byte', () => {
   it('takes uploads from our engine through an ordinary clouds.yaml entry, verified', async () => {

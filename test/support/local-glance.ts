@@ -45,9 +45,32 @@ export async function startLocalGlance(ref: ReferenceCloud): Promise<LocalGlance
   return { dir, server, clouds, qcow2 };
 }
 
-export async function stopLocalGlance(g: LocalGlance | undefined): Promise<void> {
-  await g?.server.close();
-  if (g !== undefined) rmSync(g.dir, { recursive: true, force: true });
+export async function stopLocalGlance(g: Pick<LocalGlance, 'dir' | 'server'>): Promise<void> {
+  await g.server.close();
+  rmSync(g.dir, { recursive: true, force: true });
+}
+
+/**
+ * The plain calls a test makes to the server it runs now (`current`: a test may replace its
+ * server by a restarted one).
+ */
+export function serverCalls(current: () => StagingServer): {
+  raw: (
+    method: string,
+    path: string,
+    headers?: Record<string, string>,
+    body?: Buffer,
+  ) => Promise<{ status: number; body: string }>;
+  rawHead: (path: string, t: string) => Promise<Record<string, string | string[] | undefined>>;
+  createRawImage: (t: string, name: string) => Promise<string>;
+  token: () => Promise<string>;
+} {
+  return {
+    raw: (method, path, headers = {}, body) => rawRequest(current(), method, path, headers, body),
+    rawHead: (path, t) => headRequest(current(), path, t),
+    createRawImage: (t, name) => createRawImage(current(), t, name),
+    token: async () => localToken(current()),
+  };
 }
 
 /** The Debian `openstack` CLI on a cloud of the clouds.yaml: exit code and output. */

@@ -7,6 +7,7 @@
  * (backpressure). A file that changes meanwhile is caught by the identity check before and
  * after the upload, and by the comparison with Glance's own hashes.
  */
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 // Plain CommonJS, evaluated: no file to bundle or find at run time.
@@ -165,4 +166,24 @@ export async function hashFile(path: string, size: number): Promise<Digests> {
   } finally {
     await h.dispose();
   }
+}
+
+/** md5 and sha512 of bytes as they pass, on this thread, with their count (where bytes arrive already in memory). */
+export function digestsOf(): {
+  update: (c: Buffer) => void;
+  bytes: () => number;
+  digests: () => Digests;
+} {
+  const md5 = createHash('md5');
+  const sha512 = createHash('sha512');
+  let bytes = 0;
+  return {
+    update: (c) => {
+      bytes += c.length;
+      md5.update(c);
+      sha512.update(c);
+    },
+    bytes: () => bytes,
+    digests: () => ({ md5: md5.digest('hex'), sha512: sha512.digest('hex') }),
+  };
 }

@@ -5,14 +5,14 @@
  * is 202 at once; the work continues in the background and ends in the image's task, and a
  * failure leaves the image as Glance does (queued, `os_glance_failed_import` set).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, readJson, send } from './http-kit';
 import { importMethods, liveImage } from './image-doc';
-import { fsyncFile, markActive } from './image-ingest';
+import { digestsOf } from '../io/hasher';
+import { fsyncFile, markActive, TOO_LARGE } from './image-ingest';
 import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
 import { checkUri, fetchImage, type WebDownloadOptions } from './web-download';
 
@@ -26,26 +26,6 @@ export interface ImportOptions {
 }
 
 type ImportBody = { method?: { name?: unknown; uri?: unknown } } & Record<string, unknown>;
-
-/** md5 and sha512 of a stream's bytes as they pass, with their count. */
-function digestsOf(): {
-  update: (c: Buffer) => void;
-  bytes: () => number;
-  digests: () => { md5: string; sha512: string };
-} {
-  const md5 = createHash('md5');
-  const sha512 = createHash('sha512');
-  let bytes = 0;
-  return {
-    update: (c) => {
-      bytes += c.length;
-      md5.update(c);
-      sha512.update(c);
-    },
-    bytes: () => bytes,
-    digests: () => ({ md5: md5.digest('hex'), sha512: sha512.digest('hex') }),
-  };
-}
 
 export class ImageImports {
   constructor(private readonly o: ImportOptions) {}
@@ -197,8 +177,7 @@ export class ImageImports {
       const seen = digestsOf();
       body.on('data', (c: Buffer) => {
         seen.update(c);
-        if (seen.bytes() > this.o.sizeCap)
-          body.destroy(new Error('The incoming image is too large: The provided image is too large.'));
+        if (seen.bytes() > this.o.sizeCap) body.destroy(new Error(TOO_LARGE));
       });
       await pipeline(body, createWriteStream(temp, { mode: 0o600 }));
       await fsyncFile(temp);

@@ -6,13 +6,12 @@
  * (`markActive`). A client that goes away, a size cap or quota hit, or a delete during the
  * upload leaves no data and the image `queued` again (or gone).
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspectFile } from '../inspect/inspect';
-import { SplitHasher, type Digests } from '../io/hasher';
+import { digestsOf, SplitHasher, type Digests } from '../io/hasher';
 import { WriteBehind } from './write-behind';
 import { HttpError, send } from './http-kit';
 import { liveImage } from './image-doc';
@@ -26,7 +25,7 @@ export interface IngestLimits {
   quotaBytes: number;
 }
 
-const TOO_LARGE = 'The incoming image is too large: The provided image is too large.';
+export const TOO_LARGE = 'The incoming image is too large: The provided image is too large.';
 
 /** Glance's answer to an upload whose image was deleted meanwhile. */
 export function deletedDuringUpload(id: string): HttpError {
@@ -187,9 +186,7 @@ export class ImageIngest {
     declared: number | undefined,
     aborted: AbortSignal,
   ): Promise<{ bytes: number; digests: Digests }> {
-    const md5 = createHash('md5');
-    const sha512 = createHash('sha512');
-    let bytes = 0;
+    const seen = digestsOf();
     const out = createWriteStream(temp, { mode: 0o600 });
     return new Promise((resolve, reject) => {
       let refusal: HttpError | undefined;
@@ -201,17 +198,15 @@ export class ImageIngest {
       };
       aborted.addEventListener('abort', () => fail(deletedDuringUpload(id)));
       req.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (this.#tooLarge(bytes)) refusal = new HttpError(413, TOO_LARGE);
-        else if (declared === undefined && this.#overQuota(bytes)) refusal = this.#quotaError();
-        if (refusal !== undefined) return fail(refusal);
-        md5.update(c);
-        sha512.update(c);
+        seen.update(c);
+        if (this.#tooLarge(seen.bytes())) refusal = new HttpError(413, TOO_LARGE);
+        else if (declared === undefined && this.#overQuota(seen.bytes())) refusal = this.#quotaError();
+        if (refusal !== undefined) fail(refusal);
       });
       req.on('aborted', () => fail(new Error('client went away')));
       req.on('error', fail);
       out.on('error', fail);
-      out.on('finish', () => resolve({ bytes, digests: { md5: md5.digest('hex'), sha512: sha512.digest('hex') } }));
+      out.on('finish', () => resolve({ bytes: seen.bytes(), digests: seen.digests() }));
       req.pipe(out);
     });
   }
