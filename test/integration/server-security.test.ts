@@ -38,7 +38,9 @@ function raw(
 ): Promise<Answer> {
   const u = new URL(s.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method, path, headers, setHost }, (res) => {
+    // Glance negotiates its error bodies on Accept; these tests read them as JSON.
+    const all = { accept: 'application/json', ...headers };
+    const req = request({ host: u.hostname, port: u.port, method, path, headers: all, setHost }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () =>

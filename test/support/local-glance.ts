@@ -101,7 +101,9 @@ export function rawRequest(
 ): Promise<{ status: number; body: string }> {
   const u = new URL(server.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
+    // Glance negotiates its error bodies on Accept; the tests read them as JSON.
+    const all = { accept: 'application/json', ...headers };
+    const req = request({ host: u.hostname, port: u.port, method, path, headers: all }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
@@ -142,13 +144,14 @@ export async function createRawImage(server: StagingServer, t: string, name: str
   return (JSON.parse(created.body) as { id: string }).id;
 }
 
-/** A token of the server's local user, made by its Keystone directly. */
-export function localToken(server: StagingServer): string {
+/** A token of one of the server's users (the member `local` unless told), made by its Keystone directly. */
+export function localToken(server: StagingServer, who: 'member' | 'admin' = 'member'): string {
+  const user = who === 'admin' ? server.creds.admin : server.creds;
   const t = server.identity.authenticate({
     auth: {
       identity: {
         methods: ['password'],
-        password: { user: { name: 'local', domain: { id: 'default' }, password: server.creds.password } },
+        password: { user: { name: user.username, domain: { id: 'default' }, password: user.password } },
       },
     },
   });

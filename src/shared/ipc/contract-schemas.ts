@@ -4,7 +4,7 @@
  * zod at run time (contract.ts only takes their types).
  */
 import { z } from 'zod';
-import { LOCAL_CLOUD } from '../local-cloud';
+import { isLocalCloud, LOCAL_CLOUD } from '../local-cloud';
 import { PLAN_METHODS } from '../plan-methods';
 
 /** POSIX or Windows absolute paths (the renderer may not import node:path). */
@@ -38,7 +38,10 @@ export const apiArgSchemas = {
   saveCloud: z.tuple([
     z
       .object({
-        name: cloudName.refine((n) => n !== LOCAL_CLOUD, `the name "${LOCAL_CLOUD}" is the local server`),
+        name: cloudName.refine(
+          (n) => !isLocalCloud(n),
+          `the names "${LOCAL_CLOUD}" and "${LOCAL_CLOUD}-admin" are the local server's`,
+        ),
         authUrl: z.url({ protocol: /^https?$/ }),
         username: z.string().min(1).max(255).optional(),
         password: z.string().min(1).max(4096).optional(),
@@ -58,7 +61,7 @@ export const apiArgSchemas = {
   replicateImage: z.tuple([
     z
       .object({
-        cloud: cloudName.refine((n) => n !== LOCAL_CLOUD, 'replicate works between regions of a cloud'),
+        cloud: cloudName.refine((n) => !isLocalCloud(n), 'replicate works between regions of a cloud'),
         imageId: z.string().min(1).max(64),
         from: regionId,
         to: z.array(regionId).min(1).max(20),
@@ -74,7 +77,7 @@ export const apiArgSchemas = {
     z
       .object({
         imageIds: z.array(z.uuid()).max(500).optional(),
-        cloud: cloudName.refine((n) => n !== LOCAL_CLOUD, `staged images go to a cloud, not to "${LOCAL_CLOUD}"`),
+        cloud: cloudName.refine((n) => !isLocalCloud(n), `staged images go to a cloud, not to "${LOCAL_CLOUD}"`),
         regions: z.array(regionId).min(1).max(20),
         stores: z.array(z.string().min(1).max(255)).max(10).optional(),
         method: z.enum(PLAN_METHODS).optional(),
@@ -86,7 +89,7 @@ export const apiArgSchemas = {
   setAutoSync: z.tuple([
     z
       .object({
-        cloud: cloudName.refine((n) => n !== LOCAL_CLOUD, `staged images go to a cloud, not to "${LOCAL_CLOUD}"`),
+        cloud: cloudName.refine((n) => !isLocalCloud(n), `staged images go to a cloud, not to "${LOCAL_CLOUD}"`),
         regions: z.array(regionId).min(1).max(20),
         stores: z.array(z.string().min(1).max(255)).max(10),
         method: z.enum(PLAN_METHODS),

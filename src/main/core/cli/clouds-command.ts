@@ -5,7 +5,7 @@
  */
 import { cloudBlock } from '../clouds/cloud-block';
 import type { Engine } from '../clouds/engine';
-import { LOCAL_CLOUD } from '../distribution/local-cloud';
+import { isLocalCloud } from '../distribution/local-cloud';
 import { EngineError } from '../io/errors';
 import type { Db } from '../queue/database';
 import { UsageError } from './args';
@@ -83,7 +83,7 @@ async function saveCloud(io: CliIo, db: Db, sub: 'save' | 'forget', p: CloudsArg
   const authUrl = v['auth-url'];
   if (authUrl === undefined || !/^https?:\/\//.test(authUrl))
     throw new UsageError('clouds save needs --auth-url http(s)://keystone.../v3.', 'glance-uploader clouds --help');
-  if (name === LOCAL_CLOUD) throw new UsageError('"local" is the local server\'s name.', 'Choose another name.');
+  if (isLocalCloud(name)) throw new UsageError(`"${name}" is one of the local server's names.`, 'Choose another name.');
   if (v['secret-stdin'] !== true || io.stdin === undefined)
     throw new UsageError(
       'clouds save reads the password (or secret) from stdin: add --secret-stdin and pipe it in.',

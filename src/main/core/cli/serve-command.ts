@@ -1,8 +1,8 @@
 /**
  * `glance-uploader serve`: the embedded Glance-compatible server, standalone, until Ctrl-C.
- * `--write-clouds-yaml FILE` writes (or merges into FILE) a cloud entry `local` with this
- * server's auth URL and the local user's credentials, so `openstack --os-cloud local image
- * list` just works.
+ * `--write-clouds-yaml FILE` writes (or merges into FILE) the cloud entries `local` (the member
+ * user) and `local-admin` (the admin) with this server's auth URL and their credentials, so
+ * `openstack --os-cloud local image list` just works.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,10 +24,13 @@ export const SERVE_HELP = `Usage: glance-uploader serve [--bind 127.0.0.1] [--po
 
 A local server that behaves like Glance (Image API v2) with a minimal Keystone v3 under
 /identity/v3, for staging images offline. Images live in DIR (default: the data folder's
-"staging-server"). The local user and its password are made at first start and kept there.
---write-clouds-yaml writes (or merges) a clouds.yaml entry for it, for other clients (openstack,
-glance, openstacksdk); glance-uploader's own commands reach the data folder's server as the cloud
-"local" whatever its port, and ignore a clouds.yaml entry of that name. --cors-origin lets a web
+"staging-server"). Its users are made at first start and kept there: "local", a member of the
+project "local" (and of a second project, "local-other"), and "local-admin", its admin; Glance's
+default policy applies to each (only an admin makes images public or copies between stores).
+--write-clouds-yaml writes (or merges) clouds.yaml entries NAME and NAME-admin for them, for
+other clients (openstack, glance, openstacksdk); glance-uploader's own commands reach the data
+folder's server as the clouds "local" and "local-admin" whatever its port, and ignore
+clouds.yaml entries of those names. --cors-origin lets a web
 page of that origin call it (Glance's CORS defaults). --size-cap caps one image, --quota-bytes
 all of them (images still uploading count), both with binary suffixes (20G); --max-images
 caps their number. --web-download offers the web-download import method (off by default;
@@ -63,6 +66,7 @@ export function writeCloudsYaml(file: string, name: string, server: StagingServe
   doc.clouds = {
     ...(doc.clouds ?? {}),
     [name]: localCloudBlock(server.authUrl, server.creds),
+    [`${name}-admin`]: localCloudBlock(server.authUrl, server.creds, 'admin'),
   };
   writeFileSync(file, stringify(doc), { mode: 0o600 });
 }

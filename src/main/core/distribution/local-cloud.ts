@@ -15,29 +15,39 @@ import { UUID_RE } from '../local-glance/image-store';
 import { LOCAL_REGION, type LocalCredentials } from '../local-glance/identity';
 import { alive, type ServerInfo } from '../local-glance/server-process';
 
-export { LOCAL_CLOUD } from '../../../shared/local-cloud';
-import { LOCAL_CLOUD } from '../../../shared/local-cloud';
+export { isLocalCloud, LOCAL_ADMIN_CLOUD, LOCAL_CLOUD } from '../../../shared/local-cloud';
+import { LOCAL_ADMIN_CLOUD, LOCAL_CLOUD } from '../../../shared/local-cloud';
 export { LOCAL_REGION };
 
-/** The `local` cloud for an engine: this data folder's running server, whatever its port today. */
+/** The `local` cloud for an engine (the member user): this data folder's running server, whatever its port today. */
 export function localCloud(dataDir: string): ProvidedCloud {
   return { name: LOCAL_CLOUD, source: 'the local server', block: () => localCloudOf(dataDir) };
+}
+
+/** `local-admin`: the same server as its admin user. */
+export function localAdminCloud(dataDir: string): ProvidedCloud {
+  return { name: LOCAL_ADMIN_CLOUD, source: 'the local server', block: () => localCloudOf(dataDir, 'admin') };
 }
 
 /** Engine options with the `local` cloud added (its data folder: the options' or the data home's). */
 export function withLocalCloud(options: EngineOptions): EngineOptions {
   const dir = options.localServerDir ?? localServerDir(options.env ?? process.env);
-  return { ...options, providedClouds: [...(options.providedClouds ?? []), localCloud(dir)] };
+  return { ...options, providedClouds: [...(options.providedClouds ?? []), localCloud(dir), localAdminCloud(dir)] };
 }
 
-/** The clouds.yaml block of a server (what `serve --write-clouds-yaml` writes too). */
-export function localCloudBlock(authUrl: string, creds: LocalCredentials): Record<string, unknown> {
+/** The clouds.yaml block of a server for its member or its admin (what `serve --write-clouds-yaml` writes too). */
+export function localCloudBlock(
+  authUrl: string,
+  creds: LocalCredentials,
+  role: 'member' | 'admin' = 'member',
+): Record<string, unknown> {
+  const user = role === 'admin' ? creds.admin : creds;
   return {
     auth_type: 'password',
     auth: {
       auth_url: authUrl,
-      username: creds.username,
-      password: creds.password,
+      username: user.username,
+      password: user.password,
       project_name: creds.projectName,
       user_domain_id: creds.domainId,
       project_domain_id: creds.domainId,
@@ -68,15 +78,20 @@ export function localCredentials(dataDir: string): LocalCredentials | undefined 
   }
 }
 
-/** The `local` cloud's block, or `local.not_running` when no server runs on the data folder. */
-export function localCloudOf(dataDir: string): Record<string, unknown> {
+/** The `local` (or `local-admin`) cloud's block, or `local.not_running` when no server runs on the data folder. */
+export function localCloudOf(dataDir: string, role: 'member' | 'admin' = 'member'): Record<string, unknown> {
   const info = announcedServer(dataDir);
   const credsFile = join(dataDir, 'credentials.json');
   if (info === undefined || !existsSync(credsFile))
     throw new EngineError('local.not_running', `The local server is not running (data folder ${dataDir}).`, {
       hint: 'Open the app, or run `glance-uploader serve`; stage and sync start it for their duration.',
     });
-  return localCloudBlock(info.authUrl, JSON.parse(readFileSync(credsFile, 'utf8')) as LocalCredentials);
+  const creds = JSON.parse(readFileSync(credsFile, 'utf8')) as LocalCredentials;
+  if (role === 'admin' && creds.admin === undefined)
+    throw new EngineError('local.not_running', `The local server has no admin user yet (data folder ${dataDir}).`, {
+      hint: 'Restart the local server: it adds the admin user at start.',
+    });
+  return localCloudBlock(info.authUrl, creds, role);
 }
 
 /**

@@ -1,4 +1,8 @@
-/** Small HTTP helpers of the embedded server: bodies with limits, Glance- and Keystone-shaped errors. */
+/**
+ * Small HTTP helpers of the embedded server: bodies with limits, JSON answers as Glance sends
+ * them (`application/json`, no charset), and errors in the three shapes a client can meet:
+ * Glance's (webob's page, negotiated on Accept), Keystone's own API, and keystonemiddleware's 401.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const TITLES: Record<number, string> = {
@@ -15,26 +19,118 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
-/** An error answered as Glance's webob does with JSON: message, "NNN Title" code, title. */
+/**
+ * Who shapes the error: `glance` (webob's error page as JSON, HTML or plain text, by Accept),
+ * `keystone` (Keystone's API: {"error": {code, title, message}}), `authtoken` (keystonemiddleware
+ * refusing a request without a valid token: Keystone's shape, with a charset).
+ */
+export type ErrorShape = 'glance' | 'keystone' | 'authtoken';
+
+export interface Rendered {
+  contentType: string;
+  body: string;
+}
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
-    /** Keystone's shape ({"error": {code, title, message}}) instead of Glance's. */
-    readonly keystone = false,
+    readonly shape: ErrorShape = 'glance',
   ) {
     super(message);
   }
 
-  body(): string {
+  /** The body and its type for a request that sent this Accept header. */
+  render(accept: string | undefined): Rendered {
     const title = TITLES[this.status] ?? 'Error';
-    return this.keystone
-      ? JSON.stringify({ error: { code: this.status, title, message: this.message } })
-      : JSON.stringify({ message: `${this.message}<br /><br />\n\n\n`, code: `${this.status} ${title}`, title });
+    if (this.shape !== 'glance') {
+      const body = JSON.stringify({ error: { code: this.status, title, message: this.message } });
+      return { contentType: this.shape === 'authtoken' ? 'application/json; charset=UTF-8' : 'application/json', body };
+    }
+    const status = `${this.status} ${title}`;
+    const format = errorFormat(accept);
+    if (format === 'application/json')
+      return {
+        contentType: 'application/json',
+        body: JSON.stringify({ message: `${this.message}<br /><br />\n\n\n`, code: status, title }),
+      };
+    if (format === 'text/html')
+      return {
+        contentType: 'text/html; charset=UTF-8',
+        body:
+          `<html>\n <head>\n  <title>${status}</title>\n </head>\n <body>\n  <h1>${status}</h1>\n` +
+          `  ${escapeHtml(this.message)}<br /><br />\n\n\n\n </body>\n</html>`,
+      };
+    return {
+      contentType: 'text/plain; charset=UTF-8',
+      body: `${status}\n\n${this.message.replace(/<[^>]*>/gs, '')}\n\n   `,
+    };
   }
 }
 
+function escapeHtml(s: string): string {
+  return s
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#x27;');
+}
+
+const ERROR_OFFERS = ['text/html', 'application/json'] as const;
+
+/**
+ * The format webob picks for an error page: the best of its two offers by the Accept header's
+ * q-values (the most specific range decides, a tie goes to text/html); none acceptable, or no
+ * header at all: plain text. A header that does not parse accepts everything (text/html).
+ */
+export function errorFormat(accept: string | undefined): (typeof ERROR_OFFERS)[number] | 'text/plain' {
+  const ranges = parseAccept(accept ?? '');
+  if (ranges === undefined) return 'text/html';
+  let best: { offer: (typeof ERROR_OFFERS)[number]; q: number } | undefined;
+  for (const offer of ERROR_OFFERS) {
+    const [type] = offer.split('/');
+    const specificity = (r: string): number => (r === offer ? 3 : r === `${type}/*` ? 2 : r === '*/*' ? 1 : 0);
+    let match: { s: number; q: number } | undefined;
+    for (const r of ranges) {
+      const s = specificity(r.range);
+      if (s > 0 && (match === undefined || s > match.s)) match = { s, q: r.q };
+    }
+    if (match !== undefined && match.q > 0 && (best === undefined || match.q > best.q)) best = { offer, q: match.q };
+  }
+  return best?.offer ?? 'text/plain';
+}
+
+/** Media ranges with their q (1 when absent); undefined when the header is not valid. */
+function parseAccept(header: string): { range: string; q: number }[] | undefined {
+  const out: { range: string; q: number }[] = [];
+  for (const part of header.split(',')) {
+    const [media = '', ...params] = part.split(';').map((p) => p.trim());
+    if (media === '') continue;
+    if (!/^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+$/.test(media)) return undefined;
+    const q = params.map((p) => /^q=([\d.]+)$/i.exec(p)?.[1]).find((v) => v !== undefined);
+    out.push({ range: media.toLowerCase(), q: q === undefined ? 1 : Number(q) });
+  }
+  return out;
+}
+
+/** Answers an error the way its shape says, or drops the connection when the answer has begun. */
+export function sendError(req: IncomingMessage, res: ServerResponse, err: HttpError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const { contentType, body } = err.render(req.headers.accept);
+  res.writeHead(err.status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    ...err.headers,
+  });
+  res.end(body);
+}
+
+/** A JSON answer, typed as Glance and Keystone type theirs (`application/json`, no charset). */
 export function send(
   res: ServerResponse,
   status: number,
@@ -43,7 +139,7 @@ export function send(
 ): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
-    ...(body === undefined ? {} : { 'content-type': 'application/json; charset=UTF-8' }),
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     'content-length': Buffer.byteLength(text),
     ...headers,
   });
@@ -51,14 +147,18 @@ export function send(
 }
 
 /** A JSON body, at most `limit` bytes (413 beyond), parsed (400 when it is not JSON). */
-export async function readJson(req: IncomingMessage, limit = 256 * 1024, keystone = false): Promise<unknown> {
+export async function readJson(
+  req: IncomingMessage,
+  limit = 256 * 1024,
+  shape: ErrorShape = 'glance',
+): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new HttpError(413, `The request body is larger than ${limit} bytes.`, {}, keystone);
+  if (declared > limit) throw new HttpError(413, `The request body is larger than ${limit} bytes.`, {}, shape);
   const parts: Buffer[] = [];
   let n = 0;
   for await (const chunk of req) {
     n += (chunk as Buffer).length;
-    if (n > limit) throw new HttpError(413, `The request body is larger than ${limit} bytes.`, {}, keystone);
+    if (n > limit) throw new HttpError(413, `The request body is larger than ${limit} bytes.`, {}, shape);
     parts.push(chunk as Buffer);
   }
   const text = Buffer.concat(parts).toString('utf8');
@@ -66,6 +166,6 @@ export async function readJson(req: IncomingMessage, limit = 256 * 1024, keyston
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new HttpError(400, 'Malformed JSON in request body.', {}, keystone);
+    throw new HttpError(400, 'Malformed JSON in request body.', {}, shape);
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -37,6 +37,36 @@ describe('local identity', () => {
     expect(id.authenticate(password('local', creds.password, { project: { id: creds.projectId } }))).toBeDefined();
     expect(id.authenticate(password('local', creds.password, { project: { id: 'other' } }))).toBeUndefined();
     expect(id.authenticate({})).toBeUndefined();
+  });
+
+  // A member and an admin in one project, the member in a second project too: the roles each token
+  // carries decide Glance's policy answers. Fails if local-admin lost its admin role, or local could
+  // scope to a project it is not in.
+  it('has a member, an admin, and a second project only the member is in', () => {
+    const creds = loadOrCreateCredentials(dir);
+    const id = new IdentityService(creds);
+    const member = id.authenticate(password('local', creds.password));
+    const admin = id.authenticate(password('local-admin', creds.admin.password));
+    expect([member?.projectId, member?.roles]).toEqual([creds.projectId, ['member', 'reader']]);
+    expect([admin?.projectId, admin?.roles]).toEqual([creds.projectId, ['admin', 'member', 'reader']]);
+    expect(id.authenticate(password('local-admin', creds.password))).toBeUndefined();
+    const second = { project: { name: 'local-other', domain: { id: 'default' } } };
+    expect(id.authenticate(password('local', creds.password, second))?.projectId).toBe(creds.second.projectId);
+    expect(id.authenticate(password('local-admin', creds.admin.password, second))).toBeUndefined();
+    // Rescoping a token: the same user, another of its projects.
+    const rescoped = id.authenticate({
+      auth: { identity: { methods: ['token'], token: { id: member?.id } }, scope: second },
+    });
+    expect([rescoped?.userId, rescoped?.projectId]).toEqual([creds.userId, creds.second.projectId]);
+  });
+
+  it('keeps the user of a folder from before the admin existed (as the member) and adds the others', () => {
+    const old = { username: 'local', password: 'p'.repeat(24), userId: 'u1', projectName: 'local', projectId: 'p1' };
+    writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ ...old, domainId: 'default' }), { mode: 0o600 });
+    const creds = loadOrCreateCredentials(dir);
+    expect(creds).toMatchObject(old);
+    expect(creds.admin.username).toBe('local-admin');
+    expect(loadOrCreateCredentials(dir)).toEqual(creds);
   });
 
   it('expires tokens, and a token made from a token never outlives it', () => {

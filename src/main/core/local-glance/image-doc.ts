@@ -132,7 +132,7 @@ export function checkPropertyCount(img: ImageRecord): void {
 export const schemaError = (what: string): HttpError =>
   new HttpError(400, `Provided object does not match schema 'image': ${what}`);
 
-type Setter = (img: ImageRecord, key: string, value: unknown, owner: string) => void;
+type Setter = (img: ImageRecord, key: string, value: unknown) => void;
 
 const setName: Setter = (img, _key, value) => {
   if (value !== null && (typeof value !== 'string' || value.length > 255))
@@ -174,9 +174,11 @@ const setTags: Setter = (img, _key, value) => {
   img.tags = [...new Set(value as string[])];
 };
 
-const setOwner: Setter = (img, _key, value, owner) => {
-  if (value !== owner) throw new HttpError(403, `You are not permitted to create images owned by '${String(value)}'.`);
-  img.owner = value;
+/** Who may set which owner is image-access's and the routes' concern; here only its type. */
+const setOwner: Setter = (img, _key, value) => {
+  if (value !== null && (typeof value !== 'string' || value.length > 255))
+    throw schemaError(`${JSON.stringify(value)} is not of type 'null', 'string'`);
+  img.owner = value as string | null;
 };
 
 const setProperty: Setter = (img, key, value) => {
@@ -199,6 +201,6 @@ const SETTERS = new Map<string, Setter>([
 ]);
 
 /** Set one writable attribute on a record, validated as Glance's schema does. */
-export function setAttr(img: ImageRecord, key: string, value: unknown, owner: string): void {
-  (SETTERS.get(key) ?? setProperty)(img, key, value, owner);
+export function setAttr(img: ImageRecord, key: string, value: unknown): void {
+  (SETTERS.get(key) ?? setProperty)(img, key, value);
 }

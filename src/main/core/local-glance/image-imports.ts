@@ -10,7 +10,9 @@ import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, readJson, send } from './http-kit';
-import { importMethods, liveImage } from './image-doc';
+import type { Caller } from './identity';
+import { mustBeAdmin, mustOwn, visibleImage } from './image-access';
+import { importMethods } from './image-doc';
 import { digestsOf } from '../io/hasher';
 import { fsyncFile, markActive, TOO_LARGE } from './image-ingest';
 import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
@@ -18,56 +20,75 @@ import { checkUri, fetchImage, type WebDownloadOptions } from './web-download';
 
 export interface ImportOptions {
   store: ImageStore;
-  /** The project that owns the tasks. */
-  owner: string;
   /** Largest image accepted, bytes (Glance's image_size_cap). */
   sizeCap: number;
   webDownload?: WebDownloadOptions;
 }
 
-type ImportBody = { method?: { name?: unknown; uri?: unknown } } & Record<string, unknown>;
-
 export class ImageImports {
   constructor(private readonly o: ImportOptions) {}
 
-  /** POST /import: the method checked against the image's state, the task made, 202, then the work. */
-  async start(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    const body = (await readJson(req)) as ImportBody | undefined;
-    const img = liveImage(this.o.store, id);
-    const name = body?.method?.name;
-    const offered = importMethods({ ...this.o, stores: this.o.store.storeNames.length });
-    if (typeof name !== 'string' || !offered.includes(name))
-      throw new HttpError(
-        400,
-        `Import method ${String(name)} is not valid for this cloud. Valid values are: ${offered.join(', ')}`,
-      );
-    if (name === 'copy-image') return this.#startCopy(res, img, body);
+  /**
+   * POST /import, checked in Glance's order: the body, the method offered, the image's state,
+   * who may (the owner; copy-image: an admin), the stores; then the task, the bookkeeping
+   * properties Glance keeps on the image, 202, and the work.
+   */
+  async start(req: IncomingMessage, res: ServerResponse, id: string, caller: Caller): Promise<void> {
+    const body = importBody(await readJson(req), importMethods({ ...this.o, stores: this.o.store.storeNames.length }));
+    const name = body.method.name;
+    const img = visibleImage(this.o.store, id, caller);
+    checkImportable(img, name);
+    if (name === 'copy-image') mustBeAdmin(caller, 'copy_image');
+    // Only the owner (or an admin) imports into an image.
+    else mustOwn(img, caller);
+    const stores = this.#storesOf(req, body);
+    const targets = name === 'copy-image' ? this.#copyTargets(img, body, stores) : stores;
+    if (targets.length === 0) return void send(res, 202); // copy-image, all_stores: already everywhere
     let uri: string | undefined;
     if (name === 'web-download') {
-      if (img.status !== 'queued')
-        throw new HttpError(409, "Image needs to be in 'queued' state to use 'web-download' method");
-      uri = typeof body?.method?.uri === 'string' ? body.method.uri : '';
+      uri = typeof body.method.uri === 'string' ? body.method.uri : '';
       checkUri(uri, this.o.webDownload ?? { enabled: false });
-    } else if (img.status !== 'uploading')
-      throw new HttpError(409, `Image needs to be staged before 'glance-direct' method can be used`);
-    if (img.disk_format === null || img.container_format === null)
-      throw new HttpError(400, 'Properties disk_format, container_format must be set prior to importing data.');
-    img.status = 'importing';
-    img.updated_at = glanceTime();
-    this.o.store.save(img);
-    const task = this.o.store.createTask(img.id, this.o.owner, {
+    }
+    const task = this.o.store.createTask(img.id, caller.projectId, {
       image_id: img.id,
       import_req: body,
-      backend: ['local'],
+      backend: targets,
     });
+    if (name !== 'copy-image') img.status = 'importing';
+    startBookkeeping(img, this.o.store.storeNames.length > 1 ? targets : [], task.id);
+    this.o.store.save(img);
     send(res, 202);
-    if (uri !== undefined) void this.#webDownload(img.id, task.id, uri);
-    else void this.#finishImport(img.id, task.id);
+    if (name === 'copy-image') void this.#copy(img.id, task.id, targets);
+    else if (uri !== undefined) void this.#webDownload(img.id, task.id, uri, targets);
+    else void this.#finishImport(img.id, task.id, targets);
+  }
+
+  /**
+   * The stores an import goes to (Glance's get_stores_from_request): `all_stores`, the body's
+   * `stores`, the X-Image-Meta-Store header, or the default one; each must exist (409 here).
+   */
+  #storesOf(req: IncomingMessage, body: ImportBody): string[] {
+    const header = req.headers['x-image-meta-store'];
+    const all = body.all_stores === true;
+    if (all && ('stores' in body || header !== undefined))
+      throw new HttpError(400, "All_stores parameter can't be used with x-image-meta-store header or stores parameter");
+    if ('stores' in body && header !== undefined)
+      throw new HttpError(400, "Stores parameter and x-image-meta-store header can't be both specified");
+    const names = this.o.store.storeNames;
+    const asked = all
+      ? names
+      : Array.isArray(body.stores)
+        ? (body.stores as unknown[])
+        : [typeof header === 'string' ? header : this.o.store.defaultStore];
+    for (const s of asked)
+      if (typeof s !== 'string' || !names.includes(s) || (names.length < 2 && s !== this.o.store.defaultStore))
+        throw new HttpError(409, `Store for identifier ${String(s)} not found`);
+    return asked as string[];
   }
 
   /** GET /v2/images/{id}/tasks: the image's import tasks, newest first, as Glance shows them. */
-  tasks(res: ServerResponse, id: string): void {
-    liveImage(this.o.store, id);
+  tasks(res: ServerResponse, id: string, caller: Caller): void {
+    visibleImage(this.o.store, id, caller, 'The resource could not be found.');
     send(res, 200, {
       tasks: this.o.store.tasksOf(id).map((t) => ({
         id: t.id,
@@ -87,91 +108,52 @@ export class ImageImports {
     });
   }
 
-  /** copy-image (multi-store only): an active image's data into more stores; it stays active. */
-  #startCopy(res: ServerResponse, img: ImageRecord, body: ImportBody | undefined): void {
-    if (img.status !== 'active')
-      throw new HttpError(409, "Image needs to be in 'active' state to use 'copy-image' method");
-    if ((img.properties.os_glance_importing_to_stores ?? '') !== '') throw new HttpError(409, 'Image has active task');
-    const targets = this.#copyTargets(img, body);
-    const task = this.o.store.createTask(img.id, this.o.owner, {
-      image_id: img.id,
-      import_req: body,
-      backend: targets,
-    });
-    send(res, 202);
-    if (targets.length === 0) return this.o.store.finishTask(task.id, 'success', '', { image_id: img.id });
-    img.properties.os_glance_importing_to_stores = targets.join(',');
-    delete img.properties.os_glance_failed_import;
-    img.updated_at = glanceTime();
-    this.o.store.save(img);
-    void this.#copy(img.id, task.id, targets);
-  }
-
   /** The stores a copy-image asks for that the image is not in yet (`all_stores` skips those it is in). */
-  #copyTargets(img: ImageRecord, body: ImportBody | undefined): string[] {
-    const all = body?.all_stores === true;
-    const asked = all ? this.o.store.storeNames : Array.isArray(body?.stores) ? (body.stores as unknown[]) : [];
-    if (asked.length === 0) throw new HttpError(400, 'Stores parameter is required for the copy-image method.');
-    const targets: string[] = [];
-    for (const s of asked) {
-      if (typeof s !== 'string' || !this.o.store.storeNames.includes(s))
-        throw new HttpError(400, `Store for identifier ${String(s)} not found`);
-      if (img.stores.includes(s)) {
-        if (!all) throw new HttpError(400, `Image is already present at store '${s}'`);
-        continue;
-      }
-      targets.push(s);
-    }
-    return targets;
+  #copyTargets(img: ImageRecord, body: ImportBody, asked: string[]): string[] {
+    if (body.all_stores === true) return asked.filter((s) => !img.stores.includes(s));
+    const present = img.stores.find((s) => asked.includes(s));
+    if (present !== undefined) throw new HttpError(400, `Image is already present at store '${present}'`);
+    return asked;
   }
 
   async #copy(id: string, taskId: string, targets: string[]): Promise<void> {
-    const failed: string[] = [];
-    for (const store of targets) {
-      const img = this.o.store.get(id);
-      if (img === undefined) return this.o.store.finishTask(taskId, 'failure', 'the image was deleted during the copy');
-      if (!(await this.#copyInto(img, store))) failed.push(store);
-    }
     const img = this.o.store.get(id);
-    if (img !== undefined) {
-      img.properties.os_glance_importing_to_stores = '';
-      if (failed.length > 0) img.properties.os_glance_failed_import = failed.join(',');
-      this.o.store.save(img);
-    }
-    this.o.store.finishTask(
-      taskId,
-      failed.length ? 'failure' : 'success',
-      failed.length ? `copy to ${failed.join(', ')} failed` : '',
-      { image_id: id },
-    );
+    if (img === undefined) return this.o.store.finishTask(taskId, 'failure', 'the image was deleted during the copy');
+    const failed = await this.#copyAll(img, targets);
+    this.#finish(id, taskId, failed.length ? `copy to ${failed.join(', ')} failed` : undefined);
+  }
+
+  /** Copies an image's data into each store in turn; the stores that failed. */
+  async #copyAll(img: ImageRecord, targets: string[]): Promise<string[]> {
+    const failed: string[] = [];
+    for (const store of targets) if (!(await this.#copyInto(img, store))) failed.push(store);
+    return failed;
   }
 
   /** One store's copy: a temp file, fsynced, renamed; the image lists the store. False when it failed. */
   async #copyInto(img: ImageRecord, store: string): Promise<boolean> {
     const temp = this.o.store.tempPath(this.o.store.storeDir(store), img.id);
+    let ok = true;
     try {
       await copyFile(this.o.store.readPath(img), temp);
       await fsyncFile(temp);
       await rename(temp, this.o.store.storePath(store, img.id));
-      const now = this.o.store.get(img.id);
-      if (now === undefined) throw new Error('the image was deleted during the copy');
-      now.stores = [...new Set([...now.stores, store])];
-      now.properties.os_glance_importing_to_stores = (now.properties.os_glance_importing_to_stores ?? '')
-        .split(',')
-        .filter((x) => x !== '' && x !== store)
-        .join(',');
-      now.updated_at = glanceTime();
-      this.o.store.save(now);
-      return true;
     } catch {
       await rm(temp, { force: true });
-      return false;
+      ok = false;
     }
+    const now = this.o.store.get(img.id);
+    if (now === undefined) return false;
+    if (ok) now.stores = [...new Set([...now.stores, store])];
+    storeDone(now, store, !ok);
+    this.o.store.save(now);
+    return ok;
   }
 
   /** web-download: the URI's bytes to a temp file, hashed, size-capped, fsynced, renamed. */
-  async #webDownload(id: string, taskId: string, uri: string): Promise<void> {
-    const temp = this.o.store.tempPath(this.o.store.imagesDir, id);
+  async #webDownload(id: string, taskId: string, uri: string, targets: string[]): Promise<void> {
+    const [first = this.o.store.defaultStore] = targets;
+    const temp = this.o.store.tempPath(this.o.store.storeDir(first), id);
     try {
       const body = await fetchImage(uri, this.o.webDownload ?? { enabled: false });
       const seen = digestsOf();
@@ -181,51 +163,133 @@ export class ImageImports {
       });
       await pipeline(body, createWriteStream(temp, { mode: 0o600 }));
       await fsyncFile(temp);
-      const img = this.o.store.get(id);
-      if (img === undefined) throw new Error(`image ${id} was deleted during the import`);
-      const final = this.o.store.dataPath(id);
-      await rename(temp, final);
-      await markActive(img, {
-        path: final,
-        store: this.o.store.defaultStore,
-        size: seen.bytes(),
-        digests: seen.digests(),
-      });
-      this.o.store.save(img);
-      this.o.store.finishTask(taskId, 'success', '', { image_id: id });
+      await this.#landed(id, taskId, temp, targets, seen);
     } catch (e) {
       await rm(temp, { force: true });
-      this.#importFailed(id, taskId, e);
+      this.#importFailed(id, taskId, e, targets);
     }
   }
 
-  /** glance-direct: the staged data, hashed, renamed into the default store. */
-  async #finishImport(id: string, taskId: string): Promise<void> {
-    const staged = this.o.store.stagePath(id);
+  /** glance-direct: the staged data, hashed, renamed into the first store, copied into the others. */
+  async #finishImport(id: string, taskId: string, targets: string[]): Promise<void> {
     try {
       const seen = digestsOf();
-      for await (const c of createReadStream(staged)) seen.update(c as Buffer);
-      const final = this.o.store.dataPath(id);
-      await rename(staged, final);
-      const img = this.o.store.get(id);
-      if (img === undefined) return void (await rm(final, { force: true }));
-      const size = (await stat(final)).size;
-      await markActive(img, { path: final, store: this.o.store.defaultStore, size, digests: seen.digests() });
-      this.o.store.save(img);
-      this.o.store.finishTask(taskId, 'success', '', { image_id: id });
+      for await (const c of createReadStream(this.o.store.stagePath(id))) seen.update(c as Buffer);
+      await this.#landed(id, taskId, this.o.store.stagePath(id), targets, seen);
     } catch (e) {
-      this.#importFailed(id, taskId, e);
+      this.#importFailed(id, taskId, e, targets);
     }
   }
 
-  /** A failed import, as Glance leaves it: the task failed, the image queued with the store noted. */
-  #importFailed(id: string, taskId: string, e: unknown): void {
-    this.o.store.finishTask(taskId, 'failure', (e as Error).message);
+  /** The data, complete and hashed at `from`: into the first store (the image active), then the others. */
+  async #landed(
+    id: string,
+    taskId: string,
+    from: string,
+    targets: string[],
+    seen: ReturnType<typeof digestsOf>,
+  ): Promise<void> {
+    const [first = this.o.store.defaultStore, ...rest] = targets;
+    const final = this.o.store.storePath(first, id);
+    await rename(from, final);
     const img = this.o.store.get(id);
-    if (img === undefined) return;
-    img.status = 'queued';
-    img.properties.os_glance_failed_import = 'local';
-    img.updated_at = glanceTime();
+    if (img === undefined) return void (await rm(final, { force: true }));
+    const size = (await stat(final)).size;
+    await markActive(img, { path: final, store: first, size, digests: seen.digests() });
+    storeDone(img, first, false);
     this.o.store.save(img);
+    const failed = await this.#copyAll(img, rest);
+    this.#finish(id, taskId, failed.length ? `import to ${failed.join(', ')} failed` : undefined);
   }
+
+  /** The task's end (a failure message, or success) and the import lock dropped, as Glance's _CompleteTask. */
+  #finish(id: string, taskId: string, failure: string | undefined): void {
+    const img = this.o.store.get(id);
+    if (img !== undefined) {
+      delete img.properties.os_glance_import_task;
+      img.updated_at = glanceTime();
+      this.o.store.save(img);
+    }
+    if (failure !== undefined) this.o.store.finishTask(taskId, 'failure', failure);
+    else this.o.store.finishTask(taskId, 'success', '', { image_id: id });
+  }
+
+  /** A failed import, as Glance leaves it: the task failed, the image queued, its stores noted as failed. */
+  #importFailed(id: string, taskId: string, e: unknown, targets: string[]): void {
+    const img = this.o.store.get(id);
+    if (img !== undefined) {
+      img.status = 'queued';
+      for (const store of this.o.store.storeNames.length > 1 ? targets : []) storeDone(img, store, true);
+      this.o.store.save(img);
+    }
+    this.#finish(id, taskId, (e as Error).message);
+  }
+}
+
+type ImportBody = { method: { name: string; uri?: unknown } } & Record<string, unknown>;
+
+/** The import request as Glance's deserializer checks it: a body, a method with a name it offers, booleans. */
+function importBody(body: unknown, offered: string[]): ImportBody {
+  if (body === undefined) throw new HttpError(400, 'Body expected in request.');
+  const b = (body ?? {}) as Record<string, unknown>;
+  const method = b.method as Record<string, unknown> | undefined;
+  if (method === undefined) throw new HttpError(400, "Import request requires a 'method' field.");
+  if (typeof method !== 'object' || method === null || !('name' in method))
+    throw new HttpError(400, "Import request requires a 'name' field.");
+  if (typeof method.name !== 'string' || !offered.includes(method.name))
+    throw new HttpError(400, `Unknown import method name '${String(method.name)}'.`);
+  for (const key of ['all_stores_must_succeed', 'all_stores'])
+    if (key in b && typeof b[key] !== 'boolean') throw new HttpError(400, `'${key}' must be boolean value only`);
+  return b as ImportBody;
+}
+
+/** The image's state against the method, Glance's checks and words, in its order (all 409). */
+function checkImportable(img: ImageRecord, method: string): void {
+  const refuse = (msg: string): never => {
+    throw new HttpError(409, msg);
+  };
+  if (img.status === 'active' && method !== 'copy-image')
+    refuse('Image with status active cannot be target for import');
+  if (img.status !== 'active' && method === 'copy-image')
+    refuse('Only images with status active can be targeted for copying');
+  if (img.status !== 'queued' && method === 'web-download')
+    refuse("Image needs to be in 'queued' state to use 'web-download' method");
+  if (img.status !== 'uploading' && method === 'glance-direct')
+    refuse("Image needs to be staged before 'glance-direct' method can be used");
+  if (!img.container_format) refuse("'container_format' needs to be set before import");
+  if (!img.disk_format) refuse("'disk_format' needs to be set before import");
+  if (img.properties.os_glance_import_task !== undefined) refuse('Image has active task');
+}
+
+/** A comma list property as Glance's merge_store_list keeps it: sorted, no empty names, no repeats. */
+function setStores(img: ImageRecord, key: string, stores: string[]): void {
+  img.properties[key] = [...new Set(stores.filter((s) => s !== ''))].sort().join(',');
+}
+
+const storesIn = (img: ImageRecord, key: string): string[] => (img.properties[key] ?? '').split(',');
+
+/**
+ * What Glance writes when an import starts: the stores it goes to (none on a single-store
+ * server: both lists are "" then), those stores no longer failed, and the task as the lock.
+ */
+function startBookkeeping(img: ImageRecord, targets: string[], taskId: string): void {
+  setStores(img, 'os_glance_importing_to_stores', [...storesIn(img, 'os_glance_importing_to_stores'), ...targets]);
+  setStores(
+    img,
+    'os_glance_failed_import',
+    storesIn(img, 'os_glance_failed_import').filter((s) => !targets.includes(s)),
+  );
+  img.properties.os_glance_import_task = taskId;
+  img.updated_at = glanceTime();
+}
+
+/** One store done: off the importing list, onto the failed one when it failed. */
+function storeDone(img: ImageRecord, store: string, failed: boolean): void {
+  setStores(
+    img,
+    'os_glance_importing_to_stores',
+    storesIn(img, 'os_glance_importing_to_stores').filter((s) => s !== store),
+  );
+  if (failed) setStores(img, 'os_glance_failed_import', [...storesIn(img, 'os_glance_failed_import'), store]);
+  img.updated_at = glanceTime();
 }

@@ -17,7 +17,7 @@ function image(n: number, extra: Partial<ImageRecord> = {}): ImageRecord {
 }
 
 const ids = (q: string, all: ImageRecord[]): string[] =>
-  queryImages(all, new URLSearchParams(q)).images.map((i) => i.name ?? '');
+  queryImages(all, new URLSearchParams(q), 'p1').images.map((i) => i.name ?? '');
 
 function refusal(fn: () => unknown): [number, string] {
   try {
@@ -45,12 +45,12 @@ describe('the image list query (as Glance 25 reads it)', () => {
   });
 
   it('pages with limit and marker, linking the next page only when this one is full', () => {
-    const first = queryImages(all, new URLSearchParams('limit=1'));
+    const first = queryImages(all, new URLSearchParams('limit=1'), 'p1');
     expect(first.images.map((i) => i.name)).toEqual(['img-2']);
     expect(first.next?.get('marker')).toBe(first.images[0]?.id);
-    const second = queryImages(all, first.next ?? new URLSearchParams());
+    const second = queryImages(all, first.next ?? new URLSearchParams(), 'p1');
     expect(second.images.map((i) => i.name)).toEqual(['img-1']);
-    expect(queryImages(all, new URLSearchParams('limit=5')).next).toBeUndefined();
+    expect(queryImages(all, new URLSearchParams('limit=5'), 'p1').next).toBeUndefined();
   });
 
   it('refuses what Glance refuses, with its status and words', () => {
@@ -62,10 +62,18 @@ describe('the image list query (as Glance 25 reads it)', () => {
     expect(refusal(() => parseSort(new URLSearchParams('sort=name&sort_key=id')))[0]).toBe(400);
   });
 
-  it('always sorts by id last, in the first key’s direction', () => {
+  // As Glance's image_get_all: created_at then id appended, one key's direction carried over, else desc.
+  it('always sorts by created_at then id last', () => {
     expect(parseSort(new URLSearchParams('sort_key=name&sort_dir=asc'))).toEqual([
       ['name', 'asc'],
+      ['created_at', 'asc'],
       ['id', 'asc'],
+    ]);
+    expect(parseSort(new URLSearchParams('sort=name:asc,size:asc'))).toEqual([
+      ['name', 'asc'],
+      ['size', 'asc'],
+      ['created_at', 'desc'],
+      ['id', 'desc'],
     ]);
   });
 });

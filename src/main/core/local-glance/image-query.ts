@@ -23,11 +23,14 @@ export interface ImagePage {
   next?: URLSearchParams;
 }
 
-/** One page of the images matching the query, in its order. */
-export function queryImages(all: readonly ImageRecord[], query: URLSearchParams): ImagePage {
+/**
+ * One page of the images matching the query, in its order, from those the caller may list
+ * (`project`: the caller's; without a visibility asked, community images are only its own).
+ */
+export function queryImages(all: readonly ImageRecord[], query: URLSearchParams, project: string): ImagePage {
   const limit = parseLimit(query.get('limit'));
   const sort = parseSort(query);
-  const matches = filterOf(query);
+  const matches = filterOf(query, project);
   let images = all.filter((i) => i.status !== 'killed' && i.status !== 'deleted' && matches(i));
   images.sort((a, b) => compare(a, b, sort));
   const marker = query.get('marker');
@@ -89,7 +92,9 @@ export function parseSort(q: URLSearchParams): Sort {
   } else {
     out.push(['created_at', 'desc']);
   }
-  if (!out.some(([k]) => k === 'id')) out.push(['id', out[0]?.[1] ?? 'desc']);
+  // Glance appends created_at and id (a single direction given carries over, else desc).
+  const fallback = out.length === 1 ? (out[0]?.[1] ?? 'desc') : 'desc';
+  for (const key of ['created_at', 'id']) if (!out.some(([k]) => k === key)) out.push([key, fallback]);
   return out;
 }
 
@@ -142,6 +147,8 @@ function visibilityFilter(value: string): Test | undefined {
 
 /** The test one query parameter adds (undefined: it filters nothing). */
 function testOf(key: string, value: string): Test | undefined {
+  if (key === 'member_status' && !['pending', 'accepted', 'rejected', 'all'].includes(value))
+    throw new HttpError(400, `Invalid status: ${value}`);
   if (NOT_FILTERS.has(key)) return undefined;
   if (key === 'changes-since') throw new HttpError(400, 'The changes-since filter is no longer available on v2.');
   if (EXACT.includes(key)) {
@@ -157,12 +164,13 @@ function testOf(key: string, value: string): Test | undefined {
   return (i) => i.properties[key] === value;
 }
 
-function filterOf(q: URLSearchParams): Test {
+function filterOf(q: URLSearchParams, project: string): Test {
   const tests: Test[] = [];
   for (const [key, value] of q) {
     const test = testOf(key, value);
     if (test !== undefined) tests.push(test);
   }
   if (!q.has('os_hidden')) tests.push((i) => !i.os_hidden);
+  if (!q.has('visibility')) tests.push((i) => i.visibility !== 'community' || i.owner === project);
   return (i) => tests.every((t) => t(i));
 }

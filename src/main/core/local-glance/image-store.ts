@@ -10,6 +10,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../sqlite/open-sqlite';
+import { glanceTime } from './glance-time';
+import { MEMBERS_DDL, MemberStore } from './member-store';
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -65,10 +67,7 @@ interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'pr
   stores: string;
 }
 
-/** Glance's timestamps: seconds, UTC, a Z. */
-export function glanceTime(ms: number = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { glanceTime };
 
 const COLUMNS = [
   'id',
@@ -110,6 +109,8 @@ function toRecord(r: Row): ImageRecord {
 export class ImageStore {
   readonly imagesDir: string;
   readonly stagingDir: string;
+  /** Who each shared image is shared with (same database). */
+  readonly members = new MemberStore(() => this.db);
   #db: Database.Database | undefined;
 
   constructor(
@@ -156,6 +157,7 @@ export class ImageStore {
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS tasks_image ON tasks (image_id, created_at);
+      ${MEMBERS_DDL}
     `);
     return this;
   }
@@ -269,6 +271,7 @@ export class ImageStore {
    */
   async delete(id: string): Promise<void> {
     this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
+    this.members.removeAll(id);
     const paths = [this.dataPath(id), this.stagePath(id), this.partPath(id)];
     for (const name of this.storeNames.slice(1)) paths.push(this.storePath(name, id));
     await Promise.all(paths.map((p) => rm(p, { force: true })));

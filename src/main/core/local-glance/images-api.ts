@@ -10,13 +10,14 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readJson, send } from './http-kit';
+import type { Caller } from './identity';
+import { canSee, mayChangeVisibility, mustOwn, visibleImage } from './image-access';
 import {
   BASE,
   checkKey,
   checkPropertyCount,
   imageDoc,
   importMethods,
-  liveImage,
   newImage,
   schemaError,
   setAttr,
@@ -29,8 +30,6 @@ import type { WebDownloadOptions } from './web-download';
 
 export interface ImagesApiOptions {
   store: ImageStore;
-  /** The project that owns what the local user makes. */
-  owner: string;
   /** Largest image accepted, bytes (Glance's image_size_cap). */
   sizeCap: number;
   /** Total bytes all images may hold, those still receiving data included (0: no limit). */
@@ -67,7 +66,7 @@ export class ImagesApi {
     return named;
   }
 
-  async create(req: IncomingMessage, res: ServerResponse, baseUrl: string): Promise<void> {
+  async create(req: IncomingMessage, res: ServerResponse, baseUrl: string, caller: Caller): Promise<void> {
     const body = await readJson(req);
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new HttpError(400, 'Request body must be a JSON object.');
@@ -78,12 +77,15 @@ export class ImagesApi {
     if (typeof id !== 'string' || !UUID_RE.test(id))
       throw schemaError(`${JSON.stringify(id)} does not match the id pattern`);
     if (this.o.store.get(id) !== undefined) throw new HttpError(409, `Image ID ${id} already exists!`);
-    const img = newImage(id, this.o.owner);
+    const img = newImage(id, caller.projectId);
     for (const [k, v] of Object.entries(fields)) {
       if (k === 'id') continue;
       checkKey(k, true);
-      setAttr(img, k, v, this.o.owner);
+      setAttr(img, k, v);
     }
+    mayChangeVisibility(caller, fields.visibility);
+    if (!caller.isAdmin && img.owner !== caller.projectId)
+      throw new HttpError(403, `You are not permitted to create images owned by '${String(img.owner)}'.`);
     checkPropertyCount(img);
     this.o.store.insert(img);
     send(res, 201, this.#doc(img), {
@@ -92,12 +94,12 @@ export class ImagesApi {
     });
   }
 
-  show(res: ServerResponse, id: string): void {
-    send(res, 200, this.#doc(liveImage(this.o.store, id)));
+  show(res: ServerResponse, id: string, caller: Caller): void {
+    send(res, 200, this.#doc(visibleImage(this.o.store, id, caller)));
   }
 
-  list(res: ServerResponse, query: URLSearchParams): void {
-    const page = queryImages(this.o.store.all(), query);
+  list(res: ServerResponse, query: URLSearchParams, caller: Caller): void {
+    const page = queryImages(this.#listable(query, caller), query, caller.projectId);
     const firstQs = page.first.toString();
     send(res, 200, {
       images: page.images.map((i) => this.#doc(i)),
@@ -107,33 +109,53 @@ export class ImagesApi {
     });
   }
 
-  async patch(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  /**
+   * What GET /v2/images starts from, as Glance's database query: an admin, every image; others,
+   * their project's, public and community ones, and shared ones they are a member of, in the
+   * member status asked (default accepted; `all`: any).
+   */
+  #listable(query: URLSearchParams, caller: Caller): ImageRecord[] {
+    const all = this.o.store.all();
+    if (caller.isAdmin) return all;
+    const wanted = query.get('member_status') ?? 'accepted';
+    const shared = this.o.store.members.sharedWith(caller.projectId);
+    return all.filter((i) => {
+      if (i.owner === caller.projectId || i.visibility === 'public' || i.visibility === 'community') return true;
+      const status = i.visibility === 'shared' ? shared.get(i.id) : undefined;
+      return status !== undefined && (wanted === 'all' || wanted === status);
+    });
+  }
+
+  async patch(req: IncomingMessage, res: ServerResponse, id: string, caller: Caller): Promise<void> {
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
     if (type !== 'application/openstack-images-v2.1-json-patch')
       throw new HttpError(415, `Unsupported Content-Type: ${type ?? ''}`, {
         'accept-patch': 'application/openstack-images-v2.0-json-patch, application/openstack-images-v2.1-json-patch',
       });
     const ops = await readJson(req);
-    const img = liveImage(this.o.store, id);
     if (!Array.isArray(ops)) throw new HttpError(400, 'Request body must be a JSON array of operation objects.');
-    for (const op of ops as PatchOp[]) applyPatchOp(img, op, this.o.owner);
+    const img = visibleImage(this.o.store, id, caller);
+    for (const op of ops as PatchOp[]) applyPatchOp(img, op, caller);
     checkPropertyCount(img);
     img.updated_at = glanceTime();
     this.o.store.save(img);
     send(res, 200, this.#doc(img));
   }
 
-  async delete(res: ServerResponse, id: string): Promise<void> {
+  async delete(res: ServerResponse, id: string, caller: Caller): Promise<void> {
     const img = this.o.store.get(id);
-    if (img === undefined || img.status === 'deleted') throw new HttpError(404, `Failed to find image ${id} to delete`);
+    if (img === undefined || img.status === 'deleted' || !canSee(this.o.store, img, caller))
+      throw new HttpError(404, `Failed to find image ${id} to delete`);
+    mustOwn(img, caller);
     if (img.protected) throw new HttpError(403, `Image ${id} is protected and cannot be deleted.`);
     this.#ingest.abort(img.id); // the upload answers 410 and removes its partial data
     await this.o.store.delete(img.id);
     send(res, 204);
   }
 
-  tag(res: ServerResponse, id: string, tag: string, add: boolean): void {
-    const img = liveImage(this.o.store, id);
+  tag(res: ServerResponse, id: string, tag: string, add: boolean, caller: Caller): void {
+    const img = visibleImage(this.o.store, id, caller, `Image ${id} not found.`);
+    mustOwn(img, caller, `Not allowed to ${add ? 'update' : 'delete'} tags for image ${id}.`);
     if (add) {
       if (tag.length > 255) throw new HttpError(400, 'Tag is longer than 255 characters.');
       if (!img.tags.includes(tag)) {
@@ -149,8 +171,9 @@ export class ImagesApi {
     send(res, 204);
   }
 
-  action(res: ServerResponse, id: string, action: string): void {
-    const img = liveImage(this.o.store, id);
+  action(res: ServerResponse, id: string, action: string, caller: Caller): void {
+    const img = visibleImage(this.o.store, id, caller);
+    if (action === 'deactivate' || action === 'reactivate') mustOwn(img, caller);
     if (action === 'deactivate') {
       if (img.status !== 'active' && img.status !== 'deactivated')
         throw new HttpError(403, `Not allowed to deactivate image in status '${img.status}'`);
@@ -169,19 +192,18 @@ export class ImagesApi {
    * PUT /stage, and PUT /file: resumable when the client announces a length (Content-Length),
    * whole otherwise (image-ingest.ts).
    */
-  async upload(req: IncomingMessage, res: ServerResponse, id: string, stage: boolean): Promise<void> {
-    if (!stage && req.headers['content-length'] !== undefined) return this.uploadResumable(req, res, id);
+  async upload(req: IncomingMessage, res: ServerResponse, id: string, stage: boolean, caller: Caller): Promise<void> {
+    const img = visibleImage(this.o.store, id, caller);
+    mustOwn(img, caller, stage ? undefined : `Not allowed to upload image data for image ${id}`);
+    if (!stage && req.headers['content-length'] !== undefined)
+      return this.#ingest.resumable(req, res, id, () => this.#storeOf(req));
     const store = this.#storeOf(req);
     await this.#ingest.whole(req, res, id, stage, store);
   }
 
-  async uploadResumable(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    await this.#ingest.resumable(req, res, id, () => this.#storeOf(req));
-  }
-
   /** HEAD /file: where a resumable upload continues (Upload-Offset), or the size of the data. */
-  head(res: ServerResponse, id: string): void {
-    const img = liveImage(this.o.store, id);
+  head(res: ServerResponse, id: string, caller: Caller): void {
+    const img = visibleImage(this.o.store, id, caller);
     const offset = img.status === 'active' || img.status === 'deactivated' ? (img.size ?? 0) : (img.partial_size ?? 0);
     res.writeHead(200, {
       'upload-offset': String(offset),
@@ -192,8 +214,10 @@ export class ImagesApi {
   }
 
   /** GET /file: 204 without data, 200 or 206 (one range) with Content-MD5 as Glance sends it. */
-  async download(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    const img = liveImage(this.o.store, id);
+  async download(req: IncomingMessage, res: ServerResponse, id: string, caller: Caller): Promise<void> {
+    const img = visibleImage(this.o.store, id, caller);
+    if (img.status === 'deactivated' && !caller.isAdmin)
+      throw new HttpError(403, 'The requested image has been deactivated. Image data download is forbidden.');
     if (img.status !== 'active' && img.status !== 'deactivated') return void send(res, 204);
     const path = this.o.store.readPath(img);
     const size = (await stat(path)).size;
@@ -229,19 +253,27 @@ export class ImagesApi {
   }
 
   /** POST /import (image-imports.ts). */
-  async import(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    await this.#imports.start(req, res, id);
+  async import(req: IncomingMessage, res: ServerResponse, id: string, caller: Caller): Promise<void> {
+    await this.#imports.start(req, res, id, caller);
   }
 
-  tasks(res: ServerResponse, id: string): void {
-    this.#imports.tasks(res, id);
+  tasks(res: ServerResponse, id: string, caller: Caller): void {
+    this.#imports.tasks(res, id, caller);
   }
 }
 
 type PatchOp = { op?: unknown; path?: unknown; value?: unknown };
 
+/** Glance's checks of one change, in its order: owner (admins only), visibility (publicize), then ownership. */
+function mayPatch(img: ImageRecord, key: string, op: PatchOp, caller: Caller): void {
+  if (key === 'owner' && op.op === 'replace' && !caller.isAdmin)
+    throw new HttpError(403, "Owner can't be updated by non admin.");
+  if (key === 'visibility' && op.op !== 'remove') mayChangeVisibility(caller, op.value);
+  mustOwn(img, caller);
+}
+
 /** One operation of a JSON patch (`add`, `remove`, `replace` on `/attribute`), with Glance's checks. */
-function applyPatchOp(img: ImageRecord, op: PatchOp, owner: string): void {
+function applyPatchOp(img: ImageRecord, op: PatchOp, caller: Caller): void {
   if (op === null || typeof op !== 'object' || !['add', 'remove', 'replace'].includes(String(op.op)))
     throw new HttpError(400, `Operation objects must contain exactly one of "add", "remove", "replace".`);
   const path = typeof op.path === 'string' ? op.path : '';
@@ -255,6 +287,7 @@ function applyPatchOp(img: ImageRecord, op: PatchOp, owner: string): void {
   }
   if (key === undefined) throw new HttpError(400, 'Invalid JSON pointer for this resource: ' + path);
   checkKey(key, false);
+  mayPatch(img, key, op, caller);
   if (op.op === 'remove') {
     if (BASE.has(key)) throw new HttpError(403, `Property ${key} may not be removed.`);
     if (!(key in img.properties)) throw new HttpError(409, `Property ${key} does not exist.`);
@@ -263,5 +296,5 @@ function applyPatchOp(img: ImageRecord, op: PatchOp, owner: string): void {
   }
   if (op.op === 'replace' && !BASE.has(key) && !(key in img.properties))
     throw new HttpError(409, `Property ${key} does not exist.`);
-  setAttr(img, key, op.value, owner);
+  setAttr(img, key, op.value);
 }

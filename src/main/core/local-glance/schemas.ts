@@ -119,11 +119,46 @@ export function metadefStub(name: string): Record<string, unknown> {
 }
 
 /** Glance's single-store version list (2.12 for the tasks call glanceclient checks for). */
-export function versions(baseUrl: string): Record<string, unknown>[] {
-  const ids = ['v2.15', 'v2.12', 'v2.9', 'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0'];
-  return ids.map((id, i) => ({
+/**
+ * The API versions Glance 25 serves (no image cache configured): 2.15 current, 2.9 and 2.7 to
+ * 2.0; multi-store adds 2.8 and 2.10 to 2.13 (the stores API). Newest first, as it lists them.
+ */
+export function versionIds(multiStore: boolean): string[] {
+  const store = multiStore ? ['v2.13', 'v2.12', 'v2.11', 'v2.10', 'v2.9', 'v2.8'] : ['v2.9'];
+  return ['v2.15', ...store, 'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0'];
+}
+
+export function versions(baseUrl: string, multiStore: boolean): Record<string, unknown>[] {
+  return versionIds(multiStore).map((id, i) => ({
     id,
     status: i === 0 ? 'CURRENT' : 'SUPPORTED',
     links: [{ rel: 'self', href: `${baseUrl}/v2/` }],
   }));
+}
+
+const MEMBER_PROPERTIES = {
+  member_id: { type: 'string', description: 'An identifier for the image member (tenantId)' },
+  image_id: {
+    type: 'string',
+    description: 'An identifier for the image',
+    pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+  },
+  created_at: { type: 'string', description: 'Date and time of image member creation' },
+  updated_at: { type: 'string', description: 'Date and time of last modification of image member' },
+  status: { type: 'string', description: 'The status of this image member', enum: ['pending', 'accepted', 'rejected'] },
+  schema: { readOnly: true, type: 'string' },
+};
+
+/** GET /v2/schemas/member, as Glance 25 prints it. */
+export function memberSchema(): Record<string, unknown> {
+  return { name: 'member', properties: MEMBER_PROPERTIES };
+}
+
+/** GET /v2/schemas/members. */
+export function membersSchema(): Record<string, unknown> {
+  return {
+    name: 'members',
+    properties: { members: { type: 'array', items: memberSchema() }, schema: { type: 'string' } },
+    links: [{ rel: 'describedby', href: '{schema}' }],
+  };
 }

@@ -8,12 +8,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cors, type CorsOptions } from './cors';
-import { HttpError, readJson, send } from './http-kit';
-import { IdentityService, loadOrCreateCredentials, LOCAL_REGION, type LocalCredentials } from './identity';
+import { HttpError, readJson, send, sendError } from './http-kit';
+import {
+  callerOf,
+  IdentityService,
+  loadOrCreateCredentials,
+  LOCAL_REGION,
+  type Caller,
+  type LocalCredentials,
+} from './identity';
+import { mustBeAdmin } from './image-access';
 import { ImageStore, UUID_RE } from './image-store';
 import { importMethods } from './image-doc';
 import { ImagesApi } from './images-api';
-import { imageSchema, imagesSchema, metadefStub, versions } from './schemas';
+import { MembersApi } from './members-api';
+import { imageSchema, imagesSchema, memberSchema, membersSchema, metadefStub, versionIds, versions } from './schemas';
 import type { WebDownloadOptions } from './web-download';
 
 export interface StagingServerOptions {
@@ -37,30 +46,46 @@ export interface StagingServerOptions {
   log?: (line: string) => void;
 }
 
+type Parts = { creds: LocalCredentials; identity: IdentityService; api: ImagesApi; members: MembersApi };
+type ImageRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  c: string,
+  caller: Caller,
+) => void | Promise<void>;
+
+/** webob's 405: the method named, the methods allowed in `Allow`. */
+function notAllowed(method: string, allow: string): HttpError {
+  return new HttpError(405, `The method ${method} is not allowed for this resource.`, { allow });
+}
+
 export class StagingServer {
   readonly store: ImageStore;
   readonly #cors: Cors | undefined;
   /** Made by start(): the local user's credentials (written at the first start), its Keystone and the image API. */
-  #parts: { creds: LocalCredentials; identity: IdentityService; api: ImagesApi } | undefined;
+  #parts: Parts | undefined;
   #server: Server | undefined;
   #url = '';
-  /** What answers below /v2/images/{id}, by method and path (`c`: a tag or an action). */
-  readonly #imageRoutes = new Map<
-    string,
-    (req: IncomingMessage, res: ServerResponse, id: string, c: string) => void | Promise<void>
-  >([
-    ['GET ', (_q, res, id) => this.#api.show(res, id)],
-    ['PATCH ', (req, res, id) => this.#api.patch(req, res, id)],
-    ['DELETE ', (_q, res, id) => this.#api.delete(res, id)],
-    ['PUT file', (req, res, id) => this.#api.upload(req, res, id, false)],
-    ['GET file', (req, res, id) => this.#api.download(req, res, id)],
-    ['HEAD file', (_q, res, id) => this.#api.head(res, id)],
-    ['PUT stage', (req, res, id) => this.#api.upload(req, res, id, true)],
-    ['POST import', (req, res, id) => this.#api.import(req, res, id)],
-    ['PUT tags/*', (_q, res, id, tag) => this.#api.tag(res, id, tag, true)],
-    ['DELETE tags/*', (_q, res, id, tag) => this.#api.tag(res, id, tag, false)],
-    ['POST actions/*', (_q, res, id, action) => this.#api.action(res, id, action)],
-    ['GET tasks', (_q, res, id) => this.#api.tasks(res, id)],
+  /** What answers below /v2/images/{id}, by method and path (`c`: a tag, an action or a member). */
+  readonly #imageRoutes = new Map<string, ImageRoute>([
+    ['GET ', (_q, res, id, _c, who) => this.#api.show(res, id, who)],
+    ['PATCH ', (req, res, id, _c, who) => this.#api.patch(req, res, id, who)],
+    ['DELETE ', (_q, res, id, _c, who) => this.#api.delete(res, id, who)],
+    ['PUT file', (req, res, id, _c, who) => this.#api.upload(req, res, id, false, who)],
+    ['GET file', (req, res, id, _c, who) => this.#api.download(req, res, id, who)],
+    ['HEAD file', (_q, res, id, _c, who) => this.#api.head(res, id, who)],
+    ['PUT stage', (req, res, id, _c, who) => this.#api.upload(req, res, id, true, who)],
+    ['POST import', (req, res, id, _c, who) => this.#api.import(req, res, id, who)],
+    ['PUT tags/*', (_q, res, id, tag, who) => this.#api.tag(res, id, tag, true, who)],
+    ['DELETE tags/*', (_q, res, id, tag, who) => this.#api.tag(res, id, tag, false, who)],
+    ['POST actions/*', (_q, res, id, action, who) => this.#api.action(res, id, action, who)],
+    ['GET tasks', (_q, res, id, _c, who) => this.#api.tasks(res, id, who)],
+    ['GET members', (req, res, id, _c, who) => this.#started().members.list(req, res, id, who)],
+    ['POST members', (req, res, id, _c, who) => this.#started().members.add(req, res, id, who)],
+    ['GET members/*', (req, res, id, m, who) => this.#started().members.show(req, res, id, m, who)],
+    ['PUT members/*', (req, res, id, m, who) => this.#started().members.answer(req, res, id, m, who)],
+    ['DELETE members/*', (req, res, id, m, who) => this.#started().members.remove(req, res, id, m, who)],
   ]);
 
   constructor(private readonly o: StagingServerOptions) {
@@ -68,7 +93,7 @@ export class StagingServer {
     this.#cors = o.cors && o.cors.allowedOrigins.length > 0 ? new Cors(o.cors) : undefined;
   }
 
-  #started(): { creds: LocalCredentials; identity: IdentityService; api: ImagesApi } {
+  #started(): Parts {
     if (this.#parts === undefined) throw new Error('StagingServer used before start()');
     return this.#parts;
   }
@@ -100,9 +125,9 @@ export class StagingServer {
     this.#parts = {
       creds,
       identity: new IdentityService(creds, this.o.tokenTtlSeconds),
+      members: new MembersApi(this.store),
       api: new ImagesApi({
         store: this.store,
-        owner: creds.projectId,
         sizeCap: this.o.sizeCap ?? 1024 ** 4,
         quotaBytes: this.o.quotaBytes ?? 0,
         maxImages: this.o.maxImages ?? 0,
@@ -156,19 +181,10 @@ export class StagingServer {
       this.#cors?.actual(req, res);
       await this.#route(req, res, url);
     } catch (e) {
+      const keystone = (req.url ?? '').startsWith('/identity') ? 'keystone' : 'glance';
       const err =
-        e instanceof HttpError
-          ? e
-          : new HttpError(500, `Internal error: ${(e as Error).message}`, {}, (req.url ?? '').startsWith('/identity'));
-      if (!res.headersSent) {
-        const body = err.body();
-        res.writeHead(err.status, {
-          'content-type': 'application/json; charset=UTF-8',
-          'content-length': Buffer.byteLength(body),
-          ...err.headers,
-        });
-        res.end(body);
-      } else res.destroy();
+        e instanceof HttpError ? e : new HttpError(500, `Internal error: ${(e as Error).message}`, {}, keystone);
+      sendError(req, res, err);
       if (err.status >= 500) this.o.log?.(`${req.method} ${req.url}: ${err.message}`);
     } finally {
       if (this.o.log)
@@ -177,30 +193,39 @@ export class StagingServer {
   }
 
   async #route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // The path as sent, dot segments kept (as webob's PATH_INFO): `/v2/images/../x` is no route, not `/x`.
+    const sent = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = (sent.startsWith('/') ? sent : url.pathname).replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
-    if (path === '/' || path === '/versions') {
-      if (method !== 'GET') throw new HttpError(405, 'Method not allowed.');
-      return send(res, path === '/' ? 300 : 200, { versions: versions(this.#url) });
-    }
     if (path === '/identity' || path.startsWith('/identity/')) return this.#identity(req, res, path, method);
-    if (!path.startsWith('/v2')) throw new HttpError(404, 'The resource could not be found.');
+    // Glance's version negotiation, before any token check: `versions` first, then the first
+    // segment must name a version it serves (v2.N is v2), or the answer is the list (300).
+    const first = path.split('/')[1] ?? '';
+    if (first === 'versions') return send(res, 200, { versions: this.#versions() });
+    if (first !== 'v2' && !versionIds(this.store.storeNames.length > 1).includes(first))
+      return send(res, 300, { versions: this.#versions() });
+    // keystonemiddleware answers before Glance: its own 401, Keystone-shaped.
     const token = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
     if (token === undefined)
       throw new HttpError(
         401,
-        'This server could not verify that you are authorized to access the document you requested.',
-        {
-          'www-authenticate': `Keystone uri="${this.authUrl}"`,
-        },
+        'The request you have made requires authentication.',
+        { 'www-authenticate': `Keystone uri="${this.authUrl}"` },
+        'authtoken',
       );
-    if (path === '/v2') return send(res, 200, { versions: versions(this.#url) });
-    const seg = path.split('/').slice(2).map(decodeURIComponent); // after /v2
+    const caller = callerOf(token);
+    const seg = path.split('/').slice(2).map(decodeURIComponent); // after /v2 (or /v2.N)
     const [a, id] = seg;
+    if (a === undefined) throw new HttpError(404, 'The resource could not be found.');
     if (a === 'schemas') return this.#schema(res, seg.slice(1).join('/'));
-    if (a === 'info' && method === 'GET' && this.#info(res, id)) return;
+    if (a === 'info' && method === 'GET' && this.#info(res, id, seg[2], caller)) return;
     if (a !== 'images') throw new HttpError(404, 'The resource could not be found.');
-    return this.#images(req, res, url, method, seg.slice(1));
+    return this.#images(req, res, url, method, seg.slice(1), caller);
+  }
+
+  /** Glance 25's version list: multi-store adds the versions of the store APIs (2.8 to 2.13). */
+  #versions(): Record<string, unknown>[] {
+    return versions(this.#url, this.store.storeNames.length > 1);
   }
 
   #schema(res: ServerResponse, name: string): void {
@@ -209,15 +234,21 @@ export class StagingServer {
         ? imageSchema()
         : name === 'images'
           ? imagesSchema()
-          : name.startsWith('metadefs/')
-            ? metadefStub(name.slice(9))
-            : undefined;
+          : name === 'member'
+            ? memberSchema()
+            : name === 'members'
+              ? membersSchema()
+              : name.startsWith('metadefs/')
+                ? metadefStub(name.slice(9))
+                : undefined;
     if (doc === undefined) throw new HttpError(404, `Schema ${name} not found.`);
     send(res, 200, doc);
   }
 
   /** GET /v2/info/*: import methods, stores (multi-store only), usage, and our resumable upload. False: not one of them. */
-  #info(res: ServerResponse, id: string | undefined): boolean {
+  #info(res: ServerResponse, id: string | undefined, sub: string | undefined, caller: Caller): boolean {
+    if (id === 'stores' && sub === 'detail') return this.#storesDetail(res, caller);
+    if (sub !== undefined) return false;
     if (id === 'import')
       send(res, 200, {
         'import-methods': {
@@ -245,21 +276,45 @@ export class StagingServer {
     return true;
   }
 
+  /** GET /v2/info/stores/detail: admin only (stores_info_detail), each store with its type and properties. */
+  #storesDetail(res: ServerResponse, caller: Caller): true {
+    if (this.store.storeNames.length < 2) throw new HttpError(404, 'Multi backend is not supported at this site.');
+    mustBeAdmin(caller, 'stores_info_detail');
+    send(res, 200, {
+      stores: this.store.storeNames.map((s, i) => ({
+        id: s,
+        type: 'file',
+        description: `Glance Uploader local store '${s}'`,
+        ...(i === 0 ? { default: true } : {}),
+        properties: { data_dir: this.store.storeDir(s), chunk_size: 65536, thin_provisioning: false },
+      })),
+    });
+    return true;
+  }
+
   /** /v2/images and below (`seg`: the path after /v2/images). */
-  async #images(req: IncomingMessage, res: ServerResponse, url: URL, method: string, seg: string[]): Promise<void> {
+  async #images(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    seg: string[],
+    caller: Caller,
+  ): Promise<void> {
     const [id, b, c] = seg;
     if (id === undefined) {
-      if (method === 'GET') return this.#api.list(res, url.searchParams);
-      if (method === 'POST') return this.#api.create(req, res, this.#url);
-      throw new HttpError(405, 'Method not allowed.');
+      if (method === 'GET') return this.#api.list(res, url.searchParams, caller);
+      if (method === 'POST') return this.#api.create(req, res, this.#url, caller);
+      throw notAllowed(method, 'GET, POST');
     }
     if (!UUID_RE.test(id)) throw new HttpError(404, `No image found with ID ${id}`);
     // The route below the image: `file` alone, `tags/T` and `actions/A` with their name, the others by their first part.
-    const named = b === 'tags' || b === 'actions';
+    const named = b === 'tags' || b === 'actions' || b === 'members';
     const below =
       b === undefined ? '' : named ? (c === undefined ? b : `${b}/*`) : b === 'file' && c !== undefined ? 'file/*' : b;
     const route = this.#imageRoutes.get(`${method} ${below}`);
-    if (route !== undefined) return route(req, res, id, c ?? '');
+    if (route !== undefined) return route(req, res, id, c ?? '', caller);
+    if (b === 'members') throw notAllowed(method, c === undefined ? 'GET, POST' : 'GET, PUT, DELETE');
     throw new HttpError(404, 'The resource could not be found.');
   }
 
@@ -275,28 +330,29 @@ export class StagingServer {
     if (path === '/identity/v3') return send(res, 200, { version: v3 });
     if (path === '/identity/v3/auth/tokens') {
       if (method === 'POST') {
-        const t = this.identity.authenticate(await readJson(req, 64 * 1024, true));
-        if (t === undefined) throw new HttpError(401, 'The request you have made requires authentication.', {}, true);
+        const t = this.identity.authenticate(await readJson(req, 64 * 1024, 'keystone'));
+        if (t === undefined)
+          throw new HttpError(401, 'The request you have made requires authentication.', {}, 'keystone');
         return send(res, 201, this.identity.tokenBody(t, this.#url), { 'x-subject-token': t.id });
       }
       const caller = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
       if (caller === undefined)
-        throw new HttpError(401, 'The request you have made requires authentication.', {}, true);
+        throw new HttpError(401, 'The request you have made requires authentication.', {}, 'keystone');
       const subjectId = req.headers['x-subject-token'] as string | undefined;
       const subject = this.identity.validate(subjectId);
       if (method === 'DELETE') {
         if (subjectId === undefined || !this.identity.revoke(subjectId))
-          throw new HttpError(404, 'Could not find token.', {}, true);
+          throw new HttpError(404, 'Could not find token.', {}, 'keystone');
         return send(res, 204);
       }
-      if (subject === undefined) throw new HttpError(404, 'Could not find token.', {}, true);
+      if (subject === undefined) throw new HttpError(404, 'Could not find token.', {}, 'keystone');
       if (method === 'HEAD') return send(res, 200);
       return send(res, 200, this.identity.tokenBody(subject, this.#url), { 'x-subject-token': subject.id });
     }
     if (path === '/identity/v3/auth/catalog' || path === '/identity/v3/regions') {
       const caller = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
       if (caller === undefined)
-        throw new HttpError(401, 'The request you have made requires authentication.', {}, true);
+        throw new HttpError(401, 'The request you have made requires authentication.', {}, 'keystone');
       const body = this.identity.tokenBody(caller, this.#url) as { token: { catalog: unknown } };
       return path.endsWith('catalog')
         ? send(res, 200, { catalog: body.token.catalog })
@@ -304,6 +360,6 @@ export class StagingServer {
             regions: [{ id: LOCAL_REGION, description: 'Glance Uploader local server', parent_region_id: null }],
           });
     }
-    throw new HttpError(404, 'The resource could not be found.', {}, true);
+    throw new HttpError(404, 'The resource could not be found.', {}, 'keystone');
   }
 }

@@ -2,7 +2,7 @@
 import type { HandlerDeps } from './deps';
 import type { ApiHandlers } from '../api-service';
 import { cloudBlock } from '../../../clouds/cloud-block';
-import { announcedServer, LOCAL_CLOUD, LOCAL_REGION } from '../../../distribution/local-cloud';
+import { announcedServer, isLocalCloud, LOCAL_CLOUD, LOCAL_REGION } from '../../../distribution/local-cloud';
 import { largestQueuedFor, runDoctor } from '../../../doctor/doctor';
 import { toErrorInfo } from '../../../io/errors';
 import { cloudDrafts } from '../../../openstack/cloud-import';
@@ -24,10 +24,11 @@ type CloudHandlers = Pick<
 export function cloudHandlers({ engine, scheduler, savedClouds }: HandlerDeps): CloudHandlers {
   return {
     listClouds: async () => {
-      // The local server is a cloud of its own (where staging goes), listed whether it runs or not.
+      // The local server is a cloud of its own (where staging goes), listed whether it runs or not;
+      // its admin entry (local-admin) is for the CLI and other clients, not a place the app sends to.
       const server = announcedServer(engine.localServerDir);
       return [
-        ...engine.listClouds().filter((c) => c.name !== LOCAL_CLOUD),
+        ...engine.listClouds().filter((c) => !isLocalCloud(c.name)),
         {
           name: LOCAL_CLOUD,
           authUrl: server?.authUrl ?? '',
