@@ -108,7 +108,7 @@ describe('embedded server: imports, stores, CORS, quotas and refusals', () => {
         size: payload.length,
         checksum: createHash('md5').update(payload).digest('hex'),
       });
-      expect(open.store.tasksOf(ok.id)[0]).toMatchObject({ status: 'success' });
+      expect(open.store.tasks.of(ok.id)[0]).toMatchObject({ status: 'success' });
       // A URL that answers 404: the task fails, the image is queued again. Single-store, Glance
       // names no store (its store list is [None]): both bookkeeping lists stay "", the lock goes.
       const missing = await importInto(open, `${base}/nope`);
@@ -119,7 +119,7 @@ describe('embedded server: imports, stores, CORS, quotas and refusals', () => {
         properties: { os_glance_failed_import: '', os_glance_importing_to_stores: '' },
       });
       expect(left?.properties).not.toHaveProperty('os_glance_import_task');
-      expect(open.store.tasksOf(missing.id)[0]).toMatchObject({
+      expect(open.store.tasks.of(missing.id)[0]).toMatchObject({
         status: 'failure',
         message: expect.stringMatching(/HTTP Error 404/),
       });

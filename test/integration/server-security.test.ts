@@ -107,6 +107,11 @@ const ROUTES: [string, string][] = [
   ['GET', '/identity/v3/regions'],
 ];
 
+const BODIES = new Map([
+  [`PATCH /v2/images/${ID}`, Buffer.from('[]')],
+  [`POST /v2/images/${ID}/import`, Buffer.from('{"method": {"name": "glance-direct"}}')],
+]);
+
 describe('the embedded server refuses what it must', () => {
   it('stops ids that are no image id at the id check, on every route that takes one', async () => {
     const t = token(server);
@@ -120,18 +125,27 @@ describe('the embedded server refuses what it must', () => {
     const routes = ROUTES.filter(([, p]) => p.includes(ID));
     for (const id of ids)
       for (const [method, path] of routes) {
-        const r = await raw(server, method, path.replace(ID, id), {
-          'x-auth-token': t,
-          'content-type': 'application/json',
-        });
+        // A well-formed request otherwise: Glance reads the body before it looks the image up.
+        const patch = method === 'PATCH';
+        const r = await raw(
+          server,
+          method,
+          path.replace(ID, id),
+          {
+            'x-auth-token': t,
+            'content-type': patch ? 'application/openstack-images-v2.1-json-patch' : 'application/json',
+          },
+          BODIES.get(`${method} ${path}`),
+        );
         expect({ route: `${method} ${path}`, id, status: r.status }).toEqual({
           route: `${method} ${path}`,
           id,
           status: 404,
         });
+        // Glance's words: no route once the id's slashes are decoded, or the route's own 404.
         if (method !== 'HEAD')
-          expect((JSON.parse(r.body) as { message: string }).message).toContain(
-            `No image found with ID ${decodeURIComponent(id)}`,
+          expect((JSON.parse(r.body) as { message: string }).message).toMatch(
+            /^(The resource could not be found\.|No image found with ID |Image .* not found\.|Failed to find image )/,
           );
       }
     // Nothing was written anywhere: the data folder holds what the server made at start only.

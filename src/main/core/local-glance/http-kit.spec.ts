@@ -35,4 +35,20 @@ describe('error pages negotiated as webob does', () => {
     });
     expect(new HttpError(401, 'x', {}, 'authtoken').render('*/*').contentType).toBe('application/json; charset=UTF-8');
   });
+
+  // Glance's positional messages (Owner can't be updated..., Range errors) and webob's 405, as run.
+  it('renders the detail form and the 405 page as webob does', () => {
+    const d = HttpError.detailed(403, "Owner can't be updated by non admin.");
+    expect(d.render('').body).toBe(
+      "403 Forbidden\n\nAccess was denied to this resource.\n\n Owner can't be updated by non admin.  ",
+    );
+    expect(JSON.parse(d.render('application/json').body)).toMatchObject({
+      message: "Access was denied to this resource.<br /><br />\nOwner can't be updated by non admin.\n\n",
+    });
+    const m = HttpError.methodNotAllowed('POST', 'PUT, DELETE');
+    expect([m.render(undefined).body, m.headers]).toEqual([
+      '405 Method Not Allowed\n\nThe method POST is not allowed for this resource. \n\n ',
+      { allow: 'PUT, DELETE' },
+    ]);
+  });
 });

@@ -15,7 +15,7 @@ const TITLES: Record<number, string> = {
   410: 'Gone',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
-  416: 'Requested Range Not Satisfiable',
+  416: 'Request Range Not Satisfiable',
   500: 'Internal Server Error',
 };
 
@@ -31,7 +31,21 @@ export interface Rendered {
   body: string;
 }
 
+/** webob's explanation of each status, what a "detail" error shows first. */
+const EXPLANATIONS: Record<number, string> = {
+  400: 'The server could not comply with the request since it is either malformed or otherwise incorrect.',
+  403: 'Access was denied to this resource.',
+  404: 'The resource could not be found.',
+  409: 'There was a conflict when trying to complete your request.',
+  416: 'The Range requested is not available.',
+};
+
 export class HttpError extends Error {
+  /** webob's second line (`detail`): Glance passes some messages that way, after the class's explanation. */
+  detail = '';
+  /** webob's own body template, for the errors that have one (405, 415); `esc` escapes what comes from the request. */
+  #template: ((esc: (s: string) => string) => string) | undefined;
+
   constructor(
     readonly status: number,
     message: string,
@@ -39,6 +53,36 @@ export class HttpError extends Error {
     readonly shape: ErrorShape = 'glance',
   ) {
     super(message);
+  }
+
+  /** An error Glance raises with a positional message: webob's explanation first, the message after it. */
+  static detailed(status: number, detail: string, headers: Record<string, string> = {}): HttpError {
+    const e = new HttpError(status, EXPLANATIONS[status] ?? '', headers);
+    e.detail = detail;
+    return e;
+  }
+
+  /** webob's 405 for a method a route does not take; `Allow` lists those it does. */
+  static methodNotAllowed(method: string, allow: string): HttpError {
+    const e = new HttpError(405, `The method ${method} is not allowed for this resource.`, { allow });
+    e.#template = (esc) => `The method ${esc(method)} is not allowed for this resource. <br /><br />\n${esc(e.detail)}`;
+    return e;
+  }
+
+  /** webob's 415, naming the media type sent; `Accept-Patch` lists the ones taken. */
+  static unsupportedMediaType(contentType: string, acceptPatch: string): HttpError {
+    const e = new HttpError(415, `The request media type ${contentType} is not supported by this server.`, {
+      'accept-patch': acceptPatch,
+    });
+    e.#template = (esc) =>
+      `The request media type ${esc(contentType)} is not supported by this server.\n<br /><br />\n${esc(e.detail)}`;
+    return e;
+  }
+
+  /** webob's body template, before the page around it (`esc`: HTML escaping, or none). */
+  #body(esc: (s: string) => string): string {
+    if (this.#template !== undefined) return this.#template(esc);
+    return `${esc(this.message)}<br /><br />\n${esc(this.detail)}\n\n`;
   }
 
   /** The body and its type for a request that sent this Accept header. */
@@ -49,24 +93,30 @@ export class HttpError extends Error {
       return { contentType: this.shape === 'authtoken' ? 'application/json; charset=UTF-8' : 'application/json', body };
     }
     const status = `${this.status} ${title}`;
+    const same = (x: string): string => x;
     const format = errorFormat(accept);
     if (format === 'application/json')
       return {
         contentType: 'application/json',
-        body: JSON.stringify({ message: `${this.message}<br /><br />\n\n\n`, code: status, title }),
+        body: JSON.stringify({ message: this.#body(same), code: status, title }),
       };
     if (format === 'text/html')
       return {
         contentType: 'text/html; charset=UTF-8',
-        body:
-          `<html>\n <head>\n  <title>${status}</title>\n </head>\n <body>\n  <h1>${status}</h1>\n` +
-          `  ${escapeHtml(this.message)}<br /><br />\n\n\n\n </body>\n</html>`,
+        body: `<html>\n <head>\n  <title>${status}</title>\n </head>\n <body>\n  <h1>${status}</h1>\n  ${this.#body(escapeHtml)}\n </body>\n</html>`,
       };
-    return {
-      contentType: 'text/plain; charset=UTF-8',
-      body: `${status}\n\n${this.message.replace(/<[^>]*>/gs, '')}\n\n   `,
-    };
+    return { contentType: 'text/plain; charset=UTF-8', body: `${status}\n\n${stripTags(this.#body(same))}` };
   }
+}
+
+/** webob's strip_tags: newlines become spaces, each <br> a newline, other tags go. */
+function stripTags(s: string): string {
+  return s
+    .replaceAll('\n', ' ')
+    .replaceAll('\r', '')
+    .replace(/<br.*?>/gis, '\n')
+    .replace(/<!--|-->/g, '')
+    .replace(/<.*?>/gs, '');
 }
 
 function escapeHtml(s: string): string {
@@ -128,6 +178,15 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: HttpEr
     ...err.headers,
   });
   res.end(body);
+}
+
+/**
+ * A Glance answer without a body (204 after a change, 202 for an import): webob's Response still
+ * types it `text/html; charset=UTF-8`, with a length of 0.
+ */
+export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=UTF-8', 'content-length': 0, ...headers });
+  res.end();
 }
 
 /** A JSON answer, typed as Glance and Keystone type theirs (`application/json`, no charset). */

@@ -41,11 +41,12 @@ export interface TokenInfo {
 /** Who calls the image API: the token's project, and whether it holds the admin role. */
 export interface Caller {
   projectId: string;
+  userId: string;
   isAdmin: boolean;
 }
 
 export function callerOf(t: TokenInfo): Caller {
-  return { projectId: t.projectId, isAdmin: t.roles.includes('admin') };
+  return { projectId: t.projectId, userId: t.userId, isAdmin: t.roles.includes('admin') };
 }
 
 const newId = (): string => randomUUID().replaceAll('-', '');

@@ -4,7 +4,8 @@
  * messages are Glance's), the document it answers with, and the import methods it offers.
  */
 import { HttpError } from './http-kit';
-import { CONTAINER_FORMATS, DISK_FORMATS, glanceTime, type ImageRecord, type ImageStore } from './image-store';
+import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
+import { checkAttribute } from './schema-check';
 import type { WebDownloadOptions } from './web-download';
 
 /** Attributes of every image (removing one is refused; replacing one that is unset is not). */
@@ -38,8 +39,9 @@ const READ_ONLY = new Set([
 ]);
 const RESERVED = new Set(['location', 'locations', 'deleted', 'deleted_at']);
 export const VISIBILITIES = ['public', 'private', 'shared', 'community'];
-/** Glance's image_property_quota. */
+/** Glance's image_property_quota and image_tag_quota. */
 const MAX_PROPERTIES = 128;
+export const MAX_TAGS = 128;
 
 /** The import methods a server with these options offers. */
 export function importMethods(o: { webDownload?: WebDownloadOptions; stores?: number }): string[] {
@@ -50,33 +52,36 @@ export function importMethods(o: { webDownload?: WebDownloadOptions; stores?: nu
   ];
 }
 
-/** The document Glance answers with: base fields, custom properties flattened, links. */
+/**
+ * The document Glance answers with, in its key order: custom properties first (as added), the
+ * base fields, the links, and `stores` last (multi-store only, once the image has data).
+ */
 export function imageDoc(i: ImageRecord, multiStore = false): Record<string, unknown> {
   return {
-    id: i.id,
+    ...i.properties,
     name: i.name,
-    status: i.status,
-    visibility: i.visibility,
-    protected: i.protected,
-    os_hidden: i.os_hidden,
-    checksum: i.checksum,
-    os_hash_algo: i.os_hash_algo,
-    os_hash_value: i.os_hash_value,
-    size: i.size,
-    virtual_size: i.virtual_size,
-    min_disk: i.min_disk,
-    min_ram: i.min_ram,
-    owner: i.owner,
     disk_format: i.disk_format,
     container_format: i.container_format,
+    visibility: i.visibility,
+    size: i.size,
+    virtual_size: i.virtual_size,
+    status: i.status,
+    checksum: i.checksum,
+    protected: i.protected,
+    min_ram: i.min_ram,
+    min_disk: i.min_disk,
+    owner: i.owner,
+    os_hidden: i.os_hidden,
+    os_hash_algo: i.os_hash_algo,
+    os_hash_value: i.os_hash_value,
+    id: i.id,
     created_at: i.created_at,
     updated_at: i.updated_at,
     tags: i.tags,
-    ...i.properties,
-    ...(multiStore && i.stores.length > 0 ? { stores: i.stores.join(',') } : {}),
     self: `/v2/images/${i.id}`,
     file: `/v2/images/${i.id}/file`,
     schema: '/v2/schemas/image',
+    ...(multiStore && i.stores.length > 0 ? { stores: i.stores.join(',') } : {}),
   };
 }
 
@@ -126,78 +131,62 @@ export function checkKey(key: string, forCreate: boolean): void {
 
 export function checkPropertyCount(img: ImageRecord): void {
   if (Object.keys(img.properties).length > MAX_PROPERTIES)
-    throw new HttpError(413, `Maximum number of image properties (${MAX_PROPERTIES}) exceeded.`);
+    throw new HttpError(
+      413,
+      `The limit has been exceeded on the number of allowed image properties. Attempted: ${Object.keys(img.properties).length}, Maximum: ${MAX_PROPERTIES}`,
+    );
 }
-
-export const schemaError = (what: string): HttpError =>
-  new HttpError(400, `Provided object does not match schema 'image': ${what}`);
 
 type Setter = (img: ImageRecord, key: string, value: unknown) => void;
 
-const setName: Setter = (img, _key, value) => {
-  if (value !== null && (typeof value !== 'string' || value.length > 255))
-    throw schemaError(`${JSON.stringify(value)} is not a valid name`);
-  img.name = value as string | null;
-};
-
-const setVisibility: Setter = (img, _key, value) => {
-  if (typeof value !== 'string' || !VISIBILITIES.includes(value))
-    throw schemaError(`${JSON.stringify(value)} is not one of ${VISIBILITIES.join(', ')}`);
-  img.visibility = value;
-};
-
-const setFlag: Setter = (img, key, value) => {
-  if (typeof value !== 'boolean') throw schemaError(`${JSON.stringify(value)} is not of type 'boolean'`);
-  img[key as 'protected' | 'os_hidden'] = value;
+/** The schema's checks (Glance's words), then the value stored. */
+const setPlain: Setter = (img, key, value) => {
+  checkAttribute(key, value);
+  (img as unknown as Record<string, unknown>)[key] = value;
 };
 
 const setMinimum: Setter = (img, key, value) => {
-  if (typeof value !== 'number' || !Number.isInteger(value))
-    throw schemaError(`${JSON.stringify(value)} is not of type 'integer'`);
-  if (value < 0) throw new HttpError(400, `Cannot set ${key} to a negative value.`);
-  img[key as 'min_disk' | 'min_ram'] = value;
+  checkAttribute(key, value);
+  if ((value as number) < 0) throw new HttpError(400, `Cannot set ${key} to a negative value.`);
+  img[key as 'min_disk' | 'min_ram'] = value as number;
 };
 
 const setFormat: Setter = (img, key, value) => {
+  checkAttribute(key, value);
   const field = key as 'disk_format' | 'container_format';
-  const allowed = field === 'disk_format' ? DISK_FORMATS : CONTAINER_FORMATS;
-  if (value !== null && (typeof value !== 'string' || !allowed.includes(value)))
-    throw schemaError(`${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
   if (img.status !== 'queued' && img[field] !== value)
     throw new HttpError(403, `Attribute ${field} can be only replaced for a queued image.`);
   img[field] = value as string | null;
 };
 
 const setTags: Setter = (img, _key, value) => {
-  if (!Array.isArray(value) || value.some((t) => typeof t !== 'string' || t.length > 255))
-    throw schemaError('tags must be strings');
-  img.tags = [...new Set(value as string[])];
-};
-
-/** Who may set which owner is image-access's and the routes' concern; here only its type. */
-const setOwner: Setter = (img, _key, value) => {
-  if (value !== null && (typeof value !== 'string' || value.length > 255))
-    throw schemaError(`${JSON.stringify(value)} is not of type 'null', 'string'`);
-  img.owner = value as string | null;
+  checkAttribute('tags', value);
+  const tags = [...new Set(value as string[])];
+  if (tags.length > MAX_TAGS)
+    throw new HttpError(
+      413,
+      `The limit has been exceeded on the number of allowed image tags. Attempted: ${tags.length}, Maximum: ${MAX_TAGS}`,
+    );
+  img.tags = tags;
 };
 
 const setProperty: Setter = (img, key, value) => {
-  if (typeof value !== 'string') throw schemaError(`${JSON.stringify(value)} is not of type 'string'`);
-  img.properties[key] = value;
+  checkAttribute(key, value);
+  img.properties[key] = value as string;
 };
 
 // A Map, not an object: a property named `constructor` or `__proto__` is a custom property.
 const SETTERS = new Map<string, Setter>([
-  ['name', setName],
-  ['visibility', setVisibility],
-  ['protected', setFlag],
-  ['os_hidden', setFlag],
+  ['name', setPlain],
+  ['visibility', setPlain],
+  ['protected', setPlain],
+  ['os_hidden', setPlain],
   ['min_disk', setMinimum],
   ['min_ram', setMinimum],
   ['disk_format', setFormat],
   ['container_format', setFormat],
   ['tags', setTags],
-  ['owner', setOwner],
+  ['owner', setPlain],
 ]);
 
 /** Set one writable attribute on a record, validated as Glance's schema does. */

@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { HttpError, readJson, send } from './http-kit';
+import { HttpError, readJson, send, sendEmpty } from './http-kit';
 import type { Caller } from './identity';
 import { mustBeAdmin, mustOwn, visibleImage } from './image-access';
 import { importMethods } from './image-doc';
@@ -43,21 +43,26 @@ export class ImageImports {
     else mustOwn(img, caller);
     const stores = this.#storesOf(req, body);
     const targets = name === 'copy-image' ? this.#copyTargets(img, body, stores) : stores;
-    if (targets.length === 0) return void send(res, 202); // copy-image, all_stores: already everywhere
+    if (targets.length === 0) return void sendEmpty(res, 202); // copy-image, all_stores: already everywhere
     let uri: string | undefined;
     if (name === 'web-download') {
       uri = typeof body.method.uri === 'string' ? body.method.uri : '';
       checkUri(uri, this.o.webDownload ?? { enabled: false });
     }
-    const task = this.o.store.createTask(img.id, caller.projectId, {
-      image_id: img.id,
-      import_req: body,
-      backend: targets,
-    });
+    const requestId = String(res.getHeader('x-openstack-request-id') ?? '');
+    const task = this.o.store.tasks.create(
+      img.id,
+      { ...caller, requestId },
+      {
+        image_id: img.id,
+        import_req: body,
+        backend: targets,
+      },
+    );
     if (name !== 'copy-image') img.status = 'importing';
     startBookkeeping(img, this.o.store.storeNames.length > 1 ? targets : [], task.id);
     this.o.store.save(img);
-    send(res, 202);
+    sendEmpty(res, 202);
     if (name === 'copy-image') void this.#copy(img.id, task.id, targets);
     else if (uri !== undefined) void this.#webDownload(img.id, task.id, uri, targets);
     else void this.#finishImport(img.id, task.id, targets);
@@ -89,23 +94,9 @@ export class ImageImports {
   /** GET /v2/images/{id}/tasks: the image's import tasks, newest first, as Glance shows them. */
   tasks(res: ServerResponse, id: string, caller: Caller): void {
     visibleImage(this.o.store, id, caller, 'The resource could not be found.');
-    send(res, 200, {
-      tasks: this.o.store.tasksOf(id).map((t) => ({
-        id: t.id,
-        type: t.type,
-        status: t.status,
-        owner: t.owner,
-        input: t.input,
-        result: t.result,
-        message: t.message,
-        image_id: t.image_id,
-        created_at: t.created_at,
-        updated_at: t.updated_at,
-        expires_at: null,
-        self: `/v2/tasks/${t.id}`,
-        schema: '/v2/schemas/task',
-      })),
-    });
+    // Glance shows a project only its own tasks (an admin's copy-image on its image is not one).
+    const tasks = this.o.store.tasks.of(id).filter((t) => caller.isAdmin || t.owner === caller.projectId);
+    send(res, 200, { tasks });
   }
 
   /** The stores a copy-image asks for that the image is not in yet (`all_stores` skips those it is in). */
@@ -118,7 +109,7 @@ export class ImageImports {
 
   async #copy(id: string, taskId: string, targets: string[]): Promise<void> {
     const img = this.o.store.get(id);
-    if (img === undefined) return this.o.store.finishTask(taskId, 'failure', 'the image was deleted during the copy');
+    if (img === undefined) return this.o.store.tasks.finish(taskId, 'failure', 'the image was deleted during the copy');
     const failed = await this.#copyAll(img, targets);
     this.#finish(id, taskId, failed.length ? `copy to ${failed.join(', ')} failed` : undefined);
   }
@@ -210,8 +201,8 @@ export class ImageImports {
       img.updated_at = glanceTime();
       this.o.store.save(img);
     }
-    if (failure !== undefined) this.o.store.finishTask(taskId, 'failure', failure);
-    else this.o.store.finishTask(taskId, 'success', '', { image_id: id });
+    if (failure !== undefined) this.o.store.tasks.finish(taskId, 'failure', failure);
+    else this.o.store.tasks.finish(taskId, 'success', '', { image_id: id });
   }
 
   /** A failed import, as Glance leaves it: the task failed, the image queued, its stores noted as failed. */

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspectFile } from '../inspect/inspect';
 import { digestsOf, SplitHasher, type Digests } from '../io/hasher';
 import { WriteBehind } from './write-behind';
-import { HttpError, send } from './http-kit';
+import { HttpError, sendEmpty } from './http-kit';
 import { liveImage } from './image-doc';
 import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
 
@@ -162,7 +162,7 @@ export class ImageIngest {
         current.status = 'uploading';
       } else await markActive(current, { path: final, store, size: bytes, digests });
       this.o.store.save(current);
-      send(res, 204);
+      sendEmpty(res, 204);
     } catch (e) {
       await rm(temp, { force: true });
       const still = this.o.store.get(img.id);
@@ -359,7 +359,7 @@ export class ImageIngest {
       current.partial_size = stored;
       current.updated_at = glanceTime();
       this.o.store.save(current);
-      return send(res, 204, undefined, { 'upload-offset': String(stored) });
+      return sendEmpty(res, 204, { 'upload-offset': String(stored) });
     }
     const final = this.o.store.storePath(up.store, current.id);
     const digests = await hasher.digest(); // the workers read the part file: before the rename
@@ -368,7 +368,7 @@ export class ImageIngest {
     current.upload_total = null;
     await markActive(current, { path: final, store: up.store, size: up.total, digests });
     this.o.store.save(current);
-    send(res, 204);
+    sendEmpty(res, 204);
   }
 
   /** After a broken upload: what reached the disk is kept for a resume, as Glance's image goes back to queued. */

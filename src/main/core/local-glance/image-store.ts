@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { openSqlite } from '../sqlite/open-sqlite';
 import { glanceTime } from './glance-time';
 import { MEMBERS_DDL, MemberStore } from './member-store';
+import { TaskStore } from './task-store';
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -44,19 +45,6 @@ export interface ImageRecord {
   upload_total: number | null;
   /** The stores holding the data (multi-store servers show them as `stores`). */
   stores: string[];
-}
-
-export interface TaskRecord {
-  id: string;
-  image_id: string;
-  type: string;
-  status: 'processing' | 'success' | 'failure';
-  owner: string | null;
-  input: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-  message: string;
-  created_at: string;
-  updated_at: string;
 }
 
 interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties' | 'stores'> {
@@ -111,6 +99,8 @@ export class ImageStore {
   readonly stagingDir: string;
   /** Who each shared image is shared with (same database). */
   readonly members = new MemberStore(() => this.db);
+  /** Import tasks (same database). */
+  readonly tasks = new TaskStore(() => this.db);
   #db: Database.Database | undefined;
 
   constructor(
@@ -151,14 +141,9 @@ export class ImageStore {
         seq INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS images_created ON images (created_at, seq);
-      CREATE TABLE IF NOT EXISTS tasks (
-        id TEXT PRIMARY KEY, image_id TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
-        owner TEXT, input TEXT NOT NULL, result TEXT, message TEXT NOT NULL DEFAULT '',
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS tasks_image ON tasks (image_id, created_at);
       ${MEMBERS_DDL}
     `);
+    this.tasks.open();
     return this;
   }
 
@@ -295,48 +280,6 @@ export class ImageStore {
       count: number;
     };
     return r;
-  }
-
-  /** An import task, as Glance records one (`api_image_import`), status `processing`. */
-  createTask(imageId: string, owner: string, input: Record<string, unknown>): TaskRecord {
-    const now = glanceTime();
-    const t: TaskRecord = {
-      id: randomUUID(),
-      image_id: imageId,
-      type: 'api_image_import',
-      status: 'processing',
-      owner,
-      input,
-      result: null,
-      message: '',
-      created_at: now,
-      updated_at: now,
-    };
-    this.db
-      .prepare(
-        'INSERT INTO tasks (id, image_id, type, status, owner, input, result, message, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(t.id, imageId, t.type, t.status, owner, JSON.stringify(input), null, '', now, now);
-    return t;
-  }
-
-  finishTask(id: string, status: 'success' | 'failure', message: string, result?: Record<string, unknown>): void {
-    this.db
-      .prepare('UPDATE tasks SET status = ?, message = ?, result = ?, updated_at = ? WHERE id = ?')
-      .run(status, message, result ? JSON.stringify(result) : null, glanceTime(), id);
-  }
-
-  tasksOf(imageId: string): TaskRecord[] {
-    return (
-      this.db.prepare('SELECT * FROM tasks WHERE image_id = ? ORDER BY created_at DESC').all(imageId) as (Omit<
-        TaskRecord,
-        'input' | 'result'
-      > & { input: string; result: string | null })[]
-    ).map((r) => ({
-      ...r,
-      input: JSON.parse(r.input) as Record<string, unknown>,
-      result: r.result ? (JSON.parse(r.result) as Record<string, unknown>) : null,
-    }));
   }
 
   close(): void {

@@ -9,23 +9,17 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readJson, send } from './http-kit';
+import { byteSlice } from './byte-range';
+import { HttpError, readJson, send, sendEmpty } from './http-kit';
 import type { Caller } from './identity';
 import { canSee, mayChangeVisibility, mustOwn, visibleImage } from './image-access';
-import {
-  BASE,
-  checkKey,
-  checkPropertyCount,
-  imageDoc,
-  importMethods,
-  newImage,
-  schemaError,
-  setAttr,
-} from './image-doc';
+import { checkKey, checkPropertyCount, imageDoc, importMethods, MAX_TAGS, newImage, setAttr } from './image-doc';
+import { checkAttribute, schemaOrder } from './schema-check';
 import { ImageImports } from './image-imports';
+import { applyPatch, parsePatch } from './image-patch';
 import { ImageIngest } from './image-ingest';
 import { queryImages } from './image-query';
-import { glanceTime, UUID_RE, type ImageRecord, type ImageStore } from './image-store';
+import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
 import type { WebDownloadOptions } from './web-download';
 
 export interface ImagesApiOptions {
@@ -66,31 +60,38 @@ export class ImagesApi {
     return named;
   }
 
+  /**
+   * POST /v2/images, in Glance's order: the body (read-only keys refused, the whole of it
+   * against the image schema), then who may (publicize, another owner), then the image made.
+   */
   async create(req: IncomingMessage, res: ServerResponse, baseUrl: string, caller: Caller): Promise<void> {
     const body = await readJson(req);
+    if (body === undefined) throw new HttpError(400, 'Body expected in request.');
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new HttpError(400, 'Request body must be a JSON object.');
     const fields = body as Record<string, unknown>;
+    for (const k of Object.keys(fields)) checkKey(k, true);
+    for (const [k, v] of schemaOrder(fields)) checkAttribute(k, v);
+    mayChangeVisibility(caller, fields.visibility);
+    const owner = 'owner' in fields ? fields.owner : caller.projectId;
+    if (!caller.isAdmin && owner !== caller.projectId)
+      throw new HttpError(
+        403,
+        `You are not permitted to create images owned by '${owner === null ? 'None' : String(owner)}'.`,
+      );
     if (this.o.maxImages > 0 && this.o.store.usage().count >= this.o.maxImages)
       throw new HttpError(413, `Maximum number of images (${this.o.maxImages}) exceeded.`);
-    const id = fields.id ?? randomUUID();
-    if (typeof id !== 'string' || !UUID_RE.test(id))
-      throw schemaError(`${JSON.stringify(id)} does not match the id pattern`);
+    const id = typeof fields.id === 'string' ? fields.id : randomUUID();
     if (this.o.store.get(id) !== undefined) throw new HttpError(409, `Image ID ${id} already exists!`);
     const img = newImage(id, caller.projectId);
-    for (const [k, v] of Object.entries(fields)) {
-      if (k === 'id') continue;
-      checkKey(k, true);
-      setAttr(img, k, v);
-    }
-    mayChangeVisibility(caller, fields.visibility);
-    if (!caller.isAdmin && img.owner !== caller.projectId)
-      throw new HttpError(403, `You are not permitted to create images owned by '${String(img.owner)}'.`);
+    for (const [k, v] of Object.entries(fields)) if (k !== 'id') setAttr(img, k, v);
     checkPropertyCount(img);
     this.o.store.insert(img);
+    const multi = this.o.store.storeNames.length > 1;
     send(res, 201, this.#doc(img), {
       location: `${baseUrl}/v2/images/${img.id}`,
       'openstack-image-import-methods': importMethods({ ...this.o, stores: this.o.store.storeNames.length }).join(','),
+      ...(multi ? { 'openstack-image-store-ids': this.o.store.storeNames.join(',') } : {}),
     });
   }
 
@@ -127,18 +128,13 @@ export class ImagesApi {
   }
 
   async patch(req: IncomingMessage, res: ServerResponse, id: string, caller: Caller): Promise<void> {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
-    if (type !== 'application/openstack-images-v2.1-json-patch')
-      throw new HttpError(415, `Unsupported Content-Type: ${type ?? ''}`, {
-        'accept-patch': 'application/openstack-images-v2.0-json-patch, application/openstack-images-v2.1-json-patch',
-      });
-    const ops = await readJson(req);
-    if (!Array.isArray(ops)) throw new HttpError(400, 'Request body must be a JSON array of operation objects.');
+    const changes = parsePatch(req.headers['content-type'], await readJson(req));
     const img = visibleImage(this.o.store, id, caller);
-    for (const op of ops as PatchOp[]) applyPatchOp(img, op, caller);
-    checkPropertyCount(img);
-    img.updated_at = glanceTime();
-    this.o.store.save(img);
+    applyPatch(this.o.store, img, changes, caller);
+    if (changes.length > 0) {
+      img.updated_at = glanceTime();
+      this.o.store.save(img);
+    }
     send(res, 200, this.#doc(img));
   }
 
@@ -150,25 +146,30 @@ export class ImagesApi {
     if (img.protected) throw new HttpError(403, `Image ${id} is protected and cannot be deleted.`);
     this.#ingest.abort(img.id); // the upload answers 410 and removes its partial data
     await this.o.store.delete(img.id);
-    send(res, 204);
+    sendEmpty(res, 204);
   }
 
+  /** PUT and DELETE /tags/{tag}: the tag against the schema first (as `{"tags": [tag]}`), then the image. */
   tag(res: ServerResponse, id: string, tag: string, add: boolean, caller: Caller): void {
+    if (add) checkAttribute('tags', [tag]);
     const img = visibleImage(this.o.store, id, caller, `Image ${id} not found.`);
     mustOwn(img, caller, `Not allowed to ${add ? 'update' : 'delete'} tags for image ${id}.`);
-    if (add) {
-      if (tag.length > 255) throw new HttpError(400, 'Tag is longer than 255 characters.');
-      if (!img.tags.includes(tag)) {
-        if (img.tags.length >= 128) throw new HttpError(413, 'Maximum number of tags (128) exceeded.');
-        img.tags.push(tag);
-      }
-    } else {
-      if (!img.tags.includes(tag)) throw new HttpError(404, `Tag ${tag} not found`);
+    if (add && !img.tags.includes(tag)) {
+      if (img.tags.length >= MAX_TAGS)
+        throw new HttpError(
+          413,
+          `Image tag limit exceeded for image ${id}: The limit has been exceeded on the number of allowed image ` +
+            `tags. Attempted: ${img.tags.length + 1}, Maximum: ${MAX_TAGS}:`,
+        );
+      img.tags.push(tag);
+    }
+    if (!add) {
+      if (!img.tags.includes(tag)) throw new HttpError(404, 'The resource could not be found.');
       img.tags = img.tags.filter((t) => t !== tag);
     }
     img.updated_at = glanceTime();
     this.o.store.save(img);
-    send(res, 204);
+    sendEmpty(res, 204);
   }
 
   action(res: ServerResponse, id: string, action: string, caller: Caller): void {
@@ -185,7 +186,7 @@ export class ImagesApi {
     } else throw new HttpError(404, `Unknown action ${action}`);
     img.updated_at = glanceTime();
     this.o.store.save(img);
-    send(res, 204);
+    sendEmpty(res, 204);
   }
 
   /**
@@ -221,35 +222,17 @@ export class ImagesApi {
     if (img.status !== 'active' && img.status !== 'deactivated') return void send(res, 204);
     const path = this.o.store.readPath(img);
     const size = (await stat(path)).size;
+    const slice = byteSlice(req.headers.range, req.headers['content-range'] as string | undefined, size);
+    // Glance's header order; Content-MD5 is the whole image's, on a 206 too.
     const headers: Record<string, string | number> = {
       'content-type': 'application/octet-stream',
+      ...(slice ? { 'content-range': `bytes ${slice.offset}-${slice.last}/${size}` } : {}),
       ...(img.checksum ? { 'content-md5': img.checksum } : {}),
+      'content-length': slice ? slice.length : size,
     };
-    const range = req.headers.range ?? (req.headers['content-range'] as string | undefined);
-    if (range !== undefined) {
-      if (range.includes(',')) throw new HttpError(400, 'Multiple ranges are not supported.');
-      const m = /^bytes[= ](\d*)-(\d*)(?:\/\*)?$/.exec(range.trim());
-      if (m === null || (m[1] === '' && m[2] === '')) throw new HttpError(416, 'Invalid Range header.');
-      let start: number;
-      let end: number;
-      if (m[1] === '') {
-        start = Math.max(0, size - Number(m[2]));
-        end = size - 1;
-      } else {
-        start = Number(m[1]);
-        end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-      }
-      if (start >= size || start > end) throw new HttpError(416, 'Invalid start position in Range header.');
-      res.writeHead(206, {
-        ...headers,
-        'content-length': end - start + 1,
-        'content-range': `bytes ${start}-${end}/${size}`,
-      });
-      createReadStream(path, { start, end }).pipe(res);
-      return;
-    }
-    res.writeHead(200, { ...headers, 'content-length': size });
-    createReadStream(path).pipe(res);
+    res.writeHead(slice ? 206 : 200, headers);
+    if (slice?.length === 0) return void res.end();
+    createReadStream(path, slice ? { start: slice.offset, end: slice.offset + slice.length - 1 } : {}).pipe(res);
   }
 
   /** POST /import (image-imports.ts). */
@@ -260,41 +243,4 @@ export class ImagesApi {
   tasks(res: ServerResponse, id: string, caller: Caller): void {
     this.#imports.tasks(res, id, caller);
   }
-}
-
-type PatchOp = { op?: unknown; path?: unknown; value?: unknown };
-
-/** Glance's checks of one change, in its order: owner (admins only), visibility (publicize), then ownership. */
-function mayPatch(img: ImageRecord, key: string, op: PatchOp, caller: Caller): void {
-  if (key === 'owner' && op.op === 'replace' && !caller.isAdmin)
-    throw new HttpError(403, "Owner can't be updated by non admin.");
-  if (key === 'visibility' && op.op !== 'remove') mayChangeVisibility(caller, op.value);
-  mustOwn(img, caller);
-}
-
-/** One operation of a JSON patch (`add`, `remove`, `replace` on `/attribute`), with Glance's checks. */
-function applyPatchOp(img: ImageRecord, op: PatchOp, caller: Caller): void {
-  if (op === null || typeof op !== 'object' || !['add', 'remove', 'replace'].includes(String(op.op)))
-    throw new HttpError(400, `Operation objects must contain exactly one of "add", "remove", "replace".`);
-  const path = typeof op.path === 'string' ? op.path : '';
-  const m = /^\/([^/]+)$/.exec(path);
-  const key = m?.[1]?.replaceAll('~1', '/').replaceAll('~0', '~');
-  // A harmless superset of Glance: /tags/- and /tags/N (openstacksdk sends them) add a tag.
-  if (key === undefined && /^\/tags\/(-|\d+)$/.test(path) && op.op === 'add') {
-    if (typeof op.value !== 'string') throw schemaError('tags must be strings');
-    img.tags = [...new Set([...img.tags, op.value])];
-    return;
-  }
-  if (key === undefined) throw new HttpError(400, 'Invalid JSON pointer for this resource: ' + path);
-  checkKey(key, false);
-  mayPatch(img, key, op, caller);
-  if (op.op === 'remove') {
-    if (BASE.has(key)) throw new HttpError(403, `Property ${key} may not be removed.`);
-    if (!(key in img.properties)) throw new HttpError(409, `Property ${key} does not exist.`);
-    delete img.properties[key];
-    return;
-  }
-  if (op.op === 'replace' && !BASE.has(key) && !(key in img.properties))
-    throw new HttpError(409, `Property ${key} does not exist.`);
-  setAttr(img, key, op.value);
 }

@@ -2,98 +2,210 @@
  * The JSON schemas the embedded server publishes, shaped like Glance 25's (glanceclient builds
  * its models from them and validates our own documents against them), and the version list.
  */
-import { CONTAINER_FORMATS, DISK_FORMATS } from './image-store';
 
-const STATUSES = [
-  'queued',
-  'saving',
-  'active',
-  'killed',
-  'deleted',
-  'uploading',
-  'importing',
-  'pending_delete',
-  'deactivated',
-];
-
-const nullable = (type: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  type: ['null', type],
-  ...extra,
-});
-const readOnly = { readOnly: true };
+/**
+ * Glance 25's image schema, as the reference serves it (no schema-image.json of custom
+ * properties): property order and words included, since clients show its validation messages.
+ */
+const IMAGE_SCHEMA = {
+  name: 'image',
+  properties: {
+    id: {
+      type: 'string',
+      description: 'An identifier for the image',
+      pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+    },
+    name: {
+      type: ['null', 'string'],
+      description: 'Descriptive name for the image',
+      maxLength: 255,
+    },
+    status: {
+      type: 'string',
+      readOnly: true,
+      description: 'Status of the image',
+      enum: [
+        'queued',
+        'saving',
+        'active',
+        'killed',
+        'deleted',
+        'uploading',
+        'importing',
+        'pending_delete',
+        'deactivated',
+      ],
+    },
+    visibility: {
+      type: 'string',
+      description: 'Scope of image accessibility',
+      enum: ['community', 'public', 'private', 'shared'],
+    },
+    protected: {
+      type: 'boolean',
+      description: 'If true, image will not be deletable.',
+    },
+    os_hidden: {
+      type: 'boolean',
+      description: 'If true, image will not appear in default image list response.',
+    },
+    checksum: {
+      type: ['null', 'string'],
+      readOnly: true,
+      description: 'md5 hash of image contents.',
+      maxLength: 32,
+    },
+    os_hash_algo: {
+      type: ['null', 'string'],
+      readOnly: true,
+      description: 'Algorithm to calculate the os_hash_value',
+      maxLength: 64,
+    },
+    os_hash_value: {
+      type: ['null', 'string'],
+      readOnly: true,
+      description: 'Hexdigest of the image contents using the algorithm specified by the os_hash_algo',
+      maxLength: 128,
+    },
+    owner: {
+      type: ['null', 'string'],
+      description: 'Owner of the image',
+      maxLength: 255,
+    },
+    size: {
+      type: ['null', 'integer'],
+      readOnly: true,
+      description: 'Size of image file in bytes',
+    },
+    virtual_size: {
+      type: ['null', 'integer'],
+      readOnly: true,
+      description: 'Virtual size of image in bytes',
+    },
+    container_format: {
+      type: ['null', 'string'],
+      description: 'Format of the container',
+      enum: [null, 'ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'],
+    },
+    disk_format: {
+      type: ['null', 'string'],
+      description: 'Format of the disk',
+      enum: [null, 'ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'],
+    },
+    created_at: {
+      type: 'string',
+      readOnly: true,
+      description: 'Date and time of image registration',
+    },
+    updated_at: {
+      type: 'string',
+      readOnly: true,
+      description: 'Date and time of the last image modification',
+    },
+    tags: {
+      type: 'array',
+      description: 'List of strings related to the image',
+      items: {
+        type: 'string',
+        maxLength: 255,
+      },
+    },
+    direct_url: {
+      type: 'string',
+      readOnly: true,
+      description: 'URL to access the image file kept in external store',
+    },
+    min_ram: {
+      type: 'integer',
+      description: 'Amount of ram (in MB) required to boot image.',
+    },
+    min_disk: {
+      type: 'integer',
+      description: 'Amount of disk space (in GB) required to boot image.',
+    },
+    self: {
+      type: 'string',
+      readOnly: true,
+      description: 'An image self url',
+    },
+    file: {
+      type: 'string',
+      readOnly: true,
+      description: 'An image file url',
+    },
+    stores: {
+      type: 'string',
+      readOnly: true,
+      description:
+        'Store in which image data resides.  Only present when the operator has enabled multiple stores.  May be a comma-separated list of store identifiers.',
+    },
+    schema: {
+      type: 'string',
+      readOnly: true,
+      description: 'An image schema url',
+    },
+    locations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          url: {
+            type: 'string',
+            maxLength: 255,
+          },
+          metadata: {
+            type: 'object',
+          },
+          validation_data: {
+            description:
+              "Values to be used to populate the corresponding image properties. If the image status is not 'queued', values must exactly match those already contained in the image properties.",
+            type: 'object',
+            writeOnly: true,
+            additionalProperties: false,
+            properties: {
+              checksum: {
+                type: 'string',
+                minLength: 32,
+                maxLength: 32,
+              },
+              os_hash_algo: {
+                type: 'string',
+                maxLength: 64,
+              },
+              os_hash_value: {
+                type: 'string',
+                maxLength: 128,
+              },
+            },
+            required: ['os_hash_algo', 'os_hash_value'],
+          },
+        },
+        required: ['url', 'metadata'],
+      },
+      description: 'A set of URLs to access the image file kept in external store',
+    },
+  },
+  additionalProperties: {
+    type: 'string',
+  },
+  links: [
+    {
+      rel: 'self',
+      href: '{self}',
+    },
+    {
+      rel: 'enclosure',
+      href: '{file}',
+    },
+    {
+      rel: 'describedby',
+      href: '{schema}',
+    },
+  ],
+} as const;
 
 export function imageSchema(): Record<string, unknown> {
-  return {
-    name: 'image',
-    additionalProperties: { type: 'string' },
-    properties: {
-      id: {
-        type: 'string',
-        description: 'An identifier for the image',
-        pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
-      },
-      name: nullable('string', { description: 'Descriptive name for the image', maxLength: 255 }),
-      status: { type: 'string', description: 'Status of the image', enum: STATUSES, ...readOnly },
-      visibility: {
-        type: 'string',
-        description: 'Scope of image accessibility',
-        enum: ['community', 'public', 'private', 'shared'],
-      },
-      protected: { type: 'boolean', description: 'If true, image will not be deletable.' },
-      os_hidden: { type: 'boolean', description: 'If true, image will not appear in default image list response.' },
-      checksum: nullable('string', { description: 'md5 hash of image contents.', maxLength: 32, ...readOnly }),
-      os_hash_algo: nullable('string', {
-        description: 'Algorithm to calculate the os_hash_value',
-        maxLength: 64,
-        ...readOnly,
-      }),
-      os_hash_value: nullable('string', {
-        description: 'Hexdigest of the image contents',
-        maxLength: 128,
-        ...readOnly,
-      }),
-      owner: nullable('string', { description: 'Owner of the image', maxLength: 255 }),
-      size: nullable('integer', { description: 'Size of image file in bytes', ...readOnly }),
-      virtual_size: nullable('integer', { description: 'Virtual size of image in bytes', ...readOnly }),
-      container_format: {
-        description: 'Format of the container',
-        type: ['null', 'string'],
-        enum: [null, ...CONTAINER_FORMATS],
-      },
-      disk_format: { description: 'Format of the disk', type: ['null', 'string'], enum: [null, ...DISK_FORMATS] },
-      created_at: { type: 'string', description: 'Date and time of image registration', ...readOnly },
-      updated_at: { type: 'string', description: 'Date and time of the last image modification', ...readOnly },
-      tags: {
-        type: 'array',
-        description: 'List of strings related to the image',
-        items: { type: 'string', maxLength: 255 },
-      },
-      direct_url: { type: 'string', description: 'URL to access the image file kept in external store', ...readOnly },
-      min_ram: { type: 'integer', description: 'Amount of ram (in MB) required to boot image.' },
-      min_disk: { type: 'integer', description: 'Amount of disk space (in GB) required to boot image.' },
-      self: { type: 'string', description: 'An image self url', ...readOnly },
-      file: { type: 'string', description: 'An image file url', ...readOnly },
-      stores: { type: 'string', description: 'Store in which image data resides.', ...readOnly },
-      schema: { type: 'string', description: 'An image schema url', ...readOnly },
-      locations: {
-        type: 'array',
-        description: 'A set of URLs to access the image file kept in external store',
-        items: {
-          type: 'object',
-          properties: { url: { type: 'string', maxLength: 255 }, metadata: { type: 'object' } },
-        },
-      },
-      os_distro: { type: 'string', description: 'Common name of operating system distribution', is_base: false },
-      os_version: { type: 'string', description: 'Operating system version', is_base: false },
-      architecture: { type: 'string', description: 'Operating system architecture', is_base: false },
-      description: { type: 'string', description: 'A human-readable string describing this image.', is_base: false },
-    },
-    links: [
-      { rel: 'self', href: '{self}' },
-      { rel: 'enclosure', href: '{file}' },
-      { rel: 'describedby', href: '{schema}' },
-    ],
-  };
+  return structuredClone(IMAGE_SCHEMA) as unknown as Record<string, unknown>;
 }
 
 export function imagesSchema(): Record<string, unknown> {

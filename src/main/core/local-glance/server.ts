@@ -18,7 +18,7 @@ import {
   type LocalCredentials,
 } from './identity';
 import { mustBeAdmin } from './image-access';
-import { ImageStore, UUID_RE } from './image-store';
+import { ImageStore } from './image-store';
 import { importMethods } from './image-doc';
 import { ImagesApi } from './images-api';
 import { MembersApi } from './members-api';
@@ -55,9 +55,34 @@ type ImageRoute = (
   caller: Caller,
 ) => void | Promise<void>;
 
-/** webob's 405: the method named, the methods allowed in `Allow`. */
-function notAllowed(method: string, allow: string): HttpError {
-  return new HttpError(405, `The method ${method} is not allowed for this resource.`, { allow });
+const notAllowed = (method: string, allow: string): HttpError => HttpError.methodNotAllowed(method, allow);
+
+/** The methods each route below an image takes (webob's `Allow`). HEAD on file is our resumable-upload probe. */
+const ALLOWED = new Map([
+  ['', 'GET, PATCH, DELETE'],
+  ['file', 'GET, PUT'],
+  ['stage', 'PUT'],
+  ['import', 'POST'],
+  ['tasks', 'GET'],
+  ['members', 'GET, POST'],
+  ['members/*', 'GET, PUT, DELETE'],
+  ['tags/*', 'PUT, DELETE'],
+  ['actions/*', 'POST'],
+]);
+
+/** The route a path below /v2/images/{id} names (`tags/*` for any tag...), undefined for none. */
+function routeBelow(rest: string[]): string | undefined {
+  const [b, c, ...more] = rest;
+  if (b === undefined) return '';
+  if (more.length > 0 || c === '') return undefined;
+  if (c === undefined) return ['file', 'stage', 'import', 'tasks', 'members'].includes(b) ? b : undefined;
+  if (b === 'tags' || b === 'members') return `${b}/*`;
+  return b === 'actions' && (c === 'deactivate' || c === 'reactivate') ? 'actions/*' : undefined;
+}
+
+/** A path as WSGI hands it to Glance: every %XX decoded to the latin-1 character of that byte. */
+function wsgiPath(path: string): string {
+  return path.replace(/%([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 export class StagingServer {
@@ -214,7 +239,9 @@ export class StagingServer {
         'authtoken',
       );
     const caller = callerOf(token);
-    const seg = path.split('/').slice(2).map(decodeURIComponent); // after /v2 (or /v2.N)
+    // Routed on the decoded path, as WSGI's PATH_INFO (each %XX one latin-1 character): a tag with
+    // an encoded slash is two segments, no route (404), as on Glance.
+    const seg = wsgiPath(path).split('/').slice(2); // after /v2 (or /v2.N)
     const [a, id] = seg;
     if (a === undefined) throw new HttpError(404, 'The resource could not be found.');
     if (a === 'schemas') return this.#schema(res, seg.slice(1).join('/'));
@@ -301,21 +328,19 @@ export class StagingServer {
     seg: string[],
     caller: Caller,
   ): Promise<void> {
-    const [id, b, c] = seg;
+    const [id, , c] = seg;
     if (id === undefined) {
       if (method === 'GET') return this.#api.list(res, url.searchParams, caller);
       if (method === 'POST') return this.#api.create(req, res, this.#url, caller);
       throw notAllowed(method, 'GET, POST');
     }
-    if (!UUID_RE.test(id)) throw new HttpError(404, `No image found with ID ${id}`);
-    // The route below the image: `file` alone, `tags/T` and `actions/A` with their name, the others by their first part.
-    const named = b === 'tags' || b === 'actions' || b === 'members';
-    const below =
-      b === undefined ? '' : named ? (c === undefined ? b : `${b}/*`) : b === 'file' && c !== undefined ? 'file/*' : b;
+    // Glance's routes below an image (`tags/T`, `members/M`, `actions/A` with their name); the
+    // image id itself is the controller's to check, each with its own 404.
+    const below = routeBelow(seg.slice(1));
+    if (below === undefined) throw new HttpError(404, 'The resource could not be found.');
     const route = this.#imageRoutes.get(`${method} ${below}`);
     if (route !== undefined) return route(req, res, id, c ?? '', caller);
-    if (b === 'members') throw notAllowed(method, c === undefined ? 'GET, POST' : 'GET, PUT, DELETE');
-    throw new HttpError(404, 'The resource could not be found.');
+    throw notAllowed(method, ALLOWED.get(below) ?? 'GET');
   }
 
   async #identity(req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<void> {
