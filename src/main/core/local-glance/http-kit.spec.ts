@@ -33,7 +33,7 @@ describe('error pages negotiated as webob does', () => {
       code: '400 Bad Request',
       title: 'Bad Request',
     });
-    expect(new HttpError(401, 'x', {}, 'authtoken').render('*/*').contentType).toBe('application/json; charset=UTF-8');
+    expect(new HttpError(401, 'x', {}, 'keystone').render('*/*').contentType).toBe('application/json');
   });
 
   // Glance's positional messages (Owner can't be updated..., Range errors) and webob's 405, as run.

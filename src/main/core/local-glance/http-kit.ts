@@ -21,10 +21,9 @@ const TITLES: Record<number, string> = {
 
 /**
  * Who shapes the error: `glance` (webob's error page as JSON, HTML or plain text, by Accept),
- * `keystone` (Keystone's API: {"error": {code, title, message}}), `authtoken` (keystonemiddleware
- * refusing a request without a valid token: Keystone's shape, with a charset).
+ * `keystone` (Keystone's API: {"error": {code, title, message}}).
  */
-export type ErrorShape = 'glance' | 'keystone' | 'authtoken';
+export type ErrorShape = 'glance' | 'keystone';
 
 export interface Rendered {
   contentType: string;
@@ -90,7 +89,7 @@ export class HttpError extends Error {
     const title = TITLES[this.status] ?? 'Error';
     if (this.shape !== 'glance') {
       const body = JSON.stringify({ error: { code: this.status, title, message: this.message } });
-      return { contentType: this.shape === 'authtoken' ? 'application/json; charset=UTF-8' : 'application/json', body };
+      return { contentType: 'application/json', body };
     }
     const status = `${this.status} ${title}`;
     const same = (x: string): string => x;

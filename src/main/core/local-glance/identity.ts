@@ -125,6 +125,16 @@ export class IdentityService {
     ]);
   }
 
+  /** The projects (id and name), for Keystone's project lookups. */
+  projects(): { id: string; name: string }[] {
+    return [...this.#projects].map(([id, name]) => ({ id, name }));
+  }
+
+  /** The users (id and name), for Keystone's user lookups. */
+  users(): { id: string; name: string }[] {
+    return this.#users.map((u) => ({ id: u.id, name: u.name }));
+  }
+
   /** A valid, unexpired token, or undefined. */
   validate(id: string | undefined): TokenInfo | undefined {
     if (id === undefined || id === '') return undefined;

@@ -54,7 +54,8 @@ export function importMethods(o: { webDownload?: WebDownloadOptions; stores?: nu
 
 /**
  * The document Glance answers with, in its key order: custom properties first (as added), the
- * base fields, the links, and `stores` last (multi-store only, once the image has data).
+ * base fields, the links, and `stores` last (multi-store only, once the image has data, not
+ * while it is deactivated).
  */
 export function imageDoc(i: ImageRecord, multiStore = false): Record<string, unknown> {
   return {
@@ -81,7 +82,8 @@ export function imageDoc(i: ImageRecord, multiStore = false): Record<string, unk
     self: `/v2/images/${i.id}`,
     file: `/v2/images/${i.id}/file`,
     schema: '/v2/schemas/image',
-    ...(multiStore && i.stores.length > 0 ? { stores: i.stores.join(',') } : {}),
+    // A deactivated image's locations are hidden, and its stores with them.
+    ...(multiStore && i.stores.length > 0 && i.status !== 'deactivated' ? { stores: i.stores.join(',') } : {}),
   };
 }
 

@@ -46,7 +46,8 @@ export class ImageImports {
     if (targets.length === 0) return void sendEmpty(res, 202); // copy-image, all_stores: already everywhere
     let uri: string | undefined;
     if (name === 'web-download') {
-      uri = typeof body.method.uri === 'string' ? body.method.uri : '';
+      // Glance names a missing uri as Python prints it: None.
+      uri = typeof body.method.uri === 'string' ? body.method.uri : 'None';
       checkUri(uri, this.o.webDownload ?? { enabled: false });
     }
     const requestId = String(res.getHeader('x-openstack-request-id') ?? '');

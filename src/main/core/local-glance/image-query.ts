@@ -17,7 +17,7 @@ type Test = (i: ImageRecord) => boolean;
 
 export interface ImagePage {
   images: ImageRecord[];
-  /** The query of the first page (the marker removed). */
+  /** The query of the first page (the marker removed; each key once). */
   first: URLSearchParams;
   /** The query of the next page, when this one is full. */
   next?: URLSearchParams;
@@ -40,7 +40,10 @@ export function queryImages(all: readonly ImageRecord[], query: URLSearchParams,
     images = images.slice(at + 1);
   }
   const page = images.slice(0, limit);
-  const first = new URLSearchParams(query);
+  // Glance builds its links from dict(params): each key once, with its last value.
+  const first = new URLSearchParams(
+    [...new Set(query.keys())].map((k): [string, string] => [k, query.getAll(k).at(-1) ?? '']),
+  );
   first.delete('marker');
   const last = page.at(-1);
   if (page.length < limit || last === undefined) return { images: page, first };
@@ -173,4 +176,17 @@ function filterOf(q: URLSearchParams, project: string): Test {
   if (!q.has('os_hidden')) tests.push((i) => !i.os_hidden);
   if (!q.has('visibility')) tests.push((i) => i.visibility !== 'community' || i.owner === project);
   return (i) => tests.every((t) => t(i));
+}
+
+/** Python's urlencode (quote_plus): what Glance's `first` and `next` links look like. */
+export function pyUrlencode(q: URLSearchParams): string {
+  const quote = (s: string): string =>
+    [...Buffer.from(s, 'utf8')]
+      .map((b) => {
+        const c = String.fromCharCode(b);
+        if (/[A-Za-z0-9_.~-]/.test(c)) return c;
+        return c === ' ' ? '+' : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+      })
+      .join('');
+  return [...q].map(([k, v]) => `${quote(k)}=${quote(v)}`).join('&');
 }

@@ -18,7 +18,7 @@ import { checkAttribute, schemaOrder } from './schema-check';
 import { ImageImports } from './image-imports';
 import { applyPatch, parsePatch } from './image-patch';
 import { ImageIngest } from './image-ingest';
-import { queryImages } from './image-query';
+import { pyUrlencode, queryImages } from './image-query';
 import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
 import type { WebDownloadOptions } from './web-download';
 
@@ -101,12 +101,12 @@ export class ImagesApi {
 
   list(res: ServerResponse, query: URLSearchParams, caller: Caller): void {
     const page = queryImages(this.#listable(query, caller), query, caller.projectId);
-    const firstQs = page.first.toString();
+    const firstQs = pyUrlencode(page.first);
     send(res, 200, {
       images: page.images.map((i) => this.#doc(i)),
       first: `/v2/images${firstQs ? `?${firstQs}` : ''}`,
       schema: '/v2/schemas/images',
-      ...(page.next !== undefined ? { next: `/v2/images?${page.next.toString()}` } : {}),
+      ...(page.next !== undefined ? { next: `/v2/images?${pyUrlencode(page.next)}` } : {}),
     });
   }
 

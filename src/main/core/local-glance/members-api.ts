@@ -6,7 +6,7 @@
  * 200 (not 201), remove 204; at most 128 members an image (Glance's image_member_quota).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readJson, send, sendEmpty } from './http-kit';
+import { HttpError, readJson, send } from './http-kit';
 import type { Caller } from './identity';
 import { visibleImage } from './image-access';
 import type { ImageRecord, ImageStore } from './image-store';
@@ -119,6 +119,7 @@ export class MembersApi {
       throw new HttpError(403, `Not allowed to delete members for image ${id}.`);
     this.#entry(img, memberId, caller);
     this.store.members.remove(img.id, memberId);
-    sendEmpty(res, 204);
+    // Glance's controller answers with its own webob Response(status=204): no Content-Type at all.
+    send(res, 204);
   }
 }

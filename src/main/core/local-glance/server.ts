@@ -8,15 +8,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cors, type CorsOptions } from './cors';
-import { HttpError, readJson, send, sendError } from './http-kit';
-import {
-  callerOf,
-  IdentityService,
-  loadOrCreateCredentials,
-  LOCAL_REGION,
-  type Caller,
-  type LocalCredentials,
-} from './identity';
+import { HttpError, send, sendError } from './http-kit';
+import { callerOf, IdentityService, loadOrCreateCredentials, type Caller, type LocalCredentials } from './identity';
+import { IdentityApi } from './identity-api';
 import { mustBeAdmin } from './image-access';
 import { ImageStore } from './image-store';
 import { importMethods } from './image-doc';
@@ -46,7 +40,13 @@ export interface StagingServerOptions {
   log?: (line: string) => void;
 }
 
-type Parts = { creds: LocalCredentials; identity: IdentityService; api: ImagesApi; members: MembersApi };
+type Parts = {
+  creds: LocalCredentials;
+  identity: IdentityService;
+  keystone: IdentityApi;
+  api: ImagesApi;
+  members: MembersApi;
+};
 type ImageRoute = (
   req: IncomingMessage,
   res: ServerResponse,
@@ -54,6 +54,11 @@ type ImageRoute = (
   c: string,
   caller: Caller,
 ) => void | Promise<void>;
+
+const UNAUTHORIZED =
+  'This server could not verify that you are authorized to access the document you requested. Either you ' +
+  'supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the ' +
+  'credentials required.';
 
 const notAllowed = (method: string, allow: string): HttpError => HttpError.methodNotAllowed(method, allow);
 
@@ -147,9 +152,11 @@ export class StagingServer {
   async start(): Promise<string> {
     this.store.open();
     const creds = loadOrCreateCredentials(this.o.dataDir);
+    const identity = new IdentityService(creds, this.o.tokenTtlSeconds);
     this.#parts = {
       creds,
-      identity: new IdentityService(creds, this.o.tokenTtlSeconds),
+      identity,
+      keystone: new IdentityApi(identity, () => this.#url),
       members: new MembersApi(this.store),
       api: new ImagesApi({
         store: this.store,
@@ -222,26 +229,39 @@ export class StagingServer {
     const sent = (req.url ?? '/').split('?')[0] ?? '/';
     const path = (sent.startsWith('/') ? sent : url.pathname).replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
-    if (path === '/identity' || path.startsWith('/identity/')) return this.#identity(req, res, path, method);
+    if (path === '/identity' || path.startsWith('/identity/'))
+      return this.#started().keystone.route(req, res, path, method, url.searchParams);
     // Glance's version negotiation, before any token check: `versions` first, then the first
     // segment must name a version it serves (v2.N is v2), or the answer is the list (300).
     const first = path.split('/')[1] ?? '';
     if (first === 'versions') return send(res, 200, { versions: this.#versions() });
     if (first !== 'v2' && !versionIds(this.store.storeNames.length > 1).includes(first))
       return send(res, 300, { versions: this.#versions() });
-    // keystonemiddleware answers before Glance: its own 401, Keystone-shaped.
+    const caller = this.#caller(req);
+    // Routes' mapper redirects the bare version to its slash form (which is no route).
+    if (path === '/v2' && !sent.endsWith('/'))
+      return void send(res, 302, undefined, {
+        'content-type': 'text/plain; charset=utf8',
+        location: `${this.#url}/v2/`,
+      });
+    return this.#v2(req, res, url, wsgiPath(path), caller);
+  }
+
+  /** The token's caller; keystonemiddleware refuses before Glance, and what reaches the client is webob's 401 page. */
+  #caller(req: IncomingMessage): Caller {
     const token = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
     if (token === undefined)
-      throw new HttpError(
-        401,
-        'The request you have made requires authentication.',
-        { 'www-authenticate': `Keystone uri="${this.authUrl}"` },
-        'authtoken',
-      );
-    const caller = callerOf(token);
-    // Routed on the decoded path, as WSGI's PATH_INFO (each %XX one latin-1 character): a tag with
-    // an encoded slash is two segments, no route (404), as on Glance.
-    const seg = wsgiPath(path).split('/').slice(2); // after /v2 (or /v2.N)
+      throw new HttpError(401, UNAUTHORIZED, { 'www-authenticate': `Keystone uri="${this.authUrl}"` });
+    return callerOf(token);
+  }
+
+  /**
+   * Below /v2, routed on the decoded path as WSGI's PATH_INFO (each %XX one latin-1 character):
+   * a tag with an encoded slash is two segments, no route (404), as on Glance.
+   */
+  async #v2(req: IncomingMessage, res: ServerResponse, url: URL, path: string, caller: Caller): Promise<void> {
+    const method = req.method ?? 'GET';
+    const seg = path.split('/').slice(2); // after /v2 (or /v2.N)
     const [a, id] = seg;
     if (a === undefined) throw new HttpError(404, 'The resource could not be found.');
     if (a === 'schemas') return this.#schema(res, seg.slice(1).join('/'));
@@ -310,10 +330,10 @@ export class StagingServer {
     send(res, 200, {
       stores: this.store.storeNames.map((s, i) => ({
         id: s,
-        type: 'file',
         description: `Glance Uploader local store '${s}'`,
-        ...(i === 0 ? { default: true } : {}),
-        properties: { data_dir: this.store.storeDir(s), chunk_size: 65536, thin_provisioning: false },
+        ...(i === 0 ? { default: 'true' } : {}),
+        type: 'file',
+        properties: { data_dir: `${this.store.storeDir(s)}/`, chunk_size: 65536, thin_provisioning: false },
       })),
     });
     return true;
@@ -341,50 +361,5 @@ export class StagingServer {
     const route = this.#imageRoutes.get(`${method} ${below}`);
     if (route !== undefined) return route(req, res, id, c ?? '', caller);
     throw notAllowed(method, ALLOWED.get(below) ?? 'GET');
-  }
-
-  async #identity(req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<void> {
-    const v3 = {
-      id: 'v3.14',
-      status: 'stable',
-      updated: '2020-04-07T00:00:00Z',
-      links: [{ rel: 'self', href: `${this.authUrl}/` }],
-      'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
-    };
-    if (path === '/identity') return send(res, 300, { versions: { values: [v3] } });
-    if (path === '/identity/v3') return send(res, 200, { version: v3 });
-    if (path === '/identity/v3/auth/tokens') {
-      if (method === 'POST') {
-        const t = this.identity.authenticate(await readJson(req, 64 * 1024, 'keystone'));
-        if (t === undefined)
-          throw new HttpError(401, 'The request you have made requires authentication.', {}, 'keystone');
-        return send(res, 201, this.identity.tokenBody(t, this.#url), { 'x-subject-token': t.id });
-      }
-      const caller = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
-      if (caller === undefined)
-        throw new HttpError(401, 'The request you have made requires authentication.', {}, 'keystone');
-      const subjectId = req.headers['x-subject-token'] as string | undefined;
-      const subject = this.identity.validate(subjectId);
-      if (method === 'DELETE') {
-        if (subjectId === undefined || !this.identity.revoke(subjectId))
-          throw new HttpError(404, 'Could not find token.', {}, 'keystone');
-        return send(res, 204);
-      }
-      if (subject === undefined) throw new HttpError(404, 'Could not find token.', {}, 'keystone');
-      if (method === 'HEAD') return send(res, 200);
-      return send(res, 200, this.identity.tokenBody(subject, this.#url), { 'x-subject-token': subject.id });
-    }
-    if (path === '/identity/v3/auth/catalog' || path === '/identity/v3/regions') {
-      const caller = this.identity.validate(req.headers['x-auth-token'] as string | undefined);
-      if (caller === undefined)
-        throw new HttpError(401, 'The request you have made requires authentication.', {}, 'keystone');
-      const body = this.identity.tokenBody(caller, this.#url) as { token: { catalog: unknown } };
-      return path.endsWith('catalog')
-        ? send(res, 200, { catalog: body.token.catalog })
-        : send(res, 200, {
-            regions: [{ id: LOCAL_REGION, description: 'Glance Uploader local server', parent_region_id: null }],
-          });
-    }
-    throw new HttpError(404, 'The resource could not be found.', {}, 'keystone');
   }
 }
