@@ -4,6 +4,7 @@
  * messages are Glance's), the document it answers with, and the import methods it offers.
  */
 import { HttpError } from './http-kit';
+import { isotime } from './glance-time';
 import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
 import { checkAttribute } from './schema-check';
 import type { WebDownloadOptions } from './web-download';
@@ -54,10 +55,10 @@ export function importMethods(o: { webDownload?: WebDownloadOptions; stores?: nu
 
 /**
  * The document Glance answers with, in its key order: custom properties first (as added), the
- * base fields, the links, and `stores` last (multi-store only, once the image has data, not
- * while it is deactivated).
+ * base fields, the links, and `stores` last (multi-store only, once the image has data; a
+ * deactivated image's only for an admin).
  */
-export function imageDoc(i: ImageRecord, multiStore = false): Record<string, unknown> {
+export function imageDoc(i: ImageRecord, multiStore = false, admin = false): Record<string, unknown> {
   return {
     ...i.properties,
     name: i.name,
@@ -76,14 +77,16 @@ export function imageDoc(i: ImageRecord, multiStore = false): Record<string, unk
     os_hash_algo: i.os_hash_algo,
     os_hash_value: i.os_hash_value,
     id: i.id,
-    created_at: i.created_at,
-    updated_at: i.updated_at,
+    created_at: isotime(i.created_at),
+    updated_at: isotime(i.updated_at),
     tags: i.tags,
     self: `/v2/images/${i.id}`,
     file: `/v2/images/${i.id}/file`,
     schema: '/v2/schemas/image',
-    // A deactivated image's locations are hidden, and its stores with them.
-    ...(multiStore && i.stores.length > 0 && i.status !== 'deactivated' ? { stores: i.stores.join(',') } : {}),
+    // A deactivated image's locations are hidden from all but admins, and its stores with them.
+    ...(multiStore && i.stores.length > 0 && (admin || i.status !== 'deactivated')
+      ? { stores: i.stores.join(',') }
+      : {}),
   };
 }
 

@@ -202,8 +202,10 @@ export class ImageImports {
       img.updated_at = glanceTime();
       this.o.store.save(img);
     }
+    // Glance's import flow leaves its last progress line as the message: whole MiB copied.
+    const copied = `Copied ${Math.floor((img?.size ?? 0) / 2 ** 20)} MiB`;
     if (failure !== undefined) this.o.store.tasks.finish(taskId, 'failure', failure);
-    else this.o.store.tasks.finish(taskId, 'success', '', { image_id: id });
+    else this.o.store.tasks.finish(taskId, 'success', copied, { image_id: id });
   }
 
   /** A failed import, as Glance leaves it: the task failed, the image queued, its stores noted as failed. */

@@ -47,8 +47,8 @@ export class ImagesApi {
     return this.o.store.storeNames.length > 1;
   }
 
-  #doc(i: ImageRecord): Record<string, unknown> {
-    return imageDoc(i, this.#multiStore);
+  #doc(i: ImageRecord, caller: Caller): Record<string, unknown> {
+    return imageDoc(i, this.#multiStore, caller.isAdmin);
   }
 
   /** The store a request names (X-Image-Meta-Store), checked against the configuration. */
@@ -88,7 +88,7 @@ export class ImagesApi {
     checkPropertyCount(img);
     this.o.store.insert(img);
     const multi = this.o.store.storeNames.length > 1;
-    send(res, 201, this.#doc(img), {
+    send(res, 201, this.#doc(img, caller), {
       location: `${baseUrl}/v2/images/${img.id}`,
       'openstack-image-import-methods': importMethods({ ...this.o, stores: this.o.store.storeNames.length }).join(','),
       ...(multi ? { 'openstack-image-store-ids': this.o.store.storeNames.join(',') } : {}),
@@ -96,14 +96,14 @@ export class ImagesApi {
   }
 
   show(res: ServerResponse, id: string, caller: Caller): void {
-    send(res, 200, this.#doc(visibleImage(this.o.store, id, caller)));
+    send(res, 200, this.#doc(visibleImage(this.o.store, id, caller), caller));
   }
 
   list(res: ServerResponse, query: URLSearchParams, caller: Caller): void {
     const page = queryImages(this.#listable(query, caller), query, caller.projectId);
     const firstQs = pyUrlencode(page.first);
     send(res, 200, {
-      images: page.images.map((i) => this.#doc(i)),
+      images: page.images.map((i) => this.#doc(i, caller)),
       first: `/v2/images${firstQs ? `?${firstQs}` : ''}`,
       schema: '/v2/schemas/images',
       ...(page.next !== undefined ? { next: `/v2/images?${pyUrlencode(page.next)}` } : {}),
@@ -135,7 +135,7 @@ export class ImagesApi {
       img.updated_at = glanceTime();
       this.o.store.save(img);
     }
-    send(res, 200, this.#doc(img));
+    send(res, 200, this.#doc(img, caller));
   }
 
   async delete(res: ServerResponse, id: string, caller: Caller): Promise<void> {

@@ -6,6 +6,7 @@
  * 200 (not 201), remove 204; at most 128 members an image (Glance's image_member_quota).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isotime } from './glance-time';
 import { HttpError, readJson, send } from './http-kit';
 import type { Caller } from './identity';
 import { visibleImage } from './image-access';
@@ -20,8 +21,8 @@ function memberDoc(m: MemberRecord): Record<string, unknown> {
     member_id: m.member_id,
     image_id: m.image_id,
     status: m.status,
-    created_at: m.created_at,
-    updated_at: m.updated_at,
+    created_at: isotime(m.created_at),
+    updated_at: isotime(m.updated_at),
     schema: '/v2/schemas/member',
   };
 }

@@ -16,7 +16,7 @@ import { ImageStore } from './image-store';
 import { importMethods } from './image-doc';
 import { ImagesApi } from './images-api';
 import { MembersApi } from './members-api';
-import { imageSchema, imagesSchema, memberSchema, membersSchema, metadefStub, versionIds, versions } from './schemas';
+import { glanceSchema, versionIds, versions } from './schemas';
 import type { WebDownloadOptions } from './web-download';
 
 export interface StagingServerOptions {
@@ -276,19 +276,8 @@ export class StagingServer {
   }
 
   #schema(res: ServerResponse, name: string): void {
-    const doc =
-      name === 'image'
-        ? imageSchema()
-        : name === 'images'
-          ? imagesSchema()
-          : name === 'member'
-            ? memberSchema()
-            : name === 'members'
-              ? membersSchema()
-              : name.startsWith('metadefs/')
-                ? metadefStub(name.slice(9))
-                : undefined;
-    if (doc === undefined) throw new HttpError(404, `Schema ${name} not found.`);
+    const doc = glanceSchema(name);
+    if (doc === undefined) throw new HttpError(404, 'The resource could not be found.');
     send(res, 200, doc);
   }
 
