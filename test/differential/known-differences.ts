@@ -40,6 +40,27 @@ const glanceDownload: KnownDifference = {
   expect: (t) => withoutGlanceDownload(t) as Transcript,
 };
 
+const NON_ASCII_TAG = 'ünïcödé';
+/** What Glance stores for it: the UTF-8 bytes of the URL path read as Latin-1. */
+const MISREAD_TAG = Buffer.from(NON_ASCII_TAG, 'utf8').toString('latin1');
+
+function withTagReadAsUtf8(value: unknown): unknown {
+  if (typeof value === 'string') return value.split(MISREAD_TAG).join(NON_ASCII_TAG);
+  if (Array.isArray(value)) return value.map(withTagReadAsUtf8);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withTagReadAsUtf8(v)]));
+  return value;
+}
+
+const tagPathEncoding: KnownDifference = {
+  name: 'a non-ASCII tag in the URL path is read as UTF-8',
+  reason:
+    'PUT /v2/images/{id}/tags/%C3%BC... : Glance 25 takes the percent-decoded bytes of the path as ' +
+    'Latin-1 (the WSGI string) and stores "Ã¼..." (mojibake), which no client meant; the embedded ' +
+    'server decodes the path as UTF-8 (RFC 3986) and stores the tag that was sent',
+  expect: (t) => withTagReadAsUtf8(t) as Transcript,
+};
+
 /**
  * The scenarios whose reference transcript lists the import methods: /v2/info/import, and the
  * OpenStack-image-import-methods header Glance adds to every POST /v2/images answer.
@@ -59,6 +80,7 @@ const LISTS_IMPORT_METHODS = [
   'visibility.public-admin',
 ];
 
-export const KNOWN_DIFFERENCES: ReadonlyMap<string, KnownDifference> = new Map(
-  LISTS_IMPORT_METHODS.map((id) => [id, glanceDownload]),
-);
+export const KNOWN_DIFFERENCES: ReadonlyMap<string, KnownDifference> = new Map([
+  ...LISTS_IMPORT_METHODS.map((id): [string, KnownDifference] => [id, glanceDownload]),
+  ['tags.non-ascii', tagPathEncoding],
+]);

@@ -37,6 +37,10 @@ export function referenceSpec(ref: ReferenceCloud): SideSpec {
       [demo.userId, '<user:member>'],
       [demoAdmin.userId, '<user:admin>'],
       ...STORE_SYMBOLS((s) => `RegionOne file store '${s}'${s === 'fast' ? ' (default)' : ''}`),
+      ...['fast', 'cold'].map((s): [string, string] => [
+        `${ref.stateDir}/glance-RegionOne/store-${s}/`,
+        `<folder of store ${s}>`,
+      ]),
     ],
   };
 }

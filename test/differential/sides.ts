@@ -14,6 +14,8 @@ import { RecordingProxy, type Exchange } from './recording-proxy';
 /** Debian's interpreter: a pyenv python3 may come first on PATH and lack the OpenStack clients. */
 export const PYTHON = '/usr/bin/python3';
 export const DRIVER = join(import.meta.dirname, '..', 'support', 'glance_diff_driver.py');
+/** No __pycache__ folders in the checkout. */
+const NO_PYCACHE = { PYTHONDONTWRITEBYTECODE: '1' };
 
 export type Role = 'member' | 'admin' | 'second';
 export interface SideUser {
@@ -120,7 +122,7 @@ export async function runSide(spec: SideSpec, input: RunInput): Promise<SideRun>
         out,
       }),
     );
-    const env = { PATH: '/usr/bin:/bin', HOME: workDir, LANG: 'C.UTF-8', PYTHONIOENCODING: 'utf-8' };
+    const env = { PATH: '/usr/bin:/bin', HOME: workDir, LANG: 'C.UTF-8', PYTHONIOENCODING: 'utf-8', ...NO_PYCACHE };
     const { stderr } = await python([DRIVER, config], env, Number(process.env.DIFF_DRIVER_TIMEOUT_MS ?? 300_000));
     const results = JSON.parse(readFileSync(out, 'utf8')) as Record<string, ScenarioOutcome>;
     return { spec, results, exchanges: proxy.exchanges, proxyUrl, workDir, stderr, ms: Date.now() - t0 };
@@ -148,5 +150,7 @@ export async function startDataServer(data: Buffer): Promise<{ url: string; clos
 
 /** The scenarios the driver knows, read when the test file is collected (it imports no client). */
 export function loadCatalogue(): CatalogueEntry[] {
-  return JSON.parse(execFileSync(PYTHON, [DRIVER, '--list'], { encoding: 'utf8' })) as CatalogueEntry[];
+  return JSON.parse(
+    execFileSync(PYTHON, [DRIVER, '--list'], { encoding: 'utf8', env: { ...process.env, ...NO_PYCACHE } }),
+  ) as CatalogueEntry[];
 }

@@ -7,8 +7,13 @@
  *   user ids, store descriptions), by a symbol;
  * - request ids, then UUIDs (image, task ids) by placeholders in order of first appearance;
  * - the digits of timestamps (their shape stays: `2026-01-01T00:00:00Z` and `...00.000Z` differ);
- * - the padding of CLI tables (a column is as wide as its widest, normalised-away value).
+ * - the padding of CLI tables (a column is as wide as its widest, normalised-away value), and the
+ *   glance CLI's wrapping of long values (it wraps at 80 columns, wherever that falls);
+ * - the order of tag lists: Glance keeps an image's tags in a Python set, so their order follows
+ *   the string hashing of its process (it changes when Glance restarts); tags are compared
+ *   sorted, in JSON (`tags`, the CLI's `Tags`) and in the glance CLI's `| tags | [...] |` row.
  *
+ * A CLI's stdout that is JSON (`-f json`) is compared parsed.
  * Everything else is compared as is.
  */
 import type { Exchange } from './recording-proxy';
@@ -46,6 +51,17 @@ function line(e: Exchange): HttpLine {
   };
 }
 
+/** A CLI outcome with a JSON stdout (`-f json`) keeps it parsed, so it is normalised as JSON. */
+function parsedStdout(outcome: unknown): unknown {
+  const o = outcome as { stdout?: unknown };
+  if (typeof o?.stdout !== 'string' || !/^\s*[[{]/.test(o.stdout)) return outcome;
+  try {
+    return { ...o, stdout: JSON.parse(o.stdout) as unknown };
+  } catch {
+    return outcome;
+  }
+}
+
 /** One scenario of one side's run: the driver's steps with the proxy's exchanges of each. */
 export function transcriptOf(run: SideRun, id: string): Transcript {
   const r = run.results[id];
@@ -57,7 +73,7 @@ export function transcriptOf(run: SideRun, id: string): Transcript {
     steps: r.steps.map((s) => ({
       call: `${s.client} (${s.role}): ${s.call}`,
       http: run.exchanges.filter((e) => e.step === s.label).map(line),
-      outcome: s.outcome,
+      outcome: parsedStdout(s.outcome),
     })),
   };
 }
@@ -67,9 +83,28 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const TIMESTAMP = /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?/g;
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+const CONTINUATION = /^\|\s+\|\s(.*?)\s*\|$/;
+const PROPERTY_ROW = /^(\|\s\S.*?\s\|\s.*?)(\s*\|)$/;
+
+/**
+ * The glance CLI wraps a long value of a property table at 80 columns onto rows with an empty
+ * first cell; where it wraps depends on values that are normalised away (a store description),
+ * so the rows are joined back first (textwrap breaks at the whitespace it drops).
+ */
+function unwrapTables(text: string): string {
+  const out: string[] = [];
+  for (const row of text.split('\n')) {
+    const more = CONTINUATION.exec(row);
+    const prev = out.length > 0 ? PROPERTY_ROW.exec(out[out.length - 1] ?? '') : null;
+    if (more !== null && prev !== null) out[out.length - 1] = `${prev[1]} ${more[1] ?? ''}${prev[2] ?? ''}`;
+    else out.push(row);
+  }
+  return out.join('\n');
+}
+
 /** Text normalisation with one placeholder map per transcript (`ids` carries it along). */
 function normaliseText(text: string, symbols: [string, string][], ids: Map<string, string>): string {
-  let t = text;
+  let t = text.includes('\n| ') ? unwrapTables(text) : text;
   for (const [value, symbol] of symbols) if (value !== '') t = t.replace(new RegExp(escape(value), 'g'), symbol);
   t = t.replace(REQUEST_ID, 'req-<request-id>');
   t = t.replace(UUID, (u) => {
@@ -82,14 +117,26 @@ function normaliseText(text: string, symbols: [string, string][], ids: Map<strin
   });
   t = t.replace(TIMESTAMP, (ts) => ts.replace(/\d/g, 'N'));
   // CLI tables: borders and padding follow the widest (normalised-away) value of a column
-  return t.replace(/-{3,}/g, '---').replace(/ {2,}\|/g, ' |');
+  t = t.replace(/-{3,}/g, '---').replace(/ {2,}\|/g, ' |');
+  return t.replace(/^\| tags \| (\[.*\]) \|$/gm, (row, list: string) => {
+    try {
+      return `| tags | ${JSON.stringify((JSON.parse(list) as string[]).sort())} |`;
+    } catch {
+      return row;
+    }
+  });
 }
 
-function walk(value: unknown, f: (s: string) => string): unknown {
+const TAG_KEYS = new Set(['tags', 'Tags']);
+
+function walk(value: unknown, f: (s: string) => string, key = ''): unknown {
   if (typeof value === 'string') return f(value);
-  if (Array.isArray(value)) return value.map((v) => walk(v, f));
+  if (Array.isArray(value)) {
+    const items = value.map((v) => walk(v, f));
+    return TAG_KEYS.has(key) && items.every((v) => typeof v === 'string') ? items.sort() : items;
+  }
   if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [f(k), walk(v, f)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [f(k), walk(v, f, k)]));
   return value;
 }
 

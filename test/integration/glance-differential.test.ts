@@ -10,12 +10,14 @@
  * status and message of the SDK). Known differences: known-differences.ts, and README.md.
  *
  * How these fail: any change to what the server answers that Glance does not answer the same way
- * fails the scenarios that see it. Tried by hand: adding `; charset=UTF-8` to the server's JSON
- * content type (http-kit `send`) failed every scenario that reads a JSON document; offering
- * glance-download on the server failed the glance-download known difference (the expected
- * transcript no longer matches).
+ * fails the scenarios that see it: a header, a status, a field of a JSON document, an error text
+ * a CLI prints. Tried by hand on the server as it is (its JSON answers carry
+ * `application/json; charset=UTF-8`, Glance's `application/json`): with the charset taken out of
+ * http-kit `send`, info.import-sdk, info.stores-sdk, images.update-osc and list.sdk-paging pass;
+ * with it, they fail on `contentType`. Run twice against the same reference (two drivers, two
+ * tags), the transcripts are equal: nothing left unnormalised varies by itself.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -68,13 +70,21 @@ afterAll(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
+/** GLANCE_DIFF_DUMP=<dir>: also write both normalised transcripts of each scenario there, to diff by hand. */
+const DUMP = process.env.GLANCE_DIFF_DUMP;
+
 function sides(id: string): { reference: Transcript; local: Transcript } {
   if (runs === undefined) throw new Error('the drivers did not run (see beforeAll)');
-  const { reference, local } = runs;
-  return {
-    reference: normalise(transcriptOf(reference, id), symbolsOf(reference)),
-    local: normalise(transcriptOf(local, id), symbolsOf(local)),
+  const t = {
+    reference: normalise(transcriptOf(runs.reference, id), symbolsOf(runs.reference)),
+    local: normalise(transcriptOf(runs.local, id), symbolsOf(runs.local)),
   };
+  if (DUMP !== undefined && DUMP !== '') {
+    mkdirSync(DUMP, { recursive: true });
+    for (const side of ['reference', 'local'] as const)
+      writeFileSync(join(DUMP, `${id}.${side}.json`), `${JSON.stringify(t[side], null, 2)}\n`);
+  }
+  return t;
 }
 
 function title(s: CatalogueEntry): string {

@@ -68,14 +68,20 @@ def response_body(response):
 
 
 def error_outcome(e):
-    """The exception as a user sees it. openstacksdk joins the lines of an HTML error body in set
-    order (openstack/exceptions.py), so those parts are sorted to compare."""
-    message = str(e)
-    details = getattr(e, 'details', None)
-    if isinstance(details, str) and ': ' in details and details in message:
-        message = message.replace(details, ' | '.join(sorted(details.split(': '))))
     return {'error': type(e).__name__, 'status': getattr(e, 'status_code', None),
-            'message': message}
+            'message': str(e)}
+
+
+def sorted_set(items):
+    return sorted(set(items))
+
+
+def deterministic_sdk_errors(exceptions_module):
+    """openstacksdk joins the lines of an HTML error body in set order (`list(set(...))` in
+    openstack/exceptions.py raise_from_response), so the message of one answer varies from run to
+    run, in the SDK's results and in the openstack CLI's stderr. Its module-level `set` is made
+    a sorted one: the same lines, in one order."""
+    exceptions_module.set = sorted_set
 
 
 @contextlib.contextmanager
@@ -125,6 +131,7 @@ class Side:
         import openstack  # noqa: F401  (after OS_CLIENT_CONFIG_FILE)
         from glanceclient import shell as glance_shell
         from openstackclient import shell as osc_shell
+        deterministic_sdk_errors(openstack.exceptions)
         self._openstack = openstack
         self._glance_shell = glance_shell
         self._osc_shell = osc_shell
@@ -198,15 +205,21 @@ class Side:
         except self._openstack.exceptions.SDKException as e:
             return None, error_outcome(e)
 
-    def settle(self, role, image_id, timeout=30):
-        """Poll (unrecorded) until an image stops uploading/importing; the poll count is not compared."""
+    def settle(self, role, image_id, store=None, timeout=20):
+        """Poll (unrecorded) until an import is over: its task done, and the image active with
+        nothing left to import (and in `store`, for a copy), or failed. The poll count is not
+        compared; a timeout is no error here (the recorded show after it tells)."""
         conn = self.conn(role)
         deadline = time.time() + timeout
         while time.time() < deadline:
             img = conn.image.get(f'/images/{image_id}').json()
-            # Glance marks the image importing before it answers the import call (202)
-            busy = img.get('status') in ('saving', 'importing') or img.get('os_glance_importing_to_stores')
-            if not busy:
+            stores = (img.get('stores') or '').split(',')
+            pending = img.get('os_glance_importing_to_stores')
+            failed = img.get('os_glance_failed_import')
+            running = img.get('os_glance_import_task')  # the task removes it when it ends
+            done = (failed and not pending) or (img.get('status') == 'active' and not pending and (
+                store is None or store in stores))
+            if done and not running:
                 return img
             time.sleep(0.25)
         return None

@@ -1,6 +1,7 @@
 """Differential scenarios: image data (upload, download, ranges), the interoperable import
 (glance-direct, web-download, copy-image) and the image life cycle (deactivate, protect)."""
 import hashlib
+import json
 import os
 
 from glance_diff_registry import scenario
@@ -27,12 +28,11 @@ def data_file(s):
     return s.side.cfg['dataFile']
 
 
-def import_call(s, role, image_id, body):
+def import_call(s, role, image_id, body, store=None):
     """POST /v2/images/{id}/import through the SDK's session (the CLIs show the image right after,
     which races the import task on any Glance), then wait unrecorded and show it once."""
-    import json
     s.http(role, 'POST', '/images/%s/import' % image_id, JSON, json.dumps(body))
-    s.side.settle('admin' if s.side.users.get('admin') else role, image_id)
+    s.side.settle(role, image_id, store)
     s.http(role, 'GET', '/images/' + image_id)
 
 
@@ -41,7 +41,6 @@ def _(s):
     name = s.name('osc-data')
     out = s.osc('member', 'image', 'create', '--disk-format', 'raw', '--container-format', 'bare',
                 '--file', data_file(s), '--tag', s.tag, name, '-f', 'json')
-    import json
     try:
         s.track(json.loads(out['stdout']).get('id'))
     except ValueError:
@@ -137,7 +136,6 @@ def _(s):
     for body in ({'method': {'name': 'teleport'}}, {'method': {'name': 'web-download'}},
                  {'method': {'name': 'glance-direct'}}, {'nomethod': True},
                  {'method': {'name': 'copy-image'}, 'stores': ['cold']}):
-        import json
         s.http('member', 'POST', '/images/%s/import' % img, JSON, json.dumps(body))
 
 
@@ -146,7 +144,7 @@ def _(s):
     img = s.image('copy', role='admin')
     with open(data_file(s), 'rb') as f:
         s.quiet('admin', lambda c: c.image.request('/images/%s/file' % img, 'PUT', headers=OCTETS, data=f.read()))
-    import_call(s, 'admin', img, {'method': {'name': 'copy-image'}, 'stores': ['cold']})
+    import_call(s, 'admin', img, {'method': {'name': 'copy-image'}, 'stores': ['cold']}, store='cold')
     import_call(s, 'admin', img, {'method': {'name': 'copy-image'}, 'stores': ['nowhere']})
     s.glance('admin', 'image-show', img)
 
