@@ -72,7 +72,6 @@ const LISTS_IMPORT_METHODS = [
   'images.create-sdk',
   'images.create-glance',
   'images.create-admin-osc',
-  'errors.bad-requests',
   'data.osc-upload-save',
   'data.glance-upload-download',
   'import.copy-image-member',

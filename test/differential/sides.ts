@@ -134,7 +134,10 @@ export async function runSide(spec: SideSpec, input: RunInput): Promise<SideRun>
 /** The web-download source both sides fetch from: the same bytes at the same URL. */
 export async function startDataServer(data: Buffer): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    if (req.url === '/image.raw') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(data);
+    // Content-Length as a file server sends it: Glance 25's web-download fails on a chunked answer
+    // (TypeError: int() of None, in its size check)
+    if (req.url === '/image.raw')
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
     else res.writeHead(404, { 'content-type': 'text/plain' }).end('not here\n');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

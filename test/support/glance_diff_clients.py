@@ -113,6 +113,18 @@ class NoInput(io.StringIO):
         return True
 
 
+def fresh_osc_clients():
+    """osc-lib keeps each API client it builds in a ClientCache descriptor on the ClientManager
+    CLASS: in one process, the next `openstack` command (as another user) would reuse the first
+    command's image client, its session and its token. A command run from a shell starts empty."""
+    from openstackclient.common import clientmanager
+    from osc_lib.clientmanager import ClientCache
+    for klass in clientmanager.ClientManager.__mro__:
+        for attr in vars(klass).values():
+            if isinstance(attr, ClientCache):
+                attr._handle = None
+
+
 def exit_code(e):
     return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
 
@@ -172,6 +184,7 @@ class Side:
 
     def osc(self, role, argv):
         self.need(role)
+        fresh_osc_clients()
         with captured() as (out, err):
             try:
                 code = self._osc_shell.OpenStackShell().run(['--os-cloud', role] + argv)

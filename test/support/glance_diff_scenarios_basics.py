@@ -15,14 +15,16 @@ def _(s):
           lambda _c: list(s.side.new_conn('member').image.images(tag=s.tag)))
 
 
-@scenario('discovery.versions-raw', 'sdk', 'member', 'GET /, /versions, /v2, /v2/ and an unknown version')
+@scenario('discovery.versions-raw', 'sdk', 'member',
+          'GET /, /versions, /v2, /v2/ and an unknown version')
 def _(s):
     for path in ('/', '/versions', '/v2', '/v2/', '/v3/images'):
         s.sdk('member', 'GET ' + path, lambda c, p=path: c.session.get(
             s.side.cfg['imageUrl'] + p, raise_exc=False, authenticated=p.startswith('/v')))
 
 
-@scenario('discovery.glance-cli', 'glance', 'member', 'the glance CLI discovers versions and caches schemas')
+@scenario('discovery.glance-cli', 'glance', 'member',
+          'the glance CLI discovers versions and caches schemas')
 def _(s):
     s.glance('member', 'image-list', '--tag', s.tag)
 
@@ -75,14 +77,16 @@ def _(s):
     s.http('admin', 'GET', '/info/stores/detail')
 
 
-@scenario('info.stores-detail-member', 'sdk', 'member', 'GET /v2/info/stores/detail as member (403)')
+@scenario('info.stores-detail-member', 'sdk', 'member',
+          'GET /v2/info/stores/detail as member (403)')
 def _(s):
     # openstacksdk 0.101's stores() takes no `details`: the raw call instead
     s.http('member', 'GET', '/info/stores/detail')
     s.glance('member', 'stores-info', '--detail')
 
 
-@scenario('images.create-osc', 'openstack', 'member', 'openstack image create/show/delete (no data)')
+@scenario('images.create-osc', 'openstack', 'member',
+          'openstack image create/show/delete (no data)')
 def _(s):
     name = s.name('osc-create')
     out = s.osc('member', 'image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare',
@@ -115,7 +119,8 @@ def _(s):
     s.glance('member', 'image-show', img)
 
 
-@scenario('images.create-admin-osc', 'openstack', 'admin', 'openstack image create as admin, with an owner-free show')
+@scenario('images.create-admin-osc', 'openstack', 'admin',
+          'openstack image create as admin, with an owner-free show')
 def _(s):
     out = s.osc('admin', 'image', 'create', '--disk-format', 'raw', '--container-format', 'bare',
                 '--tag', s.tag, s.name('admin-create'), '-f', 'json')
@@ -124,7 +129,8 @@ def _(s):
     s.osc('admin', 'image', 'delete', img)
 
 
-@scenario('images.update-osc', 'openstack', 'member', 'openstack image set/unset properties, name, min-ram')
+@scenario('images.update-osc', 'openstack', 'member',
+          'openstack image set/unset properties, name, min-ram')
 def _(s):
     img = s.track(s.quiet('member', lambda c: c.image.create_image(
         name=s.name('osc-update'), disk_format='raw', container_format='bare').id))
@@ -136,7 +142,8 @@ def _(s):
     s.osc('member', 'image', 'show', img, '-f', 'json')
 
 
-@scenario('images.update-sdk', 'sdk', 'member', 'SDK update_image: add, replace and remove properties')
+@scenario('images.update-sdk', 'sdk', 'member',
+          'SDK update_image: add, replace and remove properties')
 def _(s):
     img = s.track(s.quiet('member', lambda c: c.image.create_image(
         name=s.name('sdk-update'), disk_format='raw', container_format='bare', gu_keep='k').id))
@@ -176,7 +183,8 @@ def _(s):
     s.osc('member', 'image', 'show', img, '-c', 'tags', '-f', 'json')
 
 
-@scenario('tags.glance-odd', 'glance', 'member', 'glance image-tag-update/-delete with odd tags, a missing one')
+@scenario('tags.glance-odd', 'glance', 'member',
+          'glance image-tag-update/-delete with odd tags, a missing one')
 def _(s):
     img = s.image('glance-tags', tags=[])
     # one tag at a time: the CLI prints the image's tags, whose order is Glance's set order
@@ -188,7 +196,8 @@ def _(s):
     s.glance('member', 'image-show', img)
 
 
-@scenario('tags.non-ascii', 'glance', 'member', 'a tag that is not ASCII, added and removed through the URL path')
+@scenario('tags.non-ascii', 'glance', 'member',
+          'a tag that is not ASCII, added and removed through the URL path')
 def _(s):
     img = s.image('glance-tags-utf8', tags=[])
     s.glance('member', 'image-tag-update', img, 'ünïcödé')
@@ -197,7 +206,8 @@ def _(s):
     s.http('member', 'GET', '/images/' + img)
 
 
-@scenario('tags.sdk-raw', 'sdk', 'member', 'PUT/DELETE /tags/{tag}: percent-encoded, repeated, on a missing image')
+@scenario('tags.sdk-raw', 'sdk', 'member',
+          'PUT/DELETE /tags/{tag}: percent-encoded, repeated, on a missing image')
 def _(s):
     img = s.track(s.quiet('member', lambda c: c.image.create_image(
         name=s.name('sdk-tags'), disk_format='raw', container_format='bare').id))
@@ -209,7 +219,8 @@ def _(s):
     s.http('member', 'GET', '/images/' + img)
 
 
-@scenario('errors.unknown-image', 'openstack', 'member', 'show, set, delete and download an unknown image')
+@scenario('errors.unknown-image', 'openstack', 'member',
+          'show, set, delete and download an unknown image')
 def _(s):
     s.osc('member', 'image', 'show', NO_SUCH)
     s.osc('member', 'image', 'set', '--name', 'x', NO_SUCH)
@@ -225,7 +236,8 @@ def _(s):
     s.http('member', 'DELETE', '/images/not-a-uuid')
 
 
-@scenario('errors.bad-requests', 'sdk', 'member', 'bad JSON, bad patch content type, bad fields on create')
+@scenario('errors.bad-requests', 'sdk', 'member',
+          'bad JSON, bad patch content type, bad fields on create')
 def _(s):
     s.http('member', 'POST', '/images', JSON, '{"name": "broken"')
     s.http('member', 'POST', '/images', JSON, '["a list"]')
@@ -242,7 +254,8 @@ def _(s):
     s.http('member', 'GET', '/nothing-here')
 
 
-@scenario('errors.disk-format-sdk', 'sdk', 'member', 'SDK create_image with a disk format Glance does not know')
+@scenario('errors.disk-format-sdk', 'sdk', 'member',
+          'SDK create_image with a disk format Glance does not know')
 def _(s):
     img = s.sdk('member', 'create_image floppy', lambda c: c.image.create_image(
         name=s.name('floppy'), disk_format='floppy', container_format='bare'))

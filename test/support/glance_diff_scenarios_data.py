@@ -28,6 +28,18 @@ def data_file(s):
     return s.side.cfg['dataFile']
 
 
+def upload_quietly(s, role, image_id):
+    """PUT the data (unrecorded): an active image both sides need."""
+    with open(data_file(s), 'rb') as f:
+        payload = f.read()
+    s.quiet(role, lambda c: c.image.request(
+        '/images/%s/file' % image_id, 'PUT', headers=OCTETS, data=payload))
+
+
+def get(c, image_id):
+    return c.image.get_image(image_id)
+
+
 def import_call(s, role, image_id, body, store=None):
     """POST /v2/images/{id}/import through the SDK's session (the CLIs show the image right after,
     which races the import task on any Glance), then wait unrecorded and show it once."""
@@ -36,7 +48,8 @@ def import_call(s, role, image_id, body, store=None):
     s.http(role, 'GET', '/images/' + image_id)
 
 
-@scenario('data.osc-upload-save', 'openstack', 'member', 'openstack image create --file, show, save')
+@scenario('data.osc-upload-save', 'openstack', 'member',
+          'openstack image create --file, show, save')
 def _(s):
     name = s.name('osc-data')
     out = s.osc('member', 'image', 'create', '--disk-format', 'raw', '--container-format', 'bare',
@@ -51,7 +64,8 @@ def _(s):
     s.note('md5 of the saved file', md5_of(saved))
 
 
-@scenario('data.sdk-upload-download', 'sdk', 'member', 'SDK upload (PUT file) and download, whole and streamed')
+@scenario('data.sdk-upload-download', 'sdk', 'member',
+          'SDK upload (PUT file) and download, whole and streamed')
 def _(s):
     img = s.image('sdk-data')
     with open(data_file(s), 'rb') as f:
@@ -67,14 +81,13 @@ def _(s):
 @scenario('data.ranges-sdk', 'sdk', 'member', 'GET /file with Range headers (206, 416) and HEAD')
 def _(s):
     img = s.image('ranges')
-    with open(data_file(s), 'rb') as f:
-        s.quiet('member', lambda c: c.image.request('/images/%s/file' % img, 'PUT', headers=OCTETS,
-                                                    data=f.read()))
+    upload_quietly(s, 'member', img)
     for rng in ('bytes=0-99', 'bytes=1000-', 'bytes=-10', 'bytes=99999999-', 'bytes=5-2'):
         s.http('member', 'GET', '/images/%s/file' % img, {'Range': rng})
 
 
-@scenario('data.glance-upload-download', 'glance', 'member', 'glance image-create --file, image-download, image-upload again')
+@scenario('data.glance-upload-download', 'glance', 'member',
+          'glance image-create --file, image-download, image-upload again')
 def _(s):
     from glance_diff_scenarios_basics import table_value
     out = s.glance('member', 'image-create', '--name', s.name('glance-data'), '--disk-format', 'raw',
@@ -86,7 +99,8 @@ def _(s):
     s.glance('member', 'image-upload', '--file', data_file(s), img)
 
 
-@scenario('data.no-data-download', 'openstack', 'member', 'download an image that has no data (queued)')
+@scenario('data.no-data-download', 'openstack', 'member',
+          'download an image that has no data (queued)')
 def _(s):
     img = s.image('no-data')
     saved = out_file(s, 'nodata.raw')
@@ -96,7 +110,8 @@ def _(s):
     s.http('member', 'GET', '/images/%s/file' % img)
 
 
-@scenario('import.glance-direct', 'glance', 'member', 'glance image-stage, then import glance-direct')
+@scenario('import.glance-direct', 'glance', 'member',
+          'glance image-stage, then import glance-direct')
 def _(s):
     img = s.image('direct')
     s.glance('member', 'image-stage', '--file', data_file(s), img)
@@ -105,32 +120,38 @@ def _(s):
     s.http('member', 'GET', '/images/%s/tasks' % img)
 
 
-@scenario('import.glance-direct-sdk', 'sdk', 'member', 'SDK stage_image and import_image(glance-direct)')
+@scenario('import.glance-direct-sdk', 'sdk', 'member',
+          'SDK stage_image and import_image(glance-direct)')
 def _(s):
     img = s.image('direct-sdk')
     with open(data_file(s), 'rb') as f:
         payload = f.read()
-    s.sdk('member', 'stage_image', lambda c: c.image.stage_image(c.image.get_image(img), data=payload) and None)
-    s.sdk('member', 'import_image glance-direct', lambda c: c.image.import_image(c.image.get_image(img), method='glance-direct'))
+    s.sdk('member', 'stage_image', lambda c: c.image.stage_image(get(c, img), data=payload) and None)
+    s.sdk('member', 'import_image glance-direct',
+          lambda c: c.image.import_image(get(c, img), method='glance-direct'))
     s.side.settle('member', img)
     s.sdk('member', 'get_image', lambda c: c.image.get_image(img))
 
 
-@scenario('import.web-download', 'sdk', 'member', 'import web-download from a local HTTP server, and a missing URL')
+@scenario('import.web-download', 'sdk', 'member',
+          'import web-download from a local HTTP server, and a missing URL')
 def _(s):
     img = s.image('web')
     uri = s.side.cfg['webUrl'] + '/image.raw'
-    s.sdk('member', 'import_image web-download', lambda c: c.image.import_image(c.image.get_image(img), method='web-download', uri=uri))
+    s.sdk('member', 'import_image web-download',
+          lambda c: c.image.import_image(get(c, img), method='web-download', uri=uri))
     s.side.settle('member', img)
     s.sdk('member', 'get_image', lambda c: c.image.get_image(img))
     saved = out_file(s, 'web-saved.raw')
     s.glance('member', 'image-download', '--file', saved, img)
     s.note('md5 of the saved file', md5_of(saved))
     bad = s.image('web-missing')
-    import_call(s, 'member', bad, {'method': {'name': 'web-download', 'uri': s.side.cfg['webUrl'] + '/missing'}})
+    missing = s.side.cfg['webUrl'] + '/missing'
+    import_call(s, 'member', bad, {'method': {'name': 'web-download', 'uri': missing}})
 
 
-@scenario('import.bad-requests', 'sdk', 'member', 'import refusals: unknown method, no uri, wrong state, not staged')
+@scenario('import.bad-requests', 'sdk', 'member',
+          'import refusals: unknown method, no uri, wrong state, not staged')
 def _(s):
     img = s.image('import-bad')
     for body in ({'method': {'name': 'teleport'}}, {'method': {'name': 'web-download'}},
@@ -139,31 +160,31 @@ def _(s):
         s.http('member', 'POST', '/images/%s/import' % img, JSON, json.dumps(body))
 
 
-@scenario('import.copy-image-admin', 'sdk', 'admin', 'copy-image to the second store as admin (202, then in both stores)')
+@scenario('import.copy-image-admin', 'sdk', 'admin',
+          'copy-image to the second store as admin (202, then in both stores)')
 def _(s):
     img = s.image('copy', role='admin')
-    with open(data_file(s), 'rb') as f:
-        s.quiet('admin', lambda c: c.image.request('/images/%s/file' % img, 'PUT', headers=OCTETS, data=f.read()))
+    upload_quietly(s, 'admin', img)
     import_call(s, 'admin', img, {'method': {'name': 'copy-image'}, 'stores': ['cold']}, store='cold')
     import_call(s, 'admin', img, {'method': {'name': 'copy-image'}, 'stores': ['nowhere']})
     s.glance('admin', 'image-show', img)
 
 
-@scenario('import.copy-image-member', 'glance', 'member', 'copy-image as member (403), and all-stores')
+@scenario('import.copy-image-member', 'glance', 'member',
+          'copy-image as member (403), and all-stores')
 def _(s):
     img = s.image('copy-member')
-    with open(data_file(s), 'rb') as f:
-        s.quiet('member', lambda c: c.image.request('/images/%s/file' % img, 'PUT', headers=OCTETS, data=f.read()))
+    upload_quietly(s, 'member', img)
     s.glance('member', 'image-import', '--import-method', 'copy-image', '--stores', 'cold', img)
     s.sdk('member', 'import_image copy-image all_stores',
-          lambda c: c.image.import_image(c.image.get_image(img), method='copy-image', all_stores=True))
+          lambda c: c.image.import_image(get(c, img), method='copy-image', all_stores=True))
 
 
-@scenario('lifecycle.deactivate', 'openstack', 'member', 'deactivate: download as member 403, as admin 200, reactivate')
+@scenario('lifecycle.deactivate', 'openstack', 'member',
+          'deactivate: download as member 403, as admin 200, reactivate')
 def _(s):
     img = s.image('deactivate')
-    with open(data_file(s), 'rb') as f:
-        s.quiet('member', lambda c: c.image.request('/images/%s/file' % img, 'PUT', headers=OCTETS, data=f.read()))
+    upload_quietly(s, 'member', img)
     s.osc('member', 'image', 'set', '--deactivate', img)
     s.osc('member', 'image', 'show', img, '-c', 'status', '-f', 'value')
     s.http('member', 'GET', '/images/%s/file' % img)
@@ -175,19 +196,20 @@ def _(s):
     s.http('member', 'POST', '/images/%s/actions/explode' % img)
 
 
-@scenario('lifecycle.deactivate-admin-sdk', 'sdk', 'admin', 'SDK deactivate/reactivate as admin, and of a queued image')
+@scenario('lifecycle.deactivate-admin-sdk', 'sdk', 'admin',
+          'SDK deactivate/reactivate as admin, and of a queued image')
 def _(s):
     img = s.image('deactivate-admin')
     s.sdk('admin', 'deactivate_image queued', lambda c: c.image.deactivate_image(img))
-    with open(data_file(s), 'rb') as f:
-        s.quiet('member', lambda c: c.image.request('/images/%s/file' % img, 'PUT', headers=OCTETS, data=f.read()))
+    upload_quietly(s, 'member', img)
     s.sdk('admin', 'deactivate_image', lambda c: c.image.deactivate_image(img))
     s.sdk('admin', 'get_image', lambda c: c.image.get_image(img))
     s.sdk('admin', 'reactivate_image', lambda c: c.image.reactivate_image(img))
     s.sdk('admin', 'get_image', lambda c: c.image.get_image(img))
 
 
-@scenario('lifecycle.protected', 'openstack', 'member', 'a protected image cannot be deleted (403) until unprotected')
+@scenario('lifecycle.protected', 'openstack', 'member',
+          'a protected image cannot be deleted (403) until unprotected')
 def _(s):
     img = s.image('protected')
     s.osc('member', 'image', 'set', '--protected', img)

@@ -14,7 +14,8 @@ def fixtures(s):
     return s.side.shared.get('list-fixtures') or {}
 
 
-@scenario('list.fixtures', 'sdk', 'member', 'make the images the list scenarios filter (SDK create, tag, upload)')
+@scenario('list.fixtures', 'sdk', 'member',
+          'make the images the list scenarios filter (SDK create, tag, upload)')
 def _(s):
     made = {}
     specs = [('list-a', {'gu_kind': 'alpha', 'tags': [s.tag, 'red'], 'min_disk': 1}),
@@ -37,7 +38,8 @@ def list_http(s, role, query):
     s.http(role, 'GET', '/images?' + query)
 
 
-@scenario('list.osc-filters', 'openstack', 'member', 'openstack image list by name, tag, status, property')
+@scenario('list.osc-filters', 'openstack', 'member',
+          'openstack image list by name, tag, status, property')
 def _(s):
     s.osc('member', 'image', 'list', '--name', s.name('list-a'), '-f', 'json')
     s.osc('member', 'image', 'list', '--tag', s.tag, '--tag', 'red', '--sort', 'name:asc', '-f', 'json')
@@ -54,7 +56,8 @@ def _(s):
     s.glance('member', 'image-list', '--tag', s.tag, '--visibility', 'community')
 
 
-@scenario('list.sdk-paging', 'sdk', 'member', 'SDK images(limit=1) follows the next links through the pages')
+@scenario('list.sdk-paging', 'sdk', 'member',
+          'SDK images(limit=1) follows the next links through the pages')
 def _(s):
     s.sdk('member', 'images(tag, sort name:asc, limit=1)', lambda c: [
         i.name for i in c.image.images(tag=s.tag, sort='name:asc', limit=1)])
@@ -62,7 +65,8 @@ def _(s):
         i.name for i in c.image.images(tag=s.tag, sort_key='name', sort_dir='desc', limit=2)])
 
 
-@scenario('list.raw-paging', 'sdk', 'member', 'limit + marker by hand; a marker that is not there; a bad limit')
+@scenario('list.raw-paging', 'sdk', 'member',
+          'limit + marker by hand; a marker that is not there; a bad limit')
 def _(s):
     f = fixtures(s)
     base = 'tag=%s&sort_key=name&sort_dir=asc' % s.tag
@@ -74,7 +78,8 @@ def _(s):
     list_http(s, 'member', 'tag=%s&sort=name:sideways' % s.tag)
 
 
-@scenario('list.raw-filters', 'sdk', 'member', 'filters: status, visibility, disk_format, size, in:, changes-since')
+@scenario('list.raw-filters', 'sdk', 'member',
+          'filters: status, visibility, disk_format, size, in:, changes-since')
 def _(s):
     for q in ('status=queued&sort_key=name', 'visibility=private', 'visibility=community',
               'visibility=all&sort_key=name', 'visibility=shared', 'visibility=bogus',
@@ -85,7 +90,8 @@ def _(s):
         list_http(s, 'member', 'tag=%s&%s' % (s.tag, q))
 
 
-@scenario('list.admin-views', 'openstack', 'admin', 'admin lists: all visibilities, other projects, --long')
+@scenario('list.admin-views', 'openstack', 'admin',
+          'admin lists: all visibilities, other projects, --long')
 def _(s):
     s.osc('admin', 'image', 'list', '--tag', s.tag, '--sort', 'name:asc', '-f', 'json')
     s.osc('admin', 'image', 'list', '--tag', s.tag, '--private', '--sort', 'name:asc', '-f', 'json')
@@ -93,7 +99,8 @@ def _(s):
     list_http(s, 'admin', 'tag=%s&visibility=all&sort_key=name' % s.tag)
 
 
-@scenario('list.second-project', 'glance', 'second', 'what another project sees: community yes, private and shared no')
+@scenario('list.second-project', 'glance', 'second',
+          'what another project sees: community yes, private and shared no')
 def _(s):
     s.glance('second', 'image-list', '--tag', s.tag)
     s.glance('second', 'image-list', '--tag', s.tag, '--visibility', 'community')
@@ -102,7 +109,8 @@ def _(s):
     s.glance('second', 'image-show', str(fixtures(s).get('list-c')))
 
 
-@scenario('visibility.public-member', 'openstack', 'member', 'a member cannot make a public image (403)')
+@scenario('visibility.public-member', 'openstack', 'member',
+          'a member cannot make a public image (403)')
 def _(s):
     s.osc('member', 'image', 'create', '--public', '--disk-format', 'raw', s.name('public-member'))
     img = s.image('to-public')
@@ -110,7 +118,8 @@ def _(s):
     s.http('member', 'GET', '/images/' + img)
 
 
-@scenario('visibility.public-admin', 'openstack', 'admin', 'an admin makes a public image (201) all projects see')
+@scenario('visibility.public-admin', 'openstack', 'admin',
+          'an admin makes a public image (201) all projects see')
 def _(s):
     out = s.osc('admin', 'image', 'create', '--public', '--disk-format', 'raw', '--container-format',
                 'bare', '--tag', s.tag, s.name('public-admin'), '-f', 'json')
@@ -124,7 +133,8 @@ def _(s):
     s.http('member', 'DELETE', '/images/%s' % img)
 
 
-@scenario('visibility.community', 'sdk', 'second', 'a community image: other projects see it, cannot change or delete it')
+@scenario('visibility.community', 'sdk', 'second',
+          'a community image: other projects see it, cannot change or delete it')
 def _(s):
     img = s.image('community', visibility='community')
     s.sdk('second', 'get_image', lambda c: c.image.get_image(img))
@@ -134,7 +144,8 @@ def _(s):
     s.sdk('second', 'add_tag', lambda c: c.image.add_tag(img, 'mine-now') and None)
 
 
-@scenario('list.cleanup', 'openstack', 'member', 'delete the list fixtures with one openstack image delete')
+@scenario('list.cleanup', 'openstack', 'member',
+          'delete the list fixtures with one openstack image delete')
 def _(s):
     f = fixtures(s)
     s.osc('member', 'image', 'delete', *[str(f.get(k)) for k in sorted(f)])

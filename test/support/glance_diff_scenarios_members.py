@@ -22,7 +22,8 @@ def add_member(s, img, project):
     s.quiet('member', lambda c: c.image.add_member(img, member_id=project))
 
 
-@scenario('members.osc-share', 'openstack', 'member', 'openstack image add project, member list, accept, remove project')
+@scenario('members.osc-share', 'openstack', 'member',
+          'openstack image add project, member list, accept, remove project')
 def _(s):
     project = second_project(s)
     img = shared_image(s, 'share-osc')
@@ -37,21 +38,25 @@ def _(s):
     s.osc('second', 'image', 'show', img, '-f', 'json')
 
 
-@scenario('members.sdk-crud', 'sdk', 'member', 'SDK add_member, members, get_member, update_member, remove_member')
+@scenario('members.sdk-crud', 'sdk', 'member',
+          'SDK add_member, members, get_member, update_member, remove_member')
 def _(s):
     project = second_project(s)
     img = shared_image(s, 'share-sdk')
     s.sdk('member', 'add_member', lambda c: c.image.add_member(img, member_id=project))
     s.sdk('member', 'members', lambda c: list(c.image.members(img)))
     s.sdk('member', 'get_member', lambda c: c.image.get_member(project, img))
-    s.sdk('second', 'update_member accepted', lambda c: c.image.update_member(project, img, status='accepted'))
+    s.sdk('second', 'update_member accepted',
+          lambda c: c.image.update_member(project, img, status='accepted'))
     s.sdk('second', 'get_member', lambda c: c.image.get_member(project, img))
     s.sdk('second', 'members (as the member)', lambda c: list(c.image.members(img)))
     s.sdk('member', 'remove_member', lambda c: c.image.remove_member(project, img, ignore_missing=False))
-    s.sdk('member', 'remove_member again', lambda c: c.image.remove_member(project, img, ignore_missing=False))
+    s.sdk('member', 'remove_member again',
+          lambda c: c.image.remove_member(project, img, ignore_missing=False))
 
 
-@scenario('members.glance-reject', 'glance', 'second', 'glance member-create/-list/-update: reject, then what is listed')
+@scenario('members.glance-reject', 'glance', 'second',
+          'glance member-create/-list/-update: reject, then what is listed')
 def _(s):
     project = second_project(s)
     img = shared_image(s, 'share-glance')
@@ -66,7 +71,8 @@ def _(s):
     s.glance('member', 'member-delete', img, project)
 
 
-@scenario('members.refusals', 'sdk', 'member', 'owner sets a status (403), duplicate (409), private image (403), unknown (404)')
+@scenario('members.refusals', 'sdk', 'member',
+          'owner sets a status (403), duplicate (409), private image (403), unknown (404)')
 def _(s):
     project = second_project(s)
     img = shared_image(s, 'share-refuse')
@@ -84,7 +90,8 @@ def _(s):
            json.dumps({'member': project}))
 
 
-@scenario('members.not-owner', 'openstack', 'second', 'the member project cannot delete, deactivate, change or share the image (403)')
+@scenario('members.not-owner', 'openstack', 'second',
+          'the member project cannot delete, deactivate, change or share the image (403)')
 def _(s):
     project = second_project(s)
     img = shared_image(s, 'share-not-owner')
@@ -100,14 +107,17 @@ def _(s):
     s.http('second', 'GET', '/images/%s/file' % img)
 
 
-@scenario('members.visibility-change', 'sdk', 'admin', 'members of a shared image made private, and an admin reading them')
+@scenario('members.visibility-change', 'sdk', 'admin',
+          'members of a shared image made private, and an admin reading them')
 def _(s):
     project = second_project(s)
     img = shared_image(s, 'share-private-later')
     add_member(s, img, project)
     s.sdk('admin', 'members', lambda c: list(c.image.members(img)))
-    s.sdk('member', 'update_image visibility=private', lambda c: c.image.update_image(img, visibility='private'))
+    s.sdk('member', 'update_image visibility=private',
+          lambda c: c.image.update_image(img, visibility='private'))
     s.sdk('second', 'get_image', lambda c: c.image.get_image(img))
     s.sdk('member', 'members', lambda c: list(c.image.members(img)))
-    s.sdk('member', 'update_image visibility=shared', lambda c: c.image.update_image(img, visibility='shared'))
+    s.sdk('member', 'update_image visibility=shared',
+          lambda c: c.image.update_image(img, visibility='shared'))
     s.sdk('second', 'get_image', lambda c: c.image.get_image(img))
