@@ -18,7 +18,12 @@ const STORE_SYMBOLS = (describe: (store: string) => string): [string, string][] 
   ['fast', 'cold'].map((s) => [describe(s), `<description of store ${s}>`]);
 
 export function referenceSpec(ref: ReferenceCloud): SideSpec {
-  const { demo, demoAdmin } = ref.users;
+  const { demo, demoAdmin } = ref.users as Partial<ReferenceCloud['users']> & Pick<ReferenceCloud['users'], 'demo'>;
+  if (demoAdmin === undefined)
+    throw new Error(
+      `the reference OpenStack in ${ref.stateDir} was started before the demo-admin user existed: ` +
+        'start a new one (npm run openstack:up)',
+    );
   return {
     side: 'reference',
     glanceUrl: ref.glance.RegionOne.url,

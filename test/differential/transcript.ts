@@ -11,7 +11,8 @@
  *   glance CLI's wrapping of long values (it wraps at 80 columns, wherever that falls);
  * - the order of tag lists: Glance keeps an image's tags in a Python set, so their order follows
  *   the string hashing of its process (it changes when Glance restarts); tags are compared
- *   sorted, in JSON (`tags`, the CLI's `Tags`) and in the glance CLI's `| tags | [...] |` row.
+ *   sorted, in JSON (`tags`, the CLI's `Tags`, the value of a patch of `/tags`, which the
+ *   openstack CLI builds from a set too) and in the glance CLI's `| tags | [...] |` row.
  *
  * A CLI's stdout that is JSON (`-f json`) is compared parsed.
  * Everything else is compared as is.
@@ -135,8 +136,13 @@ function walk(value: unknown, f: (s: string) => string, key = ''): unknown {
     const items = value.map((v) => walk(v, f));
     return TAG_KEYS.has(key) && items.every((v) => typeof v === 'string') ? items.sort() : items;
   }
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [f(k), walk(v, f, k)]));
+  if (value !== null && typeof value === 'object') {
+    // a JSON-patch operation on /tags: its value is a tag list too
+    const tagsOp = (value as { path?: unknown }).path === '/tags';
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [f(k), walk(v, f, tagsOp && k === 'value' ? 'tags' : k)]),
+    );
+  }
   return value;
 }
 
