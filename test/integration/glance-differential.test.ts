@@ -112,6 +112,6 @@ describe('the embedded server answers the real clients as Glance 25 does', () =>
             'the embedded server does not offer that role yet)',
         );
       const expected = KNOWN_DIFFERENCES.get(s.id)?.expect(reference) ?? reference;
-      expect(local).toEqual(expected);
+      expect(local, 'the embedded server (+ Received) against Glance 25 (- Expected)').toEqual(expected);
     });
 });
