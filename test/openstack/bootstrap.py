@@ -2,7 +2,8 @@
 
 Run with Debian's /usr/bin/python3 (a pyenv python3 may come first on PATH and lacks these
 libraries). Idempotent. Input from the environment:
-  REF_KEYSTONE_URL, REF_ADMIN_PASSWORD, REF_DEMO_PASSWORD, REF_GLANCE_URLS (Region=url,Region=url)
+  REF_KEYSTONE_URL, REF_ADMIN_PASSWORD, REF_DEMO_PASSWORD, REF_DEMO_ADMIN_PASSWORD (default "demo-admin"),
+  REF_GLANCE_URLS (Region=url,Region=url)
 `keystone-manage bootstrap` already made: user admin, project admin, roles admin/member/reader
 (admin implies member implies reader), region RegionOne, the identity service and its endpoints.
 """
@@ -59,6 +60,10 @@ ks.roles.grant(member_r, user=demo_u, project=demo_p)      # member implies read
 # demo also gets member on a second project, so project switching can be tested
 extra_p = project("demo-extra", "second project of demo")
 ks.roles.grant(member_r, user=demo_u, project=extra_p)
+# an admin of the demo project itself (the embedded server's `local-admin`): the admin side of
+# the differential suite acts in the same project as the member
+demo_admin_u = user("demo-admin", env.get("REF_DEMO_ADMIN_PASSWORD", "demo-admin"), demo_p)
+ks.roles.grant(admin_r, user=demo_admin_u, project=demo_p)
 
 # One Keystone serves every region: list it in each, so a region-scoped lookup
 # (keystonemiddleware of RegionTwo's Glance, a client with region_name) finds an identity endpoint.
@@ -74,4 +79,5 @@ for region, url in glance_urls.items():
         endpoint(image, region, iface, url)
 
 print(json.dumps({"demo_project_id": demo_p.id, "admin_project_id": first(
-    ks.projects.list(name="admin", domain="default")).id, "demo_extra_project_id": extra_p.id}))
+    ks.projects.list(name="admin", domain="default")).id, "demo_extra_project_id": extra_p.id,
+    "demo_user_id": demo_u.id, "demo_admin_user_id": demo_admin_u.id}))

@@ -14,7 +14,8 @@ if (cmd === 'up') {
   console.log(`reference OpenStack ready in ${(cloud.readyMs / 1000).toFixed(1)} s`);
   console.log(`  keystone   ${cloud.keystoneUrl} (token expiration ${cloud.tokenExpiration} s)`);
   for (const [region, g] of Object.entries(cloud.glance)) console.log(`  glance     ${g.url}  ${region}`);
-  console.log(`  users      admin/${cloud.users.admin.password}, demo/${cloud.users.demo.password}`);
+  const { admin, demo, demoAdmin } = cloud.users;
+  console.log(`  users      admin/${admin.password}, demo/${demo.password}, demo-admin/${demoAdmin.password}`);
   console.log(`  clouds     export OS_CLIENT_CONFIG_FILE=${cloud.cloudsYamlPath} OS_CLOUD=ref-demo`);
   console.log(`  stop       npm run openstack:down -- ${cloud.stateDir}`);
 } else if (cmd === 'down' && rest[0] !== undefined) {

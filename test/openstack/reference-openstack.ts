@@ -32,6 +32,7 @@ export interface ReferenceOptions {
   corsOrigins?: string[];
   adminPassword?: string;
   demoPassword?: string;
+  demoAdminPassword?: string;
   limits?: Partial<Record<Region, GlanceLimits>>;
   debug?: boolean;
   startTimeoutMs?: number;
@@ -52,7 +53,16 @@ export interface ReferenceCloud {
   corsOrigins: string[];
   users: {
     admin: { name: string; password: string; project: string; projectId: string };
-    demo: { name: string; password: string; project: string; projectId: string; extraProjectId: string };
+    demo: {
+      name: string;
+      password: string;
+      project: string;
+      projectId: string;
+      extraProjectId: string;
+      userId: string;
+    };
+    /** Admin role on the demo project (the embedded server's `local-admin` is admin on its project). */
+    demoAdmin: { name: string; password: string; project: string; projectId: string; userId: string };
   };
   readyMs: number;
   debug: boolean;
@@ -225,7 +235,21 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
     corsOrigins: opts.corsOrigins ?? ['http://localhost:5173'],
     users: {
       admin: { name: 'admin', password: opts.adminPassword ?? 'admin', project: 'admin', projectId: '' },
-      demo: { name: 'demo', password: opts.demoPassword ?? 'demo', project: 'demo', projectId: '', extraProjectId: '' },
+      demo: {
+        name: 'demo',
+        password: opts.demoPassword ?? 'demo',
+        project: 'demo',
+        projectId: '',
+        extraProjectId: '',
+        userId: '',
+      },
+      demoAdmin: {
+        name: 'demo-admin',
+        password: opts.demoAdminPassword ?? 'demo-admin',
+        project: 'demo',
+        projectId: '',
+        userId: '',
+      },
     },
     readyMs: 0,
     debug: opts.debug ?? false,
@@ -273,6 +297,7 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
         REF_KEYSTONE_URL: keystoneUrl,
         REF_ADMIN_PASSWORD: cloud.users.admin.password,
         REF_DEMO_PASSWORD: cloud.users.demo.password,
+        REF_DEMO_ADMIN_PASSWORD: cloud.users.demoAdmin.password,
         REF_GLANCE_URLS: REGIONS.map((r) => `${r}=${cloud.glance[r].url}`).join(','),
       },
     });
@@ -280,6 +305,9 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
     cloud.users.admin.projectId = ids.admin_project_id ?? '';
     cloud.users.demo.projectId = ids.demo_project_id ?? '';
     cloud.users.demo.extraProjectId = ids.demo_extra_project_id ?? '';
+    cloud.users.demo.userId = ids.demo_user_id ?? '';
+    cloud.users.demoAdmin.projectId = ids.demo_project_id ?? '';
+    cloud.users.demoAdmin.userId = ids.demo_admin_user_id ?? '';
     await Promise.all(glanceSyncs);
     for (const region of REGIONS) startGlance(cloud, region);
     await Promise.all(
@@ -287,7 +315,11 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
     );
     writeFileSync(
       cloud.cloudsYamlPath,
-      cloudsYaml({ keystoneUrl, adminPassword: cloud.users.admin.password, demoPassword: cloud.users.demo.password }),
+      cloudsYaml({
+        keystoneUrl,
+        adminPassword: cloud.users.admin.password,
+        demoPassword: cloud.users.demo.password,
+      }),
     );
     // The check the suite relies on: a demo token lists images in both regions.
     const token = await issueToken(cloud, 'demo');
