@@ -8,7 +8,6 @@
  * `demo-extra` / `local` in `local-other`, where the member user is also a member.
  */
 import { join } from 'node:path';
-import type { LocalCredentials } from '../../src/main/core/local-glance/identity';
 import { StagingServer } from '../../src/main/core/local-glance/server';
 import type { ReferenceCloud } from '../openstack/reference-openstack';
 import type { SideRun, SideSpec } from './sides';
@@ -50,16 +49,6 @@ export function referenceSpec(ref: ReferenceCloud): SideSpec {
   };
 }
 
-/**
- * The embedded server's users beyond the member: `admin` and `second` are being added on branch
- * issue-19 (this is the contract); until they land, the local side has no such users and the
- * scenarios that need them stop and say so.
- */
-type ServerCreds = LocalCredentials & {
-  admin?: { username: string; password: string; userId: string };
-  second?: { projectName: string; projectId: string };
-};
-
 export async function startLocalServer(dir: string): Promise<StagingServer> {
   const server = new StagingServer({
     dataDir: join(dir, 'server'),
@@ -72,7 +61,7 @@ export async function startLocalServer(dir: string): Promise<StagingServer> {
 }
 
 export function localSpec(server: StagingServer): SideSpec {
-  const c = server.creds as ServerCreds;
+  const c = server.creds;
   return {
     side: 'local',
     glanceUrl: server.url,
@@ -80,17 +69,18 @@ export function localSpec(server: StagingServer): SideSpec {
     region: 'local',
     users: {
       member: { username: c.username, password: c.password, project: c.projectName },
-      admin: c.admin ? { username: c.admin.username, password: c.admin.password, project: c.projectName } : null,
-      second: c.second ? { username: c.username, password: c.password, project: c.second.projectName } : null,
+      admin: { username: c.admin.username, password: c.admin.password, project: c.projectName },
+      second: { username: c.username, password: c.password, project: c.second.projectName },
     },
     symbols: [
       [server.url, '<glance>'],
       [server.authUrl, '<keystone>'],
       [c.projectId, '<project:member>'],
-      [c.second?.projectId ?? '', '<project:second>'],
+      [c.second.projectId, '<project:second>'],
       [c.userId, '<user:member>'],
-      [c.admin?.userId ?? '', '<user:admin>'],
+      [c.admin.userId, '<user:admin>'],
       ...STORE_SYMBOLS((s) => `Glance Uploader local store '${s}'`),
+      ...['fast', 'cold'].map((s): [string, string] => [`${server.store.storeDir(s)}/`, `<folder of store ${s}>`]),
     ],
   };
 }

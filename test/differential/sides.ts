@@ -29,8 +29,7 @@ export interface SideSpec {
   glanceUrl: string;
   authUrl: string;
   region: string;
-  /** null: this side has no such user (yet); its scenarios stop and say so. */
-  users: Record<Role, SideUser | null>;
+  users: Record<Role, SideUser>;
   /** Values that must differ between the sides, literally, and the symbol each one becomes. */
   symbols: [string, string][];
 }

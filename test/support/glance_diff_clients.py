@@ -72,16 +72,18 @@ def error_outcome(e):
             'message': str(e)}
 
 
-def sorted_set(items):
-    return sorted(set(items))
+def ordered_set(items):
+    """The distinct items in the order they came: the page's own line order, the same on both sides
+    whatever ids the lines hold (sorting would order them by those ids)."""
+    return dict.fromkeys(items)
 
 
 def deterministic_sdk_errors(exceptions_module):
     """openstacksdk joins the lines of an HTML error body in set order (`list(set(...))` in
     openstack/exceptions.py raise_from_response), so the message of one answer varies from run to
-    run, in the SDK's results and in the openstack CLI's stderr. Its module-level `set` is made
-    a sorted one: the same lines, in one order."""
-    exceptions_module.set = sorted_set
+    run, in the SDK's results and in the openstack CLI's stderr. Its module-level `set` keeps
+    the body's order instead: the same lines, in one order."""
+    exceptions_module.set = ordered_set
 
 
 @contextlib.contextmanager

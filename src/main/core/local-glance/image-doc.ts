@@ -152,7 +152,8 @@ const setPlain: Setter = (img, key, value) => {
 
 const setMinimum: Setter = (img, key, value) => {
   checkAttribute(key, value);
-  if ((value as number) < 0) throw new HttpError(400, `Cannot set ${key} to a negative value.`);
+  if ((value as number) < 0)
+    throw new HttpError(400, `Invalid value '${String(value)}' for parameter '${key}': Cannot be a negative value`);
   img[key as 'min_disk' | 'min_ram'] = value as number;
 };
 
