@@ -11,11 +11,12 @@
  *
  * How these fail: any change to what the server answers that Glance does not answer the same way
  * fails the scenarios that see it: a header, a status, a field of a JSON document, an error text
- * a CLI prints. Tried by hand on the server as it is (its JSON answers carry
- * `application/json; charset=UTF-8`, Glance's `application/json`): with the charset taken out of
- * http-kit `send`, info.import-sdk, info.stores-sdk, images.update-osc and list.sdk-paging pass;
- * with it, they fail on `contentType`. Run twice against the same reference (two drivers, two
- * tags), the transcripts are equal: nothing left unnormalised varies by itself.
+ * a CLI prints. Tried by hand: with `; charset=UTF-8` added to the JSON content type (http-kit
+ * `send`, as the server had it before), scenarios such as info.import-sdk and list.sdk-paging fail
+ * on `contentType`; with the publicize_image check taken out of image-access.ts
+ * (mayChangeVisibility), visibility.public-member fails (a member's public image is made, 201).
+ * Run twice against the same reference (two drivers, two tags), the transcripts are equal:
+ * nothing left unnormalised varies by itself.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
