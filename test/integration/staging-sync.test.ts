@@ -89,6 +89,7 @@ beforeAll(async () => {
     ['omega2', 48 * MiB],
     ['rho', 2 * MiB + 9],
     ['sigma', 1 * MiB + 3],
+    ['pub', 1 * MiB + 11],
   ] as const)
     files[name] = await makeFile(join(dir, `${name}.raw`), size);
   cloud = await startReferenceOpenStack({ install: false, log: () => undefined });
@@ -427,5 +428,20 @@ describe('multi-region distribution', () => {
       expect(img).toMatchObject({ status: 'active', os_hash_value: files.rho?.sha512 });
       expect(String(img.stores).split(',').sort()).toEqual(['cold', 'fast']);
     }
+  });
+
+  // The local server's member may not publish (Glance's publicize_image): a public image is staged
+  // private, its visibility kept in glance_uploader_visibility, and sync publishes the copy. Fails
+  // if the local cloud's createFields hook is not applied (the stage answers 403) or if sync
+  // ignores the kept visibility (the copy is private).
+  it('stages a public image as the local member, and syncs it public (as an admin of the cloud)', async () => {
+    const offline = { GLANCE_UPLOADER_HOME: home, OS_CLIENT_CONFIG_FILE: offlineClouds };
+    const staged = await runCli(['stage', files.pub?.path ?? '', '--name', 'pub', '--visibility', 'public'], offline);
+    expect(staged.code, staged.stderr).toBe(0);
+    const sync = await runCli(['sync', 'pub', '--cloud', 'ref-admin', '--region', 'RegionOne'], onlineEnv());
+    expect(sync.code, sync.stderr).toBe(0);
+    const [copy] = await remoteImages('RegionOne', 'pub');
+    expect(copy).toMatchObject({ visibility: 'public', status: 'active', os_hash_value: files.pub?.sha512 });
+    expect(copy).not.toHaveProperty('glance_uploader_visibility');
   });
 });

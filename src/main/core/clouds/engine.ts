@@ -18,6 +18,7 @@ import { imageEndpoint, regionsOf } from '../openstack/catalog';
 import { GlanceClient, toImageSummary } from '../openstack/glance-client';
 import { DEFAULT_TIMEOUTS, HttpClient, type HttpTimeouts } from '../openstack/http-client';
 import { DEFAULT_RENEW_MARGIN_MS, KeystoneSession } from '../openstack/keystone-session';
+import type { CreateImageFields } from '../openstack/glance-types';
 
 export interface EngineOptions {
   /** Environment to read OS_* and OS_CLIENT_CONFIG_FILE from (default: process.env). */
@@ -45,6 +46,8 @@ export interface ProvidedCloud {
   /** Where the entry comes from, as `clouds list` shows it. */
   source: string;
   block: () => Record<string, unknown>;
+  /** The fields an image is created with on this cloud, from the job's (default: unchanged). */
+  createFields?: (fields: CreateImageFields) => CreateImageFields;
 }
 
 export class Engine {
@@ -95,6 +98,11 @@ export class Engine {
       source: c.source,
       insecure: !c.verify,
     }));
+  }
+
+  /** The fields an image is created with on a cloud: a provided cloud may adapt the job's. */
+  createFieldsFor(cloud: string, fields: CreateImageFields): CreateImageFields {
+    return this.#provided.get(cloud)?.createFields?.(fields) ?? fields;
   }
 
   #cloud(name: string): CloudEntry {

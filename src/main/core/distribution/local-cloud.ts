@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Engine, EngineOptions, ProvidedCloud } from '../clouds/engine';
 import { localServerDir } from '../io/data-home';
 import { EngineError } from '../io/errors';
-import type { GlanceImage } from '../openstack/glance-types';
+import type { CreateImageFields, GlanceImage } from '../openstack/glance-types';
 import { UUID_RE } from '../local-glance/image-store';
 import { LOCAL_REGION, type LocalCredentials } from '../local-glance/identity';
 import { alive, type ServerInfo } from '../local-glance/server-process';
@@ -19,9 +19,27 @@ export { isLocalCloud, LOCAL_ADMIN_CLOUD, LOCAL_CLOUD } from '../../../shared/lo
 import { LOCAL_ADMIN_CLOUD, LOCAL_CLOUD } from '../../../shared/local-cloud';
 export { LOCAL_REGION };
 
+/**
+ * Where a staged image keeps the visibility it is meant to have: the local server's member may
+ * not make an image public (Glance's publicize_image is an admin's), so a public image is staged
+ * private with this property, and sync gives the copies the visibility it names.
+ */
+export const STAGED_VISIBILITY = 'glance_uploader_visibility';
+
+/** The fields a staged image is created with: `public` kept for the copies, the staged one private. */
+export function stagingFields(fields: CreateImageFields): CreateImageFields {
+  if (fields.visibility !== 'public') return fields;
+  return { ...fields, visibility: 'private', properties: { ...fields.properties, [STAGED_VISIBILITY]: 'public' } };
+}
+
 /** The `local` cloud for an engine (the member user): this data folder's running server, whatever its port today. */
 export function localCloud(dataDir: string): ProvidedCloud {
-  return { name: LOCAL_CLOUD, source: 'the local server', block: () => localCloudOf(dataDir) };
+  return {
+    name: LOCAL_CLOUD,
+    source: 'the local server',
+    block: () => localCloudOf(dataDir),
+    createFields: stagingFields,
+  };
 }
 
 /** `local-admin`: the same server as its admin user. */
@@ -134,6 +152,7 @@ const NOT_COPIED = new Set([
   'os_hidden',
   'min_disk',
   'min_ram',
+  STAGED_VISIBILITY,
 ]);
 
 /**
@@ -148,7 +167,7 @@ export function stagedMetadata(img: GlanceImage): Record<string, unknown> {
     name: img.name ?? img.id,
     disk_format: img.disk_format,
     container_format: img.container_format,
-    visibility: img.visibility,
+    visibility: (img as unknown as Record<string, unknown>)[STAGED_VISIBILITY] === 'public' ? 'public' : img.visibility,
     min_disk: img.min_disk,
     min_ram: img.min_ram,
     ...(img.protected ? { protected: true } : {}),

@@ -150,7 +150,8 @@ export async function ensureImage(
   const id = ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
   repo.setRemoteImageId(target.id, id); // before the call: a crash after Glance made it still finds it
   try {
-    return (await glance.createImage(createFields(ctx.job, id, inspection))).image;
+    const fields = ctx.engine.createFieldsFor(ctx.target.cloud, createFields(ctx.job, id, inspection));
+    return (await glance.createImage(fields)).image;
   } catch (e) {
     // Our own earlier create that succeeded but whose answer was lost.
     if (e instanceof EngineError && e.code === 'glance.conflict') {
