@@ -84,24 +84,7 @@ export class IdentityApi {
 
   /** GET /v3/projects[/{id}]: an admin reads and lists all; others read their token's project only. */
   #projects(res: ServerResponse, caller: TokenInfo, id: string | undefined, query: URLSearchParams): void {
-    const admin = caller.roles.includes('admin');
-    const all = this.identity.projects().map((p) => this.#projectDoc(p));
-    if (id === undefined) {
-      if (!admin) throw forbidden('list_projects');
-      const name = query.get('name');
-      return send(res, 200, {
-        projects: all.filter((p) => name === null || p.name === name),
-        links: { self: `${this.#authUrl}/projects`, previous: null, next: null },
-      });
-    }
-    if (!admin && id !== caller.projectId) throw forbidden('get_project');
-    const p = all.find((x) => x.id === id);
-    if (p === undefined) throw keystoneError(404, `Could not find project: ${id}.`);
-    send(res, 200, { project: p });
-  }
-
-  #projectDoc(p: { id: string; name: string }): { id: string; name: string } & Record<string, unknown> {
-    return {
+    const docs = this.identity.projects().map((p) => ({
       id: p.id,
       name: p.name,
       domain_id: this.identity.creds.domainId,
@@ -112,13 +95,13 @@ export class IdentityApi {
       tags: [],
       options: {},
       links: { self: `${this.#authUrl}/projects/${p.id}` },
-    };
+    }));
+    this.#lookup(res, { kind: 'project', docs, own: caller.projectId, caller, id, query });
   }
 
   /** GET /v3/users[/{id}]: an admin reads and lists all; others read themselves only. */
   #users(res: ServerResponse, caller: TokenInfo, id: string | undefined, query: URLSearchParams): void {
-    const admin = caller.roles.includes('admin');
-    const all = this.identity.users().map((u) => ({
+    const docs = this.identity.users().map((u) => ({
       id: u.id,
       name: u.name,
       domain_id: this.identity.creds.domainId,
@@ -127,17 +110,36 @@ export class IdentityApi {
       options: {},
       links: { self: `${this.#authUrl}/users/${u.id}` },
     }));
-    if (id === undefined) {
-      if (!admin) throw forbidden('list_users');
-      const name = query.get('name');
+    this.#lookup(res, { kind: 'user', docs, own: caller.userId, caller, id, query });
+  }
+
+  /**
+   * Keystone's answer to a read (`id`) or a list (by `name`) of projects or users: an admin may
+   * do both; anyone else may read its own (`own`) and gets Keystone's 403 for the rest.
+   */
+  #lookup(
+    res: ServerResponse,
+    l: {
+      kind: 'project' | 'user';
+      docs: ({ id: string; name: string } & Record<string, unknown>)[];
+      own: string;
+      caller: TokenInfo;
+      id: string | undefined;
+      query: URLSearchParams;
+    },
+  ): void {
+    const admin = l.caller.roles.includes('admin');
+    if (l.id === undefined) {
+      if (!admin) throw forbidden(`list_${l.kind}s`);
+      const name = l.query.get('name');
       return send(res, 200, {
-        users: all.filter((u) => name === null || u.name === name),
-        links: { self: `${this.#authUrl}/users`, previous: null, next: null },
+        [`${l.kind}s`]: l.docs.filter((d) => name === null || d.name === name),
+        links: { self: `${this.#authUrl}/${l.kind}s`, previous: null, next: null },
       });
     }
-    if (!admin && id !== caller.userId) throw forbidden('get_user');
-    const u = all.find((x) => x.id === id);
-    if (u === undefined) throw keystoneError(404, `Could not find user: ${id}.`);
-    send(res, 200, { user: u });
+    if (!admin && l.id !== l.own) throw forbidden(`get_${l.kind}`);
+    const doc = l.docs.find((d) => d.id === l.id);
+    if (doc === undefined) throw keystoneError(404, `Could not find ${l.kind}: ${l.id}.`);
+    send(res, 200, { [l.kind]: doc });
   }
 }
