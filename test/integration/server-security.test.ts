@@ -246,4 +246,30 @@ describe('the embedded server refuses what it must', () => {
       await open.close();
     }
   });
+
+  // Keystone's validate_token/revoke_token: an admin, or the token's own user. Fails if the
+  // subject's owner is not checked (the member reads or revokes the admin's token: 200/204).
+  it('lets a user validate and revoke its own tokens only, an admin any', async () => {
+    const member = token(server);
+    const admin =
+      server.identity.authenticate({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: {
+              user: { name: 'local-admin', domain: { id: 'default' }, password: server.creds.admin.password },
+            },
+          },
+        },
+      })?.id ?? '';
+    const check = async (method: string, caller: string, subject: string): Promise<number> =>
+      (await raw(server, method, '/identity/v3/auth/tokens', { 'x-auth-token': caller, 'x-subject-token': subject }))
+        .status;
+    expect(await check('GET', member, admin)).toBe(403);
+    expect(await check('DELETE', member, admin)).toBe(403);
+    expect(await check('GET', admin, admin)).toBe(200);
+    expect(await check('GET', admin, member)).toBe(200);
+    expect(await check('GET', member, member)).toBe(200);
+    expect(server.identity.validate(admin)).toBeDefined();
+  });
 });

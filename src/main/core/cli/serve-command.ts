@@ -4,7 +4,7 @@
  * user) and `local-admin` (the admin) with this server's auth URL and their credentials, so
  * `openstack --os-cloud local image list` just works.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { ensureDataHome, localServerDir } from '../io/data-home';
@@ -69,6 +69,7 @@ export function writeCloudsYaml(file: string, name: string, server: StagingServe
     [`${name}-admin`]: localCloudBlock(server.authUrl, server.creds, 'admin'),
   };
   writeFileSync(file, stringify(doc), { mode: 0o600 });
+  chmodSync(file, 0o600); // a file that existed keeps its mode otherwise, and this one holds passwords
 }
 
 const SERVE_OPTIONS = {

@@ -69,9 +69,12 @@ export class IdentityApi {
       if (t === undefined) throw unauthenticated();
       return send(res, 201, this.identity.tokenBody(t, this.base()), { 'x-subject-token': t.id });
     }
-    this.#caller(req);
+    const caller = this.#caller(req);
     const subjectId = req.headers['x-subject-token'] as string | undefined;
     const subject = this.identity.validate(subjectId);
+    // Keystone's policy: an admin, or the token's own user (another user's token is not yours to read or revoke).
+    if (subject !== undefined && !caller.roles.includes('admin') && subject.userId !== caller.userId)
+      throw forbidden(method === 'DELETE' ? 'revoke_token' : 'validate_token');
     if (method === 'DELETE') {
       if (subjectId === undefined || !this.identity.revoke(subjectId))
         throw keystoneError(404, 'Could not find token.');

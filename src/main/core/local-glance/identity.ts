@@ -8,7 +8,7 @@
  * Enough for keystoneauth (openstack, glance, openstacksdk) and for our engine.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const LOCAL_REGION = 'local';
@@ -68,8 +68,12 @@ export function loadOrCreateCredentials(dataDir: string): LocalCredentials {
     admin: old.admin ?? { username: 'local-admin', password: randomBytes(18).toString('base64url'), userId: newId() },
     second: old.second ?? { projectName: 'local-other', projectId: newId() },
   };
-  if (old.admin === undefined || old.second === undefined)
-    writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  if (old.admin === undefined || old.second === undefined) {
+    // A temp file renamed over the old one: a crash mid-write never loses the member's password.
+    const temp = `${file}.tmp-${process.pid}`;
+    writeFileSync(temp, JSON.stringify(creds, null, 2), { mode: 0o600 });
+    renameSync(temp, file);
+  }
   return creds;
 }
 
@@ -201,6 +205,7 @@ export class IdentityService {
   #scope(scope: Scope | undefined): string | undefined {
     const p = scope?.project;
     if (p === undefined) return undefined;
+    if (p === null || typeof p !== 'object') return 'unknown';
     for (const [id, name] of this.#projects)
       if (p.id === id || (p.name === name && this.#ourDomain(p.domain))) return id;
     return 'unknown';

@@ -11,7 +11,8 @@ import type { ImageRecord, ImageStore } from './image-store';
 
 /** Glance's `get_image` (the database's visibility rule). */
 export function canSee(store: ImageStore, img: ImageRecord, caller: Caller): boolean {
-  if (caller.isAdmin || img.owner === caller.projectId) return true;
+  // An image without an owner (an admin may make one) is everyone's to see, though listed for none.
+  if (caller.isAdmin || img.owner === null || img.owner === caller.projectId) return true;
   if (img.visibility === 'public' || img.visibility === 'community') return true;
   return img.visibility === 'shared' && store.members.get(img.id, caller.projectId) !== undefined;
 }
@@ -28,9 +29,34 @@ export function visibleImage(
   return img;
 }
 
-/** Glance's `check_is_image_mutable`: the owner or an admin; 403 with the route's words otherwise. */
+/** Glance's `check_is_image_mutable`: the owner or an admin. */
+export function owns(img: ImageRecord, caller: Caller): boolean {
+  return caller.isAdmin || (img.owner !== null && img.owner === caller.projectId);
+}
+
+/** `owns`, or 403 with the route's words. */
 export function mustOwn(img: ImageRecord, caller: Caller, refused = 'You do not own this image'): void {
-  if (!caller.isAdmin && (img.owner === null || img.owner !== caller.projectId)) throw new HttpError(403, refused);
+  if (!owns(img, caller)) throw new HttpError(403, refused);
+}
+
+/**
+ * What GET /v2/images starts from, as Glance's database query: an admin, every image; others,
+ * their project's, public and community ones, and shared ones they are a member of, in the
+ * member status asked (default accepted; `all`: any). Ownerless images are listed for admins only.
+ */
+export function listable(store: ImageStore, all: ImageRecord[], caller: Caller, memberStatus: string): ImageRecord[] {
+  if (caller.isAdmin) return all;
+  const shared = store.members.sharedWith(caller.projectId);
+  return all.filter((i) => {
+    if (i.owner === caller.projectId || i.visibility === 'public' || i.visibility === 'community') return true;
+    const status = i.visibility === 'shared' ? shared.get(i.id) : undefined;
+    return status !== undefined && (memberStatus === 'all' || memberStatus === status);
+  });
+}
+
+/** A member entry the caller may see: the owner and an admin see all, a member its own (Glance's member filter). */
+export function mayReadMember(img: ImageRecord, memberId: string, caller: Caller): boolean {
+  return owns(img, caller) || memberId === caller.projectId;
 }
 
 /** A rule only an admin passes (publicize_image, copy_image, stores_info_detail). */

@@ -178,7 +178,14 @@ const setTags: Setter = (img, _key, value) => {
 
 const setProperty: Setter = (img, key, value) => {
   checkAttribute(key, value);
-  img.properties[key] = value as string;
+  // Defined, not assigned: a property named `__proto__` is a property, not the object's prototype.
+  Object.defineProperty(img.properties, key, { value, enumerable: true, writable: true, configurable: true });
+};
+
+/** Glance stores an empty owner as none (NULL). */
+const setOwner: Setter = (img, key, value) => {
+  checkAttribute(key, value);
+  img.owner = value === '' ? null : (value as string | null);
 };
 
 // A Map, not an object: a property named `constructor` or `__proto__` is a custom property.
@@ -192,7 +199,7 @@ const SETTERS = new Map<string, Setter>([
   ['disk_format', setFormat],
   ['container_format', setFormat],
   ['tags', setTags],
-  ['owner', setPlain],
+  ['owner', setOwner],
 ]);
 
 /** Set one writable attribute on a record, validated as Glance's schema does. */

@@ -41,6 +41,8 @@ export class ImageImports {
     if (name === 'copy-image') mustBeAdmin(caller, 'copy_image');
     // Only the owner (or an admin) imports into an image.
     else mustOwn(img, caller);
+    // The lock after the policy, as Glance: a refused caller hears 403, not of the import running.
+    if (img.properties.os_glance_import_task !== undefined) throw new HttpError(409, 'Image has active task');
     const stores = this.#storesOf(req, body);
     const targets = name === 'copy-image' ? this.#copyTargets(img, body, stores) : stores;
     if (targets.length === 0) return void sendEmpty(res, 202); // copy-image, all_stores: already everywhere
@@ -184,10 +186,18 @@ export class ImageImports {
     const [first = this.o.store.defaultStore, ...rest] = targets;
     const final = this.o.store.storePath(first, id);
     await rename(from, final);
-    const img = this.o.store.get(id);
-    if (img === undefined) return void (await rm(final, { force: true }));
     const size = (await stat(final)).size;
-    await markActive(img, { path: final, store: first, size, digests: seen.digests() });
+    const landed = this.o.store.get(id);
+    if (landed === undefined) {
+      await rm(final, { force: true });
+      return this.o.store.tasks.finish(taskId, 'failure', 'Task failed due to Internal Error');
+    }
+    await markActive(landed, { path: final, store: first, size, digests: seen.digests() });
+    // Read again after the awaits: a change made meanwhile (a PATCH, a tag) is kept, the data fields added.
+    const img = this.o.store.get(id);
+    if (img === undefined) return this.o.store.tasks.finish(taskId, 'failure', 'Task failed due to Internal Error');
+    for (const k of ['status', 'stores', 'size', 'checksum', 'os_hash_algo', 'os_hash_value', 'virtual_size'] as const)
+      (img as unknown as Record<string, unknown>)[k] = landed[k];
     storeDone(img, first, false);
     this.o.store.save(img);
     const failed = await this.#copyAll(img, rest);
@@ -252,7 +262,6 @@ function checkImportable(img: ImageRecord, method: string): void {
     refuse("Image needs to be staged before 'glance-direct' method can be used");
   if (!img.container_format) refuse("'container_format' needs to be set before import");
   if (!img.disk_format) refuse("'disk_format' needs to be set before import");
-  if (img.properties.os_glance_import_task !== undefined) refuse('Image has active task');
 }
 
 /** A comma list property as Glance's merge_store_list keeps it: sorted, no empty names, no repeats. */

@@ -118,7 +118,7 @@ function applyChange(img: ImageRecord, c: Change, caller: Caller): void {
     throw HttpError.detailed(403, "Owner can't be updated by non admin.");
   if (c.key === 'visibility' && c.op !== 'remove') mayChangeVisibility(caller, c.value);
   mustOwn(img, caller);
-  const exists = BASE.has(c.key) || c.key in img.properties;
+  const exists = BASE.has(c.key) || Object.hasOwn(img.properties, c.key);
   if (c.op === 'remove') {
     if (BASE.has(c.key)) throw HttpError.detailed(403, `Property ${c.key} may not be removed.`);
     if (!exists) throw HttpError.detailed(409, `Property ${c.key} does not exist.`);

@@ -177,16 +177,3 @@ function filterOf(q: URLSearchParams, project: string): Test {
   if (!q.has('visibility')) tests.push((i) => i.visibility !== 'community' || i.owner === project);
   return (i) => tests.every((t) => t(i));
 }
-
-/** Python's urlencode (quote_plus): what Glance's `first` and `next` links look like. */
-export function pyUrlencode(q: URLSearchParams): string {
-  const quote = (s: string): string =>
-    [...Buffer.from(s, 'utf8')]
-      .map((b) => {
-        const c = String.fromCharCode(b);
-        if (/[A-Za-z0-9_.~-]/.test(c)) return c;
-        return c === ' ' ? '+' : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-      })
-      .join('');
-  return [...q].map(([k, v]) => `${quote(k)}=${quote(v)}`).join('&');
-}

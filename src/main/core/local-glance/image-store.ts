@@ -5,7 +5,7 @@
  * start-up sweep removes the temp files a crash left.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -176,7 +176,27 @@ export class ImageStore {
       img.partial_size = Math.min(statSync(path).size, img.upload_total);
       this.save(img);
     }
-    return { removed, reset };
+    return { removed, reset: reset + this.#sweepImports() };
+  }
+
+  /**
+   * Imports run in this process: at start none is running. Their tasks fail, their locks go, and
+   * an image left importing is staged again (its data is still staged) or queued, for a retry;
+   * Glance would keep the lock until it expires (an hour).
+   */
+  #sweepImports(): number {
+    this.tasks.failUnfinished('Task failed due to Internal Error');
+    let reset = 0;
+    for (const img of this.all().filter((i) => i.properties.os_glance_import_task !== undefined)) {
+      delete img.properties.os_glance_import_task;
+      if (img.status === 'importing') {
+        img.status = existsSync(this.stagePath(img.id)) ? 'uploading' : 'queued';
+        reset++;
+      }
+      img.updated_at = glanceTime();
+      this.save(img);
+    }
+    return reset;
   }
 
   partPath(id: string): string {

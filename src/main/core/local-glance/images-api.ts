@@ -12,13 +12,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { byteSlice } from './byte-range';
 import { HttpError, readJson, send, sendEmpty } from './http-kit';
 import type { Caller } from './identity';
-import { canSee, mayChangeVisibility, mustOwn, visibleImage } from './image-access';
+import { canSee, listable, mayChangeVisibility, mustOwn, visibleImage } from './image-access';
 import { checkKey, checkPropertyCount, imageDoc, importMethods, MAX_TAGS, newImage, setAttr } from './image-doc';
 import { checkAttribute, schemaOrder } from './schema-check';
 import { ImageImports } from './image-imports';
 import { applyPatch, parsePatch } from './image-patch';
 import { ImageIngest } from './image-ingest';
-import { pyUrlencode, queryImages } from './image-query';
+import { queryImages } from './image-query';
+import { pyUrlencode } from './py-format';
 import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
 import type { WebDownloadOptions } from './web-download';
 
@@ -100,30 +101,17 @@ export class ImagesApi {
   }
 
   list(res: ServerResponse, query: URLSearchParams, caller: Caller): void {
-    const page = queryImages(this.#listable(query, caller), query, caller.projectId);
+    const page = queryImages(
+      listable(this.o.store, this.o.store.all(), caller, query.get('member_status') ?? 'accepted'),
+      query,
+      caller.projectId,
+    );
     const firstQs = pyUrlencode(page.first);
     send(res, 200, {
       images: page.images.map((i) => this.#doc(i, caller)),
       first: `/v2/images${firstQs ? `?${firstQs}` : ''}`,
       schema: '/v2/schemas/images',
       ...(page.next !== undefined ? { next: `/v2/images?${pyUrlencode(page.next)}` } : {}),
-    });
-  }
-
-  /**
-   * What GET /v2/images starts from, as Glance's database query: an admin, every image; others,
-   * their project's, public and community ones, and shared ones they are a member of, in the
-   * member status asked (default accepted; `all`: any).
-   */
-  #listable(query: URLSearchParams, caller: Caller): ImageRecord[] {
-    const all = this.o.store.all();
-    if (caller.isAdmin) return all;
-    const wanted = query.get('member_status') ?? 'accepted';
-    const shared = this.o.store.members.sharedWith(caller.projectId);
-    return all.filter((i) => {
-      if (i.owner === caller.projectId || i.visibility === 'public' || i.visibility === 'community') return true;
-      const status = i.visibility === 'shared' ? shared.get(i.id) : undefined;
-      return status !== undefined && (wanted === 'all' || wanted === status);
     });
   }
 

@@ -7,9 +7,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isotime } from './glance-time';
+import { pyRepr, pyTruthy } from './py-format';
 import { HttpError, readJson, send } from './http-kit';
 import type { Caller } from './identity';
-import { visibleImage } from './image-access';
+import { mayReadMember, owns, visibleImage } from './image-access';
 import type { ImageRecord, ImageStore } from './image-store';
 import { MEMBER_STATUSES, type MemberRecord, type MemberStatus } from './member-store';
 
@@ -36,9 +37,9 @@ async function bodyField(req: IncomingMessage, key: string, form: string): Promi
   return (body as Record<string, unknown>)[key];
 }
 
-/** GET and DELETE refuse a body, as Glance's routes with body_reject do. */
+/** GET and DELETE refuse a body, as Glance's routes with body_reject do (a length; chunks count only for POST, PUT, PATCH). */
 function noBody(req: IncomingMessage): void {
-  if (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined)
+  if (Number(req.headers['content-length'] ?? 0) > 0)
     throw new HttpError(400, 'A body is not expected with this request.');
 }
 
@@ -52,14 +53,9 @@ export class MembersApi {
   /** The entry the caller may see: the owner and an admin see all, a member its own. */
   #entry(img: ImageRecord, memberId: string, caller: Caller): MemberRecord {
     const m = this.store.members.get(img.id, memberId);
-    const mayLook = caller.isAdmin || img.owner === caller.projectId || memberId === caller.projectId;
-    if (m === undefined || !mayLook)
+    if (m === undefined || !mayReadMember(img, memberId, caller))
       throw new HttpError(404, `${memberId} not found in the member list of the image ${img.id}.`);
     return m;
-  }
-
-  #owns(img: ImageRecord, caller: Caller): boolean {
-    return caller.isAdmin || (img.owner !== null && img.owner === caller.projectId);
   }
 
   list(req: IncomingMessage, res: ServerResponse, id: string, caller: Caller): void {
@@ -68,17 +64,17 @@ export class MembersApi {
     if (img.visibility !== 'shared')
       throw new HttpError(403, `Not allowed to list members for image ${id}: Only shared images have members.`);
     const all = this.store.members.list(img.id);
-    const seen = this.#owns(img, caller) ? all : all.filter((m) => m.member_id === caller.projectId);
+    const seen = owns(img, caller) ? all : all.filter((m) => m.member_id === caller.projectId);
     send(res, 200, { members: seen.map(memberDoc), schema: '/v2/schemas/members' });
   }
 
   async add(req: IncomingMessage, res: ServerResponse, id: string, caller: Caller): Promise<void> {
     const member = await bodyField(req, 'member', '{"member": "image_id"}');
     if (member === undefined) throw new HttpError(400, 'Member to be added not specified');
-    if (member === null || member === '' || member === false) throw new HttpError(400, "Member can't be empty");
-    const memberId = String(member);
+    if (!pyTruthy(member)) throw new HttpError(400, "Member can't be empty");
+    const memberId = typeof member === 'string' ? member : pyRepr(member);
     const img = this.#image(id, caller);
-    if (img.visibility !== 'shared' || !this.#owns(img, caller))
+    if (img.visibility !== 'shared' || !owns(img, caller))
       throw new HttpError(403, `Not allowed to create members for image ${id}.`);
     const attempted = this.store.members.count(img.id) + 1;
     if (attempted > MEMBER_QUOTA)
@@ -116,7 +112,7 @@ export class MembersApi {
   remove(req: IncomingMessage, res: ServerResponse, id: string, memberId: string, caller: Caller): void {
     noBody(req);
     const img = this.#image(id, caller);
-    if (img.visibility !== 'shared' || !this.#owns(img, caller))
+    if (img.visibility !== 'shared' || !owns(img, caller))
       throw new HttpError(403, `Not allowed to delete members for image ${id}.`);
     this.#entry(img, memberId, caller);
     this.store.members.remove(img.id, memberId);

@@ -21,6 +21,13 @@ export function reprStr(s: string): string {
   return `${quote}${out}${quote}`;
 }
 
+/** Python's truth of a JSON value: null, false, 0, "", [] and {} are false. */
+export function pyTruthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  return typeof v !== 'object' || Object.keys(v).length > 0;
+}
+
 export function pyRepr(v: unknown): string {
   if (v === null || v === undefined) return 'None';
   if (v === true) return 'True';
@@ -104,4 +111,17 @@ function str(s: string, indent: number, allowance: number, level: number): strin
   if (chunks.length === 1) return chunks[0] ?? reprStr(s);
   const body = chunks.join(`\n${' '.repeat(ind)}`);
   return top ? `(${body})` : body;
+}
+
+/** Python's urlencode (quote_plus): what Glance's `first` and `next` links look like. */
+export function pyUrlencode(q: URLSearchParams): string {
+  const quote = (s: string): string =>
+    [...Buffer.from(s, 'utf8')]
+      .map((b) => {
+        const c = String.fromCharCode(b);
+        if (/[A-Za-z0-9_.~-]/.test(c)) return c;
+        return c === ' ' ? '+' : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+      })
+      .join('');
+  return [...q].map(([k, v]) => `${quote(k)}=${quote(v)}`).join('&');
 }

@@ -60,6 +60,9 @@ const UNAUTHORIZED =
   'supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the ' +
   'credentials required.';
 
+/** A store's description (Glance's store_description): ours are not configurable. */
+const storeDescription = (store: string): string => `Glance Uploader local store '${store}'`;
+
 const notAllowed = (method: string, allow: string): HttpError => HttpError.methodNotAllowed(method, allow);
 
 /** The methods each route below an image takes (webob's `Allow`). HEAD on file is our resumable-upload probe. */
@@ -298,7 +301,7 @@ export class StagingServer {
       send(res, 200, {
         stores: this.store.storeNames.map((s, i) => ({
           id: s,
-          description: `Glance Uploader local store '${s}'`,
+          description: storeDescription(s),
           ...(i === 0 ? { default: 'true' } : {}),
         })),
       });
@@ -319,7 +322,7 @@ export class StagingServer {
     send(res, 200, {
       stores: this.store.storeNames.map((s, i) => ({
         id: s,
-        description: `Glance Uploader local store '${s}'`,
+        description: storeDescription(s),
         ...(i === 0 ? { default: 'true' } : {}),
         type: 'file',
         properties: { data_dir: `${this.store.storeDir(s)}/`, chunk_size: 65536, thin_provisioning: false },

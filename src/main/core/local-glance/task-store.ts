@@ -94,11 +94,24 @@ export class TaskStore {
       .run(status, message, result ? JSON.stringify(result) : null, rowTime(now), rowTime(now + TTL_MS), id);
   }
 
-  /** An image's tasks, newest first, in Glance's key order. */
+  /** Every task still processing ends as failed (after a restart: nothing runs them any more). */
+  failUnfinished(message: string): void {
+    const now = Date.now();
+    this.db()
+      .prepare(
+        `UPDATE tasks SET status = 'failure', message = ?, updated_at = ?, expires_at = ? WHERE status = 'processing'`,
+      )
+      .run(message, rowTime(now), rowTime(now + TTL_MS));
+  }
+
+  /** An image's tasks not expired yet, newest first, in Glance's key order. */
   of(imageId: string): TaskRecord[] {
+    // Glance lists only tasks that have not expired (48 hours after they ended).
     const rows = this.db()
-      .prepare('SELECT * FROM tasks WHERE image_id = ? ORDER BY created_at DESC')
-      .all(imageId) as Row[];
+      .prepare(
+        'SELECT * FROM tasks WHERE image_id = ? AND (expires_at IS NULL OR expires_at >= ?) ORDER BY created_at DESC',
+      )
+      .all(imageId, rowTime()) as Row[];
     return rows.map((r) => ({
       id: r.id,
       type: r.type,
