@@ -204,6 +204,13 @@ export function send(
   res.end(text);
 }
 
+/** A JSON body a route requires: Glance's deserializer refuses an empty one ("Body expected in request."). */
+export async function readBody(req: IncomingMessage): Promise<unknown> {
+  const body = await readJson(req);
+  if (body === undefined) throw new HttpError(400, 'Body expected in request.');
+  return body;
+}
+
 /** A JSON body, at most `limit` bytes (413 beyond), parsed (400 when it is not JSON). */
 export async function readJson(
   req: IncomingMessage,

@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { HttpError, readJson, send, sendEmpty } from './http-kit';
+import { HttpError, readBody, send, sendEmpty } from './http-kit';
 import type { Caller } from './identity';
 import { mustBeAdmin, mustOwn, visibleImage } from './image-access';
 import { importMethods } from './image-doc';
@@ -34,7 +34,7 @@ export class ImageImports {
    * properties Glance keeps on the image, 202, and the work.
    */
   async start(req: IncomingMessage, res: ServerResponse, id: string, caller: Caller): Promise<void> {
-    const body = importBody(await readJson(req), importMethods({ ...this.o, stores: this.o.store.storeNames.length }));
+    const body = importBody(await readBody(req), importMethods({ ...this.o, stores: this.o.store.storeNames.length }));
     const name = body.method.name;
     const img = visibleImage(this.o.store, id, caller);
     checkImportable(img, name);
@@ -234,7 +234,6 @@ type ImportBody = { method: { name: string; uri?: unknown } } & Record<string, u
 
 /** The import request as Glance's deserializer checks it: a body, a method with a name it offers, booleans. */
 function importBody(body: unknown, offered: string[]): ImportBody {
-  if (body === undefined) throw new HttpError(400, 'Body expected in request.');
   const b = (body ?? {}) as Record<string, unknown>;
   const method = b.method as Record<string, unknown> | undefined;
   if (method === undefined) throw new HttpError(400, "Import request requires a 'method' field.");

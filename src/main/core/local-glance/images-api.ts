@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { byteSlice } from './byte-range';
-import { HttpError, readJson, send, sendEmpty } from './http-kit';
+import { HttpError, readBody, readJson, send, sendEmpty } from './http-kit';
 import type { Caller } from './identity';
 import { canSee, listable, mayChangeVisibility, mustOwn, visibleImage } from './image-access';
 import { checkKey, checkPropertyCount, imageDoc, importMethods, MAX_TAGS, newImage, setAttr } from './image-doc';
@@ -66,8 +66,7 @@ export class ImagesApi {
    * against the image schema), then who may (publicize, another owner), then the image made.
    */
   async create(req: IncomingMessage, res: ServerResponse, baseUrl: string, caller: Caller): Promise<void> {
-    const body = await readJson(req);
-    if (body === undefined) throw new HttpError(400, 'Body expected in request.');
+    const body = await readBody(req);
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new HttpError(400, 'Request body must be a JSON object.');
     const fields = body as Record<string, unknown>;

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isotime } from './glance-time';
 import { pyRepr, pyTruthy } from './py-format';
-import { HttpError, readJson, send } from './http-kit';
+import { HttpError, readBody, send } from './http-kit';
 import type { Caller } from './identity';
 import { mayReadMember, owns, visibleImage } from './image-access';
 import type { ImageRecord, ImageStore } from './image-store';
@@ -30,8 +30,7 @@ function memberDoc(m: MemberRecord): Record<string, unknown> {
 
 /** A JSON object body, with the words of Glance's JSONRequestDeserializer and of the members' one. */
 async function bodyField(req: IncomingMessage, key: string, form: string): Promise<unknown> {
-  const body = await readJson(req);
-  if (body === undefined) throw new HttpError(400, 'Body expected in request.');
+  const body = await readBody(req);
   if (body === null || typeof body !== 'object') throw new HttpError(400, 'Unexpected body type. Expected list/dict.');
   if (Array.isArray(body)) throw new HttpError(400, `Expected a ${key} in the form: ${form}`);
   return (body as Record<string, unknown>)[key];
