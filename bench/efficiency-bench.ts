@@ -13,26 +13,23 @@
  * Images are deleted between runs, outside the measurement. Prints min/median/max of each figure
  * and the ratios of issue 20; writes bench-results/efficiency.json. Asserts nothing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  issueToken,
-  passwordToken,
   startReferenceOpenStack,
   stopReferenceOpenStack,
   type ReferenceCloud,
 } from '../test/openstack/reference-openstack';
 import { makeFile } from '../test/support/files';
+import { CLI, createImage, deleteAll, startServe, type LocalServe } from './bench-kit';
 import { cpuOf } from './proc-cpu';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const sizes = (process.env.BENCH_SIZES_MIB ?? '1024,4096').split(',').map((s) => Number(s) * MiB);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'glance-uploader.mjs');
 const RUSAGE = join(import.meta.dirname, 'rusage.py');
 
 interface Cost {
@@ -83,58 +80,9 @@ function curlScript(cloud: ReferenceCloud, file: string, name: string): string[]
   return ['bash', '-c', script];
 }
 
-/** Once more after a socket error: an idle keep-alive connection the server closed meanwhile (uWSGI does). */
-async function again<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch {
-    return f();
-  }
-}
-
-async function deleteAll(cloud: ReferenceCloud): Promise<void> {
-  const token = await again(() => issueToken(cloud, 'demo'));
-  for (const region of ['RegionOne', 'RegionTwo'] as const) {
-    const g = cloud.glance[region].url;
-    const res = await again(() => fetch(`${g}/v2/images?limit=1000`, { headers: { 'x-auth-token': token } }));
-    for (const img of ((await res.json()) as { images: { id: string }[] }).images)
-      await (
-        await fetch(`${g}/v2/images/${img.id}`, { method: 'DELETE', headers: { 'x-auth-token': token } })
-      ).arrayBuffer();
-  }
-}
-
-interface LocalServer {
-  url: string;
-  pid: number;
-  token: string;
-}
-
-async function startServer(work: string): Promise<LocalServer & { stop: () => void }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--data', join(work, 'server')], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const info = await new Promise<{ url: string; authUrl: string }>((resolve) =>
-    child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { url: string; authUrl: string })),
-  );
-  const creds = JSON.parse(readFileSync(join(work, 'server', 'credentials.json'), 'utf8')) as {
-    username: string;
-    password: string;
-  };
-  const token = await passwordToken(info.authUrl, creds.username, creds.password);
-  return { url: info.url, pid: child.pid ?? 0, token, stop: () => child.kill('SIGTERM') };
-}
-
 /** curl -T into our server; the cost is the server's CPU meanwhile (its process, read from /proc). */
-async function serverIngest(work: string, s: LocalServer, file: string, name: string): Promise<Cost> {
-  const res = await again(() =>
-    fetch(`${s.url}/v2/images`, {
-      method: 'POST',
-      headers: { 'x-auth-token': s.token, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, disk_format: 'raw', container_format: 'bare' }),
-    }),
-  );
-  const id = ((await res.json()) as { id: string }).id;
+async function serverIngest(work: string, s: LocalServe, file: string, name: string): Promise<Cost> {
+  const id = await createImage(s.url, s.token, name);
   const before = cpuOf(s.pid);
   const curl = measured(work, [
     'curl', '-sSf', '-X', 'PUT', '-T', file, '-H', `X-Auth-Token: ${s.token}`,
@@ -157,7 +105,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'gu-efficiency-'));
   console.log('starting the reference OpenStack and glance-uploader serve...');
   const cloud = await startReferenceOpenStack({ log: () => undefined });
-  const server = await startServer(work);
+  const server = await startServe(join(work, 'server'));
   const results: Record<string, unknown>[] = [];
   try {
     for (const size of sizes) {

@@ -15,19 +15,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  issueToken,
-  passwordToken,
-  startReferenceOpenStack,
-  stopReferenceOpenStack,
-} from '../test/openstack/reference-openstack';
+import { issueToken, startReferenceOpenStack, stopReferenceOpenStack } from '../test/openstack/reference-openstack';
 import { makeFile } from '../test/support/files';
+import { createImage, startServe } from './bench-kit';
 import { cpuOf, groupCpu } from './proc-cpu';
 
 const MiB = 1024 * 1024;
 const sizes = (process.env.BENCH_SIZES_MIB ?? '1024,4096').split(',').map((s) => Number(s) * MiB);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const CLI = join(import.meta.dirname, '..', 'bin', 'glance-uploader.mjs');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -74,15 +69,6 @@ function hashCost(): { md5: number; sha512: number } {
   return { md5: cost('md5'), sha512: cost('sha512') };
 }
 
-async function createImage(url: string, token: string, name: string): Promise<string> {
-  const res = await fetch(`${url}/v2/images`, {
-    method: 'POST',
-    headers: { 'x-auth-token': token, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, disk_format: 'raw', container_format: 'bare' }),
-  });
-  return ((await res.json()) as { id: string }).id;
-}
-
 /** curl -T: PUT /file with Content-Length, as fast as the server takes it. */
 async function put(url: string, token: string, id: string, file: string): Promise<Timed> {
   return timed('curl', [
@@ -95,18 +81,10 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'gu-ingest-'));
   console.log('starting the reference OpenStack...');
   const cloud = await startReferenceOpenStack({});
-  const server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--data', join(work, 'server')], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const server = await startServe(join(work, 'server'));
   try {
-    const local = await new Promise<{ url: string; authUrl: string }>((resolve) =>
-      server.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { url: string; authUrl: string })),
-    );
-    const creds = JSON.parse(readFileSync(join(work, 'server', 'credentials.json'), 'utf8')) as {
-      username: string;
-      password: string;
-    };
-    const localToken = await passwordToken(local.authUrl, creds.username, creds.password);
+    const local = server;
+    const localToken = server.token;
     const refToken = await issueToken(cloud, 'demo');
     const refUrl = cloud.glance.RegionOne.url;
     const glancePgid = Number(readFileSync(join(cloud.stateDir, 'pids', 'glance-RegionOne.pid'), 'utf8'));
@@ -127,10 +105,10 @@ async function main(): Promise<void> {
         );
         rmSync(out);
         const lid = await createImage(local.url, localToken, `ingest-${i}`);
-        const ours0 = cpuOf(server.pid ?? 0);
+        const ours0 = cpuOf(server.pid);
         const o = await put(local.url, localToken, lid, file.path);
         t.ours.push(o.seconds);
-        c.ours.push(cpuOf(server.pid ?? 0) - ours0);
+        c.ours.push(cpuOf(server.pid) - ours0);
         c.curl.push(o.cpu);
         await fetch(`${local.url}/v2/images/${lid}`, { method: 'DELETE', headers: { 'x-auth-token': localToken } });
         const rid = await createImage(refUrl, refToken, `ingest-${i}`);
@@ -180,7 +158,7 @@ async function main(): Promise<void> {
     );
     console.log('written: bench-results/ingest.json');
   } finally {
-    server.kill('SIGTERM');
+    server.stop();
     await stopReferenceOpenStack(cloud);
     rmSync(work, { recursive: true, force: true });
   }

@@ -12,19 +12,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  issueToken,
-  startReferenceOpenStack,
-  stopReferenceOpenStack,
-  type ReferenceCloud,
-} from '../test/openstack/reference-openstack';
+import { issueToken, startReferenceOpenStack, stopReferenceOpenStack } from '../test/openstack/reference-openstack';
 import { makeFile } from '../test/support/files';
+import { CLI, createImage, deleteAll } from './bench-kit';
 import { cpuOf, groupCpu } from './proc-cpu';
 
 const MiB = 1024 * 1024;
 const sizes = (process.env.BENCH_SIZES_MIB ?? '1024,4096').split(',').map((s) => Number(s) * MiB);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const CLI = join(import.meta.dirname, '..', 'bin', 'glance-uploader.mjs');
 
 interface Run {
   seconds: number;
@@ -78,30 +73,6 @@ function timed(cmd: string, args: string[], env: Record<string, string> = {}): P
   });
 }
 
-async function createImage(cloud: ReferenceCloud, token: string, name: string): Promise<string> {
-  const res = await fetch(`${cloud.glance.RegionOne.url}/v2/images`, {
-    method: 'POST',
-    headers: { 'x-auth-token': token, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, disk_format: 'raw', container_format: 'bare' }),
-  });
-  return ((await res.json()) as { id: string }).id;
-}
-
-async function deleteAll(cloud: ReferenceCloud): Promise<void> {
-  const token = await issueToken(cloud, 'demo');
-  for (const region of ['RegionOne', 'RegionTwo'] as const) {
-    const res = await fetch(`${cloud.glance[region].url}/v2/images?limit=1000`, { headers: { 'x-auth-token': token } });
-    for (const img of ((await res.json()) as { images: { id: string }[] }).images) {
-      await (
-        await fetch(`${cloud.glance[region].url}/v2/images/${img.id}`, {
-          method: 'DELETE',
-          headers: { 'x-auth-token': token },
-        })
-      ).arrayBuffer();
-    }
-  }
-}
-
 /** The upload phase of our engine from its audit log: first "uploading" to last "verifying". */
 function uploadPhaseSeconds(home: string): number {
   const db = new Database(join(home, 'queue.sqlite3'), { readonly: true });
@@ -131,7 +102,7 @@ async function main(): Promise<void> {
       const cells: Record<string, Run[]> = { curl: [], openstack: [], engine: [], engineUpload: [] };
       for (let i = 0; i < runs; i++) {
         const token = await issueToken(cloud, 'demo');
-        const id = await createImage(cloud, token, `curl-${i}`);
+        const id = await createImage(cloud.glance.RegionOne.url, token, `curl-${i}`);
         const curl = await timed('curl', [
           '-sS',
           '-f',
