@@ -28,10 +28,15 @@ def data_file(s):
     return s.side.cfg['dataFile']
 
 
+def data_bytes(s):
+    """The scenario data file's bytes (the same file on both sides)."""
+    with open(data_file(s), 'rb') as f:
+        return f.read()
+
+
 def upload_quietly(s, role, image_id):
     """PUT the data (unrecorded): an active image both sides need."""
-    with open(data_file(s), 'rb') as f:
-        payload = f.read()
+    payload = data_bytes(s)
     s.quiet(role, lambda c: c.image.request(
         '/images/%s/file' % image_id, 'PUT', headers=OCTETS, data=payload))
 
@@ -68,8 +73,7 @@ def _(s):
           'SDK upload (PUT file) and download, whole and streamed')
 def _(s):
     img = s.image('sdk-data')
-    with open(data_file(s), 'rb') as f:
-        payload = f.read()
+    payload = data_bytes(s)
     s.http('member', 'PUT', '/images/%s/file' % img, OCTETS, payload)
     s.sdk('member', 'get_image', lambda c: c.image.get_image(img))
     saved = out_file(s, 'sdk-saved.raw')
@@ -124,8 +128,7 @@ def _(s):
           'SDK stage_image and import_image(glance-direct)')
 def _(s):
     img = s.image('direct-sdk')
-    with open(data_file(s), 'rb') as f:
-        payload = f.read()
+    payload = data_bytes(s)
     s.sdk('member', 'stage_image', lambda c: c.image.stage_image(get(c, img), data=payload) and None)
     s.sdk('member', 'import_image glance-direct',
           lambda c: c.image.import_image(get(c, img), method='glance-direct'))
