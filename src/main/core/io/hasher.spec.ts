@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Hasher, hashFile } from './hasher';
+import { Hasher } from './hasher';
 
 let dir: string;
 beforeEach(() => {
@@ -36,13 +36,6 @@ describe('Hasher (worker thread reading the file)', () => {
     expect(await h.digest()).toEqual({ md5: md5(data.subarray(0, 1000)), sha512: sha512(data.subarray(0, 1000)) });
   });
 
-  it('hashes an empty file', async () => {
-    expect(await hashFile(file('e.raw', Buffer.alloc(0)), 0)).toEqual({
-      md5: md5(Buffer.alloc(0)),
-      sha512: sha512(Buffer.alloc(0)),
-    });
-  });
-
   it('keeps the caller within its lag bound of the worker', async () => {
     const data = randomBytes(16 * 1024 * 1024);
     const bound = 1024 * 1024;
@@ -60,10 +53,5 @@ describe('Hasher (worker thread reading the file)', () => {
     const h = Hasher.start(file('s.raw', randomBytes(1000)));
     await h.advance(5000).catch(() => undefined);
     await expect(h.digest()).rejects.toThrow(/shorter than what was sent/);
-  });
-
-  it('hashFile gives the digests of the whole file', async () => {
-    const data = randomBytes(9 * 1024 * 1024 + 3);
-    expect(await hashFile(file('w.raw', data), data.length)).toEqual({ md5: md5(data), sha512: sha512(data) });
   });
 });

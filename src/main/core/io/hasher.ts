@@ -156,18 +156,6 @@ export class SplitHasher {
   }
 }
 
-/** Hash a file without sending it (a target whose upload finished before a crash). */
-export async function hashFile(path: string, size: number): Promise<Digests> {
-  const h = Hasher.start(path);
-  try {
-    for (let done = 0; done < size; done += Math.min(size - done, 8 * 1024 * 1024))
-      await h.advance(Math.min(size - done, 8 * 1024 * 1024));
-    return await h.digest();
-  } finally {
-    await h.dispose();
-  }
-}
-
 /** md5 and sha512 of bytes as they pass, on this thread, with their count (where bytes arrive already in memory). */
 export function digestsOf(): {
   update: (c: Buffer) => void;

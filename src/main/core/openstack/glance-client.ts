@@ -4,7 +4,6 @@
  * once more and the call is sent again (request bodies are buffers, or a factory that re-opens
  * a stream from byte 0). Data transfer lives in glance-data.ts, waiting in glance-wait.ts.
  */
-import type { Readable } from 'node:stream';
 import type { ImageSummary } from '../../../shared/dto';
 import { EngineError } from '../io/errors';
 import { glanceError } from './glance-errors';
@@ -47,7 +46,7 @@ export interface GlanceRequest {
   path: string;
   headers?: Record<string, string>;
   /** A Buffer/string, or a factory giving a fresh stream (so that a 401 retry can resend). */
-  body?: string | Buffer | (() => Readable);
+  body?: string | Buffer | (() => AsyncIterable<Uint8Array>);
   signal?: AbortSignal;
 }
 
@@ -102,7 +101,7 @@ export class GlanceClient {
     return { accept: 'application/json', 'x-auth-token': token, ...req.headers };
   }
 
-  #body(req: GlanceRequest): string | Buffer | Readable | undefined {
+  #body(req: GlanceRequest): string | Buffer | AsyncIterable<Uint8Array> | undefined {
     return typeof req.body === 'function' ? req.body() : req.body;
   }
 

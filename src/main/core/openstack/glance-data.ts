@@ -8,7 +8,6 @@
 import { createHash, getHashes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../io/errors';
@@ -20,7 +19,7 @@ const enc = encodeURIComponent;
 
 export interface DataSource {
   /** Opens the data from its first byte. Called again for a retry. */
-  open: () => Readable;
+  open: () => AsyncIterable<Uint8Array>;
   /** Exact size in bytes: sent as Content-Length, so Glance can refuse an over-quota upload up front. */
   size: number;
 }

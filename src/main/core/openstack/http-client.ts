@@ -5,7 +5,7 @@
  * turned into a coded EngineError (net.unreachable, net.timeout, net.tls) that names the URL.
  */
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { EngineError } from '../io/errors';
 import { sendWatchdog } from './send-watchdog';
@@ -46,8 +46,11 @@ export interface HttpRequest {
   method: Method;
   url: string;
   headers?: Record<string, string>;
-  /** A string or Buffer can be sent again (after a 401); a Readable cannot. */
-  body?: string | Buffer | Readable;
+  /**
+   * A string or Buffer can be sent again (after a 401); a stream cannot. A stream is written
+   * chunk by chunk, the next asked for once the socket took the last (see io/hashed-read.ts).
+   */
+  body?: string | Buffer | AsyncIterable<Uint8Array>;
   signal?: AbortSignal;
 }
 
@@ -148,28 +151,47 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
   return headers;
 }
 
+/** A body streamed from an iterable (a Readable is one), as opposed to one held whole. */
+function isStreamed(body: HttpRequest['body']): body is AsyncIterable<Uint8Array> {
+  return body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body);
+}
+
 /**
- * Resolves once the stream has its first chunk buffered, has ended or failed, or the request was
- * aborted; nothing is read from it (undici reads it all afterwards).
+ * The same body, once its first chunk exists (or it ended, failed, or the request was aborted):
+ * that chunk is pulled now and given first. Nothing else is read ahead.
  */
-export function firstChunkReady(body: Readable, signal?: AbortSignal): Promise<void> {
-  if (body.readableLength > 0 || body.readableEnded || body.destroyed || signal?.aborted === true)
-    return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      body.off('readable', done);
-      body.off('end', done);
-      body.off('error', done);
-      body.off('close', done);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    body.on('readable', done);
-    body.once('end', done);
-    body.once('error', done);
-    body.once('close', done);
-    signal?.addEventListener('abort', done);
-  });
+export async function primed(
+  body: AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
+): Promise<AsyncIterable<Uint8Array>> {
+  const it = body[Symbol.asyncIterator]();
+  let first: IteratorResult<Uint8Array> | Error;
+  let onAbort: (() => void) | undefined;
+  try {
+    first = await Promise.race([
+      it.next(),
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal?.reason as Error);
+        if (signal?.aborted === true) onAbort();
+        signal?.addEventListener('abort', onAbort);
+      }),
+    ]);
+  } catch (e) {
+    first = e as Error; // given to the HTTP client as the body's failure, where it is reported
+  } finally {
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  }
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    try {
+      if (first instanceof Error) throw first;
+      if (first.done === true) return;
+      yield first.value;
+      for (let r = await it.next(); r.done !== true; r = await it.next()) yield r.value;
+    } finally {
+      await it.return?.();
+    }
+  }
+  return rest();
 }
 
 export class HttpClient {
@@ -203,14 +225,15 @@ export class HttpClient {
     // that chunk exists (a throttled upload waiting for its tokens) holds a keep-alive socket it
     // has not written to, which the server may close as idle just as the first chunk goes out
     // ("other side closed"). The request is handed over once its first chunk is ready.
-    if (req.body instanceof Readable) await firstChunkReady(req.body, req.signal);
+    const streamed = isStreamed(req.body) ? await primed(req.body, req.signal) : undefined;
     // A streamed body (image data) is watched while it is sent: see send-watchdog.ts.
-    const watch = req.body instanceof Readable ? sendWatchdog(req.body, this.#sendIdleMs, req.signal) : undefined;
+    const watch = streamed !== undefined ? sendWatchdog(streamed, this.#sendIdleMs, req.signal) : undefined;
     try {
       return await request(req.url, {
         method: req.method,
         headers: req.headers,
-        body: watch?.body ?? req.body,
+        // undici writes an async iterable as such (writeIterable); its types name Readable only.
+        body: (watch?.body ?? req.body) as string | Buffer | Readable | undefined,
         signal: watch?.signal ?? req.signal,
         dispatcher: this.#agent,
       });

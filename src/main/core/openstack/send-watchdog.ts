@@ -7,17 +7,15 @@
  * `net.timeout`. Time spent producing the chunk (reading the file, the bandwidth limit) never
  * counts: only the wait at the hand-over.
  */
-import { Readable } from 'node:stream';
-
 export interface SendWatchdog {
-  body: Readable;
+  body: AsyncIterable<Uint8Array>;
   signal: AbortSignal;
   /** True once the watchdog ended the request. */
   readonly stalled: boolean;
   stop: () => void;
 }
 
-export function sendWatchdog(source: Readable, idleMs: number, outer?: AbortSignal): SendWatchdog {
+export function sendWatchdog(source: AsyncIterable<Uint8Array>, idleMs: number, outer?: AbortSignal): SendWatchdog {
   const ctrl = new AbortController();
   let waitingSince: number | undefined;
   let stalled = false;
@@ -32,11 +30,11 @@ export function sendWatchdog(source: Readable, idleMs: number, outer?: AbortSign
     Math.min(1000, Math.max(20, Math.floor(idleMs / 4))),
   );
   timer.unref();
-  async function* watched(): AsyncGenerator<Buffer> {
+  async function* watched(): AsyncGenerator<Uint8Array> {
     try {
       for await (const chunk of source) {
         waitingSince = Date.now();
-        yield chunk as Buffer;
+        yield chunk;
         waitingSince = undefined;
       }
     } finally {
@@ -45,7 +43,9 @@ export function sendWatchdog(source: Readable, idleMs: number, outer?: AbortSign
     }
   }
   return {
-    body: Readable.from(watched(), { objectMode: false }),
+    // Given to the HTTP client as an iterable, not wrapped in a Readable that would read ahead:
+    // the next chunk is asked for once the socket took the last.
+    body: watched(),
     signal: outer !== undefined ? AbortSignal.any([outer, ctrl.signal]) : ctrl.signal,
     get stalled() {
       return stalled;

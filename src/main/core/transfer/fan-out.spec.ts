@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FanOut } from './fan-out';
+import type { SharedBranch } from './upload-stream';
 
 let dir: string;
 let file: string;
@@ -18,17 +18,17 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Read a branch to the end, pausing `delayMs` every chunk (a slow upload). */
-async function drain(r: Readable, delayMs = 0, stopAfter = Infinity): Promise<Buffer> {
+/**
+ * Read a branch to the end, pausing `delayMs` every chunk (a slow upload). A chunk is the
+ * reader's until it asks for the next: it is copied to be kept.
+ */
+async function drain(r: SharedBranch, delayMs = 0, stopAfter = Infinity): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of r) {
-    chunks.push(c as Buffer);
-    n += (c as Buffer).length;
-    if (n >= stopAfter) {
-      r.destroy();
-      break;
-    }
+    chunks.push(Buffer.from(c));
+    n += c.length;
+    if (n >= stopAfter) break;
     if (delayMs) await sleep(delayMs);
   }
   return Buffer.concat(chunks);
@@ -36,19 +36,19 @@ async function drain(r: Readable, delayMs = 0, stopAfter = Infinity): Promise<Bu
 
 describe('FanOut', () => {
   it('gives the digests to a target whose server answered at its last byte, before the read saw the end', async () => {
-    const fan = new FanOut(file);
+    const fan = new FanOut(file, data.length);
     const a = fan.branch();
     const b = fan.branch();
     // Like a server that knows the Content-Length: it answers (and the target asks for the
     // digests) as soon as the last byte is in, without waiting for the end of the stream.
-    const atLastByte = (r: Readable): Promise<unknown> =>
-      new Promise((resolve) => {
-        let n = 0;
-        r.on('data', (c: Buffer) => {
-          n += c.length;
-          if (n === data.length) resolve(fan.digests());
-        });
-      });
+    const atLastByte = async (r: SharedBranch): Promise<unknown> => {
+      let n = 0;
+      for await (const c of r) {
+        n += c.length;
+        if (n === data.length) return fan.digests();
+      }
+      return undefined;
+    };
     const [da, db] = await Promise.all([atLastByte(a), atLastByte(b)]);
     const want = {
       md5: createHash('md5').update(data).digest('hex'),
@@ -60,7 +60,7 @@ describe('FanOut', () => {
   });
 
   it('gives every branch the whole file from one read, paced by the slowest', async () => {
-    const fan = new FanOut(file);
+    const fan = new FanOut(file, data.length);
     const fast = fan.branch();
     const slow = fan.branch();
     const [a, b] = await Promise.all([drain(fast), drain(slow, 2)]);
@@ -75,7 +75,7 @@ describe('FanOut', () => {
   });
 
   it('lets the others finish when one branch goes away mid-way', async () => {
-    const fan = new FanOut(file);
+    const fan = new FanOut(file, data.length);
     const quitter = fan.branch();
     const stayer = fan.branch();
     const [part, whole] = await Promise.all([drain(quitter, 0, 1024 * 1024), drain(stayer, 1)]);
@@ -85,7 +85,7 @@ describe('FanOut', () => {
   });
 
   it('stops reading when every branch went away, and has no digests then', async () => {
-    const fan = new FanOut(file);
+    const fan = new FanOut(file, data.length);
     const a = fan.branch();
     const b = fan.branch();
     await Promise.all([drain(a, 0, 512 * 1024), drain(b, 0, 256 * 1024)]);
@@ -97,7 +97,7 @@ describe('FanOut', () => {
   });
 
   it('does not read ahead of a branch that has not started (its upload is still creating the image)', async () => {
-    const fan = new FanOut(file, [], 256 * 1024);
+    const fan = new FanOut(file, data.length, [], 256 * 1024);
     const early = fan.branch();
     const late = fan.branch();
     const earlyRead = drain(early);

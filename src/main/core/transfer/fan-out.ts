@@ -1,124 +1,137 @@
 /**
- * One read of a file for several uploads at once (one job, N regions): each branch is a Readable
- * for one target's request body. The next chunk is read only when every attached branch wants
- * more, so the slowest upload sets the pace and memory stays at a few chunks whatever the size.
- * A branch whose upload fails, pauses or is canceled is detached and the others go on. The data
- * is hashed once, for all; `bytesRead` counts what was read from disk.
+ * One read of a file for several uploads at once (one job, N regions): each branch is an async
+ * iterable for one target's request body. The next chunk is read only when every attached branch
+ * asked for it, so the slowest upload sets the pace, every branch is done with a chunk before its
+ * memory is read into again (io/hashed-read.ts), and memory stays at a few chunks whatever the
+ * size. A branch whose upload fails, pauses or is canceled is detached and the others go on. The
+ * data is hashed once, for all; `bytesRead` counts what was handed over from disk.
  */
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { Hasher, type Digests } from '../io/hasher';
+import type { Digests } from '../io/hasher';
+import { HashedRead } from '../io/hashed-read';
 import type { TokenBucket } from './token-bucket';
+import type { SharedBranch } from './upload-stream';
 
 interface Branch {
-  stream: Readable;
+  /** The number of the last chunk this branch took (0: none yet). */
+  took: number;
   wanting: boolean;
   attached: boolean;
   sent: number;
   onBytes?: (sent: number) => void;
-  wake?: () => void;
 }
 
 export class FanOut {
   readonly #branches: Branch[] = [];
   /** Started with the read (a worker thread): not before anything is read. */
-  #hasher: Hasher | undefined;
-  #started = false;
-  /** The read, once started: it ends right after the last chunk went out. */
-  #run_: Promise<void> | undefined;
-  #digests: Promise<Digests> | undefined;
-  #complete = false;
+  #read: HashedRead | undefined;
+  #chunks: AsyncIterator<Buffer> | undefined;
+  /** The chunk every attached branch may take now, its number, and whether the file ended. */
+  #current: { n: number; chunk: Buffer | undefined; error?: Error } = { n: 0, chunk: undefined };
+  #pumping = false;
+  #waiters: (() => void)[] = [];
   bytesRead = 0;
 
   constructor(
     private readonly path: string,
+    private readonly size: number,
     private readonly buckets: TokenBucket[] = [],
-    private readonly chunkSize = 1024 * 1024,
+    private readonly chunkSize?: number,
   ) {}
 
   /** A body for one more upload. All branches must be taken before the first one is read. */
-  branch(onBytes?: (sent: number) => void): Readable {
-    if (this.#started) throw new Error('FanOut: all branches must be made before reading starts');
-    const b: Branch = { wanting: false, attached: true, sent: 0, onBytes, stream: undefined as unknown as Readable };
-    b.stream = new Readable({
-      read: () => {
-        b.wanting = true;
-        b.wake?.();
-        if (!this.#started) this.#run_ = this.#run();
-      },
-      destroy: (err, cb) => {
-        this.#detach(b);
-        cb(err);
-      },
-    });
+  branch(onBytes?: (sent: number) => void): SharedBranch {
+    if (this.#read !== undefined) throw new Error('FanOut: all branches must be made before reading starts');
+    const b: Branch = { took: 0, wanting: false, attached: true, sent: 0, onBytes };
     this.#branches.push(b);
-    return b.stream;
+    const chunks = this.#chunksFor(b);
+    return {
+      [Symbol.asyncIterator]: () => chunks,
+      detach: () => this.#detach(b),
+    };
+  }
+
+  async *#chunksFor(b: Branch): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        b.wanting = true; // done with the chunk it took last
+        void this.#pump();
+        while (this.#current.n === b.took && b.attached)
+          await new Promise<void>((resolve) => this.#waiters.push(resolve));
+        if (!b.attached) return;
+        b.wanting = false;
+        b.took = this.#current.n;
+        const { chunk, error } = this.#current;
+        if (error !== undefined) throw error;
+        if (chunk === undefined) return;
+        b.sent += chunk.length;
+        b.onBytes?.(b.sent);
+        yield chunk;
+      }
+    } finally {
+      this.#detach(b);
+    }
   }
 
   #detach(b: Branch): void {
     if (!b.attached) return;
     b.attached = false;
-    for (const other of this.#branches) other.wake?.();
+    this.#wakeAll();
+    void this.#pump();
+  }
+
+  #wakeAll(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** Reads the next chunk once every attached branch asked for it; stops when none is left. */
+  async #pump(): Promise<void> {
+    const live = this.#branches.filter((b) => b.attached);
+    if (this.#pumping || this.#ended) return;
+    if (live.length === 0) {
+      await this.#read?.dispose(); // every upload went away: stop reading (a read at its end finishes its digests)
+      return;
+    }
+    if (!live.every((b) => b.wanting)) return;
+    this.#pumping = true;
+    try {
+      this.#read ??= HashedRead.start(this.path, this.size, this.chunkSize ? { chunkSize: this.chunkSize } : {});
+      this.#chunks ??= this.#read[Symbol.asyncIterator]();
+      const r = await this.#chunks.next(); // frees the chunk every branch is done with
+      const chunk = r.done === true ? undefined : r.value;
+      if (chunk !== undefined) {
+        this.bytesRead += chunk.length;
+        const taking = this.#branches.filter((b) => b.attached).length;
+        for (const bucket of this.buckets) await bucket.take(chunk.length * Math.max(1, taking));
+      }
+      this.#current = { n: this.#current.n + 1, chunk };
+    } catch (e) {
+      this.#current = { n: this.#current.n + 1, chunk: undefined, error: e as Error };
+    } finally {
+      this.#pumping = false;
+    }
+    this.#wakeAll();
+  }
+
+  get #ended(): boolean {
+    return this.#current.n > 0 && (this.#current.chunk === undefined || this.#current.error !== undefined);
   }
 
   /** True when the whole file went through: the digests describe it. */
   get complete(): boolean {
-    return this.#complete;
+    return this.#read?.complete === true && this.#current.error === undefined;
   }
 
   /**
-   * md5 and sha512 of the whole file, once it was read to the end. A server that knows the size
-   * answers as soon as the last byte arrives, which can be before the read noticed the end of
-   * the file: the read is awaited first (it ends at once, the last chunk being out).
+   * md5 and sha512 of the whole file, once it was read to the end: a server that knows the size
+   * answers (and its target asks) as soon as the last byte arrives, which the read allows.
    */
   async digests(): Promise<Digests> {
-    await this.#run_;
-    if (!this.#complete) throw new Error('FanOut: the file was not read to the end');
-    if (this.#hasher === undefined) throw new Error('FanOut: nothing was read');
-    this.#digests ??= this.#hasher.digest();
-    return this.#digests;
-  }
-
-  async #allWanting(): Promise<void> {
-    for (;;) {
-      const live = this.#branches.filter((b) => b.attached);
-      if (live.every((b) => b.wanting)) return;
-      await new Promise<void>((resolve) => {
-        for (const b of live) b.wake = resolve;
-      });
-    }
-  }
-
-  async #run(): Promise<void> {
-    this.#started = true;
-    const hasher = Hasher.start(this.path);
-    this.#hasher = hasher;
-    try {
-      for await (const chunk of createReadStream(this.path, { highWaterMark: this.chunkSize })) {
-        const buf = chunk as Buffer;
-        this.bytesRead += buf.length;
-        await this.#allWanting();
-        const live = this.#branches.filter((b) => b.attached);
-        if (live.length === 0) break; // every upload went away: stop reading
-        for (const bucket of this.buckets) await bucket.take(buf.length * live.length);
-        await hasher.advance(buf.length);
-        for (const b of live) {
-          b.sent += buf.length;
-          b.wanting = b.stream.push(buf);
-          b.onBytes?.(b.sent);
-        }
-      }
-      if (this.#branches.some((b) => b.attached)) this.#complete = true;
-      for (const b of this.#branches) if (b.attached) b.stream.push(null);
-    } catch (e) {
-      for (const b of this.#branches) if (b.attached) b.stream.destroy(e as Error);
-    } finally {
-      if (!this.#complete) await hasher.dispose();
-    }
+    if (this.#read === undefined) throw new Error('FanOut: nothing was read');
+    return this.#read.digests();
   }
 
   async dispose(): Promise<void> {
-    for (const b of this.#branches) if (b.attached) b.stream.destroy();
-    if (!this.#complete) await this.#hasher?.dispose();
+    for (const b of this.#branches) this.#detach(b);
+    await this.#read?.dispose();
   }
 }

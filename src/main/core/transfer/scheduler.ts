@@ -168,14 +168,14 @@ export class Scheduler {
     if (first === undefined) return;
     const job = this.repo.getJob(first.jobId);
     const buckets = this.#bandwidth.forJob(job.id, job.bwlimit);
-    if (group.length === 1 || job.sourcePath === null) {
+    if (group.length === 1 || job.sourcePath === null || job.sourceSize === null) {
       for (const t of group) void this.#launch(t);
       return;
     }
-    const fan = new FanOut(job.sourcePath, buckets);
+    const fan = new FanOut(job.sourcePath, job.sourceSize, buckets);
     const runs = group.map((t) => {
-      const stream = fan.branch((bytes) => this.#progress(t, bytes));
-      const shared: SharedBody = { stream, digests: () => fan.digests() };
+      const body = fan.branch((bytes) => this.#progress(t, bytes));
+      const shared: SharedBody = { body, digests: () => fan.digests() };
       return this.#launch(t, shared);
     });
     void Promise.all(runs).then(async () => {
@@ -216,7 +216,7 @@ export class Scheduler {
       .catch((e: unknown) => this.repo.note('scheduler.error', t, { error: toErrorInfo(e) }))
       .finally(() => {
         // A branch this target never read (it failed before, or needed no upload) must not hold the others back.
-        shared?.stream.destroy();
+        shared?.body.detach();
         this.#running.delete(t.id);
         this.#tick();
       });

@@ -21,7 +21,7 @@ import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-reposi
 import type { Digests } from '../io/hasher';
 import { assertUnchanged, type SourceIdentity } from '../io/source-file';
 import type { TokenBucket } from './token-bucket';
-import { hashFile } from '../io/hasher';
+import { hashFile } from '../io/hashed-read';
 import { uploadStream, type SharedBody } from './upload-stream';
 
 export interface RunContext {
