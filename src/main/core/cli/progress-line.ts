@@ -24,9 +24,24 @@ export class ProgressLine {
   #lastBytes = 0;
   #lastAt = Date.now();
   #speed = 0;
+  #waiters: (() => void)[] = [];
 
   update(u: JobUpdate): void {
     this.#jobs.set(u.jobId, u);
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Resolves at the next update, or after `ms` (the line is redrawn that often). */
+  nextUpdate(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#waiters.push(done);
+    });
   }
 
   render(now = Date.now()): string {

@@ -34,7 +34,8 @@ export async function follow(
   try {
     while (!interrupted && !done()) {
       if (tty) io.stderr.write(`\r${line.render()}\u001b[K`);
-      await new Promise((r) => setTimeout(r, 500));
+      // Woken by the scheduler's updates: a job that settled is reported at once, not at the next redraw.
+      await line.nextUpdate(500);
     }
   } finally {
     await scheduler.stop();

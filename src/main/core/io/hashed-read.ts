@@ -22,8 +22,9 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { openSync, readSync, closeSync } = require('node:fs');
-const { path, size, from, chunk, slots, ring, control } = workerData;
-const ctl = new Int32Array(control); // [0] chunks the consumer is done with, [1] stop
+const { path, size, from, chunk, slots, piece, ring, control } = workerData;
+// [0] chunks the consumer is done with, [1] stop, [2] chunks ready, [3] the consumer waits for one
+const ctl = new Int32Array(control);
 const md5 = createHash('md5');
 const sha512 = createHash('sha512');
 let fd = -1;
@@ -45,18 +46,21 @@ try {
     // The bytes before 'from' (the server has them) are hashed, never handed over.
     const n = Math.min(chunk, (handing ? size : from) - pos);
     const buf = Buffer.from(ring, slot * chunk, n);
-    let got = 0;
-    while (got < n) {
-      const r = readSync(fd, buf, got, n - got, pos + got);
-      if (r === 0) throw new Error('the file is shorter than expected (' + (pos + got) + ' < ' + size + ' bytes)');
-      got += r;
+    // Read and hash in pieces that stay in the core's cache between the read and both hashes.
+    for (let off = 0; off < n; ) {
+      const r = readSync(fd, buf, off, Math.min(piece, n - off), pos + off);
+      if (r === 0) throw new Error('the file is shorter than expected (' + (pos + off) + ' < ' + size + ' bytes)');
+      const bytes = buf.subarray(off, off + r);
+      md5.update(bytes);
+      sha512.update(bytes);
+      off += r;
     }
-    md5.update(buf);
-    sha512.update(buf);
     pos += n;
     if (handing) {
-      parentPort.postMessage(slot * 0x100000000 + n);
       made++;
+      Atomics.store(ctl, 2, made);
+      // A message (a wake-up of the consumer's thread) only when it waits: mostly it does not.
+      if (Atomics.exchange(ctl, 3, 0) === 1) parentPort.postMessage(0);
     }
   }
   parentPort.postMessage({ md5: md5.digest('hex'), sha512: sha512.digest('hex') });
@@ -76,7 +80,13 @@ export interface HashedReadOptions {
   slots?: number;
 }
 
-type Message = number | { md5: string; sha512: string } | { error: string };
+type Message = 0 | { md5: string; sha512: string } | { error: string };
+
+// The shared counters (Int32Array indices).
+const FREED = 0;
+const STOP = 1;
+const READY = 2;
+const WAITING = 3;
 
 export class HashedRead implements AsyncIterable<Buffer> {
   readonly #worker: Worker;
@@ -84,7 +94,9 @@ export class HashedRead implements AsyncIterable<Buffer> {
   readonly #control: Int32Array;
   readonly #chunk: number;
   readonly #toHand: number;
-  readonly #ready: number[] = [];
+  readonly #slots: number;
+  /** Chunks handed over so far. */
+  #taken = 0;
   #waiters: (() => void)[] = [];
   #digests: Digests | undefined;
   #failed: Error | undefined;
@@ -100,19 +112,19 @@ export class HashedRead implements AsyncIterable<Buffer> {
     slots: number,
   ) {
     this.#chunk = chunk;
+    this.#slots = slots;
     this.#toHand = size - from;
     this.#ring = new SharedArrayBuffer(chunk * slots);
-    const control = new SharedArrayBuffer(8);
+    const control = new SharedArrayBuffer(16);
     this.#control = new Int32Array(control);
     this.#worker = new Worker(WORKER, {
       eval: true,
-      workerData: { path, size, from, chunk, slots, ring: this.#ring, control },
+      workerData: { path, size, from, chunk, slots, piece: Math.min(chunk, 256 * 1024), ring: this.#ring, control },
     });
     this.#worker.on('message', (m: Message) => {
-      if (typeof m === 'number') this.#ready.push(m);
-      else if ('error' in m) this.#failed = new Error(`reading ${path}: ${m.error}`);
-      else this.#digests = m;
-      this.#notify();
+      if (typeof m === 'object' && 'error' in m) this.#failed = new Error(`reading ${path}: ${m.error}`);
+      else if (typeof m === 'object') this.#digests = m;
+      this.#notify(); // a number: a chunk is ready
     });
     this.#worker.on('error', (e) => {
       this.#failed = e;
@@ -142,6 +154,21 @@ export class HashedRead implements AsyncIterable<Buffer> {
     }
   }
 
+  /**
+   * Until the worker has the next chunk ready. The consumer says it waits (WAITING) and looks
+   * again: a chunk made meanwhile is seen then, or the worker saw the flag and wakes it.
+   */
+  async #nextReady(): Promise<void> {
+    const c = this.#control;
+    while (Atomics.load(c, READY) <= this.#taken) {
+      if (this.#failed) throw this.#failed;
+      Atomics.store(c, WAITING, 1);
+      if (Atomics.load(c, READY) > this.#taken) break; // a wake-up may still come: harmless
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    Atomics.store(c, WAITING, 0);
+  }
+
   /** Bytes handed over so far (from `from` on). */
   get handedOver(): number {
     return this.#handed;
@@ -158,15 +185,15 @@ export class HashedRead implements AsyncIterable<Buffer> {
     this.#iterated = true;
     try {
       while (this.#handed < this.#toHand) {
-        await this.#until(() => this.#ready.length > 0);
-        const m = this.#ready.shift() ?? 0;
-        const slot = Math.floor(m / 0x100000000);
-        const n = m % 0x100000000;
+        await this.#nextReady();
+        const n = Math.min(this.#chunk, this.#toHand - this.#handed);
+        const slot = this.#taken % this.#slots;
+        this.#taken++;
         this.#handed += n;
         yield Buffer.from(this.#ring, slot * this.#chunk, n);
         // The consumer asked for the next chunk: it is done with this one.
-        Atomics.add(this.#control, 0, 1);
-        Atomics.notify(this.#control, 0);
+        Atomics.add(this.#control, FREED, 1);
+        Atomics.notify(this.#control, FREED);
       }
     } finally {
       if (!this.complete) await this.dispose();
@@ -185,8 +212,8 @@ export class HashedRead implements AsyncIterable<Buffer> {
     this.#stopped = true;
     // Read to the end: the worker posts the digests and ends by itself; stopping it could lose them.
     if (this.complete) return void (await this.#until(() => this.#digests !== undefined).catch(() => undefined));
-    Atomics.store(this.#control, 1, 1);
-    Atomics.notify(this.#control, 0);
+    Atomics.store(this.#control, STOP, 1);
+    Atomics.notify(this.#control, FREED);
     await this.#worker.terminate();
   }
 }
