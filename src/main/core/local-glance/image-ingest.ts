@@ -6,12 +6,12 @@
  * (`markActive`). A client that goes away, a size cap or quota hit, or a delete during the
  * upload leaves no data and the image `queued` again (or gone).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspectFile } from '../inspect/inspect';
-import { digestsOf, SplitHasher, type Digests } from '../io/hasher';
+import { digestsOf, type Digests } from '../io/hasher';
+import { IngestRing } from '../io/ingest-ring';
 import { WriteBehind } from './write-behind';
 import { HttpError, sendEmpty } from './http-kit';
 import { liveImage } from './image-doc';
@@ -230,27 +230,29 @@ export class ImageIngest {
     const abort = new AbortController();
     this.#uploads.set(img.id, abort);
     if (start === 0) await writeFile(part, '', { mode: 0o600 });
-    // The bytes are written by a stream and hashed by two workers (md5, sha512) that read them
-    // back from the page cache: the event loop only moves data, and both cores hash.
-    const out = createWriteStream(part, { flags: 'r+', start, highWaterMark: 4 * 1024 * 1024 });
+    // The bytes go through a ring of slots: each full slot is one write at its offset, hashed in
+    // place by two workers (md5, sha512): the event loop only copies, and both cores hash.
+    const fh = await open(part, 'r+');
     const behind = new WriteBehind();
-    out.once('open', (fd: number) => behind.attach(fd));
-    const hasher = SplitHasher.start(part);
+    behind.attach(fh.fd);
+    const ring = IngestRing.start({ fd: fh.fd, path: part, offset: start, onWritten: (n) => behind.wrote(n) });
     try {
-      const received = await this.#receiveResumable(req, up, { out, behind, hasher }, abort.signal);
-      await fsyncFile(part);
+      const received = await this.#receiveResumable(req, up, ring, abort.signal);
+      await behind.settle();
+      await fh.sync();
       const current = this.o.store.get(img.id);
       if (current === undefined || abort.signal.aborted) throw deletedDuringUpload(img.id);
-      await this.#finishResumable(res, current, up, start + received, hasher);
+      await this.#finishResumable(res, current, up, start + received, ring);
     } catch (e) {
+      await ring.flush().catch(() => undefined); // what arrived is kept for a resume
       await behind.settle().catch(() => undefined);
-      await new Promise<void>((r) => (out.closed ? r() : out.end(() => r())));
-      await fsyncFile(part).catch(() => undefined);
+      await fh.sync().catch(() => undefined);
       await this.#keepPart(img.id, part, total, abort.signal.aborted);
       throw e;
     } finally {
       this.#uploads.delete(img.id);
-      await hasher.dispose();
+      await ring.dispose();
+      await fh.close();
     }
   }
 
@@ -281,24 +283,15 @@ export class ImageIngest {
     return { img, part: this.o.store.partPath(img.id), store, start, length, total };
   }
 
-  /** The body into the part file at its offset; the hashers follow in steps. Resolves with the bytes received. */
+  /** The body into the part file at its offset, through the ring. Resolves with the bytes received, all written. */
   async #receiveResumable(
     req: IncomingMessage,
     up: Resumable,
-    io: { out: WriteStream; behind: WriteBehind; hasher: SplitHasher },
+    ring: IngestRing,
     aborted: AbortSignal,
   ): Promise<number> {
-    const { out, behind, hasher } = io;
-    const { start, length, total } = up;
-    let hashed: Promise<void> = start > 0 ? hasher.advance(start) : Promise.resolve();
+    const { length } = up;
     let received = 0;
-    let written = 0;
-    let told = 0;
-    const tell = (): void => {
-      const n = written - told;
-      told = written;
-      hashed = hashed.then(() => hasher.advance(n));
-    };
     await new Promise<void>((resolve, reject) => {
       let failed = false;
       const fail = (e: Error): void => {
@@ -312,37 +305,23 @@ export class ImageIngest {
       req.on('data', (c: Buffer) => {
         if (received + c.length > length) return fail(new HttpError(400, `More than the announced ${length} bytes.`));
         received += c.length;
-        const ok = out.write(c, (err) => {
-          if (err) return fail(err);
-          // The workers are told in steps of 1 MiB or more (a message per socket chunk costs more than it hashes).
-          written += c.length;
-          behind.wrote(c.length);
-          if (written - told >= 1024 * 1024 || start + written === total) {
-            tell();
-            hashed.catch((e: unknown) => fail(e as Error)); // a hashing failure fails the upload
+        try {
+          if (!ring.push(c)) {
+            req.pause();
+            ring.room().then(
+              () => req.resume(),
+              (e: unknown) => fail(e as Error),
+            );
           }
-        });
-        if (!ok || hasher.pending > 64 * 1024 * 1024) {
-          req.pause();
-          Promise.all([ok ? undefined : once(out, 'drain'), hashed]).then(
-            () => req.resume(),
-            (e: unknown) => fail(e as Error),
-          );
+        } catch (e) {
+          fail(e as Error); // a write or hashing failure fails the upload
         }
       });
-      req.on('end', () => {
-        if (received !== length) return fail(new Error('short body'));
-        behind.settle().then(
-          () => out.end(() => resolve()),
-          (e: unknown) => fail(e as Error),
-        );
-      });
+      req.on('end', () => (received === length ? resolve() : fail(new Error('short body'))));
       req.on('aborted', () => fail(new Error('client went away')));
       req.on('error', (e) => fail(e));
-      out.on('error', (e) => fail(e));
     });
-    if (written > told) tell();
-    await hashed;
+    await ring.flush();
     return received;
   }
 
@@ -352,7 +331,7 @@ export class ImageIngest {
     current: ImageRecord,
     up: Resumable,
     stored: number,
-    hasher: SplitHasher,
+    ring: IngestRing,
   ): Promise<void> {
     if (stored < up.total) {
       current.status = 'queued';
@@ -362,7 +341,7 @@ export class ImageIngest {
       return sendEmpty(res, 204, { 'upload-offset': String(stored) });
     }
     const final = this.o.store.storePath(up.store, current.id);
-    const digests = await hasher.digest(); // the workers read the part file: before the rename
+    const digests = await ring.digests(); // the workers may read the part file (a resume): before the rename
     await rename(up.part, final);
     current.partial_size = null;
     current.upload_total = null;
