@@ -108,23 +108,19 @@ export class HashedRead implements AsyncIterable<Buffer> {
     readonly path: string,
     readonly size: number,
     readonly from: number,
-    chunk: number,
-    slots: number,
+    layout: { chunk: number; slots: number; ring: SharedArrayBuffer; control: Int32Array },
+    worker: Worker,
   ) {
-    this.#chunk = chunk;
-    this.#slots = slots;
+    this.#chunk = layout.chunk;
+    this.#slots = layout.slots;
+    this.#ring = layout.ring;
+    this.#control = layout.control;
     this.#toHand = size - from;
-    this.#ring = new SharedArrayBuffer(chunk * slots);
-    const control = new SharedArrayBuffer(16);
-    this.#control = new Int32Array(control);
-    this.#worker = new Worker(WORKER, {
-      eval: true,
-      workerData: { path, size, from, chunk, slots, piece: Math.min(chunk, 256 * 1024), ring: this.#ring, control },
-    });
+    this.#worker = worker;
     this.#worker.on('message', (m: Message) => {
       if (typeof m === 'object' && 'error' in m) this.#failed = new Error(`reading ${path}: ${m.error}`);
       else if (typeof m === 'object') this.#digests = m;
-      this.#notify(); // a number: a chunk is ready
+      this.#notify(); // 0: the chunk the consumer waits for is ready
     });
     this.#worker.on('error', (e) => {
       this.#failed = e;
@@ -140,7 +136,15 @@ export class HashedRead implements AsyncIterable<Buffer> {
   static start(path: string, size: number, opts: HashedReadOptions = {}): HashedRead {
     const from = Math.min(Math.max(0, opts.from ?? 0), size);
     const chunk = Math.max(64 * 1024, opts.chunkSize ?? 2 * 1024 * 1024);
-    return new HashedRead(path, size, from, chunk, Math.max(2, opts.slots ?? 4));
+    const slots = Math.max(2, opts.slots ?? 4);
+    const ring = new SharedArrayBuffer(chunk * slots);
+    const control = new Int32Array(new SharedArrayBuffer(4 * 4));
+    const piece = Math.min(chunk, 256 * 1024);
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { path, size, from, chunk, slots, piece, ring, control: control.buffer },
+    });
+    return new HashedRead(path, size, from, { chunk, slots, ring, control }, worker);
   }
 
   #notify(): void {

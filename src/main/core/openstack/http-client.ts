@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { UndiciAgent, undiciRequest } from './undici-core';
 import { EngineError } from '../io/errors';
 import { sendWatchdog } from './send-watchdog';
 
@@ -213,7 +214,7 @@ export class HttpClient {
         });
       }
     }
-    this.#agent = new Agent({
+    this.#agent = new UndiciAgent({
       connect: { timeout: timeouts.connectMs, ...(ca !== undefined ? { ca } : {}), rejectUnauthorized: !this.insecure },
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.bodyMs,
@@ -229,13 +230,12 @@ export class HttpClient {
     // A streamed body (image data) is watched while it is sent: see send-watchdog.ts.
     const watch = streamed !== undefined ? sendWatchdog(streamed, this.#sendIdleMs, req.signal) : undefined;
     try {
-      return await request(req.url, {
+      return await undiciRequest(this.#agent, req.url, {
         method: req.method,
         headers: req.headers,
         // undici writes an async iterable as such (writeIterable); its types name Readable only.
         body: (watch?.body ?? req.body) as string | Buffer | Readable | undefined,
         signal: watch?.signal ?? req.signal,
-        dispatcher: this.#agent,
       });
     } catch (e) {
       if (watch?.stalled === true && req.signal?.aborted !== true)
