@@ -77,4 +77,28 @@ describe('IngestRing (socket pieces into slots: one write per slot, hashed in pl
     expect(r.file.equals(data)).toBe(true);
     expect(r.digests).toEqual({ md5: md5(data), sha512: sha512(data) });
   });
+
+  // A paused request still hands over what its parser had buffered: pieces pushed while earlier
+  // ones wait for a slot are kept in order. Fails when a piece pushed while others wait is
+  // dropped (the `#pending.push(chunk)` in push) or joined out of order.
+  it('keeps pieces pushed while the ring is full, in order (a paused body still delivering)', async () => {
+    const path = join(dir, 'part');
+    writeFileSync(path, Buffer.alloc(0));
+    const fd = openSync(path, 'r+');
+    const ring = IngestRing.start({ fd, path, offset: 0, slotSize: 8192, slots: 2 });
+    const data = randomBytes(1024 * 1024 + 3);
+    try {
+      let refused = 0;
+      for (let at = 0; at < data.length; at += 10_000)
+        if (!ring.push(data.subarray(at, Math.min(at + 10_000, data.length)))) refused++;
+      expect(refused).toBeGreaterThan(0); // the ring was full: pieces waited
+      await ring.room();
+      expect(await ring.flush()).toBe(data.length);
+      expect(readFileSync(path).equals(data)).toBe(true);
+      expect((await ring.digests()).sha512).toBe(sha512(data));
+    } finally {
+      await ring.dispose();
+      closeSync(fd);
+    }
+  });
 });

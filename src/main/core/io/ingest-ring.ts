@@ -53,7 +53,7 @@ export class IngestRing {
   /** Bytes written to the file at `offset` and after. */
   #written = 0;
   /** What did not fit yet: copied once a slot is free. */
-  #pending: Buffer | undefined;
+  #pending: Buffer[] = [];
   #waiters: (() => void)[] = [];
   #failed: Error | undefined;
   #ended = false;
@@ -128,15 +128,15 @@ export class IngestRing {
   push(chunk: Buffer): boolean {
     const e = this.#error();
     if (e) throw e;
-    if (this.#pending !== undefined) {
-      this.#pending = Buffer.concat([this.#pending, chunk]);
+    if (this.#pending.length > 0) {
+      this.#pending.push(chunk); // kept as it came: joining pieces would copy them again and again
       return false;
     }
     const left = this.#copy(chunk);
     if (left.length === 0) return true;
-    this.#pending = left;
+    this.#pending.push(left);
     this.#drainPending(); // a worker may have freed the slot just before it saw the flag
-    return this.#pending === undefined;
+    return this.#pending.length === 0;
   }
 
   /** Copies what fits; dispatches each slot it fills. Returns what did not fit. */
@@ -157,11 +157,14 @@ export class IngestRing {
 
   /** Copies what waits, if a slot is free now. The workers are asked for a wake-up first, then it looks. */
   #drainPending(): void {
-    if (this.#pending === undefined || this.#error()) return;
+    if (this.#pending.length === 0 || this.#error()) return;
     for (const h of this.#hashers) h.expectWake();
-    const left = this.#copy(this.#pending);
-    this.#pending = left.length > 0 ? left : undefined;
-    if (this.#pending === undefined) for (const w of this.#waiters.splice(0)) w();
+    for (let next = this.#pending[0]; next !== undefined; next = this.#pending[0]) {
+      const left = this.#copy(next);
+      if (left.length > 0) return void (this.#pending[0] = left);
+      this.#pending.shift();
+    }
+    for (const w of this.#waiters.splice(0)) w();
   }
 
   /** The slot filling goes to the file and the hashers. */
@@ -214,7 +217,7 @@ export class IngestRing {
     for (;;) {
       const e = this.#error();
       if (e) throw e;
-      if (this.#pending === undefined) return;
+      if (this.#pending.length === 0) return;
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
