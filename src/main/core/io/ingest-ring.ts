@@ -61,7 +61,7 @@ export class IngestRing {
   #direct: number | undefined;
 
   private constructor(
-    o: IngestRingOptions,
+    o: IngestRingOptions & { slotSize: number; slots: number },
     ring: SharedArrayBuffer,
     /** Where slot 0 starts in the ring: aligned for direct writes when they are possible. */
     private readonly base: number,
@@ -69,7 +69,7 @@ export class IngestRing {
     hashers: SlotHasher[],
     direct: number | undefined,
   ) {
-    this.#o = { ...o, slotSize: o.slotSize ?? DEFAULT_SLOT, slots: o.slots ?? DEFAULT_SLOTS };
+    this.#o = o;
     this.#ring = ring;
     this.#lengths = lengths;
     this.#hashers = hashers;
@@ -95,7 +95,7 @@ export class IngestRing {
     };
     const hashers = [SlotHasher.start('md5', data), SlotHasher.start('sha512', data)];
     const direct = aligned !== undefined ? openDirect(o.path) : undefined;
-    const started = new IngestRing(o, ring, base, lengths, hashers, direct);
+    const started = new IngestRing({ ...o, slotSize, slots }, ring, base, lengths, hashers, direct);
     for (const h of hashers) h.onWake = () => started.wake();
     return started;
   }
@@ -108,11 +108,6 @@ export class IngestRing {
 
   #error(): Error | undefined {
     return this.#failed ?? this.#hashers.find((h) => h.failed !== undefined)?.failed;
-  }
-
-  /** Bytes written to the file so far (from `offset`). */
-  get written(): number {
-    return this.#written;
   }
 
   /** The slot filling may be used: its last use is written and hashed. */

@@ -91,7 +91,8 @@ export class FanOut {
       await this.#read?.dispose(); // every upload went away: stop reading (a read at its end finishes its digests)
       return;
     }
-    if (!live.every((b) => b.wanting)) return;
+    // Every branch took the current chunk and asked for the next: reading on frees its memory.
+    if (!live.every((b) => b.wanting && b.took === this.#current.n)) return;
     this.#pumping = true;
     try {
       this.#read ??= HashedRead.start(this.path, this.size, this.chunkSize ? { chunkSize: this.chunkSize } : {});

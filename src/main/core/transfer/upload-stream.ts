@@ -34,7 +34,6 @@ export function uploadStream(
     buckets: TokenBucket[];
     signal?: AbortSignal;
     onBytes?: (sent: number) => void;
-    chunkSize?: number;
     shared?: SharedBody;
     /** Send from this byte on (a resumed upload); the digests still cover the whole file. */
     start?: number;
@@ -54,7 +53,7 @@ export function uploadStream(
       usingShared = false;
     }
     void read?.dispose(); // a body opened again: the earlier read is over
-    const r = HashedRead.start(path, size, { from: start, ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}) });
+    const r = HashedRead.start(path, size, { from: start });
     read = r;
     async function* body(): AsyncGenerator<Buffer> {
       let sent = start;
