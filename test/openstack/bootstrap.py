@@ -3,7 +3,8 @@
 Run with Debian's /usr/bin/python3 (a pyenv python3 may come first on PATH and lacks these
 libraries). Idempotent. Input from the environment:
   REF_KEYSTONE_URL, REF_ADMIN_PASSWORD, REF_DEMO_PASSWORD, REF_DEMO_ADMIN_PASSWORD (default "demo-admin"),
-  REF_GLANCE_URLS (Region=url,Region=url)
+  REF_GLANCE_URLS (Region=url,Region=url), REF_SWIFT_URL (the object store's catalog URL, with
+  %(project_id)s; optional), REF_SWIFT_PASSWORD
 `keystone-manage bootstrap` already made: user admin, project admin, roles admin/member/reader
 (admin implies member implies reader), region RegionOne, the identity service and its endpoints.
 """
@@ -77,6 +78,17 @@ image = first(ks.services.list(type="image")) or \
 for region, url in glance_urls.items():
     for iface in ("public", "internal", "admin"):
         endpoint(image, region, iface, url)
+
+# The object store (RegionOne only: RegionTwo is a region without one). keystonemiddleware in
+# Swift's proxy validates tokens as the service user swift; demo's `member` is one of its
+# keystoneauth operator roles, so demo owns the account AUTH_<demo project id>.
+if env.get("REF_SWIFT_URL"):
+    swift_u = user("swift", env.get("REF_SWIFT_PASSWORD", "swift"), service_p)
+    ks.roles.grant(admin_r, user=swift_u, project=service_p)
+    object_store = first(ks.services.list(type="object-store")) or \
+        ks.services.create("swift", type="object-store", description="OpenStack Object Storage")
+    for iface in ("public", "internal", "admin"):
+        endpoint(object_store, "RegionOne", iface, env["REF_SWIFT_URL"])
 
 print(json.dumps({"demo_project_id": demo_p.id, "admin_project_id": first(
     ks.projects.list(name="admin", domain="default")).id, "demo_extra_project_id": extra_p.id,

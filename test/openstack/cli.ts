@@ -14,6 +14,7 @@ if (cmd === 'up') {
   console.log(`reference OpenStack ready in ${(cloud.readyMs / 1000).toFixed(1)} s`);
   console.log(`  keystone   ${cloud.keystoneUrl} (token expiration ${cloud.tokenExpiration} s)`);
   for (const [region, g] of Object.entries(cloud.glance)) console.log(`  glance     ${g.url}  ${region}`);
+  console.log(`  swift      ${cloud.objectStore.url}  RegionOne (object-store)`);
   const { admin, demo, demoAdmin } = cloud.users;
   console.log(`  users      admin/${admin.password}, demo/${demo.password}, demo-admin/${demoAdmin.password}`);
   console.log(`  clouds     export OS_CLIENT_CONFIG_FILE=${cloud.cloudsYamlPath} OS_CLOUD=ref-demo`);

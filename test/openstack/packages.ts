@@ -4,6 +4,7 @@
  *   tsx test/openstack/packages.ts ensure    (the first step of `npm test`)
  */
 import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 
 export const REFERENCE_PACKAGES = [
   'python3-keystone',
@@ -14,6 +15,13 @@ export const REFERENCE_PACKAGES = [
   'uwsgi-plugin-python3',
   'qemu-utils',
   'curl',
+  // the object store (Swift in RegionOne) and the keystonemiddleware its proxy authenticates with
+  'swift',
+  'swift-proxy',
+  'swift-account',
+  'swift-container',
+  'swift-object',
+  'python3-keystonemiddleware',
 ];
 
 /** Debian's Chromium for the renderer tests, and a font so pages render the same everywhere. */
@@ -43,6 +51,22 @@ export function ensurePackages(pkgs: string[] = REFERENCE_PACKAGES, log: (s: str
   }
   log(`installing ${missing.join(' ')} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // Swift's packages start their services on install (a proxy on 0.0.0.0:8080...): a
+  // policy-rc.d that denies every start keeps them down; ours is removed afterwards.
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) {
+    writeFileSync(policy, '#!/bin/sh\n# made by glance-uploader test/openstack/packages.ts\nexit 101\n');
+    chmodSync(policy, 0o755);
+  }
+  try {
+    aptInstall(missing, env);
+  } finally {
+    if (ownPolicy) rmSync(policy, { force: true });
+  }
+}
+
+function aptInstall(missing: string[], env: NodeJS.ProcessEnv): void {
   const update = spawnSync('apt-get', ['update', '-q'], { env, encoding: 'utf8' });
   if (update.status !== 0) throw new Error(`apt-get update failed:\n${update.stderr}`);
   const install = spawnSync(

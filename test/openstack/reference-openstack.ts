@@ -1,6 +1,7 @@
 /**
  * The reference OpenStack our tests run against: a real Keystone v3 (uWSGI, SQLite, fernet) and
- * two real Glance v2 APIs (RegionOne, RegionTwo; SQLite, two file stores each), from Debian's
+ * two real Glance v2 APIs (RegionOne, RegionTwo; SQLite, two file stores each), and a real Swift
+ * in RegionOne (object-store.ts; not in RegionTwo, a region without an object store), from Debian's
  * packages, on 127.0.0.1 only, on ports chosen free at run time, in a fresh temporary state
  * folder. Everything it starts is recorded in <state>/pids and stopped from there, so any process
  * that knows the state folder (a test worker, the CLI) can restart or stop it.
@@ -18,6 +19,14 @@ import {
   type GlanceLimits,
 } from './config-templates.ts';
 import { ensurePackages } from './packages.ts';
+import {
+  objectStoreInfo,
+  prepareObjectStore,
+  startSwiftServer,
+  SWIFT_SERVERS,
+  waitObjectStore,
+  type ObjectStoreInfo,
+} from './object-store.ts';
 import { freePorts, run, startDetached, stopAll, stopByPidFile, tail, waitHttp } from './processes.ts';
 
 /** Debian's interpreter: a pyenv python3 may come first on PATH and lack the OpenStack libraries. */
@@ -48,6 +57,8 @@ export interface ReferenceCloud {
   keystoneUrl: string;
   keystonePort: number;
   glance: Record<Region, { url: string; port: number }>;
+  /** Swift in RegionOne's catalog. */
+  objectStore: ObjectStoreInfo;
   cloudsYamlPath: string;
   tokenExpiration: number;
   corsOrigins: string[];
@@ -218,18 +229,24 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
   writeFileSync(join(stateDir, '.reference-openstack'), 'made by test/openstack/reference-openstack.ts\n');
   const d = dirs(stateDir);
   for (const p of [d.pids, d.logs, join(stateDir, 'keystone')]) mkdirSync(p, { recursive: true });
-  const [kp, g1, g2] = await freePorts(3, HOST);
-  if (kp === undefined || g1 === undefined || g2 === undefined) throw new Error('could not find three free ports');
+  const [kp, g1, g2, sp, so, sc, sa] = await freePorts(7, HOST);
+  if ([kp, g1, g2, sp, so, sc, sa].includes(undefined)) throw new Error('could not find seven free ports');
   const keystoneUrl = `http://${HOST}:${kp}/v3`;
   const cloud: ReferenceCloud = {
     stateDir,
     host: HOST,
     keystoneUrl,
-    keystonePort: kp,
+    keystonePort: kp as number,
     glance: {
-      RegionOne: { url: `http://${HOST}:${g1}`, port: g1 },
-      RegionTwo: { url: `http://${HOST}:${g2}`, port: g2 },
+      RegionOne: { url: `http://${HOST}:${g1}`, port: g1 as number },
+      RegionTwo: { url: `http://${HOST}:${g2}`, port: g2 as number },
     },
+    objectStore: objectStoreInfo(HOST, {
+      proxy: sp as number,
+      object: so as number,
+      container: sc as number,
+      account: sa as number,
+    }),
     cloudsYamlPath: join(stateDir, 'clouds.yaml'),
     tokenExpiration: opts.tokenExpiration ?? 3600,
     corsOrigins: opts.corsOrigins ?? ['http://localhost:5173'],
@@ -269,6 +286,9 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
       });
       setWal(join(stateDir, `glance-${region}`, 'glance.db'));
     });
+    const swiftReady = prepareObjectStore(stateDir, HOST, cloud.objectStore, keystoneUrl).then(() => {
+      for (const s of SWIFT_SERVERS) startSwiftServer(stateDir, s);
+    });
     await ksm('db_sync');
     setWal(join(ksDir, 'keystone.db'));
     const uid = String(process.getuid?.() ?? 0);
@@ -299,6 +319,8 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
         REF_DEMO_PASSWORD: cloud.users.demo.password,
         REF_DEMO_ADMIN_PASSWORD: cloud.users.demoAdmin.password,
         REF_GLANCE_URLS: REGIONS.map((r) => `${r}=${cloud.glance[r].url}`).join(','),
+        REF_SWIFT_URL: cloud.objectStore.catalogUrl,
+        REF_SWIFT_PASSWORD: cloud.objectStore.serviceUser.password,
       },
     });
     const ids = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, string>;
@@ -310,9 +332,11 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
     cloud.users.demoAdmin.userId = ids.demo_admin_user_id ?? '';
     await Promise.all(glanceSyncs);
     for (const region of REGIONS) startGlance(cloud, region);
-    await Promise.all(
-      REGIONS.map((r) => waitService(cloud, `glance-${r}`, `${cloud.glance[r].url}/healthcheck`, timeoutMs)),
-    );
+    await swiftReady;
+    await Promise.all([
+      ...REGIONS.map((r) => waitService(cloud, `glance-${r}`, `${cloud.glance[r].url}/healthcheck`, timeoutMs)),
+      waitObjectStore(stateDir, cloud.objectStore, timeoutMs),
+    ]);
     writeFileSync(
       cloud.cloudsYamlPath,
       cloudsYaml({
@@ -328,12 +352,20 @@ export async function startReferenceOpenStack(opts: ReferenceOptions = {}): Prom
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`GET /v2/images as demo in ${r} answered ${res.status}`);
     }
+    // ... and reaches its own account in the object store (made on first use).
+    const account = cloud.objectStore.catalogUrl.replace('%(project_id)s', cloud.users.demo.projectId);
+    const put = await fetch(`${account}/ready-check`, { method: 'PUT', headers: { 'x-auth-token': token } });
+    await put.arrayBuffer();
+    const del = await fetch(`${account}/ready-check`, { method: 'DELETE', headers: { 'x-auth-token': token } });
+    await del.arrayBuffer();
+    if (put.status !== 201 || del.status !== 204)
+      throw new Error(`the object store answered ${put.status}/${del.status} to demo (PUT/DELETE of a container)`);
     cloud.readyMs = Date.now() - t0;
     writeFileSync(join(stateDir, 'cloud.json'), JSON.stringify(cloud, null, 2));
     return cloud;
   } catch (e) {
     await stopAll(d.pids, stateDir);
-    const logs = ['keystone.out', 'glance-RegionOne.out', 'glance-RegionTwo.out']
+    const logs = ['keystone.out', 'glance-RegionOne.out', 'glance-RegionTwo.out', 'swift-proxy-server.out']
       .map((f) => `--- ${f}\n${tail(join(d.logs, f), 15)}`)
       .join('\n');
     throw new Error(
