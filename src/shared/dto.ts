@@ -118,6 +118,14 @@ export interface SettingsUpdate {
   duplicateCheck?: 'reuse' | 'upload';
   /** The local server's port when the app starts it (0: any free port). */
   localServerPort?: number;
+  /** The relay method: the size of each object-store segment (MiB; default 64). */
+  relaySegmentMiB?: number;
+  /** The relay method: segments sent at once (default 1; a kill costs up to this many). */
+  relayParallel?: number;
+  /** --method auto relays files from this size (GiB; default 2) where a region offers it. */
+  relayAutoGiB?: number;
+  /** The relay may set the object-store ACCOUNT's temp-url key when none exists (default no). */
+  relayAccountKey?: boolean;
 }
 
 /** Where a staged image went: one target of a sync job made from it. */

@@ -35,6 +35,17 @@ export const ERROR_CODES = [
   'glance.import_stalled',
   'glance.checksum_mismatch',
   'glance.invalid_response',
+  /** Glance's web-download URL filter ([import_filtering_opts]) refused a URL. */
+  'glance.url_filtered',
+  // the region's object store (Swift), which the relay method goes through
+  'objectstore.not_offered',
+  'objectstore.forbidden',
+  'objectstore.over_quota',
+  'objectstore.unavailable',
+  'objectstore.http',
+  'objectstore.etag_mismatch',
+  'objectstore.temp_url_key_missing',
+  'objectstore.temp_url_rejected',
   // local database and queue
   'db.too_new',
   'db.migration_failed',

@@ -181,6 +181,10 @@ export const apiArgSchemas = {
           .max(65535)
           .refine((p) => p === 0 || p >= 1024, 'a port from 1024, or 0 for any free port')
           .optional(),
+        relaySegmentMiB: z.int().min(1).max(5120).optional(),
+        relayParallel: z.int().min(1).max(8).optional(),
+        relayAutoGiB: z.number().min(0).max(100_000).optional(),
+        relayAccountKey: z.boolean().optional(),
       })
       .strict(),
   ]),

@@ -8,7 +8,7 @@ export const EXIT = {
   config: 3,
   auth: 4,
   network: 5,
-  glance: 6,
+  glance: 6, // the cloud's services: Glance, and the object store the relay goes through
   source: 7,
   queue: 8,
   staging: 9, // the local server, staged images
@@ -31,6 +31,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'net':
       return EXIT.network;
     case 'glance':
+    case 'objectstore':
       return EXIT.glance;
     case 'source':
     case 'transfer':

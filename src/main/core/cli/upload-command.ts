@@ -47,6 +47,10 @@ export const UPLOAD_HELP = `Usage: glance-uploader upload FILE|URL... --cloud NA
                           (\`clouds show CLOUD\` lists it):
                             direct          PUT the file (the default)
                             glance-direct   stage the file, then import it
+                            relay           through the region's object store (Swift): segments
+                                            sent and confirmed one by one, resumed at the first
+                                            one missing after a crash, a pause or a cut; then
+                                            Glance imports it (web-download) and it is deleted
                             web-download    Glance fetches an http(s) URL (the default for a URL)
                             glance-download the first region gets the upload, the others
                                             pull it from there (same cloud)
@@ -189,7 +193,7 @@ function checkSource(f: string, url: URL | undefined, method: string | undefined
       `web-download makes Glance fetch a URL, and "${f}" is not one.`,
       'Give an http(s) URL, or leave --method out to upload the local file.',
     );
-  if (url !== undefined && (method === 'direct' || method === 'glance-direct'))
+  if (url !== undefined && (method === 'direct' || method === 'glance-direct' || method === 'relay'))
     throw new UsageError(
       `${f} is a URL: ${method} sends a local file.`,
       'Leave --method out (a URL is fetched by Glance with web-download), or download the file first.',

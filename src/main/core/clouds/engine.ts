@@ -14,7 +14,8 @@ import type {
 } from '../../../shared/dto';
 import { findCloud, loadClouds, normaliseCloud, type ConfigContext, type CloudEntry } from '../openstack/clouds-config';
 import type { SavedClouds } from './saved-clouds';
-import { imageEndpoint, regionsOf } from '../openstack/catalog';
+import { imageEndpoint, objectStoreEndpoint, regionsOf } from '../openstack/catalog';
+import { accountUrlOf, ObjectStoreClient } from '../openstack/object-store-client';
 import { GlanceClient, toImageSummary } from '../openstack/glance-client';
 import { DEFAULT_TIMEOUTS, HttpClient, type HttpTimeouts } from '../openstack/http-client';
 import { DEFAULT_RENEW_MARGIN_MS, KeystoneSession } from '../openstack/keystone-session';
@@ -173,13 +174,46 @@ export class Engine {
     return client;
   }
 
-  /** The methods a target in this region may use and the stores it may write to: only these are offered. */
+  /**
+   * The object store of a cloud's region (the relay goes through it); objectstore.not_offered
+   * when the catalog has none there and clouds.yaml names none.
+   */
+  async objectStore(cloudName: string, region: string): Promise<ObjectStoreClient> {
+    const session = this.session(cloudName);
+    const { catalog, projectId } = await session.auth();
+    const url = accountUrlOf(
+      session.cloud.objectStoreEndpointOverride,
+      objectStoreEndpoint(catalog, region, session.cloud.interface),
+      projectId,
+    );
+    return new ObjectStoreClient(url, session, session.http);
+  }
+
+  /** Whether a region has an object store (in its catalog, or named by clouds.yaml). */
+  async hasObjectStore(cloudName: string, region: string): Promise<boolean> {
+    const session = this.session(cloudName);
+    const { catalog } = await session.auth();
+    return (
+      session.cloud.objectStoreEndpointOverride !== undefined ||
+      objectStoreEndpoint(catalog, region, session.cloud.interface) !== undefined
+    );
+  }
+
+  /**
+   * The methods a target in this region may use and the stores it may write to: only these are
+   * offered. relay is offered where the region has an object store and Glance web-download.
+   */
   async regionCapabilities(cloudName: string, region: string): Promise<RegionCapabilities> {
     const glance = await this.glance(cloudName, region);
-    const [offered, stores] = await Promise.all([glance.importMethods(), glance.stores()]);
+    const [offered, stores, objectStore] = await Promise.all([
+      glance.importMethods(),
+      glance.stores(),
+      this.hasObjectStore(cloudName, region),
+    ]);
+    const relay = objectStore && offered.includes('web-download') ? ['relay'] : [];
     return {
       region,
-      methods: ['direct', ...offered.filter((m) => m !== 'direct')],
+      methods: ['direct', ...relay, ...offered.filter((m) => m !== 'direct')],
       stores: stores.map((s) => ({
         id: s.id,
         default: s.default,

@@ -37,6 +37,12 @@ export function regionsOf(catalog: CatalogService[], type: string, iface: string
   return svc.endpoints.filter((e) => e.interface === iface);
 }
 
+/** The object store's endpoint of a region on an interface, if the catalog has one. */
+export function objectStoreEndpoint(catalog: CatalogService[], region: string, iface: string): string | undefined {
+  const svc = catalog.find((s) => s.type === 'object-store');
+  return svc?.endpoints.find((e) => e.region === region && e.interface === iface)?.url;
+}
+
 export function imageEndpoint(catalog: CatalogService[], region: string, iface: string): string {
   const svc = catalog.find((s) => s.type === 'image');
   if (svc === undefined) {

@@ -45,6 +45,11 @@ export interface CloudEntry {
   identityApiVersion: string;
   /** image_endpoint_override: use this Glance URL instead of the catalog's (every region). */
   imageEndpointOverride?: string;
+  /**
+   * object_store_endpoint_override: the object store's URL instead of the catalog's (every
+   * region); `%(project_id)s` is replaced by the token's project, as openstacksdk does.
+   */
+  objectStoreEndpointOverride?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -89,6 +94,7 @@ const SUPPORTED_TOP_KEYS = new Set([
   'profile',
   'image_format',
   'image_endpoint_override',
+  'object_store_endpoint_override',
   'volume_api_version',
   'compute_api_version',
   'network_api_version',
@@ -231,6 +237,7 @@ export function normaliseCloud(name: string, source: string, raw: Json): CloudEn
     verify: !truthy(c.insecure) && c.verify !== false && str(c.verify)?.toLowerCase() !== 'false',
     identityApiVersion,
     imageEndpointOverride: str(c.image_endpoint_override),
+    objectStoreEndpointOverride: str(c.object_store_endpoint_override),
   };
 }
 

@@ -18,6 +18,7 @@ import type {
 } from './glance-types';
 import type { HttpClient, HttpResponse, Method, StreamResponse } from './http-client';
 import type { KeystoneSession } from './keystone-session';
+import { withToken } from './token-exchange';
 
 export type { GlanceImage } from './glance-types';
 
@@ -87,14 +88,7 @@ export class GlanceClient {
     send: (token: string) => Promise<R & { status: number }>,
     drop: (r: R) => void,
   ): Promise<R> {
-    const first = await this.session.auth();
-    const res = await send(first.token);
-    if (res.status !== 401) return res;
-    drop(res);
-    // One re-authentication and one retry: a second 401 is the answer.
-    this.session.invalidate(first.token);
-    const again = await this.session.auth();
-    return send(again.token);
+    return withToken(this.session, send, drop);
   }
 
   #headers(token: string, req: GlanceRequest): Record<string, string> {

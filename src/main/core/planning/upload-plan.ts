@@ -191,7 +191,7 @@ export function namedTargets(o: {
   fromUrl: boolean;
   copyTo: string[];
 }): NewJob['targets'] {
-  const first = o.fromUrl ? 'web-download' : o.method === 'glance-direct' ? 'glance-direct' : 'direct';
+  const first = o.fromUrl ? 'web-download' : o.method === 'glance-direct' || o.method === 'relay' ? o.method : 'direct';
   const targets: NewJob['targets'] = o.regions.map((region, i) => ({
     cloud: o.cloud,
     region,

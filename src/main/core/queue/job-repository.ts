@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorInfo } from '../../../shared/errors';
 import { EngineError } from '../io/errors';
 import { AuditLog } from './audit-log';
+import { RelayStore } from './relay-store';
 import type { Db } from './database';
 import { sourceColumns, toJob, toTarget, type JobRow, type TargetRow } from './job-rows';
 import type { EventRecord, JobRecord, NewJob, NewTarget, TargetRecord, TransitionOptions } from './job-types';
@@ -32,7 +33,11 @@ export class JobRepository {
     private readonly now: () => number = Date.now,
   ) {
     this.audit = new AuditLog(db, actor, now);
+    this.relays = new RelayStore(db, now);
   }
+
+  /** Relays through an object store: their objects and confirmed segments (relay-store.ts). */
+  readonly relays: RelayStore;
 
   /** The audit log, written in the same transactions as the changes it records. */
   readonly audit: AuditLog;

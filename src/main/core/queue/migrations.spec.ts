@@ -172,6 +172,32 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       });
     },
   },
+  10: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, name, position) VALUES ('j10', 1, 1, 'file', '/img/big.raw', 9, 'b', 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, method, state, created_at, updated_at) VALUES ('t10', 'j10', 'c', 'R', 'relay', 'paused', 1, 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO relays (target_id, relay_id, container, prefix, segment_size, created_at) VALUES ('t10', 'r10', 'box', 'inst/r10', 4, 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO relay_segments (target_id, idx, size, md5, confirmed_at) VALUES ('t10', 0, 4, 'aa', 1), ('t10', 1, 4, 'bb', 2)`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.relays.get('t10')).toMatchObject({
+        relayId: 'r10',
+        prefix: 'inst/r10',
+        segmentSize: 4,
+        manifestAt: null,
+      });
+      expect(repo.relays.confirmed('t10').map((s) => s.md5)).toEqual(['aa', 'bb']);
+    },
+  },
 };
 
 let dir: string;

@@ -282,6 +282,36 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 10,
+    name: 'relay: an upload through the object store, resumed at the first segment not confirmed',
+    up: (db) => {
+      // relays: one per target using the relay method, written before its first segment.
+      // relay_id names its objects (<install id>/<relay id>/...), segment_size is kept for its
+      // life (a changed setting must not move the boundaries of segments already sent),
+      // manifest_at: when the SLO manifest was written.
+      // relay_segments: a segment Swift stored with the md5 we computed of what we sent.
+      db.exec(`
+        CREATE TABLE relays (
+          target_id    TEXT PRIMARY KEY REFERENCES targets (id) ON DELETE CASCADE,
+          relay_id     TEXT NOT NULL UNIQUE,
+          container    TEXT NOT NULL,
+          prefix       TEXT NOT NULL,
+          segment_size INTEGER NOT NULL CHECK (segment_size > 0),
+          manifest_at  INTEGER,
+          created_at   INTEGER NOT NULL
+        );
+        CREATE TABLE relay_segments (
+          target_id    TEXT NOT NULL REFERENCES relays (target_id) ON DELETE CASCADE,
+          idx          INTEGER NOT NULL,
+          size         INTEGER NOT NULL,
+          md5          TEXT NOT NULL,
+          confirmed_at INTEGER NOT NULL,
+          PRIMARY KEY (target_id, idx)
+        );
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -22,6 +22,8 @@ export interface SettingTypes extends Required<SettingsUpdate> {
   autoSync: AutoSyncSetting;
   /** Linux without a keyring: the user accepts secrets kept as good as plain text (off by default). */
   allowPlaintextSecrets: boolean;
+  /** This data folder's id: the prefix of what it leaves in object stores (the relay's sweep). */
+  installId: string;
 }
 
 export type SettingKey = keyof SettingTypes;

@@ -2,6 +2,8 @@
  * How a target gets its image, and what it depends on.
  *
  * - direct (PUT /file) and glance-direct (PUT /stage + import) send the job's local file;
+ * - relay sends it in segments to the region's object store, and Glance fetches it from there
+ *   (web-download of a TempURL): resumable at the segment;
  * - web-download: Glance fetches the job's URL itself;
  * - copy-image: the image another target of the job made in the SAME region is copied into this
  *   target's store (no byte leaves the machine);
@@ -16,13 +18,25 @@
  */
 import { EngineError } from '../io/errors';
 
-export const TARGET_METHODS = ['direct', 'glance-direct', 'web-download', 'copy-image', 'glance-download'] as const;
+export const TARGET_METHODS = [
+  'direct',
+  'glance-direct',
+  'relay',
+  'web-download',
+  'copy-image',
+  'glance-download',
+] as const;
 export type TargetMethod = (typeof TARGET_METHODS)[number];
 
 /** Methods that bring the data in (from the file or the URL): a source for the dependent ones. */
-export const SOURCE_METHODS: readonly string[] = ['direct', 'glance-direct', 'web-download', 'existing'];
+export const SOURCE_METHODS: readonly string[] = ['direct', 'glance-direct', 'relay', 'web-download', 'existing'];
 /** Methods that read the local file. */
-export const FILE_METHODS: readonly string[] = ['direct', 'glance-direct'];
+export const FILE_METHODS: readonly string[] = ['direct', 'glance-direct', 'relay'];
+/**
+ * Methods that send the file as one stream: a job's targets with these share one read (the
+ * fan-out). relay reads its segments on its own, at its own pace, resumable apart.
+ */
+export const STREAM_METHODS: readonly string[] = ['direct', 'glance-direct'];
 
 export function isTargetMethod(m: string): m is TargetMethod {
   return (TARGET_METHODS as readonly string[]).includes(m);
@@ -109,4 +123,11 @@ export function validateTargets(jobName: string, sourceKind: string, targets: re
           : 'List the region that receives the upload first: --region R1,R2 --method glance-download uploads to R1 and R2 pulls from it.',
       );
   }
+}
+
+/** What a resumed target does with the data, for the audit log. */
+export function resumeWhy(method: string): string {
+  return method === 'relay'
+    ? 'The relay continues at the first segment the object store has not confirmed (target.resumed_at_byte).'
+    : 'Glance takes image data in one request: the file is sent again from byte 0 into the same image. A server with resumable uploads (our own) continues at the byte it holds (target.resumed_at_byte).';
 }

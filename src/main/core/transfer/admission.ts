@@ -1,9 +1,9 @@
 /**
  * Which runnable targets start now: in queue order, within the global limit and the limit per
- * region, a job's file targets together in one group (one read of the file feeds them all: the
- * fan-out). Pure: the scheduler gives what runs and what could, this decides.
+ * region, a job's streamed file targets (direct, glance-direct) together in one group (one read
+ * of the file feeds them all: the fan-out). Pure: the scheduler gives what runs and what could, this decides.
  */
-import { FILE_METHODS } from '../queue/target-methods';
+import { STREAM_METHODS } from '../queue/target-methods';
 import type { TargetRecord } from '../queue/job-repository';
 
 export interface AdmissionLimits {
@@ -32,8 +32,8 @@ export function pickGroups(
     // The job's other runnable file targets go with it, as far as the limits allow.
     const group = [t];
     take(t);
-    for (const sib of FILE_METHODS.includes(t.method) ? runnable : []) {
-      if (sib.jobId !== t.jobId || sib.id === t.id || started.has(sib.id) || !FILE_METHODS.includes(sib.method))
+    for (const sib of STREAM_METHODS.includes(t.method) ? runnable : []) {
+      if (sib.jobId !== t.jobId || sib.id === t.id || started.has(sib.id) || !STREAM_METHODS.includes(sib.method))
         continue;
       if (busy + group.length >= limits.limit || !fits(sib)) continue;
       group.push(sib);

@@ -1,11 +1,19 @@
 /**
  * Deleting the image a failed or canceled target made, so that nothing half-made stays in the
  * cloud. Only an image we made: one adopted by the duplicate check is someone else's. A cloud
- * unreachable now keeps the id recorded, and the next start tries again.
+ * unreachable now keeps the id recorded, and the next start tries again. A relay's objects in
+ * the object store go the same way (relay-cleanup.ts).
  */
 import type { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import type { JobRepository, TargetRecord } from '../queue/job-repository';
+import { releaseRelay } from './relay-cleanup';
+
+/** What a failed or canceled target left in the cloud: its image, its relay's objects. */
+export async function releaseLeftovers(engine: Engine, repo: JobRepository, t: TargetRecord): Promise<void> {
+  await deleteOwnImage(engine, repo, t);
+  await releaseRelay(engine, repo, t);
+}
 
 export async function deleteOwnImage(engine: Engine, repo: JobRepository, t: TargetRecord): Promise<void> {
   if (t.remoteImageId === null || !t.imageOwned) return;

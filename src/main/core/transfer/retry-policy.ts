@@ -44,11 +44,17 @@ const RETRYABLE = new Set([
   'glance.import_stalled',
   'db.unavailable',
   'local.not_running',
+  'objectstore.unavailable',
+  // Swift stored other bytes than were sent: the segment is sent again
+  'objectstore.etag_mismatch',
+  // the TempURL was refused (expired while Glance waited, or the key changed): a new one is made
+  'objectstore.temp_url_rejected',
 ]);
 
 export function isRetryable(e: ErrorInfo): boolean {
   if (RETRYABLE.has(e.code)) return true;
-  if (e.code === 'glance.http' && e.status !== undefined && e.status >= 500) return true;
+  if ((e.code === 'glance.http' || e.code === 'objectstore.http') && e.status !== undefined && e.status >= 500)
+    return true;
   // 409 while Glance still settles an aborted upload (saving -> queued) passes; other 409s do not.
   // "continues at byte N": a resumable server saw another offset than ours; the next attempt asks it.
   if (

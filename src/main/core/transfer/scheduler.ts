@@ -15,13 +15,14 @@ import { Lease, type AcquireResult } from '../queue/lease';
 import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
 import type { ControlAction } from '../../../shared/target-states';
 import { applyControlRequests } from './control-requests';
-import { deleteOwnImage } from './image-cleanup';
+import { releaseLeftovers } from './image-cleanup';
+import { releaseEndedRelays } from './relay-cleanup';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { settleFailure } from './settle-failure';
 import { BandwidthLimits } from './token-bucket';
 import { FanOut } from './fan-out';
 import { runTarget } from './target-runner';
-import { sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
+import { resumeWhy, sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import { jobSnapshot } from '../queue/job-snapshot';
 import { pickGroups } from './admission';
 import type { SharedBody } from './upload-stream';
@@ -123,6 +124,7 @@ export class Scheduler {
     }
     if (!this.o.keepFailedImages)
       for (const t of this.repo.targetsIn(['failed', 'canceled'])) void this.#deleteImage(t);
+    void releaseEndedRelays(this.o.engine, this.repo);
   }
 
   /** Apply what other processes asked of the queue (controls table), and answer them. */
@@ -271,8 +273,8 @@ export class Scheduler {
     this.#events.changed(current.jobId);
   }
 
-  /** The image a failed or canceled target made (image-cleanup.ts). */
-  #deleteImage = (t: TargetRecord): Promise<void> => deleteOwnImage(this.o.engine, this.repo, t);
+  /** The image a failed or canceled target made, its relay's objects (image-cleanup.ts). */
+  #deleteImage = (t: TargetRecord): Promise<void> => releaseLeftovers(this.o.engine, this.repo, t);
 
   async #cancelNow(t: TargetRecord): Promise<void> {
     if (t.state !== 'canceled') this.repo.transition(t.id, 'canceled');
@@ -317,9 +319,7 @@ export class Scheduler {
       throw new EngineError('queue.invalid_transition', `Target ${targetId} is ${t.state}, not paused.`, {
         hint: 'Only a paused target can be resumed.',
       });
-    this.repo.note('target.resume', t, {
-      why: 'Glance takes image data in one request: the file is sent again from byte 0 into the same image. A server with resumable uploads (our own) continues at the byte it holds (target.resumed_at_byte).',
-    });
+    this.repo.note('target.resume', t, { why: resumeWhy(t.method) });
     this.repo.transition(targetId, 'pending');
     this.#events.changed(t.jobId);
     this.#tick();

@@ -18,6 +18,7 @@ import type { GlanceImage, ImportRequest } from '../openstack/glance-types';
 import { EngineError } from '../io/errors';
 import type { TargetRecord } from '../queue/job-repository';
 import { sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
+import { runRelayUpload } from './relay-runner';
 import { ensureImage, followImport, runDirectUpload, verifyImage, type RunContext } from './upload-runner';
 
 /** Run one target by its method. */
@@ -28,6 +29,8 @@ export function runTarget(ctx: RunContext): Promise<TargetRecord> {
       return runImport(ctx);
     case 'copy-image':
       return runCopyImage(ctx);
+    case 'relay':
+      return runRelayUpload(ctx);
     case 'existing':
       // Done when queued; a retry has nothing to send (the image is someone's, already there).
       return Promise.resolve(ctx.repo.getTarget(ctx.target.id));

@@ -90,7 +90,7 @@ async function abandonStuckImport(ctx: RunContext, glance: GlanceClient, id: str
 
 const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
 
-function sourceOf(job: JobRecord): SourceIdentity {
+export function sourceOf(job: JobRecord): SourceIdentity {
   if (job.sourceKind === 'url' || job.sourcePath === null || job.sourceSize === null) {
     throw new EngineError('queue.invalid_job', `Job "${job.name}" has no local file to upload.`, {
       hint: 'A URL is fetched by Glance (web-download).',
@@ -119,7 +119,7 @@ function assertStagedDigests(job: JobRecord, digests: Digests): void {
 }
 
 /** The file's digests: recorded on the job by an earlier attempt, else read and hashed now. */
-async function knownOrHashed(job: JobRecord, source: SourceIdentity): Promise<Digests> {
+export async function knownOrHashed(job: JobRecord, source: SourceIdentity): Promise<Digests> {
   return job.sha512 !== null && job.md5 !== null
     ? { md5: job.md5, sha512: job.sha512 }
     : hashFile(source.path, source.size);
@@ -221,7 +221,7 @@ async function adoptDuplicate(
  * unsafe image, or one whose content is not its declared disk_format (unless the user chose
  * to send it anyway), is refused before any byte leaves: a final inspect.* error.
  */
-async function inspectBeforeSending(ctx: RunContext, path: string): Promise<Inspection> {
+export async function inspectBeforeSending(ctx: RunContext, path: string): Promise<Inspection> {
   const ins = await inspectFile(path);
   const declared = (ctx.job.metadata as { disk_format?: string }).disk_format;
   ctx.repo.note('target.inspected', ctx.repo.getTarget(ctx.target.id), {

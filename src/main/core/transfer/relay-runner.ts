@@ -1,0 +1,242 @@
+/**
+ * The relay method: Glance cannot resume an upload (PUT /file and PUT /stage take the whole
+ * body), so a big file goes through the region's object store instead, where it is resumable
+ * at the segment:
+ *
+ * 1. the image is created up front (its id recorded before the first byte, as for every method);
+ * 2. the file goes up as segments of a Static Large Object (relay-segments.ts), each confirmed
+ *    against Swift's ETag and recorded in the queue; a restart continues at the first segment
+ *    not confirmed, while the file's md5 and sha512 are computed beside it (once per job);
+ * 3. the SLO manifest is written (Swift checks every segment; one it lacks is sent again);
+ * 4. Glance imports a TempURL of the manifest (web-download; relay-url.ts), followed to active
+ *    and verified against the file's digests; an import that fails is tried once more with a
+ *    fresh URL before the target fails;
+ * 5. the manifest and segments are deleted (relay-cleanup.ts) before the target is done.
+ */
+import { EngineError } from '../io/errors';
+import { HashedRead } from '../io/hashed-read';
+import type { Digests } from '../io/hasher';
+import { assertUnchanged, type SourceIdentity } from '../io/source-file';
+import type { GlanceClient } from '../openstack/glance-client';
+import { importImage } from '../openstack/glance-data';
+import type { GlanceImage } from '../openstack/glance-types';
+import { inStores } from '../openstack/glance-wait';
+import type { ObjectStoreClient } from '../openstack/object-store-client';
+import { redactTempUrl } from '../openstack/temp-url';
+import type { TargetRecord } from '../queue/job-repository';
+import type { RelayRecord } from '../queue/relay-store';
+import { RELAY_CONTAINER, releaseRelay, sweepRelays } from './relay-cleanup';
+import {
+  manifestName,
+  manifestOf,
+  segmentSizeFor,
+  segmentsOf,
+  sendSegments,
+  DEFAULT_MAX_SEGMENTS,
+} from './relay-segments';
+import { assertUrlWorks, relayUrl, relayUrlTtlS } from './relay-url';
+import {
+  ensureImage,
+  followImport,
+  inspectBeforeSending,
+  knownOrHashed,
+  sourceOf,
+  verifyImage,
+  type RunContext,
+} from './upload-runner';
+
+/** How many imports of one relay are asked of Glance in one attempt (the second with a new URL). */
+const IMPORT_ROUNDS = 2;
+
+async function assertRelayOffered(glance: GlanceClient, t: TargetRecord): Promise<void> {
+  if (!(await glance.importMethods()).includes('web-download'))
+    throw new EngineError(
+      'glance.method_not_offered',
+      `${t.region} does not offer web-download, which the relay method imports with.`,
+      { hint: 'Use --method direct for this region.' },
+    );
+}
+
+/** The target's relay (made and recorded before its first segment), its container there. */
+async function prepareRelay(ctx: RunContext, store: ObjectStoreClient, size: number): Promise<RelayRecord> {
+  const { repo } = ctx;
+  const options = repo.relays.options();
+  const known = repo.relays.get(ctx.target.id);
+  await store.ensureContainer(known?.container ?? RELAY_CONTAINER);
+  const swept = await sweepRelays(store, repo).catch(() => 0); // best effort: never blocks an upload
+  if (swept > 0) repo.note('target.relay_swept', repo.getTarget(ctx.target.id), { objects: swept });
+  if (known !== undefined) return known;
+  const max = (await store.info()).slo?.max_manifest_segments ?? DEFAULT_MAX_SEGMENTS;
+  return repo.relays.ensure(ctx.target.id, RELAY_CONTAINER, segmentSizeFor(size, options.segmentSize, max));
+}
+
+/**
+ * Every segment in the store, and the file's digests: hashed beside the upload (a worker reads
+ * the file once more, locally), or recorded by an earlier attempt.
+ */
+async function uploadSegments(
+  ctx: RunContext,
+  store: ObjectStoreClient,
+  relay: RelayRecord,
+  source: SourceIdentity,
+): Promise<Digests> {
+  const { repo, job } = ctx;
+  const t = repo.getTarget(ctx.target.id);
+  const confirmed = repo.relays.confirmed(t.id);
+  const at = confirmed.reduce((n, s) => n + s.size, 0);
+  if (at > 0)
+    repo.note('target.resumed_at_byte', t, {
+      offset: at,
+      size: source.size,
+      via: 'relay',
+      segments: `${confirmed.length} of ${segmentsOf(source.size, relay.segmentSize).length}`,
+    });
+  const known = job.sha512 !== null && job.md5 !== null;
+  const hashing = known ? undefined : HashedRead.start(source.path, source.size, { from: source.size });
+  try {
+    await sendSegments({
+      store,
+      relay,
+      path: source.path,
+      size: source.size,
+      buckets: ctx.buckets,
+      signal: ctx.signal,
+      parallel: repo.relays.options().parallel,
+      confirmed,
+      onConfirmed: (s) => repo.relays.confirm(t.id, s),
+      onBytes: ctx.onProgress,
+    });
+    const digests = hashing !== undefined ? await hashing.digests() : await knownOrHashed(job, source);
+    repo.setHashes(job.id, digests); // a later attempt (the import failed, a crash) does not hash again
+    return digests;
+  } finally {
+    await hashing?.dispose();
+  }
+}
+
+/** The manifest, once every segment is confirmed; segments Swift lacks are sent again first. */
+async function writeManifest(
+  ctx: RunContext,
+  store: ObjectStoreClient,
+  relay: RelayRecord,
+  source: SourceIdentity,
+): Promise<void> {
+  const { repo } = ctx;
+  if ((repo.relays.get(relay.targetId)?.manifestAt ?? null) !== null) return;
+  for (let round = 1; ; round++) {
+    const bad = await store.putSloManifest(
+      relay.container,
+      manifestName(relay),
+      manifestOf(relay, repo.relays.confirmed(relay.targetId)),
+    );
+    if (bad.length === 0) break;
+    const idx = bad.map((name) => Number(/\/seg\/(\d+)$/.exec(name)?.[1] ?? NaN)).filter(Number.isFinite);
+    if (round > 1 || idx.length === 0)
+      throw new EngineError('objectstore.http', `The object store refused the manifest: ${bad.join(', ')}.`, {
+        hint: 'Its segments are sent again on the next attempt.',
+      });
+    repo.note('target.relay_segments_lost', repo.getTarget(relay.targetId), { segments: idx });
+    for (const i of idx) repo.relays.unconfirm(relay.targetId, i);
+    await uploadSegments(ctx, store, relay, source);
+  }
+  repo.relays.markManifest(relay.targetId);
+}
+
+/** Glance's URL filter (import_filtering_opts) refused the TempURL: say so, without its signature. */
+function filtered(e: unknown, store: ObjectStoreClient): unknown {
+  if (!(e instanceof EngineError && e.code === 'glance.bad_request' && /filtering/i.test(e.message))) return e;
+  return new EngineError('glance.url_filtered', redactTempUrl(e.message), {
+    status: e.info.status,
+    hint: `Glance's web-download filter ([import_filtering_opts]) does not allow the object store at ${store.origin}; the operator must allow its host and port (allowed_hosts, allowed_ports), or use --method direct.`,
+  });
+}
+
+async function waitQueued(glance: GlanceClient, id: string, signal: AbortSignal): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    if ((await glance.getImage(id)).status === 'queued') return;
+    await new Promise((r) => setTimeout(r, 1000));
+    signal.throwIfAborted();
+  }
+}
+
+/** web-download of the manifest's TempURL into the image, followed to the end. */
+async function importFromRelay(
+  ctx: RunContext,
+  glance: GlanceClient,
+  store: ObjectStoreClient,
+  relay: RelayRecord,
+  imageId: string,
+  size: number,
+): Promise<GlanceImage> {
+  const { repo } = ctx;
+  const t = repo.getTarget(ctx.target.id);
+  const { allowAccountKey } = repo.relays.options();
+  for (let round = 1; ; round++) {
+    const object = manifestName(relay);
+    const ttlS = relayUrlTtlS(size, round);
+    const { url, key } = await relayUrl(store, { container: relay.container, object, allowAccountKey, ttlS });
+    await assertUrlWorks(store, url);
+    repo.note('target.import_requested', t, {
+      imageId,
+      method: 'relay',
+      via: 'web-download',
+      url: redactTempUrl(url),
+      key,
+      validForS: Math.round(ttlS),
+      round,
+    });
+    const started = Date.now();
+    await importImage(glance, imageId, {
+      method: { name: 'web-download', uri: url },
+      ...(t.store ? { stores: [t.store] } : {}),
+    }).catch((e: unknown) => {
+      throw filtered(e, store);
+    });
+    try {
+      return await followImport(ctx, glance, imageId, started, t.store ? { until: inStores([t.store]) } : {});
+    } catch (e) {
+      if (!(e instanceof EngineError && e.code === 'glance.import_failed') || round >= IMPORT_ROUNDS) throw e;
+      // An expired or refused URL, a cut while Glance fetched: once more, with a new URL.
+      const urlStatus = await store.probe(url).catch(() => 0);
+      repo.note('target.relay_import_retried', t, { imageId, reason: e.message, urlStatus });
+      await waitQueued(glance, imageId, ctx.signal);
+    }
+  }
+}
+
+export async function runRelayUpload(ctx: RunContext): Promise<TargetRecord> {
+  const { repo, job } = ctx;
+  const source = sourceOf(job);
+  await assertUnchanged(source);
+  let t = repo.transition(ctx.target.id, 'inspecting', { newAttempt: true });
+  const inspection = await inspectBeforeSending(ctx, source.path);
+  const glance = await ctx.engine.glance(t.cloud, t.region);
+  const store = await ctx.engine.objectStore(t.cloud, t.region);
+  await assertRelayOffered(glance, t);
+  t = repo.transition(t.id, 'creating');
+  const image = await ensureImage(ctx, glance, inspection);
+  let digests: Digests;
+  if (image.status === 'queued') {
+    const relay = await prepareRelay(ctx, store, source.size);
+    t = repo.transition(t.id, 'uploading');
+    digests = await uploadSegments(ctx, store, relay, source);
+    await assertUnchanged(source); // changed while it was read: never import it
+    await writeManifest(ctx, store, relay, source);
+    t = repo.transition(t.id, 'importing');
+    await importFromRelay(ctx, glance, store, relay, image.id, source.size);
+  } else if (image.status === 'importing') {
+    t = repo.transition(t.id, 'importing');
+    await followImport(ctx, glance, image.id, Date.parse(image.updated_at));
+    digests = await knownOrHashed(job, source);
+  } else {
+    t = repo.transition(t.id, 'hashing');
+    digests = await knownOrHashed(job, source);
+  }
+  t = repo.transition(t.id, 'verifying');
+  await verifyImage(ctx, glance, image.id, { size: source.size, ...digests });
+  repo.setHashes(job.id, digests);
+  repo.setProgress(t.id, source.size);
+  repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size });
+  await releaseRelay(ctx.engine, repo, repo.getTarget(t.id));
+  return repo.transition(t.id, 'done');
+}

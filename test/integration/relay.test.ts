@@ -1,0 +1,77 @@
+/**
+ * The relay method against the reference OpenStack: the file goes to RegionOne's real Swift as
+ * a Static Large Object, Glance imports a TempURL of it (web-download), the image is verified
+ * against the file, and nothing is left in the object store. What an outsider sees is asserted:
+ * the image in Glance, the objects of the demo account, the rows of the queue database.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Engine } from '../../src/main/core/clouds/engine';
+import { openDatabase, type Db } from '../../src/main/core/queue/database';
+import { Settings } from '../../src/main/core/queue/settings';
+import { Scheduler } from '../../src/main/core/transfer/scheduler';
+import { makeFile } from '../support/files';
+import { demoObjects } from '../support/object-store';
+import { deleteQueuedImages, rawFileJob, settled } from '../support/queue-fixture';
+
+const cloud = inject('referenceCloud');
+const MiB = 1024 * 1024;
+let dir: string;
+let db: Db;
+let engine: Engine;
+let scheduler: Scheduler;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gu-relay-'));
+  db = openDatabase(join(dir, 'queue.sqlite3'));
+  new Settings(db).set('relaySegmentMiB', 1);
+  engine = new Engine({ env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath }, cwd: dir, home: dir });
+  scheduler = new Scheduler({
+    db,
+    engine,
+    actor: 'test-relay',
+    concurrency: 3,
+    retryPolicy: { budgetMs: 60_000, baseDelayMs: 300, maxDelayMs: 1000 },
+  });
+  expect(scheduler.start()).toEqual({ acquired: true });
+});
+
+afterAll(async () => {
+  await scheduler.stop();
+  await deleteQueuedImages(db, engine, { ownedOnly: true });
+  await engine.close();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('relay through the object store', () => {
+  it('relays files of several sizes (one not a multiple of the segment) to an active, verified image, and leaves nothing in the store', async () => {
+    const sizes = [3 * MiB + 7, 2 * MiB, 300 * 1024];
+    const files = await Promise.all(sizes.map((s, i) => makeFile(join(dir, `relay-${i}.raw`), s)));
+    const jobs = await Promise.all(
+      files.map(async (f, i) =>
+        scheduler.repo.createJob(
+          await rawFileJob(f.path, `relay-sizes-${i}`, [{ cloud: 'ref-demo', region: 'RegionOne', method: 'relay' }]),
+        ),
+      ),
+    );
+    for (const { job } of jobs) await settled(scheduler, job.id, 180_000);
+    const glance = await engine.glance('ref-demo', 'RegionOne');
+    for (const [i, { job }] of jobs.entries()) {
+      const [t] = scheduler.repo.targetsOf(job.id);
+      expect(t?.state, JSON.stringify(t?.error)).toBe('done');
+      const image = await glance.getImage(t?.remoteImageId ?? '');
+      expect(image).toMatchObject({ status: 'active', size: files[i]?.size, checksum: files[i]?.md5 });
+      expect(image.os_hash_value).toBe(files[i]?.sha512);
+      const kinds = scheduler.repo.events({ jobId: job.id }).map((e) => e.kind);
+      expect(kinds).toContain('target.relay_cleaned');
+      expect(kinds).toContain('target.import_requested');
+    }
+    // Outside: no object, no container left; inside: no relay row, no segment row.
+    expect(await demoObjects(cloud)).toEqual([]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM relays').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM relay_segments').get()).toEqual({ n: 0 });
+  });
+});
