@@ -3,6 +3,9 @@
  * a Static Large Object, Glance imports a TempURL of it (web-download), the image is verified
  * against the file, and nothing is left in the object store. What an outsider sees is asserted:
  * the image in Glance, the objects of the demo account, the rows of the queue database.
+ *
+ * Fails when the relay's objects are not deleted once it is done (releaseRelay skipped in
+ * runRelayUpload: the demo account keeps the manifests and segments).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,7 +7,13 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export type Fault =
-  | { kind: 'status'; status: number; after?: 'before-forward' | 'after-forward' }
+  | {
+      kind: 'status';
+      status: number;
+      after?: 'before-forward' | 'after-forward';
+      /** The answer's body (JSON), made from the request's (before-forward only). */
+      body?: (requestBody: string) => string;
+    }
   | { kind: 'reset'; afterBytes: number }
   /** Holds the request this long before forwarding it (the client waits for headers). */
   | { kind: 'stall'; ms: number }
@@ -24,6 +30,8 @@ export interface FaultRule {
   times: number;
   /** Skip this many matching requests first. */
   skip?: number;
+  /** Only requests this holds for (a header present or not, say). */
+  when?: (req: IncomingMessage) => boolean;
 }
 
 export interface ProxyLogEntry {
@@ -31,6 +39,10 @@ export interface ProxyLogEntry {
   path: string;
   fault?: Fault['kind'];
   status?: number;
+  /** Request-body bytes the proxy received from the client (what crossed the wire). */
+  bytesIn: number;
+  /** The request carried a token (X-Auth-Token): the engine, not Glance fetching a TempURL. */
+  token: boolean;
 }
 
 export interface FaultProxy {
@@ -39,12 +51,14 @@ export interface FaultProxy {
   close: () => Promise<void>;
 }
 
-function send(res: ServerResponse, status: number): void {
-  const body = JSON.stringify({
-    message: `injected ${status} by the fault proxy`,
-    code: `${status}`,
-    title: 'Injected',
-  });
+function send(res: ServerResponse, status: number, own?: string): void {
+  const body =
+    own ??
+    JSON.stringify({
+      message: `injected ${status} by the fault proxy`,
+      code: `${status}`,
+      title: 'Injected',
+    });
   res
     .writeHead(status, {
       'content-type': 'application/json',
@@ -81,21 +95,33 @@ export async function startFaultProxy(upstream: string, rules: FaultRule[]): Pro
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
     const rule = rules.find((r) => {
-      if (r.method !== req.method || !r.path.test(path)) return false;
+      if (r.method !== req.method || !r.path.test(path) || (r.when !== undefined && !r.when(req))) return false;
       const n = (seen.get(r) ?? 0) + 1;
       seen.set(r, n);
       return n > (r.skip ?? 0) && n <= (r.skip ?? 0) + r.times;
     });
-    const entry: ProxyLogEntry = { method: req.method ?? '', path, fault: rule?.fault.kind };
+    const entry: ProxyLogEntry = {
+      method: req.method ?? '',
+      path,
+      fault: rule?.fault.kind,
+      bytesIn: 0,
+      token: req.headers['x-auth-token'] !== undefined,
+    };
     log.push(entry);
+    // Counted where the body is consumed: a 'data' listener starts the flow, and a stalled
+    // request must not flow before it is piped.
+    const count = (): void => void req.on('data', (chunk: Buffer) => (entry.bytesIn += chunk.length));
     const fault = rule?.fault;
     if (fault?.kind === 'status' && (fault.after ?? 'before-forward') === 'before-forward') {
-      req.resume();
-      req.on('end', () => send(res, fault.status));
+      count();
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => send(res, fault.status, fault.body?.(Buffer.concat(chunks).toString('utf8'))));
       entry.status = fault.status;
       return;
     }
     const pass = (): void => {
+      count();
       const up = forward(
         req,
         (upRes) => {

@@ -32,6 +32,12 @@ export interface WaitOptions {
    * timeout for them helps nobody.
    */
   stallMs?: number;
+  /**
+   * What an earlier import of the same image left, seen before this one was asked: the stores
+   * os_glance_failed_import still lists, and its tasks. Only this import's own task says
+   * whether it failed.
+   */
+  before?: { failedStores: readonly string[]; taskIds: readonly string[] };
   onProgress?: (p: WaitProgress) => void;
   signal?: AbortSignal;
 }
@@ -95,17 +101,19 @@ async function importTask(
   img: GlanceImage,
   p: ReturnType<typeof progressOf>,
   startedAt: number,
+  before: WaitOptions['before'],
 ): Promise<GlanceTask | undefined> {
-  if (p.failedImport.length > 0 && p.importingToStores.length === 0) {
+  const failed = p.failedImport.filter((s) => !(before?.failedStores ?? []).includes(s));
+  if (failed.length > 0 && p.importingToStores.length === 0) {
     throw new EngineError(
       'glance.import_failed',
-      `The import of image ${id} failed for store(s) ${p.failedImport.join(', ')}.`,
+      `The import of image ${id} failed for store(s) ${failed.join(', ')}.`,
       {
         hint: 'Look at the import task for the reason; delete the image and create it again.',
       },
     );
   }
-  const tasks = await importTasks(glance, id, startedAt);
+  const tasks = (await importTasks(glance, id, startedAt)).filter((x) => !(before?.taskIds ?? []).includes(x.id));
   const failure = tasks.find((x) => x.status === 'failure');
   if (failure !== undefined) {
     throw new EngineError(
@@ -168,7 +176,9 @@ export async function waitForImage(glance: GlanceClient, id: string, options: Wa
       });
     }
     const task =
-      options.importStartedAt === undefined ? undefined : await importTask(glance, id, img, p, options.importStartedAt);
+      options.importStartedAt === undefined
+        ? undefined
+        : await importTask(glance, id, img, p, options.importStartedAt, options.before);
     // Progress for the stall clock: what the image shows, and the task's own updates.
     const key = `${progress}${task?.status ?? ''}${task?.updated_at ?? ''}${task?.message ?? ''}`;
     if (key !== last) {

@@ -20,7 +20,7 @@ import { assertUnchanged, type SourceIdentity } from '../io/source-file';
 import type { GlanceClient } from '../openstack/glance-client';
 import { importImage } from '../openstack/glance-data';
 import type { GlanceImage } from '../openstack/glance-types';
-import { inStores } from '../openstack/glance-wait';
+import { inStores, list } from '../openstack/glance-wait';
 import type { ObjectStoreClient } from '../openstack/object-store-client';
 import { redactTempUrl } from '../openstack/temp-url';
 import type { TargetRecord } from '../queue/job-repository';
@@ -185,6 +185,15 @@ async function importFromRelay(
       validForS: Math.round(ttlS),
       round,
     });
+    // A failed round leaves its stores in os_glance_failed_import, and its failed task: only the
+    // next round's own task decides.
+    const before =
+      round > 1
+        ? {
+            failedStores: list((await glance.getImage(imageId)).os_glance_failed_import),
+            taskIds: (await glance.imageTasks(imageId)).map((x) => x.id),
+          }
+        : undefined;
     const started = Date.now();
     await importImage(glance, imageId, {
       method: { name: 'web-download', uri: url },
@@ -193,7 +202,10 @@ async function importFromRelay(
       throw filtered(e, store);
     });
     try {
-      return await followImport(ctx, glance, imageId, started, t.store ? { until: inStores([t.store]) } : {});
+      return await followImport(ctx, glance, imageId, started, {
+        ...(t.store ? { until: inStores([t.store]) } : {}),
+        ...(before !== undefined ? { before } : {}),
+      });
     } catch (e) {
       if (!(e instanceof EngineError && e.code === 'glance.import_failed') || round >= IMPORT_ROUNDS) throw e;
       // An expired or refused URL, a cut while Glance fetched: once more, with a new URL.

@@ -50,7 +50,7 @@ export async function followImport(
   glance: GlanceClient,
   id: string,
   startedAt: number,
-  options: Pick<WaitOptions, 'until'> = {},
+  options: Pick<WaitOptions, 'until' | 'before'> = {},
 ): Promise<GlanceImage> {
   try {
     return await waitForImage(glance, id, {
