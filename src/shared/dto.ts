@@ -69,6 +69,8 @@ export interface TargetSnapshot {
   method: string;
   /** Done and its image's hashes checked against the source's (or linked to an equal image). */
   verified: boolean;
+  /** Where the latest try continued instead of byte 0 (a relay, the local server's resumable upload). */
+  resumedAt?: number;
 }
 
 /** A job's state, sent coalesced (about every 100 ms while busy, at once on a terminal change). */

@@ -7,3 +7,11 @@
 export const PLAN_METHODS = ['auto', 'push', 'glance-download'] as const;
 
 export type PlanMethod = (typeof PLAN_METHODS)[number];
+
+/**
+ * An upload of a local file may also go through the region's object store (relay): resumable
+ * at the segment. Not for sync or replicate, whose sources are not the user's files.
+ */
+export const UPLOAD_METHODS = [...PLAN_METHODS, 'relay'] as const;
+
+export type UploadMethod = (typeof UPLOAD_METHODS)[number];

@@ -91,7 +91,16 @@ describe('glance-uploader CLI', () => {
     const body = JSON.parse(r.stdout) as { regions: { region: string; methods: string[]; stores: { id: string }[] }[] };
     expect(body.regions.map((x) => x.region).sort()).toEqual(['RegionOne', 'RegionTwo']);
     for (const region of body.regions) {
-      expect(region.methods).toEqual(['direct', 'glance-direct', 'web-download', 'copy-image', 'glance-download']);
+      // relay: RegionOne has an object store in its catalog (and web-download), RegionTwo none
+      const relay = region.region === 'RegionOne' ? ['relay'] : [];
+      expect(region.methods).toEqual([
+        'direct',
+        ...relay,
+        'glance-direct',
+        'web-download',
+        'copy-image',
+        'glance-download',
+      ]);
       expect(region.stores.map((x) => x.id)).toEqual(['fast', 'cold']);
     }
     const text = await runCli(['clouds', 'show', 'ref-demo', '--region', 'RegionTwo'], env);

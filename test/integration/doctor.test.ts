@@ -19,6 +19,7 @@ import { JobRepository } from '../../src/main/core/queue/job-repository';
 import { startServerProcess, type ServerProcess } from '../../src/main/core/local-glance/server-process';
 import { CLI, runCli } from '../support/cli-process';
 import { demoEntry, writeCloudsYaml } from '../support/clouds-yaml';
+import { demoObjects } from '../support/object-store';
 import { startTlsServer } from '../support/tls-server';
 import { withLocalCloud } from '../../src/main/core/distribution/local-cloud';
 
@@ -81,6 +82,23 @@ describe('doctor', () => {
     const text = await runCli(['doctor', '--cloud', 'ref-demo', '--region', 'RegionOne', '--probe-mib', '0'], env);
     expect(text.stdout).toMatch(/^ok\s+Sign-in: Signed in to project demo/m);
     expect(text.stdout).toMatch(/0 failed, \d+ warning\(s\)/);
+  });
+
+  // Fails when the probe's objects or image are not deleted (the finally of probeRelay removed),
+  // or when a region without an object store is called able to relay.
+  it('says whether each region can relay, trying it for real where it can, and leaves nothing behind', async () => {
+    const env = { OS_CLIENT_CONFIG_FILE: clouds, GLANCE_UPLOADER_HOME: join(dir, 'home') };
+    const r = await runCli(['doctor', '--cloud', 'ref-demo', '--json', '--probe-mib', '1'], env);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(byId(report, 'relay:RegionOne')).toMatchObject({ status: 'pass' });
+    expect(byId(report, 'relay:RegionOne')?.detail).toMatch(
+      /probe went through .* Glance imported it \(web-download\)/,
+    );
+    expect(byId(report, 'relay:RegionTwo')).toMatchObject({ status: 'warn' });
+    expect(byId(report, 'relay:RegionTwo')?.detail).toMatch(/no object store \(object-store\) in the catalog/);
+    const images = await (await engine.glance('ref-demo', 'RegionOne')).listImages({ name: undefined });
+    expect(images.filter((i) => (i.name ?? '').startsWith('glance-uploader-doctor-relay-'))).toEqual([]);
+    expect((await demoObjects(cloud)).filter((o) => o.includes('doctor-probe-'))).toEqual([]);
   });
 
   it('fails a refused origin with the glance-api.conf [cors] fix for that origin (exit 1)', async () => {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isLocalCloud, LOCAL_CLOUD } from '../local-cloud';
-import { PLAN_METHODS } from '../plan-methods';
+import { PLAN_METHODS, UPLOAD_METHODS } from '../plan-methods';
 
 /** POSIX or Windows absolute paths (the renderer may not import node:path). */
 const isAbsolute = (p: string): boolean => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
@@ -117,7 +117,7 @@ export const apiArgSchemas = {
         cloud: cloudName,
         regions: z.array(regionId).min(1).max(20),
         stores: z.array(z.string().min(1).max(255)).max(10).optional(),
-        method: z.enum(PLAN_METHODS).optional(),
+        method: z.enum(UPLOAD_METHODS).optional(),
         ...imageFields,
         sameId: z.boolean().optional(),
         bwlimit: z.int().min(1).optional(),

@@ -76,13 +76,15 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
     );
   return withContext(io, async ({ db, engine }) => {
     // The largest upload waiting for this cloud: what the token's life is compared with.
-    const largest = largestQueuedFor(new JobRepository(db, 'doctor'), cloud);
+    const repo = new JobRepository(db, 'doctor');
+    const largest = largestQueuedFor(repo, cloud);
     const report = await runDoctor(engine, {
       cloud,
       ...(p.values.region !== undefined ? { region: p.values.region } : {}),
       ...(origin !== undefined ? { horizonOrigin: origin.replace(/\/+$/, '') } : {}),
       largestQueuedBytes: largest,
       probeBytes: Math.round(probeMiB * 1024 * 1024),
+      relayAccountKey: repo.relays.options().allowAccountKey,
     });
     out(io, p.values.json === true ? JSON.stringify(report) : describeReport(report));
     return report.failed > 0 ? EXIT.failed : EXIT.ok;

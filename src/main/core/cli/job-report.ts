@@ -56,6 +56,7 @@ export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string
     attempt: t.attempt,
     ...(t.state === 'retrying' ? { nextAttemptAt: t.nextAttemptAt, retrying: retryingText(t, Date.now()) } : {}),
     bytesAccepted: t.bytesAccepted,
+    ...((repo?.resumedAt(t.id) ?? null) !== null ? { resumedAt: repo?.resumedAt(t.id) } : {}),
     ...(o !== undefined
       ? {
           durationMs: o.startedAt !== null && o.endedAt !== null ? o.endedAt - o.startedAt : null,
@@ -73,6 +74,9 @@ export function targetLine(j: JobRecord, t: TargetRecord, repo?: JobRepository):
   const err = t.error ? `  ${waiting ?? t.error.code}: ${t.error.message}` : '';
   const o = repo?.outcome(t.id);
   const facts: string[] = [t.method];
+  const resumed = repo?.resumedAt(t.id) ?? null;
+  if (resumed !== null && j.sourceSize !== null)
+    facts.push(`resumed at ${formatBytes(resumed)} of ${formatBytes(j.sourceSize)}`);
   if (o !== undefined && t.state === 'done') {
     if (t.method === 'existing') facts.push('the source');
     else {

@@ -10,6 +10,7 @@ import { planDistribution } from '../planning/distribution-plan';
 import { askOffers, checkMethodsOffered, isAdmin } from '../planning/region-offers';
 import { namedTargets, planUploadJob } from '../planning/upload-plan';
 import { JobRepository, type NewJob } from '../queue/job-repository';
+import { RelayStore } from '../queue/relay-store';
 import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
 import {
   IMAGE_OPTIONS,
@@ -120,7 +121,7 @@ export async function uploadCommand(args: string[], io: CliIo): Promise<number> 
   return withContext(io, async ({ db, engine }) => {
     // Fail early on an unknown cloud rather than after queuing.
     if (!engine.listClouds().some((c) => c.name === a.cloud)) engine.session(a.cloud);
-    if (a.method === 'auto') await planAuto(engine, a, planned, io);
+    if (a.method === 'auto') await planAuto(engine, a, planned, io, new RelayStore(db).options().autoFrom);
     await checkMethodsOffered(engine, a.cloud, planned, (region) =>
       io.stderr.write(`note: ${region} cannot be reached now; its import methods are checked when it runs.\n`),
     );
@@ -251,7 +252,7 @@ async function planFiles(a: UploadArgs, io: CliIo): Promise<NewJob[]> {
 }
 
 /** --method auto: each target planned from what its region offers, the plan printed with its reasons. */
-async function planAuto(engine: Engine, a: UploadArgs, planned: NewJob[], io: CliIo): Promise<void> {
+async function planAuto(engine: Engine, a: UploadArgs, planned: NewJob[], io: CliIo, relayFrom: number): Promise<void> {
   const json = a.v.json === true;
   if (planned.some((j) => j.source.kind === 'url'))
     throw new UsageError(
@@ -264,7 +265,16 @@ async function planAuto(engine: Engine, a: UploadArgs, planned: NewJob[], io: Cl
   );
   const admin = stores.length > 1 && (await isAdmin(engine, a.cloud));
   for (const j of planned) {
-    j.targets = planDistribution({ cloud: a.cloud, regions: a.regions, stores, offers, admin, method: 'auto' }).targets;
+    const relay = j.source.kind === 'file' ? { size: j.source.size, from: relayFrom } : undefined;
+    j.targets = planDistribution({
+      cloud: a.cloud,
+      regions: a.regions,
+      stores,
+      offers,
+      admin,
+      method: 'auto',
+      relay,
+    }).targets;
     if (!json) printPlan(io, j.name, j.targets);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { relayCheck } from './relay-check';
 import type { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import { uploadImageData } from '../openstack/glance-data';
@@ -25,8 +26,10 @@ export interface DoctorOptions {
   horizonOrigin?: string;
   /** The largest upload waiting for this cloud, bytes (from the queue): compared with the token's life. */
   largestQueuedBytes?: number;
-  /** Size of the probe upload (default 8 MiB); 0 skips it. */
+  /** Size of the probe upload (default 8 MiB); 0 skips it (and the relay's probe). */
   probeBytes?: number;
+  /** The relay may set the object-store account's temp-url key (the setting relayAccountKey). */
+  relayAccountKey?: boolean;
 }
 
 /** The largest upload still to do for a cloud (open or paused targets), in bytes: 0 when none. */
@@ -174,6 +177,14 @@ async function regionChecks(
   const glance = await glanceCheck(engine, o, region, checks);
   if (glance === undefined) return;
   checks.push(await offersCheck(glance, region));
+  checks.push(
+    await relayCheck(engine, glance, {
+      cloud: o.cloud,
+      region,
+      probe: (o.probeBytes ?? 8 * 1024 * 1024) > 0,
+      allowAccountKey: o.relayAccountKey ?? false,
+    }),
+  );
   checks.push(await quotaCheck(glance, o, region));
   const rate = await probeUpload(glance, o, region, checks);
   if (rate === undefined) return;

@@ -24,7 +24,35 @@ function input(over: Partial<PlanInput>): PlanInput {
 const short = (ts: { region: string; store?: string; method?: string }[]): string[] =>
   ts.map((t) => `${t.region}${t.store ? `/${t.store}` : ''}:${t.method ?? ''}`);
 
+const relaying: RegionOffer = { methods: ['relay', 'web-download', 'glance-direct'], stores: [] };
+const GiB = 1024 ** 3;
+
 describe('planDistribution', () => {
+  it('auto relays a file from the relay size on where a region offers it, and says why', () => {
+    const offers = new Map<string, RegionOffer | undefined>([
+      ['R1', relaying],
+      ['R2', plain],
+    ]);
+    const big = planDistribution(input({ regions: ['R1', 'R2'], offers, relay: { size: 5 * GiB, from: 2 * GiB } }));
+    expect(short(big.targets)).toEqual(['R1:relay', 'R2:direct']);
+    expect(big.targets[0]?.planReason).toMatch(/5\.0 GiB, from 2\.0 GiB on: through R1's object store/);
+    const small = planDistribution(input({ regions: ['R1', 'R2'], offers, relay: { size: GiB, from: 2 * GiB } }));
+    expect(short(small.targets)).toEqual(['R1:direct', 'R2:direct']);
+  });
+
+  it('relay asked for: every region relays, and one without an object store is refused before queuing', () => {
+    const offers = new Map<string, RegionOffer | undefined>([
+      ['R1', relaying],
+      ['R2', relaying],
+      ['R3', plain],
+    ]);
+    expect(short(planDistribution(input({ regions: ['R1', 'R2'], offers, method: 'relay' })).targets)).toEqual([
+      'R1:relay',
+      'R2:relay',
+    ]);
+    expect(() => planDistribution(input({ offers, method: 'relay' }))).toThrow(/R3 cannot take a relay/);
+  });
+
   it('pushes to the first region, lets the regions that offer glance-download pull, pushes to the rest', () => {
     const plan = planDistribution(input({}));
     expect(short(plan.targets)).toEqual(['R1:direct', 'R2:glance-download', 'R3:direct']);

@@ -8,14 +8,16 @@
  * - another store of a region gets copy-image from the region's first store (the region must
  *   offer it and the user may use it: Glance's default policy allows admins only; otherwise the
  *   plan is refused, as a push there would make a second image rather than a second copy);
- * - everything else is pushed from the local copy, read once for all (the engine's fan-out).
+ * - everything else is pushed from the local copy, read once for all (the engine's fan-out);
+ *   a file from the relay's size on goes through the region's object store instead, where the
+ *   region offers it (resumable at the segment: Glance cannot resume a PUT).
  *
  * Pure: the caller asks the regions, this decides.
  */
 import { EngineError } from '../io/errors';
 import type { NewTarget } from '../queue/job-repository';
 
-import type { PlanMethod } from '../../../shared/plan-methods';
+import type { PlanMethod, UploadMethod } from '../../../shared/plan-methods';
 
 export type { PlanMethod };
 
@@ -37,7 +39,10 @@ export interface PlanInput {
   sourceRegion?: string;
   /** Whether the user's token has the admin role (copy-image's default policy). */
   admin: boolean;
-  method: PlanMethod;
+  /** relay: a local file's upload only (never a replicate's). */
+  method: UploadMethod;
+  /** A local file's size, and the size from which auto relays it where offered. */
+  relay?: { size: number; from: number };
 }
 
 export interface Plan {
@@ -79,12 +84,16 @@ function mainMethod(input: PlanInput, region: string, hub: string): { method: st
   const replicate = input.sourceRegion !== undefined;
   const offers = input.offers;
   const offer = offers.get(region);
+  const relay = relayed(input, region, offer);
   if (!replicate && region === hub)
-    return {
-      method: 'direct',
-      reason: 'receives the upload: the local copy is read once for every region that gets it',
-    };
+    return (
+      relay ?? {
+        method: 'direct',
+        reason: 'receives the upload: the local copy is read once for every region that gets it',
+      }
+    );
   if (input.method === 'push') return { method: 'direct', reason: 'push asked for' };
+  if (relay !== undefined && input.method === 'relay') return relay;
   if (offer?.methods.includes('glance-download') === true)
     return {
       method: 'glance-download',
@@ -98,9 +107,43 @@ function mainMethod(input: PlanInput, region: string, hub: string): { method: st
           ? `glance-download asked for (${region} could not be asked now; checked when it runs)`
           : `glance-download asked for, though ${region} does not advertise it (the target will say so)`,
     };
+  if (relay !== undefined) return relay;
   return offer === undefined
     ? { method: 'direct', reason: `${region} could not be asked what it offers now: pushed` }
     : { method: 'direct', reason: `${region} does not offer glance-download: pushed from the local copy` };
+}
+
+const GiB = 1024 ** 3;
+
+/** auto, a file from the relay's size on, a region with an object store and web-download: relay. */
+function relayed(
+  input: PlanInput,
+  region: string,
+  offer: RegionOffer | undefined,
+): { method: string; reason: string } | undefined {
+  const r = input.relay;
+  if (input.sourceRegion !== undefined) return undefined; // a replicate pushes a downloaded copy
+  if (input.method === 'relay') {
+    if (offer !== undefined && !offer.methods.includes('relay'))
+      throw new EngineError(
+        'glance.method_not_offered',
+        `${region} cannot take a relay: it needs an object store in the catalog and Glance's web-download.`,
+        { hint: `It offers: ${offer.methods.join(', ')}. Choose another method for ${region}.` },
+      );
+    return {
+      method: 'relay',
+      reason:
+        offer === undefined
+          ? `relay asked for (${region} could not be asked now; checked when it runs)`
+          : `relay asked for: through ${region}'s object store, resumable at the segment`,
+    };
+  }
+  if (input.method !== 'auto' || r === undefined || r.size < r.from || offer?.methods.includes('relay') !== true)
+    return undefined;
+  return {
+    method: 'relay',
+    reason: `${(r.size / GiB).toFixed(1)} GiB, from ${(r.from / GiB).toFixed(1)} GiB on: through ${region}'s object store, resumable at the segment (Glance cannot resume a PUT), then imported by Glance`,
+  };
 }
 
 /**

@@ -108,6 +108,17 @@ export class AuditLog {
     };
   }
 
+  /** The byte the target's latest try continued at (target.resumed_at_byte), if any. */
+  resumedAt(targetId: string): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT detail FROM events WHERE target_id = ? AND kind = 'target.resumed_at_byte' ORDER BY id DESC LIMIT 1`,
+      )
+      .get(targetId) as { detail: string | null } | undefined;
+    const offset = row?.detail ? (JSON.parse(row.detail) as { offset?: unknown }).offset : undefined;
+    return typeof offset === 'number' ? offset : null;
+  }
+
   /** The target's image was checked against the source's hashes (or linked to an equal one). Uses the job's index. */
   isVerified(jobId: string, targetId: string): boolean {
     return (

@@ -363,6 +363,10 @@ export class JobRepository {
     return this.audit.outcome(targetId);
   }
 
+  resumedAt(targetId: string): number | null {
+    return this.audit.resumedAt(targetId);
+  }
+
   isVerified(jobId: string, targetId: string): boolean {
     return this.audit.isVerified(jobId, targetId);
   }

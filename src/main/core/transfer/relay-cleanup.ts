@@ -10,13 +10,11 @@
 import type { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import type { ObjectStoreClient } from '../openstack/object-store-client';
+import { RELAY_CONTAINER } from '../openstack/relay-url';
 import type { JobRepository, TargetRecord } from '../queue/job-repository';
 import type { RelayRecord } from '../queue/relay-store';
 import { isTerminal } from '../../../shared/target-states';
 import { manifestName } from './relay-segments';
-
-/** The container relays write to (made when missing, removed when a relay leaves it empty). */
-export const RELAY_CONTAINER = 'glance-uploader-relay';
 
 async function deleteAll(store: ObjectStoreClient, container: string, names: string[]): Promise<void> {
   let next = 0;

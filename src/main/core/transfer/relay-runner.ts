@@ -25,7 +25,7 @@ import type { ObjectStoreClient } from '../openstack/object-store-client';
 import { redactTempUrl } from '../openstack/temp-url';
 import type { TargetRecord } from '../queue/job-repository';
 import type { RelayRecord } from '../queue/relay-store';
-import { RELAY_CONTAINER, releaseRelay, sweepRelays } from './relay-cleanup';
+import { releaseRelay, sweepRelays } from './relay-cleanup';
 import {
   manifestName,
   manifestOf,
@@ -34,7 +34,7 @@ import {
   sendSegments,
   DEFAULT_MAX_SEGMENTS,
 } from './relay-segments';
-import { assertUrlWorks, relayUrl, relayUrlTtlS } from './relay-url';
+import { assertUrlWorks, RELAY_CONTAINER, relayUrl, relayUrlTtlS, urlFilteredError } from '../openstack/relay-url';
 import {
   ensureImage,
   followImport,
@@ -142,15 +142,6 @@ async function writeManifest(
   repo.relays.markManifest(relay.targetId);
 }
 
-/** Glance's URL filter (import_filtering_opts) refused the TempURL: say so, without its signature. */
-function filtered(e: unknown, store: ObjectStoreClient): unknown {
-  if (!(e instanceof EngineError && e.code === 'glance.bad_request' && /filtering/i.test(e.message))) return e;
-  return new EngineError('glance.url_filtered', redactTempUrl(e.message), {
-    status: e.info.status,
-    hint: `Glance's web-download filter ([import_filtering_opts]) does not allow the object store at ${store.origin}; the operator must allow its host and port (allowed_hosts, allowed_ports), or use --method direct.`,
-  });
-}
-
 async function waitQueued(glance: GlanceClient, id: string, signal: AbortSignal): Promise<void> {
   for (let i = 0; i < 60; i++) {
     if ((await glance.getImage(id)).status === 'queued') return;
@@ -199,7 +190,7 @@ async function importFromRelay(
       method: { name: 'web-download', uri: url },
       ...(t.store ? { stores: [t.store] } : {}),
     }).catch((e: unknown) => {
-      throw filtered(e, store);
+      throw urlFilteredError(e, store.origin);
     });
     try {
       return await followImport(ctx, glance, imageId, started, {

@@ -35,7 +35,7 @@ export interface FileEntry extends InspectedFile {
   open: boolean;
 }
 
-export type Method = 'auto' | 'push' | 'glance-download';
+export type Method = 'auto' | 'push' | 'glance-download' | 'relay';
 
 interface Draft {
   template: MetadataFields;
@@ -203,7 +203,13 @@ export class UploadModel {
   get methodChoices(): Method[] {
     const chosen = this.report?.regions.filter((r) => this.regions.includes(r.id)) ?? [];
     const pull = chosen.length > 1 && chosen.slice(1).every((r) => r.methods.includes('glance-download'));
-    return pull ? ['auto', 'push', 'glance-download'] : ['auto', 'push'];
+    const relay = chosen.length > 0 && chosen.every((r) => r.methods.includes('relay'));
+    return [
+      'auto' as const,
+      'push' as const,
+      ...(pull ? (['glance-download'] as const) : []),
+      ...(relay ? (['relay'] as const) : []),
+    ];
   }
 
   get templateErrors(): FieldErrors {

@@ -86,6 +86,7 @@ export function cloudHandlers({ engine, scheduler, savedClouds }: HandlerDeps): 
         ...(horizonOrigin !== undefined ? { horizonOrigin: horizonOrigin.replace(/\/+$/, '') } : {}),
         largestQueuedBytes: largestQueuedFor(scheduler.repo, cloud),
         probeBytes: Math.round((probeMiB ?? 8) * 1024 * 1024),
+        relayAccountKey: scheduler.repo.relays.options().allowAccountKey,
       });
     },
   };

@@ -36,29 +36,34 @@ export function queueHandlers({ engine, db, scheduler, settings }: HandlerDeps):
       const stores = r.stores ?? [];
       const offers = await askOffers(engine, r.cloud, r.regions);
       const admin = stores.length > 1 && (await isAdmin(engine, r.cloud));
-      const { targets } = planDistribution({
-        cloud: r.cloud,
-        regions: r.regions,
-        stores,
-        offers,
-        admin,
-        method: r.method ?? 'auto',
-      });
+      const relayFrom = scheduler.repo.relays.options().autoFrom;
+      const plan = (size?: number): NewJob['targets'] =>
+        planDistribution({
+          cloud: r.cloud,
+          regions: r.regions,
+          stores,
+          offers,
+          admin,
+          method: r.method ?? 'auto',
+          ...(size !== undefined ? { relay: { size, from: relayFrom } } : {}),
+        }).targets;
+      const targets = plan(); // refuses a plan that cannot run before any file is read
       const jobs: NewJob[] = [];
-      for (const image of await expandImagePaths(r.images))
+      for (const image of await expandImagePaths(r.images)) {
         // a dropped folder: the images in it
-        jobs.push(
-          await planUploadJob({
-            source: { path: image.path },
-            name: image.name ?? stemOf(image.path),
-            metadata: withOverrides(r, image),
-            targets,
-            bwlimit: r.bwlimit,
-            onDuplicate: settings.get('duplicateCheck') ?? 'upload',
-            allowFormatMismatch: r.allowFormatMismatch,
-            ...(r.sameId === true ? { sameImageId: randomUUID() } : {}),
-          }),
-        );
+        const job = await planUploadJob({
+          source: { path: image.path },
+          name: image.name ?? stemOf(image.path),
+          metadata: withOverrides(r, image),
+          targets,
+          bwlimit: r.bwlimit,
+          onDuplicate: settings.get('duplicateCheck') ?? 'upload',
+          allowFormatMismatch: r.allowFormatMismatch,
+          ...(r.sameId === true ? { sameImageId: randomUUID() } : {}),
+        });
+        if (job.source.kind === 'file') job.targets = plan(job.source.size); // auto relays a big file
+        jobs.push(job);
+      }
       return { jobIds: db.transaction(() => jobs.map((j) => scheduler.repo.createJob(j).job.id))() };
     },
     removeJob: async ({ jobId }) => {

@@ -13,8 +13,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EngineError } from '../io/errors';
-import type { ObjectStoreClient } from '../openstack/object-store-client';
-import { pickDigest, tempUrl } from '../openstack/temp-url';
+import type { ObjectStoreClient } from './object-store-client';
+import { pickDigest, redactTempUrl, tempUrl } from './temp-url';
+
+/** The container relays write to (made when missing, removed when a relay leaves it empty). */
+export const RELAY_CONTAINER = 'glance-uploader-relay';
 
 export interface RelayUrlOptions {
   container: string;
@@ -87,4 +90,16 @@ export async function assertUrlWorks(store: ObjectStoreClient, url: string): Pro
           : 'The manifest cannot be read; the relay is tried again.',
     },
   );
+}
+
+/**
+ * Glance's web-download URL filter ([import_filtering_opts]) refused the TempURL: a coded error
+ * that says so, without the signature Glance echoes (other errors are returned as they are).
+ */
+export function urlFilteredError(e: unknown, origin: string): unknown {
+  if (!(e instanceof EngineError && e.code === 'glance.bad_request' && /filtering/i.test(e.message))) return e;
+  return new EngineError('glance.url_filtered', redactTempUrl(e.message), {
+    status: e.info.status,
+    hint: `Glance's web-download filter ([import_filtering_opts]) does not allow the object store at ${origin}; the operator must allow its host and port (allowed_hosts, allowed_ports), or use --method direct.`,
+  });
 }
