@@ -100,6 +100,11 @@ export interface SettingsDto {
   duplicateCheck: 'reuse' | 'upload';
   /** The local server's port when the app starts it (0: any free port). */
   localServerPort: number;
+  /** The relay: segment size (MiB), segments at once, auto from (GiB), may set the account key. */
+  relaySegmentMiB: number;
+  relayParallel: number;
+  relayAutoGiB: number;
+  relayAccountKey: boolean;
   /** Where the queue, the local server's data and the cache live (GLANCE_UPLOADER_HOME). */
   dataFolder: string;
   /** The local server, for other clients (openstack CLI, Horizon): null when it is not running. */

@@ -15,6 +15,7 @@ import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { Settings } from '../../src/main/core/queue/settings';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
+import { runCli } from '../support/cli-process';
 import { makeFile } from '../support/files';
 import { demoObjects } from '../support/object-store';
 import { deleteQueuedImages, rawFileJob, settled } from '../support/queue-fixture';
@@ -72,9 +73,41 @@ describe('relay through the object store', () => {
       expect(kinds).toContain('target.relay_cleaned');
       expect(kinds).toContain('target.import_requested');
     }
-    // Outside: no object, no container left; inside: no relay row, no segment row.
-    expect(await demoObjects(cloud)).toEqual([]);
+    // Outside: no object left; inside: no relay row, no segment row.
+    // (other test files may relay at the same time: only this data folder's objects count)
+    const install = scheduler.repo.relays.installId();
+    expect((await demoObjects(cloud)).filter((o) => o.includes(`/${install}/`))).toEqual([]);
     expect(db.prepare('SELECT COUNT(*) AS n FROM relays').get()).toEqual({ n: 0 });
     expect(db.prepare('SELECT COUNT(*) AS n FROM relay_segments').get()).toEqual({ n: 0 });
+  });
+
+  // Fails when auto ignores the relay's size setting (relayed() returning undefined): RegionOne
+  // is planned direct.
+  it('the CLI: `settings set` the auto size, then --method auto relays to RegionOne and RegionTwo pulls it', async () => {
+    const env = { GLANCE_UPLOADER_HOME: join(dir, 'cli-home'), OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath };
+    const bad = await runCli(['settings', 'set', 'relaySegmentMiB', '0'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/relaySegmentMiB "0" is not valid/);
+    for (const [k, v] of [
+      ['relayAutoGiB', '0'],
+      ['relaySegmentMiB', '1'],
+    ] as const)
+      expect((await runCli(['settings', 'set', k, v], env)).code).toBe(0);
+    const f = await makeFile(join(dir, 'auto.raw'), 2 * MiB + 99);
+    const r = await runCli(
+      ['upload', f.path, '--cloud', 'ref-demo', '--region', 'RegionOne,RegionTwo', '--method', 'auto', '--json'],
+      env,
+    );
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const jobs = (
+      JSON.parse(r.stdout) as {
+        jobs: { targets: { region: string; method: string; state: string; why: string; verified: boolean }[] }[];
+      }
+    ).jobs;
+    expect(jobs[0]?.targets.map((t) => [t.region, t.method, t.state, t.verified])).toEqual([
+      ['RegionOne', 'relay', 'done', true],
+      ['RegionTwo', 'glance-download', 'done', true],
+    ]);
+    expect(jobs[0]?.targets[0]?.why).toMatch(/from 0\.0 GiB on: through RegionOne's object store/);
   });
 });

@@ -17,6 +17,7 @@ import { out, type CliIo } from './io';
 import { queueCommand } from './queue-command';
 import { replicate } from './replicate-command';
 import { serveCommand } from './serve-command';
+import { settingsCommand } from './settings-command';
 import { stage, staged, sync } from './staging-commands';
 import { uploadCommand } from './upload-command';
 
@@ -42,6 +43,7 @@ Commands:
   clouds list | show NAME                         the clouds found, and what each region offers
   doctor --cloud C [--horizon-origin URL]         check a cloud (and Horizon direct upload) and say what to fix
   audit export --format json|csv [--output FILE]  the attempts and audit log
+  settings [set KEY VALUE | unset KEY]            the settings the app shows (shared with it)
 
 Clouds come from clouds.yaml as the openstack CLI finds them (OS_CLIENT_CONFIG_FILE, OS_CLOUD).
 The queue lives in GLANCE_UPLOADER_HOME (default: the app's data folder), shared with the app.
@@ -73,6 +75,7 @@ const COMMANDS: ReadonlyMap<string, (args: string[], io: CliIo) => Promise<numbe
   ['sync', sync],
   ['replicate', replicate],
   ['doctor', doctorCommand],
+  ['settings', settingsCommand],
 ]);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

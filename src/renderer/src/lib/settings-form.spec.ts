@@ -13,6 +13,10 @@ describe('the settings form', () => {
       retryBudgetHours: 6,
       duplicateCheck: 'upload',
       localServerPort: 0,
+      relaySegmentMiB: 64,
+      relayParallel: 1,
+      relayAutoGiB: 2,
+      relayAccountKey: false,
     });
     expect(updateOf({ ...valid, bwlimit: ' ' }).bwlimit).toBe(0);
   });
@@ -20,8 +24,27 @@ describe('the settings form', () => {
   it('says what is wrong with each field, in the ranges the API accepts', () => {
     expect(
       Object.keys(
-        settingsFormErrors({ ...valid, concurrency: '17', bwlimit: '-1', margin: '10', retryHours: '0.1', port: '80' }),
+        settingsFormErrors({
+          ...valid,
+          concurrency: '17',
+          bwlimit: '-1',
+          margin: '10',
+          retryHours: '0.1',
+          port: '80',
+          relaySegmentMiB: '0',
+          relayParallel: '9',
+          relayAutoGiB: '',
+        }),
       ).sort(),
-    ).toEqual(['bwlimit', 'concurrency', 'margin', 'port', 'retryHours']);
+    ).toEqual([
+      'bwlimit',
+      'concurrency',
+      'margin',
+      'port',
+      'relayAutoGiB',
+      'relayParallel',
+      'relaySegmentMiB',
+      'retryHours',
+    ]);
   });
 });

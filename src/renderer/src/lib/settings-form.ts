@@ -13,10 +13,25 @@ export interface SettingsForm {
   retryHours: string;
   duplicateCheck: 'upload' | 'reuse';
   port: string;
+  relaySegmentMiB: string;
+  relayParallel: string;
+  relayAutoGiB: string;
+  relayAccountKey: boolean;
 }
 
 export function blankSettingsForm(): SettingsForm {
-  return { concurrency: '', bwlimit: '', margin: '', retryHours: '24', duplicateCheck: 'upload', port: '0' };
+  return {
+    concurrency: '',
+    bwlimit: '',
+    margin: '',
+    retryHours: '24',
+    duplicateCheck: 'upload',
+    port: '0',
+    relaySegmentMiB: '64',
+    relayParallel: '1',
+    relayAutoGiB: '2',
+    relayAccountKey: false,
+  };
 }
 
 export function formFromSettings(s: SettingsDto): SettingsForm {
@@ -27,6 +42,10 @@ export function formFromSettings(s: SettingsDto): SettingsForm {
     retryHours: String(s.retryBudgetHours),
     duplicateCheck: s.duplicateCheck,
     port: String(s.localServerPort),
+    relaySegmentMiB: String(s.relaySegmentMiB),
+    relayParallel: String(s.relayParallel),
+    relayAutoGiB: String(s.relayAutoGiB),
+    relayAccountKey: s.relayAccountKey,
   };
 }
 
@@ -43,6 +62,19 @@ export function settingsFormErrors(form: SettingsForm): Record<string, string> {
   const port = Number(form.port);
   if (!/^\d+$/.test(form.port.trim()) || (port !== 0 && (port < 1024 || port > 65535)))
     e.port = 'A port from 1024 to 65535, or 0 for any free port.';
+  return { ...e, ...relayErrors(form) };
+}
+
+/** A whole number from lo to hi: the relay's segment size and segments at once. */
+const within = (text: string, lo: number, hi: number): boolean =>
+  /^\d+$/.test(text.trim()) && Number(text) >= lo && Number(text) <= hi;
+
+function relayErrors(form: SettingsForm): Record<string, string> {
+  const e: Record<string, string> = {};
+  if (!within(form.relaySegmentMiB, 1, 5120)) e.relaySegmentMiB = 'From 1 to 5120 MiB.';
+  if (!within(form.relayParallel, 1, 8)) e.relayParallel = 'From 1 to 8 at once.';
+  if (form.relayAutoGiB.trim() === '' || !(Number(form.relayAutoGiB) >= 0))
+    e.relayAutoGiB = 'A size in GiB, 0 or more.';
   return e;
 }
 
@@ -54,6 +86,10 @@ export function updateOf(form: SettingsForm): ApiArgs['updateSettings'][0] {
     retryBudgetHours: Number(form.retryHours),
     duplicateCheck: form.duplicateCheck,
     localServerPort: Number(form.port),
+    relaySegmentMiB: Number(form.relaySegmentMiB),
+    relayParallel: Number(form.relayParallel),
+    relayAutoGiB: Number(form.relayAutoGiB),
+    relayAccountKey: form.relayAccountKey,
   };
 }
 

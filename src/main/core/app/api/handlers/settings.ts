@@ -1,9 +1,22 @@
 /** The Settings screen: what is saved in the data folder, applied at once to what runs. */
+import type { SettingsDto } from '../../../../../shared/dto';
 import type { HandlerDeps } from './deps';
 import type { ApiHandlers } from '../api-service';
 import { dirname } from 'node:path';
 import { announcedServer, localCredentials } from '../../../distribution/local-cloud';
 import { DEFAULT_CONCURRENCY } from '../../../queue/settings';
+import type { RelayOptions } from '../../../queue/relay-store';
+
+function relaySettings(
+  r: RelayOptions,
+): Pick<SettingsDto, 'relaySegmentMiB' | 'relayParallel' | 'relayAutoGiB' | 'relayAccountKey'> {
+  return {
+    relaySegmentMiB: r.segmentSize / (1024 * 1024),
+    relayParallel: r.parallel,
+    relayAutoGiB: r.autoFrom / 1024 ** 3,
+    relayAccountKey: r.allowAccountKey,
+  };
+}
 
 type SettingHandlers = Pick<ApiHandlers, 'getSettings' | 'updateSettings' | 'setAllowPlaintextSecrets' | 'setAutoSync'>;
 
@@ -21,6 +34,7 @@ export function settingHandlers({ engine, scheduler, settings }: HandlerDeps): S
         retryBudgetHours: scheduler.retryBudgetMs / 3600_000,
         duplicateCheck: settings.get('duplicateCheck') ?? 'upload',
         localServerPort: settings.get('localServerPort') ?? 0,
+        ...relaySettings(scheduler.repo.relays.options()),
         dataFolder: dirname(engine.cacheDir),
         localServer:
           server === undefined || creds === undefined
@@ -54,6 +68,9 @@ export function settingHandlers({ engine, scheduler, settings }: HandlerDeps): S
       }
       if (u.duplicateCheck !== undefined) settings.set('duplicateCheck', u.duplicateCheck);
       if (u.localServerPort !== undefined) settings.set('localServerPort', u.localServerPort); // at the server's next start
+      // The relay reads these when a relay starts (a running one keeps its segment size).
+      for (const k of ['relaySegmentMiB', 'relayParallel', 'relayAutoGiB', 'relayAccountKey'] as const)
+        if (u[k] !== undefined) settings.set(k, u[k]);
       return null;
     },
     setAllowPlaintextSecrets: async ({ allow }) => {
