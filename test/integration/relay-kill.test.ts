@@ -6,7 +6,7 @@
  * the relay is left in the object store or the queue.
  *
  * Fails when: a restart sends the confirmed segments again (tried by hand with `confirmed: []`
- * in uploadSegments: 37.8 MB crossed the proxy against a bound of 31.5 MB), the image id is not
+ * in uploadSegments, with a 20 MiB file: 37.8 MB crossed the proxy against a bound of 31.5 MB), the image id is not
  * reused (two images), or the cleanup is skipped (objects remain).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -69,7 +69,7 @@ describe(`relay under SIGKILL (seed ${seed})`, () => {
     { timeout: 300_000 },
     async () => {
       const random = seededRandom(seed);
-      const file = await makeFile(join(dir, 'big.raw'), 20 * MiB + 12345);
+      const file = await makeFile(join(dir, 'big.raw'), 24 * MiB + 12345);
       const queued = await runCli(
         ['upload', file.path, '--cloud', 'relay-kill', '--region', 'RegionOne', '--method', 'relay'].concat([
           '--name',
@@ -77,7 +77,7 @@ describe(`relay under SIGKILL (seed ${seed})`, () => {
           '--tag',
           tag,
           '--bwlimit',
-          '3M',
+          '2M',
           '--detach',
           '--json',
         ]),
@@ -95,7 +95,7 @@ describe(`relay under SIGKILL (seed ${seed})`, () => {
         // From the moment a segment is on its way, never during the process's start-up.
         while (!finished && segmentPuts() === before && Date.now() - t0 < 30_000) await sleep(20);
         if (finished) break;
-        await sleep(Math.floor(random() * 900));
+        await sleep(Math.floor(random() * 700)); // at 2 MB/s: 10 kills send at most 14 MB of the 24 MiB
         if (finished) break;
         run.child.kill('SIGKILL');
         expect((await run.done).signal).toBe('SIGKILL');
