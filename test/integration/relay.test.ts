@@ -88,6 +88,7 @@ describe('relay through the object store', () => {
     const bad = await runCli(['settings', 'set', 'relaySegmentMiB', '0'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/relaySegmentMiB "0" is not valid/);
+    expect((await runCli(['settings', 'set', 'relayParallel', '0x8'], env)).code).toBe(2); // numbers as written
     for (const [k, v] of [
       ['relayAutoGiB', '0'],
       ['relaySegmentMiB', '1'],

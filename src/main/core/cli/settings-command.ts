@@ -34,14 +34,14 @@ const KEYS = Object.keys(schema.shape) as (keyof SettingsUpdate)[];
 /** A value as typed: true/false, a number, else the text (the schema says whether it fits). */
 function parseValue(text: string): unknown {
   if (text === 'true' || text === 'false') return text === 'true';
-  const n = Number(text);
-  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+  return /^\d+(\.\d+)?$/.test(text) ? Number(text) : text; // not 0x8, 1e1 or a padded number
 }
 
 export async function settingsCommand(args: string[], io: CliIo): Promise<number> {
   const json = args.includes('--json');
-  const [verb = 'list', key, value] = args.filter((a) => a !== '--json');
+  const [verb = 'list', key, value, ...extra] = args.filter((a) => a !== '--json');
   if (verb === '--help' || verb === '-h') return (out(io, SETTINGS_HELP), EXIT.ok);
+  if (extra.length > 0) throw new UsageError(`settings: unexpected "${extra.join(' ')}".`, 'settings set KEY VALUE');
   if (!['list', 'set', 'unset'].includes(verb))
     throw new UsageError(`settings ${verb}: not a settings command.`, 'settings list | set KEY VALUE | unset KEY');
   if (verb !== 'list' && (key === undefined || !(KEYS as string[]).includes(key)))

@@ -13,7 +13,7 @@ import type { GlanceClient } from '../openstack/glance-client';
 import { importImage } from '../openstack/glance-data';
 import { waitForImage } from '../openstack/glance-wait';
 import type { ObjectStoreClient } from '../openstack/object-store-client';
-import { assertUrlWorks, RELAY_CONTAINER, relayUrl, urlFilteredError } from '../openstack/relay-url';
+import { RELAY_CONTAINER, urlFilteredError, workingRelayUrl } from '../openstack/relay-url';
 import type { DoctorCheck } from './report';
 
 export interface RelayCheckOptions {
@@ -50,13 +50,12 @@ async function probeRelay(store: ObjectStoreClient, glance: GlanceClient, o: Rel
       },
       data.length,
     );
-    const { url, key } = await relayUrl(store, {
+    const { url, key } = await workingRelayUrl(store, {
       container: RELAY_CONTAINER,
       object,
       allowAccountKey: o.allowAccountKey,
       ttlS: 600,
     });
-    await assertUrlWorks(store, url);
     const { image } = await glance.createImage({
       name: `glance-uploader-doctor-relay-${object.slice(-12)}`,
       disk_format: 'raw',

@@ -211,6 +211,15 @@ export class HashedRead implements AsyncIterable<Buffer> {
     return this.#digests as Digests;
   }
 
+  /** Stops the worker now, whatever it was doing (a hash no longer wanted: the upload failed). */
+  async abort(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    Atomics.store(this.#control, STOP, 1);
+    Atomics.notify(this.#control, FREED);
+    await this.#worker.terminate();
+  }
+
   async dispose(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;

@@ -10,6 +10,9 @@
  * 4. a new account key, only when the user allowed it (relayAccountKey);
  * otherwise objectstore.temp_url_key_missing says what is missing. Keys are owner-only headers:
  * Swift silently drops them for a user without an operator role, so each new key is read back.
+ * Two relays that find no key may both set one; the later wins, and a URL signed with the
+ * earlier is refused: the check before the import, or the import's second round with a new
+ * URL, takes the key that stayed.
  */
 import { randomBytes } from 'node:crypto';
 import { EngineError } from '../io/errors';
@@ -36,7 +39,10 @@ async function keyFor(store: ObjectStoreClient, o: RelayUrlOptions): Promise<{ k
   if (container !== undefined) return { key: container, where: 'container' };
   const fresh = randomBytes(32).toString('hex');
   await store.setContainerTempUrlKey(o.container, fresh);
-  if ((await store.containerTempUrlKeys(o.container)).includes(fresh)) return { key: fresh, where: 'container (new)' };
+  // Read back: Swift drops the header for a user who is not the account's owner; and a relay
+  // running beside this one may have set its own key meanwhile (the last one set is the key).
+  const [now] = await store.containerTempUrlKeys(o.container);
+  if (now !== undefined) return { key: now, where: now === fresh ? 'container (new)' : 'container' };
   if (o.allowAccountKey) {
     await store.setAccountTempUrlKey(fresh);
     if ((await store.accountTempUrlKeys()).includes(fresh)) return { key: fresh, where: 'account (new)' };
@@ -47,7 +53,7 @@ async function keyFor(store: ObjectStoreClient, o: RelayUrlOptions): Promise<{ k
     {
       hint: o.allowAccountKey
         ? 'Setting a temp-url key needs an operator role in the object store (swift_owner); ask the cloud operator for one, or use --method direct.'
-        : 'Allow the relay to set the account temp-url key (--relay-account-key, or Settings), ask the operator to set one (swift post -m Temp-URL-Key:...), or use --method direct.',
+        : 'Allow the relay to set the account temp-url key (`glance-uploader settings set relayAccountKey true`, or Settings in the app), ask the operator to set one (swift post -m Temp-URL-Key:...), or use --method direct.',
     },
   );
 }
@@ -102,4 +108,32 @@ export function urlFilteredError(e: unknown, origin: string): unknown {
     status: e.info.status,
     hint: `Glance's web-download filter ([import_filtering_opts]) does not allow the object store at ${origin}; the operator must allow its host and port (allowed_hosts, allowed_ports), or use --method direct.`,
   });
+}
+
+/** The same error with any TempURL signature in its message hidden (Glance quotes URLs). */
+export function withoutSignature(e: unknown): unknown {
+  if (!(e instanceof EngineError)) return e;
+  const message = redactTempUrl(e.message);
+  const { code, message: _, ...rest } = e.info;
+  return message === e.message ? e : new EngineError(code, message, rest);
+}
+
+/**
+ * A TempURL that works now without a token: made and checked, and made once more when Swift
+ * refused it (another relay replaced the container's key between our read and our signature).
+ */
+export async function workingRelayUrl(
+  store: ObjectStoreClient,
+  o: RelayUrlOptions,
+): Promise<{ url: string; key: string }> {
+  const first = await relayUrl(store, o);
+  try {
+    await assertUrlWorks(store, first.url);
+    return first;
+  } catch (e) {
+    if (!(e instanceof EngineError && e.code === 'objectstore.temp_url_rejected')) throw e;
+    const again = await relayUrl(store, o);
+    await assertUrlWorks(store, again.url);
+    return again;
+  }
 }

@@ -38,3 +38,13 @@ describe('TempURL', () => {
     expect(pickDigest(undefined)).toBe('sha256');
   });
 });
+
+describe('redactTempUrl', () => {
+  it('hides every signature, also percent-encoded, in any text', () => {
+    const text =
+      'fetch of http://s/v1/a/c/o?temp_url_sig=abc123&temp_url_expires=5 failed; retry http://s/v1/a/c/o%3Ftemp_url_sig%3Ddef456%26x';
+    expect(redactTempUrl(text)).toBe(
+      'fetch of http://s/v1/a/c/o?temp_url_sig=…&temp_url_expires=5 failed; retry http://s/v1/a/c/o%3Ftemp_url_sig%3D…',
+    );
+  });
+});

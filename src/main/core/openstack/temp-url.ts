@@ -43,6 +43,6 @@ export function tempUrl(o: {
 }
 
 /** A TempURL with its signature hidden, for logs and the audit trail. */
-export function redactTempUrl(url: string): string {
-  return url.replace(/(temp_url_sig=)[^&]+/, '$1…');
+export function redactTempUrl(text: string): string {
+  return text.replace(/(temp_url_sig(?:=|%3D))[^&\s"']+/gi, '$1…');
 }

@@ -7,11 +7,17 @@
 import type { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import type { JobRepository, TargetRecord } from '../queue/job-repository';
-import { releaseRelay } from './relay-cleanup';
+import { releaseEndedRelays, releaseRelay } from './relay-cleanup';
 
 /** What a failed or canceled target left in the cloud: its image, its relay's objects. */
-export async function releaseLeftovers(engine: Engine, repo: JobRepository, t: TargetRecord): Promise<void> {
-  await deleteOwnImage(engine, repo, t);
+export async function releaseLeftovers(
+  engine: Engine,
+  repo: JobRepository,
+  t: TargetRecord,
+  /** Keep the image (for debugging); the relay's objects go anyway. */
+  keepImage = false,
+): Promise<void> {
+  if (!keepImage) await deleteOwnImage(engine, repo, t);
   await releaseRelay(engine, repo, t);
 }
 
@@ -24,5 +30,18 @@ export async function deleteOwnImage(engine: Engine, repo: JobRepository, t: Tar
     repo.setRemoteImageId(t.id, null);
   } catch (e) {
     repo.note('target.image_delete_failed', t, { imageId: t.remoteImageId, error: toErrorInfo(e) });
+  }
+}
+
+/**
+ * At a start: what ended targets left (images unless kept, relay objects), one after the
+ * other; each failure is noted on its target and tried again at the next start.
+ */
+export async function releaseAllLeftovers(engine: Engine, repo: JobRepository, keepImages: boolean): Promise<void> {
+  try {
+    for (const t of repo.targetsIn(['failed', 'canceled'])) await releaseLeftovers(engine, repo, t, keepImages);
+    await releaseEndedRelays(engine, repo);
+  } catch {
+    /* the database closed meanwhile (the engine stopped): the next start does it */
   }
 }

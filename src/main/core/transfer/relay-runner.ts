@@ -13,6 +13,7 @@
  *    fresh URL before the target fails;
  * 5. the manifest and segments are deleted (relay-cleanup.ts) before the target is done.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../io/errors';
 import { HashedRead } from '../io/hashed-read';
 import type { Digests } from '../io/hasher';
@@ -34,8 +35,15 @@ import {
   sendSegments,
   DEFAULT_MAX_SEGMENTS,
 } from './relay-segments';
-import { assertUrlWorks, RELAY_CONTAINER, relayUrl, relayUrlTtlS, urlFilteredError } from '../openstack/relay-url';
 import {
+  RELAY_CONTAINER,
+  relayUrlTtlS,
+  urlFilteredError,
+  withoutSignature,
+  workingRelayUrl,
+} from '../openstack/relay-url';
+import {
+  adoptDuplicate,
   ensureImage,
   followImport,
   inspectBeforeSending,
@@ -61,8 +69,18 @@ async function assertRelayOffered(glance: GlanceClient, t: TargetRecord): Promis
 async function prepareRelay(ctx: RunContext, store: ObjectStoreClient, size: number): Promise<RelayRecord> {
   const { repo } = ctx;
   const options = repo.relays.options();
-  const known = repo.relays.get(ctx.target.id);
+  let known = repo.relays.get(ctx.target.id);
   await store.ensureContainer(known?.container ?? RELAY_CONTAINER);
+  // A manifest written by an earlier attempt and gone since (swept, deleted by hand): start over.
+  if (
+    known !== undefined &&
+    known.manifestAt !== null &&
+    (await store.headObject(known.container, manifestName(known))) === undefined
+  ) {
+    repo.note('target.relay_restarted', repo.getTarget(ctx.target.id), { why: 'its manifest is gone from the store' });
+    repo.relays.drop(ctx.target.id); // what is left of it is an orphan the sweep below deletes
+    known = undefined;
+  }
   const swept = await sweepRelays(store, repo).catch(() => 0); // best effort: never blocks an upload
   if (swept > 0) repo.note('target.relay_swept', repo.getTarget(ctx.target.id), { objects: swept });
   if (known !== undefined) return known;
@@ -93,6 +111,7 @@ async function uploadSegments(
     });
   const known = job.sha512 !== null && job.md5 !== null;
   const hashing = known ? undefined : HashedRead.start(source.path, source.size, { from: source.size });
+  let digests: Digests | undefined;
   try {
     await sendSegments({
       store,
@@ -106,11 +125,11 @@ async function uploadSegments(
       onConfirmed: (s) => repo.relays.confirm(t.id, s),
       onBytes: ctx.onProgress,
     });
-    const digests = hashing !== undefined ? await hashing.digests() : await knownOrHashed(job, source);
-    repo.setHashes(job.id, digests); // a later attempt (the import failed, a crash) does not hash again
+    digests = hashing !== undefined ? await hashing.digests() : await knownOrHashed(job, source);
     return digests;
   } finally {
-    await hashing?.dispose();
+    // A failed or paused upload does not wait for the rest of the file to be hashed.
+    await (digests === undefined ? hashing?.abort() : hashing?.dispose());
   }
 }
 
@@ -142,12 +161,17 @@ async function writeManifest(
   repo.relays.markManifest(relay.targetId);
 }
 
+/** Glance puts an image whose import failed back to `queued`; anything else ends the relay. */
 async function waitQueued(glance: GlanceClient, id: string, signal: AbortSignal): Promise<void> {
+  let status = '';
   for (let i = 0; i < 60; i++) {
-    if ((await glance.getImage(id)).status === 'queued') return;
-    await new Promise((r) => setTimeout(r, 1000));
-    signal.throwIfAborted();
+    status = (await glance.getImage(id)).status;
+    if (status === 'queued') return;
+    await sleep(1000, undefined, { signal });
   }
+  throw new EngineError('glance.import_failed', `Image ${id} is ${status}, not queued, after its import failed.`, {
+    hint: 'It cannot take another import: it is deleted, and made again on the next attempt.',
+  });
 }
 
 /** web-download of the manifest's TempURL into the image, followed to the end. */
@@ -165,8 +189,7 @@ async function importFromRelay(
   for (let round = 1; ; round++) {
     const object = manifestName(relay);
     const ttlS = relayUrlTtlS(size, round);
-    const { url, key } = await relayUrl(store, { container: relay.container, object, allowAccountKey, ttlS });
-    await assertUrlWorks(store, url);
+    const { url, key } = await workingRelayUrl(store, { container: relay.container, object, allowAccountKey, ttlS });
     repo.note('target.import_requested', t, {
       imageId,
       method: 'relay',
@@ -176,15 +199,12 @@ async function importFromRelay(
       validForS: Math.round(ttlS),
       round,
     });
-    // A failed round leaves its stores in os_glance_failed_import, and its failed task: only the
-    // next round's own task decides.
-    const before =
-      round > 1
-        ? {
-            failedStores: list((await glance.getImage(imageId)).os_glance_failed_import),
-            taskIds: (await glance.imageTasks(imageId)).map((x) => x.id),
-          }
-        : undefined;
+    // A failed import (this attempt's or an earlier one's) leaves its stores in
+    // os_glance_failed_import, and its failed task: only this import's own task decides.
+    const before = {
+      failedStores: list((await glance.getImage(imageId)).os_glance_failed_import),
+      taskIds: (await glance.imageTasks(imageId)).map((x) => x.id),
+    };
     const started = Date.now();
     await importImage(glance, imageId, {
       method: { name: 'web-download', uri: url },
@@ -195,9 +215,10 @@ async function importFromRelay(
     try {
       return await followImport(ctx, glance, imageId, started, {
         ...(t.store ? { until: inStores([t.store]) } : {}),
-        ...(before !== undefined ? { before } : {}),
+        before,
       });
-    } catch (e) {
+    } catch (raw) {
+      const e = withoutSignature(raw); // a task's message may quote the URL
       if (!(e instanceof EngineError && e.code === 'glance.import_failed') || round >= IMPORT_ROUNDS) throw e;
       // An expired or refused URL, a cut while Glance fetched: once more, with a new URL.
       const urlStatus = await store.probe(url).catch(() => 0);
@@ -216,6 +237,10 @@ export async function runRelayUpload(ctx: RunContext): Promise<TargetRecord> {
   const glance = await ctx.engine.glance(t.cloud, t.region);
   const store = await ctx.engine.objectStore(t.cloud, t.region);
   await assertRelayOffered(glance, t);
+  if (job.onDuplicate === 'reuse' && repo.getTarget(t.id).remoteImageId === null) {
+    const adopted = await adoptDuplicate(ctx, glance, source);
+    if (adopted !== undefined) return adopted;
+  }
   t = repo.transition(t.id, 'creating');
   const image = await ensureImage(ctx, glance, inspection);
   let digests: Digests;
@@ -224,6 +249,7 @@ export async function runRelayUpload(ctx: RunContext): Promise<TargetRecord> {
     t = repo.transition(t.id, 'uploading');
     digests = await uploadSegments(ctx, store, relay, source);
     await assertUnchanged(source); // changed while it was read: never import it
+    repo.setHashes(job.id, digests); // a later attempt (the import failed, a crash) does not hash again
     await writeManifest(ctx, store, relay, source);
     t = repo.transition(t.id, 'importing');
     await importFromRelay(ctx, glance, store, relay, image.id, source.size);

@@ -82,9 +82,12 @@ export async function sendSegments(o: SendSegmentsOptions): Promise<void> {
   const inFlight = new Map<number, number>();
   const report = (): void => o.onBytes?.(settled + [...inFlight.values()].reduce((a, b) => a + b, 0));
   let next = 0;
+  // The first failure stops the other workers too (their segments would outlive the attempt).
+  const failed = new AbortController();
+  const own = { ...o, signal: AbortSignal.any([o.signal, failed.signal]) };
   const worker = async (): Promise<void> => {
-    for (let seg = todo[next++]; seg !== undefined; seg = todo[next++]) {
-      const md5 = await sendOne(o, seg, (n) => {
+    for (let seg = todo[next++]; seg !== undefined && !own.signal.aborted; seg = todo[next++]) {
+      const md5 = await sendOne(own, seg, (n) => {
         inFlight.set(seg.idx, n);
         report();
       });
@@ -94,7 +97,15 @@ export async function sendSegments(o: SendSegmentsOptions): Promise<void> {
       report();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, todo.length)) }, worker));
+  const workers = Array.from({ length: Math.max(1, Math.min(o.parallel, todo.length)) }, () =>
+    worker().catch((e: unknown) => {
+      failed.abort(e);
+      throw e;
+    }),
+  );
+  const results = await Promise.allSettled(workers);
+  const first = results.find((r) => r.status === 'rejected');
+  if (first !== undefined) throw failed.signal.reason ?? first.reason;
 }
 
 /** One segment until Swift holds exactly its bytes; returns their md5. */
@@ -107,7 +118,7 @@ async function sendOne(o: SendSegmentsOptions, seg: SegmentPlan, onBytes: (n: nu
       etag = await o.store.putObject(o.relay.container, name, read.open, seg.size, o.signal);
     } catch (e) {
       // Our container went away (an empty one is removed when a relay ends): make it again.
-      if (!(e instanceof EngineError && e.info.status === 404) || attempt > 1) throw e;
+      if (!(e instanceof EngineError && e.info.status === 404) || attempt >= ETAG_TRIES) throw e;
       await o.store.ensureContainer(o.relay.container);
       continue;
     }

@@ -15,8 +15,7 @@ import { Lease, type AcquireResult } from '../queue/lease';
 import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
 import type { ControlAction } from '../../../shared/target-states';
 import { applyControlRequests } from './control-requests';
-import { releaseLeftovers } from './image-cleanup';
-import { releaseEndedRelays } from './relay-cleanup';
+import { releaseAllLeftovers, releaseLeftovers } from './image-cleanup';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { settleFailure } from './settle-failure';
 import { BandwidthLimits } from './token-bucket';
@@ -122,9 +121,7 @@ export class Scheduler {
         detail: { recovered: true, interruptedIn: t.state },
       });
     }
-    if (!this.o.keepFailedImages)
-      for (const t of this.repo.targetsIn(['failed', 'canceled'])) void this.#deleteImage(t);
-    void releaseEndedRelays(this.o.engine, this.repo);
+    void releaseAllLeftovers(this.o.engine, this.repo, this.o.keepFailedImages === true);
   }
 
   /** Apply what other processes asked of the queue (controls table), and answer them. */
@@ -267,14 +264,15 @@ export class Scheduler {
     }
     if (settleFailure(this.repo, current, e, this.#policy) === 'failed') {
       this.#events.changed(current.jobId, true);
-      if (!this.o.keepFailedImages) await this.#deleteImage(this.repo.getTarget(id));
+      await this.#deleteImage(this.repo.getTarget(id));
       return;
     }
     this.#events.changed(current.jobId);
   }
 
-  /** The image a failed or canceled target made, its relay's objects (image-cleanup.ts). */
-  #deleteImage = (t: TargetRecord): Promise<void> => releaseLeftovers(this.o.engine, this.repo, t);
+  /** The image a failed or canceled target made (unless kept), its relay's objects (image-cleanup.ts). */
+  #deleteImage = (t: TargetRecord): Promise<void> =>
+    releaseLeftovers(this.o.engine, this.repo, t, this.o.keepFailedImages === true);
 
   async #cancelNow(t: TargetRecord): Promise<void> {
     if (t.state !== 'canceled') this.repo.transition(t.id, 'canceled');

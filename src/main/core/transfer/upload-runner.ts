@@ -197,7 +197,7 @@ async function reusableImage(ctx: RunContext, glance: GlanceClient, id: string):
  * md5 in the target, and adopt it instead of uploading. An adopted image is recorded as not
  * ours, so nothing we do (cancel, failure, recovery) ever deletes it.
  */
-async function adoptDuplicate(
+export async function adoptDuplicate(
   ctx: RunContext,
   glance: GlanceClient,
   source: SourceIdentity,
