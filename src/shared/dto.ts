@@ -196,6 +196,8 @@ export interface InspectedFile {
   /** The image name it would get (the file name without its extension). */
   name: string;
   size: number;
+  /** Bytes the file system holds (a sparse file: fewer than size); null: unknown. */
+  allocatedSize: number | null;
   /** What the content is (qcow2, raw, vmdk...), whatever the name says. */
   format: string;
   diskFormat: string | null;

@@ -27,6 +27,10 @@ export function describeInspection(r: Inspection): string[] {
     lines.push(
       `  disk     ${formatBytes(r.virtualSize)} (${r.virtualSize} bytes) in a ${formatBytes(r.size)} file; min_disk ${r.minDiskGiB ?? 0} GiB`,
     );
+  if (r.allocatedSize !== null && r.allocatedSize < r.size)
+    lines.push(
+      `  data     ${formatBytes(r.allocatedSize)} of ${formatBytes(r.size)} allocated (sparse: the rest was never written)`,
+    );
   if (r.diskFormat !== null)
     lines.push(`  declare  --disk-format ${r.diskFormat} --container-format ${r.containerFormat ?? 'bare'}`);
   for (const f of r.findings) lines.push(...findingLines(f));

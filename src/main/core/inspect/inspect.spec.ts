@@ -9,6 +9,7 @@ function ins(over: Partial<Inspection>): Inspection {
   return {
     path: '/img/disk.img',
     size: 10,
+    allocatedSize: 10,
     format: 'raw',
     diskFormat: 'raw',
     containerFormat: 'bare',
@@ -76,6 +77,28 @@ describe('text', () => {
       expect((await inspectFile(join(dir, 'a'))).format).toBe('raw');
       expect((await inspectFile(join(dir, 'b'))).format).toBe('raw');
       expect(await inspectFile(join(dir, 'c'))).toMatchObject({ format: 'not-a-disk-image', safe: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('allocated size', () => {
+  // Fails when the allocation is taken from the file's size (st.size instead of st.blocks).
+  it('tells a sparse raw disk from its size: only the blocks that were written count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gu-sparse-'));
+    try {
+      const path = join(dir, 'sparse.raw');
+      writeFileSync(path, '');
+      const { truncateSync, openSync, writeSync, closeSync } = await import('node:fs');
+      truncateSync(path, 64 * 1024 * 1024);
+      const fd = openSync(path, 'r+');
+      writeSync(fd, Buffer.alloc(1024 * 1024, 7), 0, 1024 * 1024, 10 * 1024 * 1024);
+      closeSync(fd);
+      const r = await inspectFile(path);
+      expect(r.size).toBe(64 * 1024 * 1024);
+      expect(r.allocatedSize).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(r.allocatedSize).toBeLessThan(4 * 1024 * 1024);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -86,6 +86,7 @@ export async function inspectFile(path: string): Promise<Inspection> {
     return {
       path,
       size: w.size,
+      allocatedSize: w.allocated,
       format: p.format,
       diskFormat: p.diskFormat,
       containerFormat: p.diskFormat === null ? null : (p.containerFormat ?? 'bare'),

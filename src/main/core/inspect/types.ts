@@ -32,6 +32,11 @@ export interface Inspection {
   path: string;
   /** File size in bytes. */
   size: number;
+  /**
+   * Bytes the file system holds for it: less than `size` for a sparse file (a raw disk whose
+   * empty parts were never written). Null where the platform does not say (Windows).
+   */
+  allocatedSize: number | null;
   format: DetectedFormat;
   /** The `disk_format` to declare in Glance (null when the file is no disk image). */
   diskFormat: string | null;

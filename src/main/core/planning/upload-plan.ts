@@ -96,6 +96,7 @@ export function inspectionSummary(r: Inspection): Record<string, unknown> {
     format: r.format,
     diskFormat: r.diskFormat,
     virtualSize: r.virtualSize,
+    allocatedSize: r.allocatedSize,
     minDiskGiB: r.minDiskGiB,
     findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
   };

@@ -22,6 +22,7 @@ export function inspectHandlers(_deps: HandlerDeps): InspectHandlers {
             return {
               ...base,
               size: ins.size,
+              allocatedSize: ins.allocatedSize,
               format: ins.format,
               diskFormat: ins.diskFormat,
               containerFormat: ins.containerFormat,
@@ -39,6 +40,7 @@ export function inspectHandlers(_deps: HandlerDeps): InspectHandlers {
             return {
               ...base,
               size: 0,
+              allocatedSize: null,
               format: 'unknown',
               diskFormat: null,
               containerFormat: null,
