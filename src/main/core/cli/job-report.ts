@@ -44,6 +44,7 @@ export function jobJson(j: JobRecord): Record<string, unknown> {
 
 export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string, unknown> {
   const o = repo?.outcome(t.id);
+  const resumedAt = repo?.resumedAt(t.id) ?? null;
   return {
     id: t.id,
     cloud: t.cloud,
@@ -56,7 +57,7 @@ export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string
     attempt: t.attempt,
     ...(t.state === 'retrying' ? { nextAttemptAt: t.nextAttemptAt, retrying: retryingText(t, Date.now()) } : {}),
     bytesAccepted: t.bytesAccepted,
-    ...((repo?.resumedAt(t.id) ?? null) !== null ? { resumedAt: repo?.resumedAt(t.id) } : {}),
+    ...(resumedAt !== null ? { resumedAt } : {}),
     ...(o !== undefined
       ? {
           durationMs: o.startedAt !== null && o.endedAt !== null ? o.endedAt - o.startedAt : null,

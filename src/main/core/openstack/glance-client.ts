@@ -82,15 +82,6 @@ export class GlanceClient {
     this.root = glanceRoot(endpoint);
   }
 
-  /** Send with the current token; on 401, authenticate once more and send again. */
-  async #exchange<R>(
-    req: GlanceRequest,
-    send: (token: string) => Promise<R & { status: number }>,
-    drop: (r: R) => void,
-  ): Promise<R> {
-    return withToken(this.session, send, drop);
-  }
-
   #headers(token: string, req: GlanceRequest): Record<string, string> {
     return { accept: 'application/json', 'x-auth-token': token, ...req.headers };
   }
@@ -101,8 +92,8 @@ export class GlanceClient {
 
   /** A call whose answer is read whole. */
   async request(req: GlanceRequest): Promise<HttpResponse> {
-    return this.#exchange(
-      req,
+    return withToken(
+      this.session,
       (token) =>
         this.http.send({
           method: req.method,
@@ -117,8 +108,8 @@ export class GlanceClient {
 
   /** A call whose answer body is streamed (downloads). */
   async requestStream(req: GlanceRequest): Promise<StreamResponse> {
-    return this.#exchange(
-      req,
+    return withToken(
+      this.session,
       (token) =>
         this.http.stream({
           method: req.method,

@@ -49,7 +49,7 @@ import {
   inspectBeforeSending,
   knownOrHashed,
   sourceOf,
-  verifyImage,
+  settleFileTarget,
   type RunContext,
 } from './upload-runner';
 
@@ -243,7 +243,7 @@ export async function runRelayUpload(ctx: RunContext): Promise<TargetRecord> {
   }
   t = repo.transition(t.id, 'creating');
   const image = await ensureImage(ctx, glance, inspection);
-  let digests: Digests;
+  let digests: Digests | undefined;
   if (image.status === 'queued') {
     const relay = await prepareRelay(ctx, store, source.size);
     t = repo.transition(t.id, 'uploading');
@@ -251,21 +251,10 @@ export async function runRelayUpload(ctx: RunContext): Promise<TargetRecord> {
     await assertUnchanged(source); // changed while it was read: never import it
     repo.setHashes(job.id, digests); // a later attempt (the import failed, a crash) does not hash again
     await writeManifest(ctx, store, relay, source);
-    t = repo.transition(t.id, 'importing');
+    repo.transition(t.id, 'importing');
     await importFromRelay(ctx, glance, store, relay, image.id, source.size);
-  } else if (image.status === 'importing') {
-    t = repo.transition(t.id, 'importing');
-    await followImport(ctx, glance, image.id, Date.parse(image.updated_at));
-    digests = await knownOrHashed(job, source);
-  } else {
-    t = repo.transition(t.id, 'hashing');
-    digests = await knownOrHashed(job, source);
   }
-  t = repo.transition(t.id, 'verifying');
-  await verifyImage(ctx, glance, image.id, { size: source.size, ...digests });
-  repo.setHashes(job.id, digests);
-  repo.setProgress(t.id, source.size);
-  repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size });
-  await releaseRelay(ctx.engine, repo, repo.getTarget(t.id));
-  return repo.transition(t.id, 'done');
+  return settleFileTarget(ctx, glance, image, source, digests, () =>
+    releaseRelay(ctx.engine, repo, repo.getTarget(ctx.target.id)),
+  );
 }

@@ -266,7 +266,7 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   }
   t = repo.transition(t.id, 'creating');
   const image = await ensureImage(ctx, glance, inspection);
-  let digests: Digests;
+  let digests: Digests | undefined;
   const direct = t.method !== 'glance-direct';
   if (!direct) {
     const offered = await glance.importMethods();
@@ -310,21 +310,40 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
       });
       await followImport(ctx, glance, image.id, started);
     }
-  } else if (image.status === 'importing') {
-    // An import an earlier engine started: follow it, then hash the file to verify the result.
-    t = repo.transition(t.id, 'importing');
-    await followImport(ctx, glance, image.id, Date.parse(image.updated_at));
-    digests = await knownOrHashed(job, source);
-  } else {
-    // Uploaded by an attempt that died before it could verify: hash the file to check it.
-    t = repo.transition(t.id, 'hashing');
+  }
+  return settleFileTarget(ctx, glance, image, source, digests);
+}
+
+/**
+ * The end of every file target (direct, glance-direct, relay). An image this attempt did not
+ * fill (`sent` undefined) is an import an earlier engine started, followed to its end, or data
+ * sent by an attempt that died before it could verify; either way the file is hashed to check
+ * it. Then Glance's size, md5 and sha512 must equal the file's, and the target is done, once
+ * `beforeDone` ran (the relay deletes its objects there).
+ */
+export async function settleFileTarget(
+  ctx: RunContext,
+  glance: GlanceClient,
+  image: GlanceImage,
+  source: SourceIdentity,
+  sent: Digests | undefined,
+  beforeDone?: () => Promise<void>,
+): Promise<TargetRecord> {
+  const { repo, job } = ctx;
+  let digests = sent;
+  if (digests === undefined) {
+    if (image.status === 'importing') {
+      repo.transition(ctx.target.id, 'importing');
+      await followImport(ctx, glance, image.id, Date.parse(image.updated_at));
+    } else repo.transition(ctx.target.id, 'hashing');
     digests = await knownOrHashed(job, source);
   }
-  t = repo.transition(t.id, 'verifying');
+  const t = repo.transition(ctx.target.id, 'verifying');
   await verifyImage(ctx, glance, image.id, { size: source.size, ...digests });
   repo.setHashes(job.id, digests);
   repo.setProgress(t.id, source.size);
   repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size });
+  await beforeDone?.();
   return repo.transition(t.id, 'done');
 }
 
