@@ -29,6 +29,16 @@ export interface RegionSummary {
   imageEndpoint: string;
 }
 
+/** What a region does with an import, as its probe found (Glance's image_conversion plugin). */
+export interface ConversionFact {
+  /** Glance stored the probe in another format than it was sent in. */
+  converts: boolean;
+  /** The format Glance stored the qcow2 probe in (raw: image_conversion with output_format raw). */
+  storedFormat: string;
+  /** How the probe was sent (glance-direct). */
+  via: string;
+}
+
 /** What a region lets us do: upload methods (direct PUT and what /v2/info/import lists) and stores. */
 export interface RegionCapabilities {
   region: string;
@@ -105,6 +115,10 @@ export interface SettingsDto {
   relayParallel: number;
   relayAutoGiB: number;
   relayAccountKey: boolean;
+  /** Shrink raw files: 'auto' where the region converts back, 'qcow2' everywhere, 'off'. */
+  shrink: ShrinkMode;
+  /** The most the cache of compressed copies may hold (GiB; 0: as much as the disk allows). */
+  shrinkCacheGiB: number;
   /** Where the queue, the local server's data and the cache live (GLANCE_UPLOADER_HOME). */
   dataFolder: string;
   /** The local server, for other clients (openstack CLI, Horizon): null when it is not running. */
@@ -133,7 +147,19 @@ export interface SettingsUpdate {
   relayAutoGiB?: number;
   /** The relay may set the object-store ACCOUNT's temp-url key when none exists (default no). */
   relayAccountKey?: boolean;
+  /** Shrink raw files before sending: where the region converts back (auto), always (qcow2), never. */
+  shrink?: ShrinkMode;
+  /** The most the cache of compressed copies may hold (GiB; 0: as much as the disk allows). */
+  shrinkCacheGiB?: number;
 }
+
+/**
+ * How a raw file is sent: 'auto' as a compressed qcow2 where the region converts imports back
+ * (Glance's image_conversion), 'qcow2' as a compressed qcow2 everywhere (stored as qcow2 where
+ * the region keeps what it is sent), 'off' as it is.
+ */
+export type ShrinkMode = 'auto' | 'qcow2' | 'off';
+export const SHRINK_MODES: readonly ShrinkMode[] = ['auto', 'qcow2', 'off'];
 
 /** Where a staged image went: one target of a sync job made from it. */
 export interface SyncRecord {

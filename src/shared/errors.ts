@@ -67,6 +67,10 @@ export const ERROR_CODES = [
   'transfer.hash_mismatch',
   'transfer.aborted',
   'transfer.source_unavailable',
+  // shrink: a compressed qcow2 made locally with qemu-img, sent in place of a raw file
+  'shrink.tool_missing',
+  'shrink.no_space',
+  'shrink.failed',
   // saved secrets (OS keychain in the app, a passphrase in the CLI)
   'secrets.unavailable',
   'secrets.plaintext_refused',

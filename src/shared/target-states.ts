@@ -3,12 +3,13 @@
  * scheduler, the CLI, the application API and the renderer (a control refused by one of them is
  * refused by all, and the UI offers exactly what the engine accepts).
  *
- * pending -> inspecting -> hashing -> creating -> uploading -> importing -> verifying -> done,
+ * pending -> inspecting -> (shrinking) -> hashing -> creating -> uploading -> importing -> verifying -> done,
  * with paused, retrying, failed and canceled beside it.
  */
 export const WORKING_STATES = [
   'pending',
   'inspecting',
+  'shrinking',
   'hashing',
   'creating',
   'uploading',

@@ -154,6 +154,8 @@ describe('AppRuntime', () => {
           relayParallel: 1,
           relayAutoGiB: 2,
           relayAccountKey: false,
+          shrink: 'auto',
+          shrinkCacheGiB: 0,
           dataFolder: join(dir, 'home-api'),
           localServer: null,
         },

@@ -137,6 +137,15 @@ function startKeystone(cloud: ReferenceCloud): void {
   );
 }
 
+/**
+ * What each region is like unless a test says otherwise: RegionTwo converts what an import brings
+ * (image_conversion, output raw: a region backed by Ceph would), RegionOne keeps what it is sent.
+ */
+const REGION_DEFAULTS: Record<Region, GlanceLimits> = {
+  RegionOne: {},
+  RegionTwo: { importPlugins: ['image_conversion'] },
+};
+
 function writeGlanceConfig(cloud: ReferenceCloud, region: Region, limits: GlanceLimits = {}): string {
   const dir = join(cloud.stateDir, `glance-${region}`);
   for (const sub of ['store-fast', 'store-cold', 'staging', 'tasks', 'locks'])
@@ -146,6 +155,7 @@ function writeGlanceConfig(cloud: ReferenceCloud, region: Region, limits: Glance
   writeFileSync(
     conf,
     glanceConf({
+      ...REGION_DEFAULTS[region],
       ...limits,
       region,
       host: HOST,

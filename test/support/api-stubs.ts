@@ -21,6 +21,8 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
       relayParallel: 1,
       relayAutoGiB: 2,
       relayAccountKey: false,
+      shrink: 'auto',
+      shrinkCacheGiB: 0,
       dataFolder: '/data',
       localServer: null,
     }),

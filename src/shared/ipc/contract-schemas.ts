@@ -122,6 +122,8 @@ export const apiArgSchemas = {
         sameId: z.boolean().optional(),
         bwlimit: z.int().min(1).optional(),
         allowFormatMismatch: z.boolean().optional(),
+        /** Raw files as a compressed qcow2: auto (the setting's default), qcow2, off. */
+        shrink: z.enum(['auto', 'qcow2', 'off']).optional(),
       })
       .strict(),
   ]),
@@ -185,6 +187,8 @@ export const apiArgSchemas = {
         relayParallel: z.int().min(1).max(8).optional(),
         relayAutoGiB: z.number().min(0).max(100_000).optional(),
         relayAccountKey: z.boolean().optional(),
+        shrink: z.enum(['auto', 'qcow2', 'off']).optional(),
+        shrinkCacheGiB: z.number().min(0).max(1_000_000).optional(),
       })
       .strict(),
   ]),

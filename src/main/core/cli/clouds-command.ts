@@ -8,13 +8,15 @@ import type { Engine } from '../clouds/engine';
 import { isLocalCloud } from '../distribution/local-cloud';
 import { EngineError } from '../io/errors';
 import type { Db } from '../queue/database';
+import { probeConversion } from '../openstack/conversion-probe';
+import { describeConversion, RegionFacts, type ConversionFact, type Known } from '../queue/region-facts';
 import { UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo, type Parsed } from './io';
 import { cliSavedClouds, withContext } from './cli-context';
 
 export const CLOUDS_HELP = `Usage: glance-uploader clouds list [--json]
-       glance-uploader clouds show NAME [--region R] [--json]
+       glance-uploader clouds show NAME [--region R] [--probe] [--json]
        glance-uploader clouds save NAME --auth-url URL [--username U --project P]
                           [--user-domain D] [--project-domain D] [--region R]
                           [--application-credential-id ID] --secret-stdin
@@ -26,10 +28,13 @@ GLANCE_UPLOADER_SECRET_KEY: the app's OS keychain is not reachable from a termin
 wins over a saved cloud of the same name.
 
 show asks each region (or R) what it offers: upload methods (direct, and the import methods
-of /v2/info/import) and stores.`;
+of /v2/info/import) and stores, and says whether its imports convert (Glance's image_conversion:
+a raw file is then sent as a compressed qcow2), as the doctor last found out, with the date.
+--probe finds out again: a 1 MiB qcow2 imported with glance-direct, then deleted.`;
 
 const CLOUDS_OPTIONS = {
   region: { type: 'string' },
+  probe: { type: 'boolean' },
   'auth-url': { type: 'string' },
   username: { type: 'string' },
   project: { type: 'string' },
@@ -48,7 +53,7 @@ export async function cloudsCommand(args: string[], io: CliIo): Promise<number> 
   if (!known || p.values.help === true)
     return (out(io, CLOUDS_HELP), sub === undefined || p.values.help === true ? EXIT.ok : EXIT.usage);
   return withContext(io, async ({ db, engine }) => {
-    if (sub === 'show') return await showCloud(io, engine, p);
+    if (sub === 'show') return await showCloud(io, engine, new RegionFacts(db), p);
     if (sub === 'save' || sub === 'forget') return await saveCloud(io, db, sub, p);
     const list = engine.listClouds();
     if (p.values.json === true) out(io, JSON.stringify({ clouds: list, default: io.env.OS_CLOUD ?? null }));
@@ -117,15 +122,22 @@ async function saveCloud(io: CliIo, db: Db, sub: 'save' | 'forget', p: CloudsArg
   return EXIT.ok;
 }
 
-async function showCloud(io: CliIo, engine: Engine, p: CloudsArgs): Promise<number> {
+async function showCloud(io: CliIo, engine: Engine, facts: RegionFacts, p: CloudsArgs): Promise<number> {
   const name = p.positionals[0] ?? io.env.OS_CLOUD;
   if (name === undefined || name === '')
     throw new UsageError('clouds show needs a cloud name (or OS_CLOUD).', 'glance-uploader clouds list shows them.');
   const only = p.values.region;
   const regions = only !== undefined ? [only] : (await engine.listRegions(name)).map((r) => r.id);
   const caps = await Promise.all(regions.map((r) => engine.regionCapabilities(name, r)));
+  if (p.values.probe === true)
+    for (const r of regions) facts.rememberConversion(name, r, await probeConversion(await engine.glance(name, r), r));
+  const conversion = (r: string): Known<ConversionFact> | undefined => facts.conversion(name, r);
   if (p.values.json === true) {
-    out(io, JSON.stringify({ cloud: name, regions: caps }));
+    const regionsJson = caps.map((c) => {
+      const known = conversion(c.region);
+      return { ...c, conversion: known === undefined ? null : { ...known.value, checkedAt: known.checkedAt } };
+    });
+    out(io, JSON.stringify({ cloud: name, regions: regionsJson }));
     return EXIT.ok;
   }
   for (const c of caps) {
@@ -135,6 +147,7 @@ async function showCloud(io: CliIo, engine: Engine, p: CloudsArgs): Promise<numb
       io,
       `  stores:  ${c.stores.length === 0 ? '(one store)' : c.stores.map((s) => `${s.id}${s.default ? ' (default)' : ''}`).join(', ')}`,
     );
+    out(io, `  imports: ${describeConversion(conversion(c.region))}`);
   }
   return EXIT.ok;
 }

@@ -85,6 +85,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
       largestQueuedBytes: largest,
       probeBytes: Math.round(probeMiB * 1024 * 1024),
       relayAccountKey: repo.relays.options().allowAccountKey,
+      conversionMemory: repo.regionFacts,
     });
     out(io, p.values.json === true ? JSON.stringify(report) : describeReport(report));
     return report.failed > 0 ? EXIT.failed : EXIT.ok;

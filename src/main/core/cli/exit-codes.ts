@@ -36,6 +36,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'source':
     case 'transfer':
     case 'inspect':
+    case 'shrink':
       return EXIT.source;
     case 'queue':
     case 'db':

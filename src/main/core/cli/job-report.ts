@@ -45,6 +45,7 @@ export function jobJson(j: JobRecord): Record<string, unknown> {
 export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string, unknown> {
   const o = repo?.outcome(t.id);
   const resumedAt = repo?.resumedAt(t.id) ?? null;
+  const conversion = repo?.conversion(t.id) ?? null;
   return {
     id: t.id,
     cloud: t.cloud,
@@ -58,6 +59,8 @@ export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string
     ...(t.state === 'retrying' ? { nextAttemptAt: t.nextAttemptAt, retrying: retryingText(t, Date.now()) } : {}),
     bytesAccepted: t.bytesAccepted,
     ...(resumedAt !== null ? { resumedAt } : {}),
+    ...(t.sendFormat !== null ? { sendFormat: t.sendFormat } : {}),
+    ...(conversion !== null ? { conversion } : {}),
     ...(o !== undefined
       ? {
           durationMs: o.startedAt !== null && o.endedAt !== null ? o.endedAt - o.startedAt : null,
@@ -67,6 +70,14 @@ export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string
       : {}),
     error: t.error,
   };
+}
+
+/** What a shrinking target sent and Glance stored, or what it is to send. */
+function shrinkFact(t: TargetRecord, repo?: JobRepository): string | undefined {
+  const conv = repo?.conversion(t.id) ?? null;
+  if (conv !== null)
+    return `sent as ${conv.sentFormat} (${formatBytes(conv.sentBytes)}), stored as ${conv.storedFormat ?? '?'}: ${formatBytes(conv.savedBytes)} not sent`;
+  return t.sendFormat !== null && t.state !== 'done' ? `to be sent as a compressed ${t.sendFormat}` : undefined;
 }
 
 export function targetLine(j: JobRecord, t: TargetRecord, repo?: JobRepository): string {
@@ -86,5 +97,7 @@ export function targetLine(j: JobRecord, t: TargetRecord, repo?: JobRepository):
       if (o.verified) facts.push('sha512 verified');
     }
   }
+  const shrink = shrinkFact(t, repo);
+  if (shrink !== undefined) facts.push(shrink);
   return `${t.state.padEnd(9)} ${j.name}  ${where}  ${t.remoteImageId ?? '-'}  ${facts.join(', ')}${err}`;
 }

@@ -26,7 +26,10 @@ export const SETTINGS_HELP = `Usage: glance-uploader settings [list] [--json]
   relayAutoGiB N          --method auto relays files from this size where offered (default 2)
   relayAccountKey true|false
                           relay: may set the object-store ACCOUNT's temp-url key when neither the
-                          account nor our container has one and the container key cannot be set`;
+                          account nor our container has one and the container key cannot be set
+  shrink auto|qcow2|off   raw files: sent as a compressed qcow2 where the region converts imports
+                          back (auto, the default), everywhere (qcow2), or never (off)
+  shrinkCacheGiB N        the most the compressed copies may take in the cache (0: what the disk has)`;
 
 const schema = apiArgSchemas.updateSettings.def.items[0];
 const KEYS = Object.keys(schema.shape) as (keyof SettingsUpdate)[];

@@ -9,6 +9,8 @@ import type { Engine } from '../clouds/engine';
 import { planDistribution } from '../planning/distribution-plan';
 import { askOffers, checkMethodsOffered, isAdmin } from '../planning/region-offers';
 import { namedTargets, planUploadJob } from '../planning/upload-plan';
+import { shrinkJobs } from '../planning/shrink-jobs';
+import { SHRINK_MODES, type ShrinkMode } from '../../../shared/dto';
 import { JobRepository, type NewJob } from '../queue/job-repository';
 import { RelayStore } from '../queue/relay-store';
 import { TARGET_METHODS, validateTargets } from '../queue/target-methods';
@@ -59,6 +61,14 @@ export const UPLOAD_HELP = `Usage: glance-uploader upload FILE|URL... --cloud NA
                                             (shown with the reason): the first region gets the
                                             upload, a region offering glance-download pulls it,
                                             more stores get copy-image where allowed
+  --shrink MODE           a raw file sent as a compressed qcow2 made locally with qemu-img:
+                            auto   where the region converts imports back (Glance's
+                                   image_conversion, as \`clouds show --probe\` or the doctor found)
+                                   and the file's data is at most half its size (the default: the
+                                   setting shrink)
+                            qcow2  everywhere; where the region keeps what it is sent, the image
+                                   is stored as qcow2 (a warning says so)
+                            off    send the file as it is
   --store S               the store to write to (multi-store clouds)
   --copy-to S[,S2]        then copy the image into these stores of each region (copy-image;
                           Glance's default policy allows it to admins only)
@@ -90,6 +100,7 @@ const UPLOAD_OPTIONS = {
   'copy-to': { type: 'string' },
   'same-id': { type: 'boolean' },
   sha512: { type: 'string' },
+  shrink: { type: 'string' },
 } as const;
 
 type UploadValues = Parsed<typeof UPLOAD_OPTIONS>['values'];
@@ -109,6 +120,7 @@ export async function uploadCommand(args: string[], io: CliIo): Promise<number> 
   const p = parse(args, UPLOAD_OPTIONS);
   if (p.values.help === true) return (out(io, UPLOAD_HELP), EXIT.ok);
   const a = checkUploadArgs(p.positionals, p.values, io);
+  const shrink = shrinkMode(p.values.shrink);
   // Resolve everything before queuing anything: one bad file queues nothing.
   const planned = await planFiles(a, io);
   for (const j of planned)
@@ -122,11 +134,16 @@ export async function uploadCommand(args: string[], io: CliIo): Promise<number> 
     // Fail early on an unknown cloud rather than after queuing.
     if (!engine.listClouds().some((c) => c.name === a.cloud)) engine.session(a.cloud);
     if (a.method === 'auto') await planAuto(engine, a, planned, io, new RelayStore(db).options().autoFrom);
+    const repo = new JobRepository(db, `cli:${process.pid}`);
+    await shrinkJobs(engine, repo, planned, {
+      mode: shrink ?? repo.settings.get('shrink') ?? 'auto',
+      methodChosen: a.method !== undefined && a.method !== 'auto',
+      onWarning: (job, w) => json || io.stderr.write(`warning: ${job.name}: ${w}\n`),
+    });
     await checkMethodsOffered(engine, a.cloud, planned, (region) =>
       io.stderr.write(`note: ${region} cannot be reached now; its import methods are checked when it runs.\n`),
     );
     const ctx: Ctx = { io, db, engine, json, ...retryOptions(a.v) };
-    const repo = new JobRepository(db, `cli:${process.pid}`);
     const jobs = planned.map((j) => repo.createJob(j).job);
     if (a.v.detach !== true)
       return runJobs(
@@ -167,6 +184,14 @@ function checkUploadArgs(files: string[], v: UploadValues, io: CliIo): UploadArg
       'reuse adopts an active image with the same sha512 in the region instead of uploading again.',
     );
   return { files, cloud, regions, method: v.method, copyTo: splitList(v['copy-to']), sha512, v };
+}
+
+function shrinkMode(text: string | undefined): ShrinkMode | undefined {
+  if (text === undefined || (SHRINK_MODES as readonly string[]).includes(text)) return text as ShrinkMode | undefined;
+  throw new UsageError(
+    `--shrink "${text}" is not one of ${SHRINK_MODES.join(', ')}.`,
+    'auto shrinks raw files where the region converts imports back; qcow2 everywhere; off never.',
+  );
 }
 
 function checkMethod(method: string | undefined, regions: string[]): void {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { relayCheck } from './relay-check';
+import { conversionCheck, type ConversionMemory } from './conversion-check';
 import type { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import { uploadImageData } from '../openstack/glance-data';
@@ -30,6 +31,8 @@ export interface DoctorOptions {
   probeBytes?: number;
   /** The relay may set the object-store account's temp-url key (the setting relayAccountKey). */
   relayAccountKey?: boolean;
+  /** Where what the conversion probe finds is remembered (the queue's region facts). */
+  conversionMemory?: ConversionMemory;
 }
 
 /** The largest upload still to do for a cloud (open or paused targets), in bytes: 0 when none. */
@@ -183,6 +186,14 @@ async function regionChecks(
       region,
       probe: (o.probeBytes ?? 8 * 1024 * 1024) > 0,
       allowAccountKey: o.relayAccountKey ?? false,
+    }),
+  );
+  checks.push(
+    await conversionCheck(glance, {
+      cloud: o.cloud,
+      region,
+      probe: (o.probeBytes ?? 8 * 1024 * 1024) > 0,
+      ...(o.conversionMemory !== undefined ? { memory: o.conversionMemory } : {}),
     }),
   );
   checks.push(await quotaCheck(glance, o, region));

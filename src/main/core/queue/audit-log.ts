@@ -12,6 +12,14 @@ export type NewEvent = Omit<EventRecord, 'id' | 'at' | 'actor' | 'detail'> & {
   detail?: Record<string, unknown> | null;
 };
 
+export interface ConversionOutcome {
+  sentFormat: string;
+  sentBytes: number;
+  storedFormat: string | null;
+  storedSize: number | null;
+  savedBytes: number;
+}
+
 export class AuditLog {
   constructor(
     private readonly db: Db,
@@ -109,14 +117,23 @@ export class AuditLog {
   }
 
   /** The byte the target's latest try continued at (target.resumed_at_byte), if any. */
-  resumedAt(targetId: string): number | null {
+  /** The detail of the target's latest event of this kind. */
+  lastDetail(targetId: string, kind: string): Record<string, unknown> | undefined {
     const row = this.db
-      .prepare(
-        `SELECT detail FROM events WHERE target_id = ? AND kind = 'target.resumed_at_byte' ORDER BY id DESC LIMIT 1`,
-      )
-      .get(targetId) as { detail: string | null } | undefined;
-    const offset = row?.detail ? (JSON.parse(row.detail) as { offset?: unknown }).offset : undefined;
+      .prepare(`SELECT detail FROM events WHERE target_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`)
+      .get(targetId, kind) as { detail: string | null } | undefined;
+    return row?.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : undefined;
+  }
+
+  resumedAt(targetId: string): number | null {
+    const offset = this.lastDetail(targetId, 'target.resumed_at_byte')?.offset;
     return typeof offset === 'number' ? offset : null;
+  }
+
+  /** What a shrinking target sent and what Glance stored (target.converted), once it is verified. */
+  conversion(targetId: string): ConversionOutcome | null {
+    const d = this.lastDetail(targetId, 'target.converted');
+    return d !== undefined && typeof d.sentBytes === 'number' ? (d as unknown as ConversionOutcome) : null;
   }
 
   /** The target's image was checked against the source's hashes (or linked to an equal one). Uses the job's index. */

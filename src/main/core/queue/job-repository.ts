@@ -9,9 +9,13 @@ import type { ErrorInfo } from '../../../shared/errors';
 import { EngineError } from '../io/errors';
 import { AuditLog } from './audit-log';
 import { RelayStore } from './relay-store';
+import { RegionFacts } from './region-facts';
+import { Settings } from './settings';
+import { insertSourceTarget, insertTarget } from './target-rows';
+import { ShrunkFiles } from './shrunk-files';
 import type { Db } from './database';
 import { sourceColumns, toJob, toTarget, type JobRow, type TargetRow } from './job-rows';
-import type { EventRecord, JobRecord, NewJob, NewTarget, TargetRecord, TransitionOptions } from './job-types';
+import type { EventRecord, JobRecord, NewJob, TargetRecord, TransitionOptions } from './job-types';
 import { validateTargets } from './target-methods';
 import { canTransition, isTerminal, nextFields, transitionKind, type TargetState } from './target-state';
 
@@ -34,10 +38,19 @@ export class JobRepository {
   ) {
     this.audit = new AuditLog(db, actor, now);
     this.relays = new RelayStore(db, now);
+    this.regionFacts = new RegionFacts(db, now);
+    this.shrunk = new ShrunkFiles(db, now);
+    this.settings = new Settings(db);
   }
 
-  /** Relays through an object store: their objects and confirmed segments (relay-store.ts). */
+  /**
+   * Relays through an object store (relay-store.ts), what probes found about regions
+   * (region-facts.ts), the compressed copies jobs send (shrunk-files.ts), the settings.
+   */
   readonly relays: RelayStore;
+  readonly regionFacts: RegionFacts;
+  readonly shrunk: ShrunkFiles;
+  readonly settings: Settings;
 
   /** The audit log, written in the same transactions as the changes it records. */
   readonly audit: AuditLog;
@@ -64,8 +77,8 @@ export class JobRepository {
       .transaction(() => {
         this.#insertJob(id, now, input);
         this.audit.jobEvent('job.created', id, { name: input.name, source: src });
-        if (src.kind === 'image') this.#insertSourceTarget(id, now, src);
-        for (const t of input.targets) this.#insertTarget(id, now, t);
+        if (src.kind === 'image') insertSourceTarget(this.db, this.audit, id, now, src);
+        for (const t of input.targets) insertTarget(this.db, this.audit, id, now, t);
         return { job: this.getJob(id), targets: this.targetsOf(id) };
       })
       .immediate();
@@ -107,49 +120,6 @@ export class JobRepository {
         c.sourceImage,
         input.sameImageId ?? null,
       );
-  }
-
-  /** The image is already there: its region is a done target, the one the others pull from. */
-  #insertSourceTarget(jobId: string, now: number, s: Extract<NewJob['source'], { kind: 'image' }>): void {
-    const tid = randomUUID();
-    this.db
-      .prepare(
-        `INSERT INTO targets (id, job_id, cloud, region, store, method, state, remote_image_id, image_owned,
-                              bytes_accepted, plan_reason, created_at, updated_at)
-         VALUES (?, ?, ?, ?, '', 'existing', 'done', ?, 0, ?, ?, ?, ?)`,
-      )
-      .run(tid, jobId, s.cloud, s.region, s.id, s.size, 'the image is already there', now, now);
-    this.audit.record({
-      kind: 'target.adopted_source',
-      jobId,
-      targetId: tid,
-      fromState: null,
-      toState: 'done',
-      cloud: s.cloud,
-      region: s.region,
-      imageId: s.id,
-      detail: { size: s.size, sha512: s.sha512 },
-    });
-  }
-
-  #insertTarget(jobId: string, now: number, t: NewTarget): void {
-    const tid = randomUUID();
-    this.db
-      .prepare(
-        `INSERT INTO targets (id, job_id, cloud, region, store, method, state, plan_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
-      )
-      .run(tid, jobId, t.cloud, t.region, t.store ?? '', t.method ?? 'direct', t.planReason ?? null, now, now);
-    this.audit.record({
-      kind: 'target.created',
-      jobId,
-      targetId: tid,
-      fromState: null,
-      toState: 'pending',
-      cloud: t.cloud,
-      region: t.region,
-      imageId: null,
-      detail: { store: t.store ?? '', method: t.method ?? 'direct' },
-    });
   }
 
   getJob(id: string): JobRecord {
@@ -365,6 +335,10 @@ export class JobRepository {
 
   resumedAt(targetId: string): number | null {
     return this.audit.resumedAt(targetId);
+  }
+
+  conversion(targetId: string): ReturnType<AuditLog['conversion']> {
+    return this.audit.conversion(targetId);
   }
 
   isVerified(jobId: string, targetId: string): boolean {

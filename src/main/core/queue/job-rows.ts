@@ -52,6 +52,7 @@ export interface TargetRow {
   error_message: string | null;
   error_hint: string | null;
   plan_reason: string | null;
+  send_format: string | null;
   interrupted: number;
   failing_since: number | null;
   created_at: number;
@@ -126,6 +127,7 @@ export function toTarget(r: TargetRow): TargetRecord {
             ...(r.error_hint ? { hint: r.error_hint } : {}),
           } as ErrorInfo),
     planReason: r.plan_reason,
+    sendFormat: r.send_format,
     interrupted: r.interrupted !== 0,
     failingSince: r.failing_since,
     createdAt: r.created_at,

@@ -14,6 +14,8 @@ export interface NewTarget {
   method?: string;
   /** Why the planner chose this method (shown with the target). */
   planReason?: string;
+  /** Send a compressed copy in this format (qcow2) instead of the file (shrink). */
+  sendFormat?: string;
 }
 
 /** Where a replicate job's image already is. */
@@ -114,6 +116,8 @@ export interface TargetRecord {
   bytesAccepted: number;
   error: ErrorInfo | null;
   planReason: string | null;
+  /** Sent as a compressed copy in this format (qcow2) instead of the file; null: the file itself. */
+  sendFormat: string | null;
   /** The last try was interrupted without failing: the next start continues it. */
   interrupted: boolean;
   /** Start of the current run of transient failures (the retry budget's clock), or null. */

@@ -198,6 +198,31 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       expect(repo.relays.confirmed('t10').map((s) => s.md5)).toEqual(['aa', 'bb']);
     },
   },
+  11: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, name, position) VALUES ('j11', 1, 1, 'file', '/img/sparse.raw', 9, 's', 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, method, state, send_format, created_at, updated_at) VALUES ('t11', 'j11', 'c', 'R', 'glance-direct', 'paused', 'qcow2', 1, 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO shrunk_files (job_id, path, format, size, md5, sha512, created_at) VALUES ('j11', '/cache/shrink/j11.qcow2', 'qcow2', 5, 'm', 's', 2)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO region_facts (cloud, region, name, value, checked_at) VALUES ('c', 'R', 'conversion', '{"converts":true,"storedFormat":"raw","via":"glance-direct"}', 3)`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.getTarget('t11').sendFormat).toBe('qcow2');
+      expect(repo.shrunk.all()).toEqual([expect.objectContaining({ jobId: 'j11', size: 5, live: true })]);
+      expect(repo.regionFacts.conversion('c', 'R')).toEqual({
+        value: { converts: true, storedFormat: 'raw', via: 'glance-direct' },
+        checkedAt: 3,
+      });
+    },
+  },
 };
 
 let dir: string;

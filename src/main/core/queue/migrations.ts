@@ -312,6 +312,38 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    name: 'shrink: what each region does with an import, and compressed copies sent in place of a raw file',
+    up: (db) => {
+      // region_facts: what a probe found about a region (name 'conversion': does an import
+      // convert, and to which format), with when; kept per cloud entry and region.
+      // targets.send_format: the target is sent a compressed copy in this format (qcow2)
+      // instead of the file, decided when it was queued (--shrink, or a region that converts).
+      // shrunk_files: the one copy a job's shrinking targets share, in the data folder's cache,
+      // recorded once complete; deleted with the file when the job ends.
+      db.exec(`
+        CREATE TABLE region_facts (
+          cloud      TEXT NOT NULL,
+          region     TEXT NOT NULL,
+          name       TEXT NOT NULL,
+          value      TEXT NOT NULL,
+          checked_at INTEGER NOT NULL,
+          PRIMARY KEY (cloud, region, name)
+        );
+        ALTER TABLE targets ADD COLUMN send_format TEXT;
+        CREATE TABLE shrunk_files (
+          job_id     TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+          path       TEXT NOT NULL,
+          format     TEXT NOT NULL,
+          size       INTEGER NOT NULL,
+          md5        TEXT NOT NULL,
+          sha512     TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { TargetRecord } from '../queue/job-repository';
 import { pickGroups } from './admission';
 
-function target(id: string, jobId: string, region: string, method = 'direct'): TargetRecord {
-  return { id, jobId, cloud: 'c', region, method } as TargetRecord;
+function target(
+  id: string,
+  jobId: string,
+  region: string,
+  method = 'direct',
+  sendFormat: string | null = null,
+): TargetRecord {
+  return { id, jobId, cloud: 'c', region, method, sendFormat } as TargetRecord;
 }
 
 const ids = (groups: TargetRecord[][]): string[][] => groups.map((g) => g.map((t) => t.id));
@@ -31,5 +37,16 @@ describe('admission (which targets start now)', () => {
   it('never groups a copy that does not read the file (copy-image, glance-download)', () => {
     const runnable = [target('a1', 'A', 'R1'), target('a2', 'A', 'R2', 'copy-image')];
     expect(ids(pickGroups(runnable, [], { limit: 4, perRegion: 2 }))).toEqual([['a1'], ['a2']]);
+  });
+
+  // Fails if a target sent the compressed copy joined the file's read (it would send the raw file).
+  it('never groups a target sent a compressed copy (shrink) with those sent the file', () => {
+    const runnable = [
+      target('a1', 'A', 'R1'),
+      target('a2', 'A', 'R2', 'glance-direct', 'qcow2'),
+      target('a3', 'A', 'R3', 'glance-direct', 'qcow2'),
+      target('a4', 'A', 'R4'),
+    ];
+    expect(ids(pickGroups(runnable, [], { limit: 4, perRegion: 2 }))).toEqual([['a1', 'a4'], ['a2'], ['a3']]);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Which runnable targets start now: in queue order, within the global limit and the limit per
- * region, a job's streamed file targets (direct, glance-direct) together in one group (one read
+ * region, a job's streamed file targets (direct, glance-direct, the file itself) together in one group (one read
  * of the file feeds them all: the fan-out). Pure: the scheduler gives what runs and what could, this decides.
  */
 import { STREAM_METHODS } from '../queue/target-methods';
@@ -12,6 +12,8 @@ export interface AdmissionLimits {
   /** Targets transferring at once into one region of a cloud. */
   perRegion: number;
 }
+
+const fansOut = (t: TargetRecord): boolean => STREAM_METHODS.includes(t.method) && t.sendFormat === null;
 
 export function pickGroups(
   runnable: readonly TargetRecord[],
@@ -29,12 +31,12 @@ export function pickGroups(
   for (const t of runnable) {
     if (busy >= limits.limit) break;
     if (started.has(t.id) || !fits(t)) continue;
-    // The job's other runnable file targets go with it, as far as the limits allow.
+    // The job's other runnable file targets go with it, as far as the limits allow. A target sent
+    // a compressed copy (shrink) reads that copy on its own: it never shares the file's read.
     const group = [t];
     take(t);
-    for (const sib of STREAM_METHODS.includes(t.method) ? runnable : []) {
-      if (sib.jobId !== t.jobId || sib.id === t.id || started.has(sib.id) || !STREAM_METHODS.includes(sib.method))
-        continue;
+    for (const sib of fansOut(t) ? runnable : []) {
+      if (sib.jobId !== t.jobId || sib.id === t.id || started.has(sib.id) || !fansOut(sib)) continue;
       if (busy + group.length >= limits.limit || !fits(sib)) continue;
       group.push(sib);
       take(sib);

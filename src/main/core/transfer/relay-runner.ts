@@ -42,9 +42,11 @@ import {
   withoutSignature,
   workingRelayUrl,
 } from '../openstack/relay-url';
+import { ensureImage } from './image-ensure';
+import { shrunkSource } from './shrink';
+import { releaseShrunk } from './shrink-cache';
 import {
   adoptDuplicate,
-  ensureImage,
   followImport,
   inspectBeforeSending,
   knownOrHashed,
@@ -241,20 +243,33 @@ export async function runRelayUpload(ctx: RunContext): Promise<TargetRecord> {
     const adopted = await adoptDuplicate(ctx, glance, source);
     if (adopted !== undefined) return adopted;
   }
+  // A shrinking relay sends the job's compressed copy (shrink.ts); web-download converts it too.
+  const send =
+    t.sendFormat === null ? undefined : await shrunkSource(ctx, source, inspection, () => knownOrHashed(job, source));
+  const sending = send?.identity ?? source;
   t = repo.transition(t.id, 'creating');
-  const image = await ensureImage(ctx, glance, inspection);
+  const image = await ensureImage(ctx, glance, inspection, send ? { disk_format: send.copy.format } : {});
   let digests: Digests | undefined;
   if (image.status === 'queued') {
-    const relay = await prepareRelay(ctx, store, source.size);
+    const relay = await prepareRelay(ctx, store, sending.size);
     t = repo.transition(t.id, 'uploading');
-    digests = await uploadSegments(ctx, store, relay, source);
-    await assertUnchanged(source); // changed while it was read: never import it
-    repo.setHashes(job.id, digests); // a later attempt (the import failed, a crash) does not hash again
-    await writeManifest(ctx, store, relay, source);
+    digests = await uploadSegments(ctx, store, relay, sending);
+    await assertUnchanged(sending); // changed while it was read: never import it
+    // A later attempt (the import failed, a crash) does not hash again.
+    if (send === undefined) repo.setHashes(job.id, digests);
+    await writeManifest(ctx, store, relay, sending);
     repo.transition(t.id, 'importing');
-    await importFromRelay(ctx, glance, store, relay, image.id, source.size);
+    await importFromRelay(ctx, glance, store, relay, image.id, sending.size);
   }
-  return settleFileTarget(ctx, glance, image, source, digests, () =>
-    releaseRelay(ctx.engine, repo, repo.getTarget(ctx.target.id)),
+  const done = await settleFileTarget(
+    ctx,
+    glance,
+    image,
+    source,
+    digests,
+    () => releaseRelay(ctx.engine, repo, repo.getTarget(ctx.target.id)),
+    send,
   );
+  if (send !== undefined) releaseShrunk(repo, job.id);
+  return done;
 }

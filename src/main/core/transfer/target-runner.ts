@@ -19,7 +19,8 @@ import { EngineError } from '../io/errors';
 import type { TargetRecord } from '../queue/job-repository';
 import { sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import { runRelayUpload } from './relay-runner';
-import { ensureImage, followImport, runDirectUpload, verifyImage, type RunContext } from './upload-runner';
+import { ensureImage } from './image-ensure';
+import { followImport, runDirectUpload, verifyImage, type RunContext } from './upload-runner';
 
 /** Run one target by its method. */
 export function runTarget(ctx: RunContext): Promise<TargetRecord> {

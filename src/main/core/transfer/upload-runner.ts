@@ -1,28 +1,28 @@
 /**
  * Runs one target of a job with the direct method (POST /v2/images, PUT /file) or glance-direct
- * (PUT /stage, POST /import, then follow the import to active), from wherever a
- * previous attempt left it: the image id is chosen here and recorded BEFORE the create call (a
- * retried create is then idempotent: Glance answers 409 and we take the image we made); an
- * image left `saving` by an aborted upload is given time to fall back to `queued`; a dead one
- * is replaced. After the upload the source is checked again and Glance's md5 and sha512 must
- * equal ours before the target is done. Every phase is written before its work starts.
+ * (PUT /stage, POST /import, then follow the import to active), from wherever a previous attempt
+ * left it (the image: image-ensure.ts). A target that shrinks sends the job's compressed copy
+ * instead of the file (shrink.ts). After the upload the source is checked again and what Glance
+ * stored must equal what was sent (or, converted back, the file) before the target is done.
+ * Every phase is written before its work starts.
  */
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../clouds/engine';
 import { EngineError } from '../io/errors';
-import { fillFromInspection, inspectFile, refusal } from '../inspect/inspect';
+import { inspectFile, refusal } from '../inspect/inspect';
 import type { Inspection } from '../inspect/types';
 import type { GlanceClient } from '../openstack/glance-client';
 import { importImage, stageImageData, uploadImageData } from '../openstack/glance-data';
 import { waitForImage, type WaitOptions } from '../openstack/glance-wait';
-import type { CreateImageFields, GlanceImage } from '../openstack/glance-types';
+import type { GlanceImage } from '../openstack/glance-types';
 import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-repository';
 import type { Digests } from '../io/hasher';
 import { assertUnchanged, type SourceIdentity } from '../io/source-file';
 import type { TokenBucket } from './token-bucket';
 import { hashFile } from '../io/hashed-read';
 import { uploadStream, type SharedBody } from './upload-stream';
+import { deleteQuietly, ensureImage } from './image-ensure';
+import { expectedAfterShrink, noteConversion, shrunkSource, type ShrinkSend } from './shrink';
+import { releaseShrunk } from './shrink-cache';
 
 export interface RunContext {
   repo: JobRepository;
@@ -88,8 +88,6 @@ async function abandonStuckImport(ctx: RunContext, glance: GlanceClient, id: str
     );
 }
 
-const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
-
 export function sourceOf(job: JobRecord): SourceIdentity {
   if (job.sourceKind === 'url' || job.sourcePath === null || job.sourceSize === null) {
     throw new EngineError('queue.invalid_job', `Job "${job.name}" has no local file to upload.`, {
@@ -123,73 +121,6 @@ export async function knownOrHashed(job: JobRecord, source: SourceIdentity): Pro
   return job.sha512 !== null && job.md5 !== null
     ? { md5: job.md5, sha512: job.sha512 }
     : hashFile(source.path, source.size);
-}
-
-/** The create call's fields: the job's metadata, with what inspection found where it is silent. */
-export function createFields(job: JobRecord, id: string, inspection?: Inspection): CreateImageFields {
-  const m = (inspection ? fillFromInspection(job.metadata, inspection) : job.metadata) as CreateImageFields;
-  return { ...m, id, name: m.name ?? job.name };
-}
-
-export async function deleteQuietly(glance: GlanceClient, id: string): Promise<void> {
-  await glance.deleteImage(id).catch(() => undefined);
-}
-
-/** The image this target should upload into: the recorded one when it can still take data, else a new one. */
-export async function ensureImage(
-  ctx: RunContext,
-  glance: GlanceClient,
-  inspection?: Inspection,
-): Promise<GlanceImage> {
-  const { repo, target } = ctx;
-  const recorded = repo.getTarget(target.id).remoteImageId;
-  if (recorded !== null) {
-    const kept = await reusableImage(ctx, glance, recorded);
-    if (kept !== undefined) return kept;
-  }
-  const id = ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
-  repo.setRemoteImageId(target.id, id); // before the call: a crash after Glance made it still finds it
-  try {
-    const fields = ctx.engine.createFieldsFor(ctx.target.cloud, createFields(ctx.job, id, inspection));
-    return (await glance.createImage(fields)).image;
-  } catch (e) {
-    // Our own earlier create that succeeded but whose answer was lost.
-    if (e instanceof EngineError && e.code === 'glance.conflict') {
-      const mine = await glance.findImage(id);
-      if (mine !== undefined) return mine;
-      if (ctx.job.sameImageId !== null)
-        throw new EngineError(
-          'glance.conflict',
-          `${target.region} already used the id ${id} for an image (Glance never reuses the id of a deleted image).`,
-          { hint: 'Queue the image again without --same-id, or with another id.', status: 409 },
-        );
-    }
-    throw e;
-  }
-}
-
-/**
- * The image a previous try recorded, when it can take the data (queued, or active: the upload
- * finished before a crash) or is an import under way to follow; else it is replaced (deleted when
- * ours and not dead already) and undefined is returned.
- */
-async function reusableImage(ctx: RunContext, glance: GlanceClient, id: string): Promise<GlanceImage | undefined> {
-  const { repo, target } = ctx;
-  let image = await glance.findImage(id);
-  const deadline = Date.now() + (ctx.savingGraceMs ?? 15_000);
-  // An aborted upload leaves the image `saving` for a moment before Glance resets it to `queued`.
-  while (image?.status === 'saving' && Date.now() < deadline) {
-    await sleep(500, undefined, { signal: ctx.signal });
-    image = await glance.findImage(id);
-  }
-  if (image !== undefined && (image.status === 'queued' || image.status === 'active')) return image;
-  // An import that was running when the engine stopped is followed, not redone.
-  if (image !== undefined && image.status === 'importing' && ctx.target.method !== 'direct') return image;
-  // Stuck (saving without end, importing from an old attempt) or dead: replace it.
-  if (image !== undefined && !DEAD.has(image.status) && repo.getTarget(target.id).imageOwned)
-    await deleteQuietly(glance, id);
-  repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
-  return undefined;
 }
 
 /**
@@ -264,8 +195,10 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
     const adopted = await adoptDuplicate(ctx, glance, source);
     if (adopted !== undefined) return adopted;
   }
+  const send = t.sendFormat === null ? undefined : await shrunkSource(ctx, source, inspection, fileDigests(ctx));
+  const sending = send?.identity ?? source;
   t = repo.transition(t.id, 'creating');
-  const image = await ensureImage(ctx, glance, inspection);
+  const image = await ensureImage(ctx, glance, inspection, send ? { disk_format: send.copy.format } : {});
   let digests: Digests | undefined;
   const direct = t.method !== 'glance-direct';
   if (!direct) {
@@ -283,8 +216,8 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   if (image.status === 'queued') {
     t = repo.transition(t.id, 'uploading');
     const continueAt =
-      direct && ctx.shared === undefined ? await resumePoint(ctx, glance, image.id, source.size) : undefined;
-    const stream = uploadStream(source.path, source.size, {
+      direct && ctx.shared === undefined ? await resumePoint(ctx, glance, image.id, sending.size) : undefined;
+    const stream = uploadStream(sending.path, sending.size, {
       buckets: ctx.buckets,
       signal,
       onBytes: ctx.onProgress,
@@ -300,7 +233,7 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
     } finally {
       await stream.dispose();
     }
-    await assertUnchanged(source); // changed while it was read: never keep such an image
+    await assertUnchanged(sending); // changed while it was read: never keep such an image
     if (!direct) {
       t = repo.transition(t.id, 'importing');
       const started = Date.now();
@@ -311,15 +244,20 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
       await followImport(ctx, glance, image.id, started);
     }
   }
-  return settleFileTarget(ctx, glance, image, source, digests);
+  const done = await settleFileTarget(ctx, glance, image, source, digests, undefined, send);
+  if (send !== undefined) releaseShrunk(repo, job.id); // the last target to send it removes the copy
+  return done;
 }
+
+const fileDigests = (ctx: RunContext) => () => knownOrHashed(ctx.job, sourceOf(ctx.job));
 
 /**
  * The end of every file target (direct, glance-direct, relay). An image this attempt did not
  * fill (`sent` undefined) is an import an earlier engine started, followed to its end, or data
  * sent by an attempt that died before it could verify; either way the file is hashed to check
- * it. Then Glance's size, md5 and sha512 must equal the file's, and the target is done, once
- * `beforeDone` ran (the relay deletes its objects there).
+ * it. Then Glance's size, md5 and sha512 must equal the file's (a shrinking target: what Glance
+ * stored decides, see shrink.ts), and the target is done, once `beforeDone` ran (the relay
+ * deletes its objects there).
  */
 export async function settleFileTarget(
   ctx: RunContext,
@@ -328,21 +266,34 @@ export async function settleFileTarget(
   source: SourceIdentity,
   sent: Digests | undefined,
   beforeDone?: () => Promise<void>,
+  shrink?: ShrinkSend,
 ): Promise<TargetRecord> {
   const { repo, job } = ctx;
-  let digests = sent;
-  if (digests === undefined) {
+  if (sent === undefined) {
     if (image.status === 'importing') {
       repo.transition(ctx.target.id, 'importing');
       await followImport(ctx, glance, image.id, Date.parse(image.updated_at));
     } else repo.transition(ctx.target.id, 'hashing');
-    digests = await knownOrHashed(job, source);
   }
+  // The file's digests: those of what was sent when it was the file, else known (or hashed now).
+  // (read again: a shrink recorded them on the job while this target ran)
+  const digests = shrink === undefined && sent !== undefined ? sent : await knownOrHashed(repo.getJob(job.id), source);
   const t = repo.transition(ctx.target.id, 'verifying');
-  await verifyImage(ctx, glance, image.id, { size: source.size, ...digests });
+  const expected =
+    shrink === undefined
+      ? { size: source.size, ...digests }
+      : expectedAfterShrink(
+          await glance.getImage(image.id),
+          String(job.metadata.disk_format ?? 'raw'),
+          { size: source.size, digests },
+          shrink.copy,
+          source.size,
+        );
+  await verifyImage(ctx, glance, image.id, expected);
   repo.setHashes(job.id, digests);
   repo.setProgress(t.id, source.size);
-  repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size });
+  repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size, ...expected });
+  if (shrink !== undefined) await noteConversion(ctx, glance, image.id, source.size, shrink.copy);
   await beforeDone?.();
   return repo.transition(t.id, 'done');
 }
@@ -363,6 +314,8 @@ export interface Expected {
   size?: number | null;
   md5?: string | null;
   sha512?: string | null;
+  /** A format Glance converted to: only the virtual size can be compared. */
+  virtualSize?: number | null;
 }
 
 /**
@@ -385,7 +338,8 @@ export async function verifyImage(
   const sameSize = !known(expected.size) || image.size === expected.size;
   const sameMd5 = !known(expected.md5) || image.checksum === expected.md5;
   const sameSha = !known(expected.sha512) || image.os_hash_algo !== 'sha512' || image.os_hash_value === expected.sha512;
-  if (image.status === 'active' && sameSize && sameMd5 && sameSha) return image;
+  const sameVirtual = !known(expected.virtualSize) || image.virtual_size === expected.virtualSize;
+  if (image.status === 'active' && sameSize && sameMd5 && sameSha && sameVirtual) return image;
   // In the audit log with its id: an image Glance called active held other content.
   if (t.imageOwned) await dropOwnImage(ctx, glance, image.id, { why: 'its content does not match the source' });
   throw new EngineError(

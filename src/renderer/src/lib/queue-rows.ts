@@ -159,6 +159,7 @@ export class RowBuilder {
 export const STATE_LABEL: Record<TargetState, string> = {
   pending: 'Waiting',
   inspecting: 'Inspecting',
+  shrinking: 'Shrinking',
   hashing: 'Hashing',
   creating: 'Creating image',
   uploading: 'Uploading',

@@ -87,6 +87,7 @@ export function cloudHandlers({ engine, scheduler, savedClouds }: HandlerDeps): 
         largestQueuedBytes: largestQueuedFor(scheduler.repo, cloud),
         probeBytes: Math.round((probeMiB ?? 8) * 1024 * 1024),
         relayAccountKey: scheduler.repo.relays.options().allowAccountKey,
+        conversionMemory: scheduler.repo.regionFacts,
       });
     },
   };

@@ -1,4 +1,5 @@
 /** The Upload and Queue screens: planning and queuing uploads, the queue's jobs, the user's controls, the activity log. */
+import { shrinkJobs } from '../../../planning/shrink-jobs';
 import type { HandlerDeps } from './deps';
 import type { ApiHandlers } from '../api-service';
 import { randomUUID } from 'node:crypto';
@@ -64,7 +65,18 @@ export function queueHandlers({ engine, db, scheduler, settings }: HandlerDeps):
         if (job.source.kind === 'file') job.targets = plan(job.source.size); // auto relays a big file
         jobs.push(job);
       }
-      return { jobIds: db.transaction(() => jobs.map((j) => scheduler.repo.createJob(j).job.id))() };
+      const warnings = new Map<NewJob, string[]>();
+      await shrinkJobs(engine, scheduler.repo, jobs, {
+        mode: r.shrink ?? settings.get('shrink') ?? 'auto',
+        methodChosen: r.method !== undefined && r.method !== 'auto',
+        onWarning: (job, w) => warnings.set(job, [...(warnings.get(job) ?? []), w]),
+      });
+      const create = (j: NewJob): string => {
+        const id = scheduler.repo.createJob(j).job.id;
+        for (const warning of warnings.get(j) ?? []) scheduler.repo.audit.jobEvent('job.warning', id, { warning });
+        return id; // in the job's log, which its details show
+      };
+      return { jobIds: db.transaction(() => jobs.map(create))() };
     },
     removeJob: async ({ jobId }) => {
       scheduler.repo.removeJob(jobId);

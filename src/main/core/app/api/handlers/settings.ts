@@ -35,6 +35,8 @@ export function settingHandlers({ engine, scheduler, settings }: HandlerDeps): S
         duplicateCheck: settings.get('duplicateCheck') ?? 'upload',
         localServerPort: settings.get('localServerPort') ?? 0,
         ...relaySettings(scheduler.repo.relays.options()),
+        shrink: settings.get('shrink') ?? 'auto',
+        shrinkCacheGiB: settings.get('shrinkCacheGiB') ?? 0,
         dataFolder: dirname(engine.cacheDir),
         localServer:
           server === undefined || creds === undefined
@@ -71,6 +73,9 @@ export function settingHandlers({ engine, scheduler, settings }: HandlerDeps): S
       // The relay reads these when a relay starts (a running one keeps its segment size).
       for (const k of ['relaySegmentMiB', 'relayParallel', 'relayAutoGiB', 'relayAccountKey'] as const)
         if (u[k] !== undefined) settings.set(k, u[k]);
+      // Read when an upload is queued (shrink) and when a copy is made (shrinkCacheGiB).
+      if (u.shrink !== undefined) settings.set('shrink', u.shrink);
+      if (u.shrinkCacheGiB !== undefined) settings.set('shrinkCacheGiB', u.shrinkCacheGiB);
       return null;
     },
     setAllowPlaintextSecrets: async ({ allow }) => {

@@ -1,0 +1,90 @@
+/**
+ * The image a target uploads into: the one an earlier attempt recorded when it can still take
+ * data (or is an import under way to follow), else a new one whose id is recorded BEFORE the
+ * create call (a retried create is then idempotent: Glance answers 409 and we take the image we
+ * made). An image left `saving` by an aborted upload is given time to fall back to `queued`; a
+ * dead or stuck one of ours is deleted and replaced.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EngineError } from '../io/errors';
+import { fillFromInspection } from '../inspect/inspect';
+import type { Inspection } from '../inspect/types';
+import type { GlanceClient } from '../openstack/glance-client';
+import type { CreateImageFields, GlanceImage } from '../openstack/glance-types';
+import type { JobRecord } from '../queue/job-repository';
+import type { RunContext } from './upload-runner';
+
+const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
+
+/** The create call's fields: the job's metadata, with what inspection found where it is silent. */
+export function createFields(job: JobRecord, id: string, inspection?: Inspection): CreateImageFields {
+  const m = (inspection ? fillFromInspection(job.metadata, inspection) : job.metadata) as CreateImageFields;
+  return { ...m, id, name: m.name ?? job.name };
+}
+
+export async function deleteQuietly(glance: GlanceClient, id: string): Promise<void> {
+  await glance.deleteImage(id).catch(() => undefined);
+}
+
+/** The image this target should upload into: the recorded one when it can still take data, else a new one. */
+export async function ensureImage(
+  ctx: RunContext,
+  glance: GlanceClient,
+  inspection?: Inspection,
+  /** What this target's image has apart from the job's (shrink: the copy's disk_format). */
+  override: Partial<CreateImageFields> = {},
+): Promise<GlanceImage> {
+  const { repo, target } = ctx;
+  const recorded = repo.getTarget(target.id).remoteImageId;
+  if (recorded !== null) {
+    const kept = await reusableImage(ctx, glance, recorded);
+    if (kept !== undefined) return kept;
+  }
+  const id = ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
+  repo.setRemoteImageId(target.id, id); // before the call: a crash after Glance made it still finds it
+  try {
+    const fields = ctx.engine.createFieldsFor(ctx.target.cloud, {
+      ...createFields(ctx.job, id, inspection),
+      ...override,
+    });
+    return (await glance.createImage(fields)).image;
+  } catch (e) {
+    // Our own earlier create that succeeded but whose answer was lost.
+    if (e instanceof EngineError && e.code === 'glance.conflict') {
+      const mine = await glance.findImage(id);
+      if (mine !== undefined) return mine;
+      if (ctx.job.sameImageId !== null)
+        throw new EngineError(
+          'glance.conflict',
+          `${target.region} already used the id ${id} for an image (Glance never reuses the id of a deleted image).`,
+          { hint: 'Queue the image again without --same-id, or with another id.', status: 409 },
+        );
+    }
+    throw e;
+  }
+}
+
+/**
+ * The image a previous try recorded, when it can take the data (queued, or active: the upload
+ * finished before a crash) or is an import under way to follow; else it is replaced (deleted when
+ * ours and not dead already) and undefined is returned.
+ */
+async function reusableImage(ctx: RunContext, glance: GlanceClient, id: string): Promise<GlanceImage | undefined> {
+  const { repo, target } = ctx;
+  let image = await glance.findImage(id);
+  const deadline = Date.now() + (ctx.savingGraceMs ?? 15_000);
+  // An aborted upload leaves the image `saving` for a moment before Glance resets it to `queued`.
+  while (image?.status === 'saving' && Date.now() < deadline) {
+    await sleep(500, undefined, { signal: ctx.signal });
+    image = await glance.findImage(id);
+  }
+  if (image !== undefined && (image.status === 'queued' || image.status === 'active')) return image;
+  // An import that was running when the engine stopped is followed, not redone.
+  if (image !== undefined && image.status === 'importing' && ctx.target.method !== 'direct') return image;
+  // Stuck (saving without end, importing from an old attempt) or dead: replace it.
+  if (image !== undefined && !DEAD.has(image.status) && repo.getTarget(target.id).imageOwned)
+    await deleteQuietly(glance, id);
+  repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
+  return undefined;
+}

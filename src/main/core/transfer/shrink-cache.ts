@@ -1,0 +1,57 @@
+/**
+ * The compressed copies of raw files that shrinking targets send (`<data folder>/cache/shrink`):
+ * one per job, `<job id>.qcow2`, written as `<job id>.qcow2.part` by qemu-img and renamed once
+ * complete and hashed. Space is checked before a conversion starts (the copy is at most the
+ * file's data plus qcow2's tables); a copy goes when its job has no target left to send it, and
+ * a start sweeps whatever a crash left (a `.part`, with the qemu-img still writing it stopped).
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { shrinkDir } from '../io/cache-space';
+import { stopOrphan } from '../io/qemu-img';
+import type { JobRepository } from '../queue/job-repository';
+
+/** The job's copy, once no target of it still has to send it: the file and its row. */
+export function releaseShrunk(repo: JobRepository, jobId: string): void {
+  const copy = repo.shrunk.all().find((s) => s.jobId === jobId);
+  if (copy === undefined || copy.live) return;
+  rmSync(copy.path, { force: true });
+  repo.shrunk.drop(jobId);
+  repo.audit.record({
+    kind: 'job.shrunk_removed',
+    jobId,
+    targetId: null,
+    fromState: null,
+    toState: null,
+    cloud: null,
+    region: null,
+    imageId: null,
+    detail: { path: copy.path, size: copy.size },
+  });
+}
+
+/**
+ * At a start: copies whose job ended, and what a crash left (a `.part`, and the qemu-img that
+ * was writing it; a copy without its row). Copies live jobs still need are kept.
+ */
+export function sweepShrinkCache(repo: JobRepository, cacheDir: string): number {
+  const dir = shrinkDir(cacheDir);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  const rows = repo.shrunk.all();
+  for (const r of rows) if (!r.live) releaseShrunk(repo, r.jobId);
+  const kept = new Set(rows.filter((r) => r.live).map((r) => r.path));
+  let removed = 0;
+  for (const name of names) {
+    const path = join(dir, name);
+    if (kept.has(path) || name.endsWith('.pid')) continue;
+    if (name.endsWith('.part')) stopOrphan(path);
+    rmSync(path, { force: true });
+    removed += 1;
+  }
+  return removed;
+}
