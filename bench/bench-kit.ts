@@ -1,7 +1,8 @@
 /**
  * What the benchmarks share: an empty raw image made directly through the Image API, every
  * image of the reference cloud deleted between runs, and `glance-uploader serve` started as its
- * own process with a token of its member.
+ * own process with a token of its member, and a whole CLI process measured (wall and CPU
+ * seconds through rusage.py), with min/median/max of interleaved runs.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -67,3 +68,35 @@ export async function startServe(dataDir: string): Promise<LocalServe> {
   const token = await passwordToken(info.authUrl, creds.username, creds.password);
   return { url: info.url, pid: child.pid ?? 0, token, stop: () => child.kill('SIGTERM') };
 }
+
+const RUSAGE = join(import.meta.dirname, 'rusage.py');
+
+export interface Cost {
+  wall: number;
+  cpu: number;
+}
+
+/** A whole process through the wrapper, without blocking this event loop (the proxies live here). */
+export function measured(work: string, cmd: string[], env: Record<string, string>): Promise<Cost> {
+  const out = join(work, `rusage-${Math.random().toString(36).slice(2)}.json`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/python3', [RUSAGE, out, ...cmd], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${cmd.join(' ')} failed: ${err.slice(-400)}`));
+      const j = JSON.parse(readFileSync(out, 'utf8')) as { wall: number; cpu: number };
+      resolve({ wall: j.wall, cpu: j.cpu });
+    });
+  });
+}
+
+export const stats = (xs: number[]): { min: number; median: number; max: number } => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0] ?? NaN, median: s[Math.floor(s.length / 2)] ?? NaN, max: s.at(-1) ?? NaN };
+};
+export const fmt = (x: { min: number; median: number; max: number }, d = 2): string =>
+  `${x.median.toFixed(d)} (${x.min.toFixed(d)}..${x.max.toFixed(d)})`;

@@ -11,7 +11,7 @@
  * BENCH_RELAY_MIB=1024 and BENCH_RUNS=3 change the plan.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,45 +19,14 @@ import { startReferenceOpenStack, stopReferenceOpenStack } from '../test/opensta
 import { demoEntry, writeCloudsYaml } from '../test/support/clouds-yaml';
 import { startFaultProxy, type FaultProxy } from '../test/support/fault-proxy';
 import { makeFile } from '../test/support/files';
-import { CLI, deleteAll } from './bench-kit';
+import { CLI, deleteAll, fmt, measured, stats, type Cost } from './bench-kit';
 
 const MiB = 1024 * 1024;
 const size = Number(process.env.BENCH_RELAY_MIB ?? 1024) * MiB;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const RUSAGE = join(import.meta.dirname, 'rusage.py');
 /** Each of the 3 killed runs is killed once it sent this share of the file. */
 const KILL_AFTER = 0.25;
 const KILLS = 3;
-
-interface Cost {
-  wall: number;
-  cpu: number;
-}
-
-/** A whole process through the wrapper, without blocking this event loop (the proxies live here). */
-function measured(work: string, cmd: string[], env: Record<string, string>): Promise<Cost> {
-  const out = join(work, `rusage-${Math.random().toString(36).slice(2)}.json`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', [RUSAGE, out, ...cmd], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${cmd.join(' ')} failed: ${err.slice(-400)}`));
-      const j = JSON.parse(readFileSync(out, 'utf8')) as { wall: number; cpu: number };
-      resolve({ wall: j.wall, cpu: j.cpu });
-    });
-  });
-}
-
-const stats = (xs: number[]): { min: number; median: number; max: number } => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0] ?? NaN, median: s[Math.floor(s.length / 2)] ?? NaN, max: s.at(-1) ?? NaN };
-};
-const fmt = (x: { min: number; median: number; max: number }, d = 2): string =>
-  `${x.median.toFixed(d)} (${x.min.toFixed(d)}..${x.max.toFixed(d)})`;
 
 /** Request-body bytes the proxy received for requests whose path matches. */
 const bytesAt = (p: FaultProxy, path: RegExp): number =>

@@ -39,6 +39,9 @@ export interface ConversionFact {
   via: string;
 }
 
+/** A region's conversion fact and when it was probed (ms since the epoch). */
+export type KnownConversion = ConversionFact & { checkedAt: number };
+
 /** What a region lets us do: upload methods (direct PUT and what /v2/info/import lists) and stores. */
 export interface RegionCapabilities {
   region: string;
@@ -81,6 +84,19 @@ export interface TargetSnapshot {
   verified: boolean;
   /** Where the latest try continued instead of byte 0 (a relay, the local server's resumable upload). */
   resumedAt?: number;
+  /** Sent a compressed copy in this format instead of the file (shrink). */
+  sendFormat?: string;
+  /** What was sent and what Glance stored, when they differ (shrunk, or converted by Glance). */
+  conversion?: ConversionOutcome;
+}
+
+export interface ConversionOutcome {
+  sentFormat: string;
+  sentBytes: number;
+  storedFormat: string | null;
+  storedSize: number | null;
+  /** Bytes of the file that never crossed the wire. */
+  savedBytes: number;
 }
 
 /** A job's state, sent coalesced (about every 100 ms while busy, at once on a terminal change). */
@@ -211,6 +227,8 @@ export interface ConnectionReport {
   regions: (RegionSummary & {
     methods: string[];
     stores: { id: string; default: boolean; description?: string }[];
+    /** What an import does there, as its last probe found (null: never probed). */
+    conversion: KnownConversion | null;
     /** The region answered the catalog but not Glance: why. */
     error?: { code: string; message: string; hint?: string };
   })[];

@@ -5,17 +5,19 @@
  * regions with one template (and one override), pause one and resume it, watch every job to
  * done and check the images in Glance; a file whose name says qcow2 but holds raw bytes shows
  * the inspector's refusal; a file relayed through the object store (1 MiB segments set on the
- * Settings screen, the relay chosen in New upload), paused and resumed at its segment.
+ * Settings screen, the relay chosen in New upload), paused and resumed at its segment; the
+ * conversion probe on the Clouds screen, and a sparse raw shrunk where the region converts it
+ * back (and, with New upload's checkbox, where it does not).
  * Screenshots of each screen go to test-results/e2e.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Settings } from '../../src/main/core/queue/settings';
 import { ReferenceImages } from '../support/reference-images';
-import { makeFile, type TestFile } from '../support/files';
+import { hashFile, makeFile, type TestFile } from '../support/files';
 import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
 import { AppModel, CloudsModel, QueueModelPage, UploadModelPage } from './support/app-pages';
 import { launchChromium } from './support/chromium';
@@ -250,6 +252,82 @@ describe('the app in Chromium', () => {
     images.track('RegionOne', t?.remoteImageId ?? '');
     const img = await (await app.runtime.engine.glance('ref-demo', 'RegionOne')).getImage(t?.remoteImageId ?? '');
     expect(img).toMatchObject({ status: 'active', os_hash_value: f.sha512 });
+  });
+
+  // Fails when the probe's answer is not kept on the report (the cell stays "not probed yet"), when
+  // auto does not shrink where the region converts (the wire would carry the whole file: the
+  // details would not say "sent as qcow2"), or when the checkbox is not sent (RegionOne's image raw).
+  it('probes what RegionTwo does with an import on the Clouds screen, then shrinks a sparse raw there; the checkbox sends qcow2 to RegionOne', async () => {
+    const shell = new AppModel(app.page);
+    const clouds = new CloudsModel(app.page);
+    const upload = new UploadModelPage(app.page);
+    const queue = new QueueModelPage(app.page);
+    await shell.go('Clouds');
+    await app.page.getByRole('button', { name: 'Test connection to ref-demo' }).click();
+    const report = clouds.report('ref-demo');
+    const r2 = report.getByRole('row').filter({ hasText: 'RegionTwo' });
+    // The doctor of the first test probed both regions, and what it found was kept.
+    const imports = (row: typeof r2) => row.getByRole('cell').nth(3);
+    await imports(r2)
+      .getByText(/converted to raw \(probed /)
+      .waitFor();
+    const r1 = report.getByRole('row').filter({ hasText: 'RegionOne' });
+    await imports(r1)
+      .getByText(/kept as sent \(probed /)
+      .waitFor();
+    // Probed again on demand: the date moves on.
+    const probedAt = async (): Promise<string | undefined> =>
+      /converted to raw \(probed ([^)]*)\)/.exec((await imports(r2).textContent()) ?? '')?.[1];
+    const before = await probedAt();
+    await app.page.waitForTimeout(1100); // the time shown has seconds
+    await report.getByRole('button', { name: 'Probe what an import does in RegionTwo' }).click();
+    for (let i = 0; i < 600 && (await probedAt()) === before; i++) await app.page.waitForTimeout(100);
+    expect(await probedAt()).toBeDefined();
+    expect(await probedAt()).not.toBe(before);
+    await app.page.screenshot({ path: join(artifacts, 'clouds-conversion.png'), fullPage: true });
+
+    const tag = ReferenceImages.uniqueName('e2e-shrink');
+    const sparse = join(scratch, `${tag}.raw`);
+    writeFileSync(sparse, Buffer.alloc(MiB, 7)); // 1 MiB of data in a 64 MiB disk
+    truncateSync(sparse, 64 * MiB);
+    const sums = await hashFile(sparse);
+    const send = async (region: 'RegionOne' | 'RegionTwo', qcow2: boolean) => {
+      await app.registerFiles([sparse]);
+      await shell.go('New upload');
+      await upload.addFiles([sparse]);
+      await upload.fileName(sparse).waitFor();
+      await upload.cloud.selectOption('ref-demo');
+      const other = region === 'RegionOne' ? 'RegionTwo' : 'RegionOne';
+      if (await upload.region(other).isChecked()) await upload.region(other).uncheck();
+      await upload.region(region).check();
+      await app.page.getByLabel('Method', { exact: true }).selectOption('auto');
+      const box = app.page.getByLabel(/^Send raw files as a compressed qcow2/);
+      if ((await box.isChecked()) !== qcow2) await box.click();
+      await app.page.getByLabel('Bandwidth limit per image (MB/s)').fill('');
+      if (qcow2) await app.page.screenshot({ path: join(artifacts, 'new-upload-shrink.png'), fullPage: true });
+      await upload.submit.click();
+      await queue.table.waitFor();
+      const job = () =>
+        app.runtime.scheduler.repo
+          .listJobs()
+          .filter((j) => j.name === tag)
+          .at(-1);
+      for (let i = 0; i < 600 && app.runtime.scheduler.repo.targetsOf(job()?.id ?? '')[0]?.state !== 'done'; i++)
+        await app.page.waitForTimeout(100);
+      const [t] = app.runtime.scheduler.repo.targetsOf(job()?.id ?? '');
+      expect(t).toMatchObject({ state: 'done', sendFormat: 'qcow2' });
+      images.track(region, t?.remoteImageId ?? '');
+      await queue.row(tag).last().getByRole('button', { name: tag, exact: true }).click();
+      return (await app.runtime.engine.glance('ref-demo', region)).getImage(t?.remoteImageId ?? '');
+    };
+    const converted = await send('RegionTwo', false);
+    expect(converted).toMatchObject({ disk_format: 'raw', size: 64 * MiB, os_hash_value: sums.sha512 });
+    const details = app.page.getByRole('complementary');
+    await details.getByText(/sent as qcow2 \(.*\), stored as raw: .* not sent/).waitFor();
+    await app.page.screenshot({ path: join(artifacts, 'queue-shrunk.png'), fullPage: true });
+    const kept = await send('RegionOne', true);
+    expect(kept).toMatchObject({ disk_format: 'qcow2', virtual_size: 64 * MiB });
+    await app.page.getByLabel(/^Send raw files as a compressed qcow2/).waitFor();
   });
 
   it('works from the keyboard and follows the OS dark setting', async () => {

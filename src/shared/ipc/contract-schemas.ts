@@ -148,6 +148,7 @@ export const apiArgSchemas = {
   listActivity: z.tuple([z.object({ limit: z.int().min(1).max(5000).optional() }).strict()]),
   exportActivity: z.tuple([z.object({ format: z.enum(['csv', 'json']) }).strict()]),
   switchProject: z.tuple([z.object({ cloud: cloudName, projectId: z.string().min(1).max(64) }).strict()]),
+  probeConversion: z.tuple([z.object({ cloud: cloudName, region: regionId }).strict()]),
   runDoctor: z.tuple([
     z
       .object({

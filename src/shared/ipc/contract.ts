@@ -13,6 +13,7 @@ import type {
   DoctorReport,
   ImageSummary,
   InspectedFile,
+  KnownConversion,
   JobUpdate,
   RegionSummary,
   SettingsDto,
@@ -51,6 +52,7 @@ export interface ApiResults {
   switchProject: null;
   updateSettings: null;
   runDoctor: DoctorReport;
+  probeConversion: KnownConversion;
 }
 
 /**
@@ -115,6 +117,7 @@ export const API_METHODS = [
   'switchProject',
   'updateSettings',
   'runDoctor',
+  'probeConversion',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

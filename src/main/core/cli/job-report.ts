@@ -76,7 +76,9 @@ export function targetJson(t: TargetRecord, repo?: JobRepository): Record<string
 function shrinkFact(t: TargetRecord, repo?: JobRepository): string | undefined {
   const conv = repo?.conversion(t.id) ?? null;
   if (conv !== null)
-    return `sent as ${conv.sentFormat} (${formatBytes(conv.sentBytes)}), stored as ${conv.storedFormat ?? '?'}: ${formatBytes(conv.savedBytes)} not sent`;
+    return `sent as ${conv.sentFormat} (${formatBytes(conv.sentBytes)}), stored as ${conv.storedFormat ?? '?'}${
+      conv.savedBytes > 0 ? `: ${formatBytes(conv.savedBytes)} not sent` : ' (converted by Glance)'
+    }`;
   return t.sendFormat !== null && t.state !== 'done' ? `to be sent as a compressed ${t.sendFormat}` : undefined;
 }
 

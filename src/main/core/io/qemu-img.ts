@@ -103,21 +103,26 @@ export async function createQcow2(path: string, virtualSize: number): Promise<vo
 /**
  * Stops the qemu-img a crashed run of ours left writing `output` (its PID in `output.pid`), only
  * when that PID's command line still names `output`. Linux only (/proc); elsewhere the file is
- * removed and the orphan ends by itself.
+ * removed and the orphan ends by itself. True when it stopped one.
  */
-export function stopOrphan(output: string): void {
+export function stopOrphan(output: string): boolean {
   const pidFile = `${output}.pid`;
   let pid: number;
   try {
     pid = Number(readFileSync(pidFile, 'utf8').trim());
   } catch {
-    return;
+    return false;
   }
+  let stopped = false;
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (Number.isInteger(pid) && pid > 0 && cmd.split('\0').includes(output)) process.kill(pid, 'SIGKILL');
+    if (Number.isInteger(pid) && pid > 0 && cmd.split('\0').includes(output)) {
+      process.kill(pid, 'SIGKILL');
+      stopped = true;
+    }
   } catch {
     // gone already, or not Linux
   }
   rmSync(pidFile, { force: true });
+  return stopped;
 }

@@ -3,6 +3,7 @@
  * when, in the `events` table (written in the same transaction as the change it records), and
  * the questions asked of it (what a report says of a target, the error of the try before).
  */
+import type { ConversionOutcome } from '../../../shared/dto';
 import type { ErrorInfo } from '../../../shared/errors';
 import type { Db } from './database';
 import { toEvent, type EventRow } from './job-rows';
@@ -11,14 +12,6 @@ import type { EventRecord, TargetRecord } from './job-types';
 export type NewEvent = Omit<EventRecord, 'id' | 'at' | 'actor' | 'detail'> & {
   detail?: Record<string, unknown> | null;
 };
-
-export interface ConversionOutcome {
-  sentFormat: string;
-  sentBytes: number;
-  storedFormat: string | null;
-  storedSize: number | null;
-  savedBytes: number;
-}
 
 export class AuditLog {
   constructor(

@@ -122,6 +122,10 @@ export class JobRepository {
       );
   }
 
+  hasJob(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM jobs WHERE id = ?').get(id) !== undefined;
+  }
+
   getJob(id: string): JobRecord {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     if (row === undefined)

@@ -3,12 +3,18 @@
  * and whether each was verified. The bytes of an uploading target are the freshest known (the
  * database gets progress at most once a second; the running engine knows more).
  */
-import type { JobUpdate } from '../../../shared/dto';
+import type { JobUpdate, TargetSnapshot } from '../../../shared/dto';
 import type { JobRepository } from './job-repository';
 
-function withResume<T extends object>(repo: JobRepository, targetId: string, t: T): T & { resumedAt?: number } {
+/** What the audit log adds to a target: where it resumed, what it sent and Glance stored. */
+function withLog<T extends object>(
+  repo: JobRepository,
+  targetId: string,
+  t: T,
+): T & Pick<TargetSnapshot, 'resumedAt' | 'conversion'> {
   const at = repo.resumedAt(targetId);
-  return at === null ? t : { ...t, resumedAt: at };
+  const conversion = repo.conversion(targetId);
+  return { ...t, ...(at !== null ? { resumedAt: at } : {}), ...(conversion !== null ? { conversion } : {}) };
 }
 
 /** undefined: no such job (removed meanwhile). */
@@ -25,7 +31,7 @@ export function jobSnapshot(
       size: job.sourceSize,
       sha512: job.sha512,
       targets: repo.targetsOf(jobId).map((t) =>
-        withResume(repo, t.id, {
+        withLog(repo, t.id, {
           id: t.id,
           cloud: t.cloud,
           region: t.region,
@@ -38,6 +44,7 @@ export function jobSnapshot(
           nextAttemptAt: t.nextAttemptAt,
           method: t.method,
           verified: t.state === 'done' && repo.isVerified(jobId, t.id),
+          ...(t.sendFormat !== null ? { sendFormat: t.sendFormat } : {}),
         }),
       ),
     };

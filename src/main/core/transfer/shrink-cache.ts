@@ -17,17 +17,7 @@ export function releaseShrunk(repo: JobRepository, jobId: string): void {
   if (copy === undefined || copy.live) return;
   rmSync(copy.path, { force: true });
   repo.shrunk.drop(jobId);
-  repo.audit.record({
-    kind: 'job.shrunk_removed',
-    jobId,
-    targetId: null,
-    fromState: null,
-    toState: null,
-    cloud: null,
-    region: null,
-    imageId: null,
-    detail: { path: copy.path, size: copy.size },
-  });
+  repo.audit.jobEvent('job.shrunk_removed', jobId, { path: copy.path, size: copy.size });
 }
 
 /**
@@ -49,9 +39,12 @@ export function sweepShrinkCache(repo: JobRepository, cacheDir: string): number 
   for (const name of names) {
     const path = join(dir, name);
     if (kept.has(path) || name.endsWith('.pid')) continue;
-    if (name.endsWith('.part')) stopOrphan(path);
+    const stopped = name.endsWith('.part') && stopOrphan(path);
     rmSync(path, { force: true });
     removed += 1;
+    // In the job's log (when it is still queued): what a crash left, and that it is gone.
+    const jobId = name.replace(/\.qcow2(\.part)?$/, '');
+    if (repo.hasJob(jobId)) repo.audit.jobEvent('job.shrink_swept', jobId, { path, stoppedQemuImg: stopped });
   }
   return removed;
 }

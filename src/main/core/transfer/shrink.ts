@@ -2,9 +2,7 @@
  * Shrink: a raw file sent as a compressed qcow2 (only its data crosses the wire). The copy is
  * made once per job in the cache (shrink-cache.ts), with the space checked first, while the raw
  * file itself is hashed beside it (a region that converts the copy back to raw must store exactly
- * the file: Glance hashes what it stores). After the upload, what Glance stored decides what it
- * must equal: the file (converted back to its format), the copy (kept as sent), or, for any other
- * format a region converts to, an active image of the file's virtual size.
+ * the file: Glance hashes what it stores). What the image must then equal: stored-image.ts.
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import type { Digests } from '../io/hasher';
@@ -13,11 +11,9 @@ import { compressToQcow2, qcow2Bound } from '../io/qemu-img';
 import { assertUnchanged, identify, type SourceIdentity } from '../io/source-file';
 import { EngineError } from '../io/errors';
 import type { Inspection } from '../inspect/types';
-import type { GlanceClient } from '../openstack/glance-client';
-import type { GlanceImage } from '../openstack/glance-types';
 import type { ShrunkFile } from '../queue/shrunk-files';
 import { assertCacheFits, shrinkDir, shrinkPath } from '../io/cache-space';
-import type { Expected, RunContext } from './upload-runner';
+import type { RunContext } from './upload-runner';
 
 /** Copies being made now in this process, by job: two targets of a job wait for the same one. */
 const making = new Map<string, Promise<ShrunkFile>>();
@@ -94,36 +90,4 @@ async function makeCopy(
     seconds: Math.round((Date.now() - started) / 100) / 10,
   });
   return copy;
-}
-
-/** What the image must be, now that Glance has stored what it was sent (see the file's comment). */
-export function expectedAfterShrink(
-  image: GlanceImage,
-  fileFormat: string,
-  source: { size: number; digests: Digests },
-  copy: ShrunkFile,
-  virtualSize: number | null,
-): Expected & { stored: 'file' | 'copy' | 'converted' } {
-  if (image.disk_format === copy.format) return { stored: 'copy', size: copy.size, md5: copy.md5, sha512: copy.sha512 };
-  if (image.disk_format === fileFormat) return { stored: 'file', size: source.size, ...source.digests };
-  // Another format (vmdk, say): its bytes are not ours to hash; its virtual size must be the file's.
-  return { stored: 'converted', virtualSize: virtualSize ?? source.size };
-}
-
-/** After the image is verified: what the target's log says about what was sent and stored. */
-export async function noteConversion(
-  ctx: RunContext,
-  glance: GlanceClient,
-  imageId: string,
-  sourceSize: number,
-  copy: ShrunkFile,
-): Promise<void> {
-  const image = await glance.getImage(imageId);
-  ctx.repo.note('target.converted', ctx.repo.getTarget(ctx.target.id), {
-    sentFormat: copy.format,
-    sentBytes: copy.size,
-    storedFormat: image.disk_format,
-    storedSize: image.size,
-    savedBytes: sourceSize - copy.size,
-  });
 }

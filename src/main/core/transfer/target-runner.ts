@@ -20,7 +20,8 @@ import type { TargetRecord } from '../queue/job-repository';
 import { sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import { runRelayUpload } from './relay-runner';
 import { ensureImage } from './image-ensure';
-import { followImport, runDirectUpload, verifyImage, type RunContext } from './upload-runner';
+import { conversionDetail, declaredFormat, isConverted, virtualSizeOf } from './stored-image';
+import { followImport, runDirectUpload, verifyImage, type Expected, type RunContext } from './upload-runner';
 
 /** Run one target by its method. */
 export function runTarget(ctx: RunContext): Promise<TargetRecord> {
@@ -56,6 +57,26 @@ export function readySource(ctx: RunContext): TargetRecord & { remoteImageId: st
 function expected(ctx: RunContext): { size: number | null; md5: string | null; sha512: string | null } {
   const job = ctx.repo.getJob(ctx.job.id); // hashes recorded by the source target after this run began
   return { size: job.sourceSize, md5: job.md5, sha512: job.sha512 };
+}
+
+/**
+ * What the image must equal now that Glance holds it: the job's digests, unless the region's
+ * import converted it (stored-image.ts): then the file's virtual size, and the log says so.
+ */
+async function expectedNow(
+  ctx: RunContext,
+  glance: GlanceClient,
+  id: string,
+): Promise<Expected & { converted: boolean }> {
+  const job = ctx.repo.getJob(ctx.job.id);
+  const image = await glance.getImage(id);
+  if (!isConverted(image, declaredFormat(job))) return { ...expected(ctx), converted: false };
+  ctx.repo.note(
+    'target.converted',
+    ctx.repo.getTarget(ctx.target.id),
+    conversionDetail(image, { format: declaredFormat(job), size: job.sourceSize ?? image.size ?? 0 }) ?? {},
+  );
+  return { virtualSize: virtualSizeOf(job), converted: true };
 }
 
 async function assertOffered(glance: GlanceClient, t: TargetRecord): Promise<void> {
@@ -124,8 +145,10 @@ async function runImport(ctx: RunContext): Promise<TargetRecord> {
           hint: 'The URL served other bytes than expected (--sha512, or what the first region got): the image was deleted. Check the URL and the digest, then retry.',
         }
       : undefined;
-  image = await verifyImage(ctx, glance, image.id, expected(ctx), mismatch);
-  const first = await agreeOnDigests(ctx, glance, image, mismatch);
+  const want = await expectedNow(ctx, glance, image.id);
+  image = await verifyImage(ctx, glance, image.id, want, mismatch);
+  // A converted image's digests are of what Glance made: never the reference of the job's others.
+  const first = !want.converted && (await agreeOnDigests(ctx, glance, image, mismatch));
   repo.setProgress(t.id, image.size ?? 0);
   repo.note('target.verified', t, {
     md5: image.checksum,
@@ -133,7 +156,7 @@ async function runImport(ctx: RunContext): Promise<TargetRecord> {
     size: image.size,
     // "job": equal to digests known before (the file's, the user's, or another region's);
     // "first": this region's are the reference the job's other regions must match.
-    against: first ? 'first' : 'job',
+    against: want.converted ? 'converted' : first ? 'first' : 'job',
   });
   return repo.transition(t.id, 'done');
 }
@@ -178,7 +201,7 @@ async function runCopyImage(ctx: RunContext): Promise<TargetRecord> {
     repo.note('target.already_in_store', t, { imageId: image.id, store });
   }
   t = repo.transition(t.id, 'verifying');
-  image = await verifyImage(ctx, glance, image.id, expected(ctx));
+  image = await verifyImage(ctx, glance, image.id, await expectedNow(ctx, glance, image.id));
   if (!list(image.stores).includes(store))
     throw new EngineError('glance.import_failed', `Image ${image.id} is not in store ${store} after the copy.`, {
       hint: 'Look at the image tasks for the reason; retry this target.',

@@ -21,7 +21,8 @@ import type { TokenBucket } from './token-bucket';
 import { hashFile } from '../io/hashed-read';
 import { uploadStream, type SharedBody } from './upload-stream';
 import { deleteQuietly, ensureImage } from './image-ensure';
-import { expectedAfterShrink, noteConversion, shrunkSource, type ShrinkSend } from './shrink';
+import { shrunkSource, type ShrinkSend } from './shrink';
+import { conversionDetail, declaredFormat, expectedStored, virtualSizeOf } from './stored-image';
 import { releaseShrunk } from './shrink-cache';
 
 export interface RunContext {
@@ -279,21 +280,22 @@ export async function settleFileTarget(
   // (read again: a shrink recorded them on the job while this target ran)
   const digests = shrink === undefined && sent !== undefined ? sent : await knownOrHashed(repo.getJob(job.id), source);
   const t = repo.transition(ctx.target.id, 'verifying');
+  // A PUT stores what it was sent; an import may have converted it (stored-image.ts).
+  const stored = t.method === 'direct' && shrink === undefined ? undefined : await glance.getImage(image.id);
+  const file = {
+    format: declaredFormat(job),
+    size: source.size,
+    virtualSize: virtualSizeOf(job),
+    digests,
+  };
   const expected =
-    shrink === undefined
-      ? { size: source.size, ...digests }
-      : expectedAfterShrink(
-          await glance.getImage(image.id),
-          String(job.metadata.disk_format ?? 'raw'),
-          { size: source.size, digests },
-          shrink.copy,
-          source.size,
-        );
-  await verifyImage(ctx, glance, image.id, expected);
+    stored === undefined ? { size: source.size, ...digests } : expectedStored(stored, file, shrink?.copy);
+  const verified = await verifyImage(ctx, glance, image.id, expected);
   repo.setHashes(job.id, digests);
   repo.setProgress(t.id, source.size);
   repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size, ...expected });
-  if (shrink !== undefined) await noteConversion(ctx, glance, image.id, source.size, shrink.copy);
+  const converted = stored === undefined ? undefined : conversionDetail(verified, file, shrink?.copy);
+  if (converted !== undefined) repo.note('target.converted', t, converted);
   await beforeDone?.();
   return repo.transition(t.id, 'done');
 }

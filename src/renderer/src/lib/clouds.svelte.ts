@@ -1,6 +1,7 @@
 /**
  * The Clouds screen's state and flows: the known clouds, a connection test (projects, and per
- * region the methods and stores offered) with a project switch, forgetting a saved cloud,
+ * region the methods and stores offered, and what an import does there, probed on demand) with
+ * a project switch, forgetting a saved cloud,
  * importing a clouds.yaml or openrc into drafts, and "save and test": a cloud that cannot sign
  * in is not kept (unless it existed before), and the form stays as typed.
  */
@@ -49,6 +50,26 @@ export class CloudsModel {
       return false;
     } finally {
       this.testing = false;
+    }
+  }
+
+  /** The region being probed (what an import does there), if any. */
+  probing = $state<string | undefined>(undefined);
+
+  /** Find out again whether a region's imports convert (a 1 MiB qcow2 through glance-direct). */
+  async probe(region: string): Promise<void> {
+    const report = this.report;
+    if (report === undefined) return;
+    this.probing = region;
+    this.error = undefined;
+    try {
+      const conversion = await this.api.probeConversion({ cloud: report.cloud, region });
+      if (this.report === report)
+        this.report = { ...report, regions: report.regions.map((r) => (r.id === region ? { ...r, conversion } : r)) };
+    } catch (e) {
+      this.error = asErrorInfo(e);
+    } finally {
+      this.probing = undefined;
     }
   }
 

@@ -1,3 +1,5 @@
+import type { KnownConversion } from '../../../shared/dto';
+
 /** Sizes for people: binary units (what disk images are measured in), 3 significant digits. */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined) return '—';
@@ -42,4 +44,11 @@ export function formatTime(epochMs: number): string {
     minute: '2-digit',
     second: '2-digit',
   });
+}
+
+/** What an import does in a region, as its last probe found (the Clouds screen). */
+export function conversionText(c: KnownConversion | null): string {
+  if (c === null) return 'not probed yet';
+  const when = formatTime(c.checkedAt);
+  return c.converts ? `converted to ${c.storedFormat} (probed ${when})` : `kept as sent (probed ${when})`;
 }

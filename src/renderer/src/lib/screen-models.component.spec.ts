@@ -26,7 +26,7 @@ describe('StagingModel', () => {
         testConnection: async ({ cloud: c }) => ({
           cloud: c,
           projects: [],
-          regions: [{ id: 'R1', imageEndpoint: 'https://g', methods: ['direct'], stores: [] }],
+          regions: [{ id: 'R1', imageEndpoint: 'https://g', methods: ['direct'], stores: [], conversion: null }],
         }),
       }),
     );

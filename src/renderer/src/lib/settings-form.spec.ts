@@ -17,8 +17,15 @@ describe('the settings form', () => {
       relayParallel: 1,
       relayAutoGiB: 2,
       relayAccountKey: false,
+      shrink: 'auto',
+      shrinkCacheGiB: 0,
     });
     expect(updateOf({ ...valid, bwlimit: ' ' }).bwlimit).toBe(0);
+    expect(updateOf({ ...valid, shrink: 'qcow2', shrinkCacheGiB: '20' })).toMatchObject({
+      shrink: 'qcow2',
+      shrinkCacheGiB: 20,
+    });
+    expect(updateOf({ ...valid, shrinkCacheGiB: '' }).shrinkCacheGiB).toBe(0);
   });
 
   it('says what is wrong with each field, in the ranges the API accepts', () => {
@@ -34,6 +41,7 @@ describe('the settings form', () => {
           relaySegmentMiB: '0',
           relayParallel: '9',
           relayAutoGiB: '',
+          shrinkCacheGiB: '-2',
         }),
       ).sort(),
     ).toEqual([
@@ -45,6 +53,7 @@ describe('the settings form', () => {
       'relayParallel',
       'relaySegmentMiB',
       'retryHours',
+      'shrinkCacheGiB',
     ]);
   });
 });

@@ -2,7 +2,7 @@
  * The Settings screen's form as data: filled from the saved settings, checked as typed (the
  * ranges the API accepts), and turned into `updateSettings`'s arguments. Pure.
  */
-import type { ActivityEvent, SettingsDto } from '../../../shared/dto';
+import type { ActivityEvent, SettingsDto, ShrinkMode } from '../../../shared/dto';
 import type { ApiArgs } from '../../../shared/ipc/contract';
 
 export interface SettingsForm {
@@ -17,6 +17,9 @@ export interface SettingsForm {
   relayParallel: string;
   relayAutoGiB: string;
   relayAccountKey: boolean;
+  shrink: ShrinkMode;
+  /** GiB, '0' or empty: as much as the disk allows. */
+  shrinkCacheGiB: string;
 }
 
 export function blankSettingsForm(): SettingsForm {
@@ -31,6 +34,8 @@ export function blankSettingsForm(): SettingsForm {
     relayParallel: '1',
     relayAutoGiB: '2',
     relayAccountKey: false,
+    shrink: 'auto',
+    shrinkCacheGiB: '0',
   };
 }
 
@@ -46,6 +51,8 @@ export function formFromSettings(s: SettingsDto): SettingsForm {
     relayParallel: String(s.relayParallel),
     relayAutoGiB: String(s.relayAutoGiB),
     relayAccountKey: s.relayAccountKey,
+    shrink: s.shrink,
+    shrinkCacheGiB: String(s.shrinkCacheGiB),
   };
 }
 
@@ -75,6 +82,8 @@ function relayErrors(form: SettingsForm): Record<string, string> {
   if (!within(form.relayParallel, 1, 8)) e.relayParallel = 'From 1 to 8 at once.';
   if (form.relayAutoGiB.trim() === '' || !(Number(form.relayAutoGiB) >= 0))
     e.relayAutoGiB = 'A size in GiB, 0 or more.';
+  if (form.shrinkCacheGiB.trim() !== '' && !(Number(form.shrinkCacheGiB) >= 0))
+    e.shrinkCacheGiB = 'A size in GiB, 0 (or empty) for no limit.';
   return e;
 }
 
@@ -90,6 +99,8 @@ export function updateOf(form: SettingsForm): ApiArgs['updateSettings'][0] {
     relayParallel: Number(form.relayParallel),
     relayAutoGiB: Number(form.relayAutoGiB),
     relayAccountKey: form.relayAccountKey,
+    shrink: form.shrink,
+    shrinkCacheGiB: form.shrinkCacheGiB.trim() === '' ? 0 : Number(form.shrinkCacheGiB),
   };
 }
 

@@ -44,6 +44,7 @@ interface Draft {
   stores: string[];
   method: Method;
   bwlimit?: string;
+  shrinkQcow2?: boolean;
   files: { path: string; include: boolean; overrides: FileOverrides }[];
 }
 
@@ -70,6 +71,11 @@ export class UploadModel {
   method = $state<Method>('auto');
   /** MB/s per job, as typed ('' for none). */
   bwlimit = $state('');
+  /**
+   * Send raw files as a compressed qcow2 everywhere (--shrink qcow2); off: the setting decides
+   * (auto: only where the region converts imports back to raw).
+   */
+  shrinkQcow2 = $state(false);
   schema = $state.raw<ImageSchema | undefined>(undefined);
   submitting = $state(false);
   error = $state<ErrorInfo | undefined>(undefined);
@@ -92,6 +98,7 @@ export class UploadModel {
       this.template = { ...emptyFields(), ...d.template };
       this.method = d.method ?? 'auto';
       this.bwlimit = d.bwlimit ?? '';
+      this.shrinkQcow2 = d.shrinkQcow2 ?? false;
       if (d.cloud !== '' && this.clouds.some((c) => c.name === d.cloud)) {
         await this.chooseCloud(d.cloud, { regions: d.regions, stores: d.stores });
       }
@@ -119,6 +126,7 @@ export class UploadModel {
       stores: [...this.stores],
       method: this.method,
       bwlimit: this.bwlimit,
+      shrinkQcow2: this.shrinkQcow2,
       files: this.files.map((f) => ({ path: f.path, include: f.include, overrides: $state.snapshot(f.overrides) })),
     };
     storage()?.setItem(DRAFT_KEY, JSON.stringify(d));
@@ -272,6 +280,7 @@ export class UploadModel {
         ...(this.stores.length > 0 ? { stores: [...this.stores] } : {}),
         method: this.method,
         ...(this.bwlimit.trim() !== '' ? { bwlimit: Math.max(1, Math.round(Number(this.bwlimit) * 1e6)) } : {}),
+        ...(this.shrinkQcow2 ? { shrink: 'qcow2' as const } : {}),
         ...toRequest(this.template),
       });
       this.queued = jobIds.length;

@@ -6,6 +6,9 @@ import { announcedServer, isLocalCloud, LOCAL_CLOUD, LOCAL_REGION } from '../../
 import { largestQueuedFor, runDoctor } from '../../../doctor/doctor';
 import { toErrorInfo } from '../../../io/errors';
 import { cloudDrafts } from '../../../openstack/cloud-import';
+import { probeConversion } from '../../../openstack/conversion-probe';
+import type { KnownConversion } from '../../../../../shared/dto';
+import type { RegionFacts } from '../../../queue/region-facts';
 
 type CloudHandlers = Pick<
   ApiHandlers,
@@ -19,10 +22,24 @@ type CloudHandlers = Pick<
   | 'testConnection'
   | 'imageSchema'
   | 'runDoctor'
+  | 'probeConversion'
 >;
 
+/** A region's conversion fact as the API shows it (null: never probed). */
+function knownConversion(facts: RegionFacts, cloud: string, region: string): KnownConversion | null {
+  const k = facts.conversion(cloud, region);
+  return k === undefined ? null : { ...k.value, checkedAt: k.checkedAt };
+}
+
 export function cloudHandlers({ engine, scheduler, savedClouds }: HandlerDeps): CloudHandlers {
+  const known = (cloud: string, region: string): KnownConversion | null =>
+    knownConversion(scheduler.repo.regionFacts, cloud, region);
   return {
+    probeConversion: async ({ cloud, region }) => {
+      const fact = await probeConversion(await engine.glance(cloud, region), region);
+      scheduler.repo.regionFacts.rememberConversion(cloud, region, fact);
+      return known(cloud, region) as KnownConversion;
+    },
     listClouds: async () => {
       // The local server is a cloud of its own (where staging goes), listed whether it runs or not;
       // its admin entry (local-admin) is for the CLI and other clients, not a place the app sends to.
@@ -64,13 +81,14 @@ export function cloudHandlers({ engine, scheduler, savedClouds }: HandlerDeps): 
           regions.map(async (r) => {
             try {
               const caps = await engine.regionCapabilities(cloud, r.id);
-              return { ...r, methods: caps.methods, stores: caps.stores };
+              return { ...r, methods: caps.methods, stores: caps.stores, conversion: known(cloud, r.id) };
             } catch (e) {
               const { code, message, hint } = toErrorInfo(e);
               return {
                 ...r,
                 methods: [],
                 stores: [],
+                conversion: known(cloud, r.id),
                 error: { code, message, ...(hint !== undefined ? { hint } : {}) },
               };
             }
