@@ -301,7 +301,7 @@ describe('the app in Chromium', () => {
       if (await upload.region(other).isChecked()) await upload.region(other).uncheck();
       await upload.region(region).check();
       await app.page.getByLabel('Method', { exact: true }).selectOption('auto');
-      const box = app.page.getByLabel(/^Send raw files as a compressed qcow2/);
+      const box = app.page.getByLabel(/Send raw files as a compressed qcow2/);
       if ((await box.isChecked()) !== qcow2) await box.click();
       await app.page.getByLabel('Bandwidth limit per image (MB/s)').fill('');
       if (qcow2) await app.page.screenshot({ path: join(artifacts, 'new-upload-shrink.png'), fullPage: true });
@@ -327,7 +327,8 @@ describe('the app in Chromium', () => {
     await app.page.screenshot({ path: join(artifacts, 'queue-shrunk.png'), fullPage: true });
     const kept = await send('RegionOne', true);
     expect(kept).toMatchObject({ disk_format: 'qcow2', virtual_size: 64 * MiB });
-    await app.page.getByLabel(/^Send raw files as a compressed qcow2/).waitFor();
+    await details.getByText(/sent as qcow2 \(.*\), stored as qcow2: .* not sent/).waitFor();
+    await app.page.screenshot({ path: join(artifacts, 'queue-shrunk-qcow2.png'), fullPage: true });
   });
 
   it('works from the keyboard and follows the OS dark setting', async () => {
