@@ -242,6 +242,35 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
     },
   );
 
+  // Fails when sync does not shrink (planSync without shrinkJobs: 256 MiB cross), or when the
+  // copy's digests are taken for the staged image's (source.digest_mismatch).
+  it(
+    'syncs a staged sparse raw to RegionTwo compressed, and Glance stores the staged bytes',
+    { timeout: 120_000 },
+    async () => {
+      const raw = sparseRaw(join(dir, 'staged.raw'), 256 * MiB, 4, 2);
+      const sums = await hashFile(raw);
+      const staged = await runCli(['stage', raw, '--name', `staged-${tag}`], env);
+      expect(staged.code, staged.stderr).toBe(0);
+      const before = wire(proxies.two);
+      const r = await runCli(['sync', `staged-${tag}`, '--cloud', 'shrink-r2', '--region', 'RegionTwo', '--json'], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(wire(proxies.two) - before).toBeLessThan(16 * MiB);
+      const jobs = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {
+        jobs: { name: string; targets: Record<string, unknown>[] }[];
+      };
+      const t = jobs.jobs.find((j) => j.name === `staged-${tag}` && j.targets[0]?.region === 'RegionTwo')?.targets[0];
+      expect(t).toMatchObject({ state: 'done', sendFormat: 'qcow2', conversion: { storedFormat: 'raw' } });
+      const g = await engine.glance('ref-demo', 'RegionTwo');
+      expect(await g.getImage(String(t?.imageId))).toMatchObject({
+        disk_format: 'raw',
+        size: 256 * MiB,
+        os_hash_value: sums.sha512,
+      });
+      await g.deleteImage(String(t?.imageId));
+    },
+  );
+
   it('refuses a copy that cannot fit in the cache before anything is queued or sent', { timeout: 60_000 }, async () => {
     const raw = sparseRaw(join(dir, 'fits.raw'), 512 * MiB, 2, 40);
     expect((await runCli(['settings', 'set', 'shrinkCacheGiB', '0.05'], env)).code).toBe(0);

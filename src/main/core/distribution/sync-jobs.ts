@@ -1,6 +1,7 @@
 /**
  * Sync jobs from staged images: for each image, the regions (and stores) it is not in yet, a
- * plan per target (distribution-plan.ts), its data file, metadata and staged digests. A region
+ * plan per target (distribution-plan.ts, then shrink-plan.ts: a raw image goes compressed where
+ * the region converts it back), its data file, metadata and staged digests. A region
  * an earlier sync of the image has done, or is still working on, is skipped: a sync never sends
  * an image twice. Used by `glance-uploader sync` and by auto-sync.
  */
@@ -10,6 +11,9 @@ import { EngineError } from '../io/errors';
 import type { GlanceImage } from '../openstack/glance-types';
 import { planDistribution, type PlanMethod, type RegionOffer } from '../planning/distribution-plan';
 import { askOffers, isAdmin } from '../planning/region-offers';
+import { shrinkJobs } from '../planning/shrink-jobs';
+import { inspectionSummary } from '../planning/upload-plan';
+import { inspectFile } from '../inspect/inspect';
 import type { JobRecord, JobRepository, NewJob, NewTarget, TargetRecord } from '../queue/job-repository';
 import { isTerminal } from '../queue/target-state';
 import { identify } from '../io/source-file';
@@ -139,6 +143,7 @@ export async function planSync(
       method: o.method,
     }).targets;
     const id = await identify(path);
+    const inspection = inspectionSummary(await inspectFile(path)); // what shrink decides by (its data, its format)
     plan.jobs.push({
       source: {
         kind: 'staged',
@@ -153,6 +158,7 @@ export async function planSync(
       },
       name,
       metadata: stagedMetadata(img),
+      inspection,
       targets,
       bwlimit: o.bwlimit,
       onDuplicate: o.ifExists,
@@ -161,5 +167,8 @@ export async function planSync(
     });
   }
   plan.underWay = [...new Set(plan.underWay)];
+  // Each destination as it needs the image: a raw image goes compressed where the region
+  // converts imports back (the setting shrink), as it is elsewhere.
+  await shrinkJobs(engine, repo, plan.jobs, { mode: repo.settings.get('shrink') ?? 'auto', methodChosen: false });
   return plan;
 }

@@ -11,8 +11,9 @@ import { EngineError } from './errors';
 
 const QEMU_IMG = process.env.GLANCE_UPLOADER_QEMU_IMG ?? 'qemu-img';
 
-function missing(e: unknown): EngineError {
-  return new EngineError('shrink.tool_missing', `qemu-img could not be started (${(e as Error).message}).`, {
+export function missingQemuImg(e?: unknown): EngineError {
+  const why = e instanceof Error ? ` (${e.message})` : '';
+  return new EngineError('shrink.tool_missing', `qemu-img could not be started${why}.`, {
     hint: 'Install qemu-img (Debian and Ubuntu: apt install qemu-utils; macOS: brew install qemu; Windows: the QEMU installer), or send the file as it is (--shrink off).',
   });
 }
@@ -41,7 +42,7 @@ export function qemuImg(args: string[], o: RunOptions = {}): Promise<string> {
     });
     child.once('error', (e) => {
       if (o.pidFile !== undefined) rmSync(o.pidFile, { force: true });
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') reject(missing(e));
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') reject(missingQemuImg(e));
       else if (e.name === 'AbortError')
         reject(new EngineError('transfer.aborted', 'The conversion was stopped.', { hint: 'It starts again.' }));
       else reject(e);
@@ -49,6 +50,12 @@ export function qemuImg(args: string[], o: RunOptions = {}): Promise<string> {
     child.once('close', (code) => {
       if (o.pidFile !== undefined) rmSync(o.pidFile, { force: true });
       if (code === 0) resolve(out);
+      else if (/No space left on device/i.test(err))
+        reject(
+          new EngineError('shrink.no_space', `qemu-img ran out of disk space: ${err.trim()}`, {
+            hint: 'Free some space where the data folder is, or send the file as it is (--shrink off).',
+          }),
+        );
       else if (!o.signal?.aborted)
         reject(
           new EngineError(
@@ -65,8 +72,8 @@ export function qemuImg(args: string[], o: RunOptions = {}): Promise<string> {
 
 /**
  * A compressed qcow2 of `src` (read as `srcFormat`, never guessed) at `dst`. Zero and unallocated
- * areas take no room in it, the rest is zlib-compressed (every qemu-img and Glance reads zlib;
- * zstd is refused by some). `onProgress` gets the fraction done.
+ * areas take no room in it, the rest is compressed with qcow2's default, zlib (every qemu-img
+ * and Glance reads it; zstd is refused by some). `onProgress` gets the fraction done.
  */
 export async function compressToQcow2(
   src: string,
@@ -74,7 +81,7 @@ export async function compressToQcow2(
   dst: string,
   o: { signal?: AbortSignal; onProgress?: (fraction: number) => void; pidFile?: string } = {},
 ): Promise<void> {
-  await qemuImg(['convert', '-p', '-f', srcFormat, '-O', 'qcow2', '-c', '-o', 'compression_type=zlib', src, dst], {
+  await qemuImg(['convert', '-p', '-f', srcFormat, '-O', 'qcow2', '-c', src, dst], {
     signal: o.signal,
     pidFile: o.pidFile,
     onOutput: (s) => {
@@ -93,6 +100,15 @@ export async function compressToQcow2(
 export function qcow2Bound(size: number, allocated: number): number {
   const clusters = Math.ceil(size / (64 * 1024));
   return Math.min(size, allocated) + clusters * 10 + 2 * 1024 * 1024;
+}
+
+/** qemu-img's version ("8.2.2"), or undefined when it cannot be started. */
+export async function qemuImgVersion(): Promise<string | undefined> {
+  try {
+    return /version (\d+\.\d+(\.\d+)?)/.exec(await qemuImg(['--version']))?.[1] ?? 'unknown';
+  } catch {
+    return undefined;
+  }
 }
 
 /** An empty qcow2 of this virtual size (the conversion probe's image). */

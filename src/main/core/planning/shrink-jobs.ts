@@ -9,8 +9,8 @@ import type { ShrinkMode } from '../../../shared/dto';
 import { EngineError } from '../io/errors';
 import type { JobRepository, NewJob } from '../queue/job-repository';
 import { assertCacheFits, shrinkDir } from '../io/cache-space';
-import { qcow2Bound } from '../io/qemu-img';
 import { planShrink } from './shrink-plan';
+import { missingQemuImg, qcow2Bound, qemuImgVersion } from '../io/qemu-img';
 import type { ConversionFact } from '../../../shared/dto';
 
 export interface ShrinkJobsOptions {
@@ -28,6 +28,29 @@ async function importMethods(engine: Engine, cloud: string, region: string): Pro
   }
 }
 
+/** What each region that converts offers (a shrink there may need glance-direct). */
+async function offersWhereConverted(
+  engine: Engine,
+  jobs: NewJob[],
+  conversion: (cloud: string, region: string) => ConversionFact | undefined,
+): Promise<Map<string, string[] | undefined>> {
+  const offered = new Map<string, string[] | undefined>();
+  for (const t of jobs.flatMap((j) => j.targets)) {
+    const key = `${t.cloud}\n${t.region}`;
+    if (!offered.has(key) && conversion(t.cloud, t.region)?.converts === true)
+      offered.set(key, await importMethods(engine, t.cloud, t.region));
+  }
+  return offered;
+}
+
+/** The most the job's compressed copy may take (its file's data plus qcow2's tables). */
+function copyBound(job: NewJob): number | undefined {
+  const src = job.source;
+  if (src.kind !== 'file' && src.kind !== 'staged') return undefined;
+  const allocated = (job.inspection as { allocatedSize?: number | null } | undefined)?.allocatedSize;
+  return qcow2Bound(src.size, allocated ?? src.size);
+}
+
 export async function shrinkJobs(
   engine: Engine,
   repo: JobRepository,
@@ -37,13 +60,9 @@ export async function shrinkJobs(
   if (o.mode === 'off') return;
   const conversion = (cloud: string, region: string): ConversionFact | undefined =>
     repo.regionFacts.conversion(cloud, region)?.value;
-  const offered = new Map<string, string[] | undefined>();
-  for (const t of jobs.flatMap((j) => j.targets)) {
-    const key = `${t.cloud}\n${t.region}`;
-    if (!offered.has(key) && conversion(t.cloud, t.region)?.converts === true)
-      offered.set(key, await importMethods(engine, t.cloud, t.region));
-  }
+  const offered = await offersWhereConverted(engine, jobs, conversion);
   let largest: { need: number; name: string } | undefined;
+  let tool: Promise<string | undefined> | undefined;
   for (const job of jobs) {
     const plan = planShrink(job, {
       mode: o.mode,
@@ -51,12 +70,17 @@ export async function shrinkJobs(
       conversion,
       offers: (cloud, region) => offered.get(`${cloud}\n${region}`),
     });
+    const shrinks = plan.targets.some((t) => t.sendFormat !== undefined);
+    if (shrinks && (await (tool ??= qemuImgVersion())) === undefined) {
+      // Without qemu-img: asked for (qcow2), a coded error now; by default (auto), the file as it is.
+      if (o.mode === 'qcow2') throw missingQemuImg();
+      o.onWarning?.(job, 'qemu-img is not installed here: sent as it is (install qemu-utils to shrink).');
+      continue;
+    }
     job.targets = plan.targets;
     for (const w of plan.warnings) o.onWarning?.(job, w);
-    if (job.source.kind !== 'file' || !plan.targets.some((t) => t.sendFormat !== undefined)) continue;
-    const allocated = (job.inspection as { allocatedSize?: number | null } | undefined)?.allocatedSize;
-    const need = qcow2Bound(job.source.size, allocated ?? job.source.size);
-    if (largest === undefined || need > largest.need) largest = { need, name: job.name };
+    const need = shrinks ? copyBound(job) : undefined;
+    if (need !== undefined && (largest === undefined || need > largest.need)) largest = { need, name: job.name };
   }
   if (largest !== undefined)
     await assertCacheFits(shrinkDir(engine.cacheDir), largest.need, largest.name, repo.settings.get('shrinkCacheGiB'));

@@ -11,8 +11,8 @@
  *   nobody probed it) the image is stored as qcow2: a warning says so, never silently.
  * - `off`: as it is.
  *
- * Only raw files (by content and by declared format) shrink: any other format is already what
- * the user asked for. Pure: the caller gives what regions do and offer.
+ * Only raw files (by content and by declared format) shrink, whose size is whole 512-byte
+ * sectors (as every disk's is): any other format is already what the user asked for. Pure: the caller gives what regions do and offer.
  */
 import type { ShrinkMode } from '../../../shared/dto';
 import type { NewJob, NewTarget } from '../queue/job-repository';
@@ -40,9 +40,12 @@ export interface ShrinkPlan {
 const gib = (n: number): string => `${(n / 1024 ** 3).toFixed(1)} GiB`;
 
 function rawFile(job: NewJob): { size: number; data: number | null } | undefined {
-  if (job.source.kind !== 'file') return undefined;
+  if (job.source.kind !== 'file' && job.source.kind !== 'staged') return undefined; // a local file
   const ins = job.inspection as { format?: string; allocatedSize?: number | null } | undefined;
   if (ins?.format !== 'raw' || job.metadata?.disk_format !== 'raw') return undefined;
+  // qemu-img sees a disk in 512-byte sectors: a raw file of another size comes back padded, and
+  // Glance's converted image could never have the file's size and sha512.
+  if (job.source.size % 512 !== 0) return undefined;
   return { size: job.source.size, data: ins.allocatedSize ?? null };
 }
 

@@ -43,7 +43,7 @@ import {
   workingRelayUrl,
 } from '../openstack/relay-url';
 import { ensureImage } from './image-ensure';
-import { shrunkSource } from './shrink';
+import { copyToSend, shrinkFields } from './shrink';
 import { releaseShrunk } from './shrink-cache';
 import {
   adoptDuplicate,
@@ -243,12 +243,11 @@ export async function runRelayUpload(ctx: RunContext): Promise<TargetRecord> {
     const adopted = await adoptDuplicate(ctx, glance, source);
     if (adopted !== undefined) return adopted;
   }
-  // A shrinking relay sends the job's compressed copy (shrink.ts); web-download converts it too.
-  const send =
-    t.sendFormat === null ? undefined : await shrunkSource(ctx, source, inspection, () => knownOrHashed(job, source));
-  const sending = send?.identity ?? source;
   t = repo.transition(t.id, 'creating');
-  const image = await ensureImage(ctx, glance, inspection, send ? { disk_format: send.copy.format } : {});
+  const image = await ensureImage(ctx, glance, inspection, shrinkFields(t));
+  // A shrinking relay sends the job's compressed copy (shrink.ts); web-download converts it too.
+  const send = await copyToSend(ctx, source, inspection, image);
+  const sending = send?.identity ?? source;
   let digests: Digests | undefined;
   if (image.status === 'queued') {
     const relay = await prepareRelay(ctx, store, sending.size);

@@ -38,13 +38,22 @@ export function sweepShrinkCache(repo: JobRepository, cacheDir: string): number 
   let removed = 0;
   for (const name of names) {
     const path = join(dir, name);
-    if (kept.has(path) || name.endsWith('.pid')) continue;
-    const stopped = name.endsWith('.part') && stopOrphan(path);
-    rmSync(path, { force: true });
-    removed += 1;
-    // In the job's log (when it is still queued): what a crash left, and that it is gone.
-    const jobId = name.replace(/\.qcow2(\.part)?$/, '');
-    if (repo.hasJob(jobId)) repo.audit.jobEvent('job.shrink_swept', jobId, { path, stoppedQemuImg: stopped });
+    if (kept.has(path)) continue;
+    try {
+      // A PID file whose `.part` is gone (or not made yet): its qemu-img, if still ours, is stopped.
+      if (name.endsWith('.pid')) {
+        if (!names.includes(name.slice(0, -'.pid'.length))) stopOrphan(path.slice(0, -'.pid'.length));
+        continue;
+      }
+      const stopped = name.endsWith('.part') && stopOrphan(path);
+      rmSync(path, { force: true });
+      removed += 1;
+      // In the job's log (when it is still queued): what a crash left, and that it is gone.
+      const jobId = name.replace(/\.qcow2(\.part)?$/, '');
+      if (repo.hasJob(jobId)) repo.audit.jobEvent('job.shrink_swept', jobId, { path, stoppedQemuImg: stopped });
+    } catch {
+      // held open elsewhere (Windows): the next start tries again; the other leftovers go on
+    }
   }
   return removed;
 }

@@ -21,7 +21,7 @@ import type { TokenBucket } from './token-bucket';
 import { hashFile } from '../io/hashed-read';
 import { uploadStream, type SharedBody } from './upload-stream';
 import { deleteQuietly, ensureImage } from './image-ensure';
-import { shrunkSource, type ShrinkSend } from './shrink';
+import { copyToSend, shrinkFields, type ShrinkSend } from './shrink';
 import { conversionDetail, declaredFormat, expectedStored, virtualSizeOf } from './stored-image';
 import { releaseShrunk } from './shrink-cache';
 
@@ -77,8 +77,10 @@ async function abandonStuckImport(ctx: RunContext, glance: GlanceClient, id: str
   const { repo } = ctx;
   const t = repo.getTarget(ctx.target.id);
   if (t.imageOwned) await dropOwnImage(ctx, glance, id, { why: 'its import made no progress', diagnosis: e.message });
+  // (never a target sent a compressed copy: a PUT of it would store qcow2 where raw was asked)
   const fallBack =
     ctx.job.sourceKind === 'file' &&
+    t.sendFormat === null &&
     t.planReason !== null &&
     (t.method === 'glance-direct' || t.method === 'glance-download');
   if (fallBack)
@@ -185,6 +187,15 @@ async function resumePoint(
   return { start: offset, total: size };
 }
 
+/** glance-direct must be offered by the region (checked before any byte is staged). */
+async function assertGlanceDirect(glance: GlanceClient, region: string): Promise<void> {
+  const offered = await glance.importMethods();
+  if (!offered.includes('glance-direct'))
+    throw new EngineError('glance.method_not_offered', `${region} does not offer the glance-direct import method.`, {
+      hint: `Use the direct method for this region (it offers: ${offered.join(', ') || 'no import method'}).`,
+    });
+}
+
 export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   const { repo, job, signal } = ctx;
   const source = sourceOf(job);
@@ -196,24 +207,13 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
     const adopted = await adoptDuplicate(ctx, glance, source);
     if (adopted !== undefined) return adopted;
   }
-  const send = t.sendFormat === null ? undefined : await shrunkSource(ctx, source, inspection, fileDigests(ctx));
-  const sending = send?.identity ?? source;
   t = repo.transition(t.id, 'creating');
-  const image = await ensureImage(ctx, glance, inspection, send ? { disk_format: send.copy.format } : {});
+  const image = await ensureImage(ctx, glance, inspection, shrinkFields(t));
+  const send = await copyToSend(ctx, source, inspection, image);
+  const sending = send?.identity ?? source;
   let digests: Digests | undefined;
   const direct = t.method !== 'glance-direct';
-  if (!direct) {
-    const offered = await glance.importMethods();
-    if (!offered.includes('glance-direct')) {
-      throw new EngineError(
-        'glance.method_not_offered',
-        `${t.region} does not offer the glance-direct import method.`,
-        {
-          hint: `Use the direct method for this region (it offers: ${offered.join(', ') || 'no import method'}).`,
-        },
-      );
-    }
-  }
+  if (!direct) await assertGlanceDirect(glance, t.region);
   if (image.status === 'queued') {
     t = repo.transition(t.id, 'uploading');
     const continueAt =
@@ -230,7 +230,7 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
         await uploadImageData(glance, image.id, stream.source, { signal, store: t.store || undefined, continueAt });
       else await stageImageData(glance, image.id, stream.source, { signal });
       digests = await stream.digests();
-      assertStagedDigests(job, digests);
+      if (send === undefined) assertStagedDigests(job, digests); // (a copy: its file was checked when it was made)
     } finally {
       await stream.dispose();
     }
@@ -249,8 +249,6 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   if (send !== undefined) releaseShrunk(repo, job.id); // the last target to send it removes the copy
   return done;
 }
-
-const fileDigests = (ctx: RunContext) => () => knownOrHashed(ctx.job, sourceOf(ctx.job));
 
 /**
  * The end of every file target (direct, glance-direct, relay). An image this attempt did not
