@@ -17,7 +17,7 @@ import { inspectFile } from '../inspect/inspect';
 import type { JobRecord, JobRepository, NewJob, NewTarget, TargetRecord } from '../queue/job-repository';
 import { isTerminal } from '../queue/target-state';
 import { identify } from '../io/source-file';
-import { stagedDataPath, stagedMetadata } from './local-cloud';
+import { isLocalCloud, stagedDataPath, stagedMetadata } from './local-cloud';
 
 export interface SyncOptions {
   cloud: string;
@@ -94,6 +94,18 @@ export function syncRecords(repo: JobRepository): Map<string, SyncRecord[]> {
   return byImage;
 }
 
+/**
+ * A staged image's data file as inspection sees it, with the data of the file it was staged from
+ * when this data folder staged it (the local server stores zeros as data, so its own file looks
+ * full): shrink decides by that.
+ */
+async function stagedInspection(repo: JobRepository, imageId: string, path: string): Promise<Record<string, unknown>> {
+  const own = inspectionSummary(await inspectFile(path));
+  const staging = repo.targetsIn(['done']).find((t) => isLocalCloud(t.cloud) && t.remoteImageId === imageId);
+  const data = staging === undefined ? undefined : repo.getJob(staging.jobId).inspection?.allocatedSize;
+  return typeof data === 'number' ? { ...own, allocatedSize: data } : own;
+}
+
 /** The sync jobs for these staged images (not queued: the caller creates them). */
 export async function planSync(
   engine: Engine,
@@ -143,7 +155,7 @@ export async function planSync(
       method: o.method,
     }).targets;
     const id = await identify(path);
-    const inspection = inspectionSummary(await inspectFile(path)); // what shrink decides by (its data, its format)
+    const inspection = await stagedInspection(repo, img.id, path); // what shrink decides by
     plan.jobs.push({
       source: {
         kind: 'staged',
