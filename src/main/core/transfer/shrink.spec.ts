@@ -9,7 +9,7 @@ import { identify } from '../io/source-file';
 import { inspectFile } from '../inspect/inspect';
 import { openDatabase } from '../queue/database';
 import { JobRepository, type TargetRecord } from '../queue/job-repository';
-import { shrunkSource } from './shrink';
+import { fileDigestsUnderWay, shrunkSource } from './shrink';
 import type { RunContext } from './upload-runner';
 
 const MiB = 1024 * 1024;
@@ -75,7 +75,8 @@ describe('the compressed copy a job shares between its targets', () => {
     expect(
       execFileSync('qemu-img', ['compare', '-f', 'raw', '-F', 'qcow2', path, copy.path], { encoding: 'utf8' }),
     ).toContain('Images are identical.');
-    // The job's digests are the raw file's, read beside the conversion.
+    // The job's digests are the raw file's, read beside the conversion and the upload.
+    await fileDigestsUnderWay(a.jobId);
     expect(repo.getJob(a.jobId).sha512).toMatch(/^[0-9a-f]{128}$/);
     expect(repo.getJob(a.jobId).sha512).not.toBe(copy.sha512);
   });
@@ -85,11 +86,13 @@ describe('the compressed copy a job shares between its targets', () => {
     const { path, ctx, targets } = await twoTargets();
     repo.setHashes(targets[0]?.jobId ?? '', { md5: '0'.repeat(32), sha512: '0'.repeat(128) });
     const job = repo.getJob(targets[0]?.jobId ?? '');
-    const err = await shrunkSource(
+    await shrunkSource(
       { ...ctx(targets[0] as TargetRecord, new AbortController().signal), job },
       await identify(path),
       await inspectFile(path),
-    ).catch((e: unknown) => e);
+    );
+    // Read beside the upload: the verification, which waits for them, fails the target.
+    const err = await fileDigestsUnderWay(job.id)?.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineError);
     expect((err as EngineError).code).toBe('source.changed');
   });

@@ -14,7 +14,7 @@ import type { Inspection } from '../inspect/types';
 import type { ShrunkFile } from '../queue/shrunk-files';
 import { assertCacheFits, shrinkDir, shrinkPath } from '../io/cache-space';
 import type { GlanceImage } from '../openstack/glance-types';
-import type { JobRecord } from '../queue/job-repository';
+import type { JobRecord, JobRepository } from '../queue/job-repository';
 import type { RunContext } from './upload-runner';
 
 /**
@@ -93,9 +93,10 @@ export async function shrunkSource(
 }
 
 /**
- * The raw file's digests, read beside the conversion (both read it; the page cache serves the
- * second): what Glance must store when it converts the copy back. Digests the job already had
- * must be these: a staged image's data file that rotted, or a file changed since, is refused.
+ * The raw file's digests, read beside the conversion and the upload (both read it; the page cache
+ * serves the second): what Glance must store when it converts the copy back. Digests the job
+ * already had must be these: a staged image's data file that rotted, or a file changed since,
+ * is refused.
  */
 function checkedDigests(job: JobRecord, read: Digests): Digests {
   if (job.sha512 === null || job.sha512 === read.sha512) return read;
@@ -116,6 +117,41 @@ function checkedDigests(job: JobRecord, read: Digests): Digests {
       );
 }
 
+/**
+ * The raw file's digests being read by jobs whose copy is made or sent now: the upload does not
+ * wait for them (they are needed only to verify what Glance stored), so on a fast link the copy
+ * is on its way while the file is still being hashed.
+ */
+const reading = new Map<string, Promise<Digests>>();
+
+/**
+ * The raw file's digests for this job when they are being read (or failed to be: the failure is
+ * reported once, to the verification, and the next attempt reads again), else undefined.
+ */
+export function fileDigestsUnderWay(jobId: string): Promise<Digests> | undefined {
+  return reading.get(jobId)?.catch((e: unknown) => {
+    reading.delete(jobId);
+    throw e;
+  });
+}
+
+function readFileDigests(repo: JobRepository, jobId: string, source: SourceIdentity): void {
+  const read = (async (): Promise<Digests> => {
+    const digests = checkedDigests(repo.getJob(jobId), await hashFile(source.path, source.size));
+    await assertUnchanged(source); // changed while it was read: the digests do not hold
+    repo.setHashes(jobId, digests);
+    return digests;
+  })();
+  reading.set(jobId, read);
+  // Once read they are the job's (in the database); a failure stays for the verification to report.
+  read.then(
+    () => {
+      if (reading.get(jobId) === read) reading.delete(jobId);
+    },
+    () => undefined,
+  );
+}
+
 async function makeCopy(
   ctx: RunContext,
   source: SourceIdentity,
@@ -130,12 +166,9 @@ async function makeCopy(
   await assertCacheFits(shrinkDir(engine.cacheDir), need + others, job.name, repo.settings.get('shrinkCacheGiB'));
   const started = Date.now();
   repo.note('target.shrinking', repo.getTarget(ctx.target.id), { path, bound: need, size: source.size });
-  const [read] = await Promise.all([
-    hashFile(source.path, source.size),
-    compressToQcow2(source.path, 'raw', part, { signal, pidFile: `${part}.pid` }),
-  ]);
-  await assertUnchanged(source); // changed while it was read: neither the copy nor the digests hold
-  repo.setHashes(job.id, checkedDigests(repo.getJob(job.id), read));
+  readFileDigests(repo, job.id, source);
+  await compressToQcow2(source.path, 'raw', part, { signal, pidFile: `${part}.pid` });
+  await assertUnchanged(source); // changed while it was read: the copy does not hold
   const size = statSync(part).size;
   const digests = await hashFile(part, size);
   renameSync(part, path);

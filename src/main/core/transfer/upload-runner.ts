@@ -21,7 +21,7 @@ import type { TokenBucket } from './token-bucket';
 import { hashFile } from '../io/hashed-read';
 import { uploadStream, type SharedBody } from './upload-stream';
 import { deleteQuietly, ensureImage } from './image-ensure';
-import { copyToSend, shrinkFields, type ShrinkSend } from './shrink';
+import { copyToSend, fileDigestsUnderWay, shrinkFields, type ShrinkSend } from './shrink';
 import { conversionDetail, declaredFormat, expectedStored, virtualSizeOf } from './stored-image';
 import { releaseShrunk } from './shrink-cache';
 
@@ -276,7 +276,10 @@ export async function settleFileTarget(
   }
   // The file's digests: those of what was sent when it was the file, else known (or hashed now).
   // (read again: a shrink recorded them on the job while this target ran)
-  const digests = shrink === undefined && sent !== undefined ? sent : await knownOrHashed(repo.getJob(job.id), source);
+  const digests =
+    shrink === undefined && sent !== undefined
+      ? sent
+      : await (fileDigestsUnderWay(job.id) ?? knownOrHashed(repo.getJob(job.id), source));
   const t = repo.transition(ctx.target.id, 'verifying');
   // A PUT stores what it was sent; an import may have converted it (stored-image.ts).
   const stored = t.method === 'direct' && shrink === undefined ? undefined : await glance.getImage(image.id);
