@@ -14,13 +14,13 @@
  *
  * BENCH_SHRINK_GIB=4, BENCH_SHRINK_DATA_MIB=300, BENCH_SHRINK_LINK=20M and BENCH_RUNS=3 change the plan.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startReferenceOpenStack, stopReferenceOpenStack } from '../test/openstack/reference-openstack';
 import { proxiedEntry, writeCloudsYaml } from '../test/support/clouds-yaml';
 import { startFaultProxy } from '../test/support/fault-proxy';
+import { makeSparseRaw } from '../test/support/files';
 import { CLI, deleteAll, fmt, measured, stats, type Cost } from './bench-kit';
 
 const MiB = 1024 * 1024;
@@ -28,24 +28,6 @@ const size = Number(process.env.BENCH_SHRINK_GIB ?? 4) * 1024 * MiB;
 const dataMiB = Number(process.env.BENCH_SHRINK_DATA_MIB ?? 300);
 const link = process.env.BENCH_SHRINK_LINK ?? '20M';
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-
-/** The file: sparse, with its data in 6 runs of random bytes spread over it. */
-function sparseRaw(path: string): void {
-  writeFileSync(path, '');
-  truncateSync(path, size);
-  const chunks = 6;
-  const step = Math.floor(size / MiB / chunks);
-  for (let i = 0; i < chunks; i++)
-    execFileSync('dd', [
-      'if=/dev/urandom',
-      `of=${path}`,
-      'bs=1M',
-      `count=${Math.round(dataMiB / chunks)}`,
-      `seek=${i * step}`,
-      'conv=notrunc',
-      'status=none',
-    ]);
-}
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'gu-shrink-bench-'));
@@ -58,7 +40,7 @@ async function main(): Promise<void> {
   const wire = (): number => proxy.log.reduce((n, e) => n + e.bytesIn, 0);
   try {
     const file = join(work, 'sparse.raw');
-    sparseRaw(file);
+    makeSparseRaw(file, size, 6, Math.round(dataMiB / 6)); // its data in 6 runs spread over it
     const cost: Record<'raw' | 'shrunk', Cost[]> = { raw: [], shrunk: [] };
     const sent: Record<'raw' | 'shrunk', number[]> = { raw: [], shrunk: [] };
     for (let i = 0; i < runs; i++)

@@ -24,16 +24,7 @@
  *   hand: no job.shrink_swept event; the retry's own conversion overwrote the file).
  */
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,7 +35,7 @@ import { runCli, startCli } from '../support/cli-process';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
-import { hashFile } from '../support/files';
+import { hashFile, makeSparseRaw } from '../support/files';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -54,24 +45,6 @@ let dir: string;
 let env: Record<string, string>;
 let proxies: { one: FaultProxy; two: FaultProxy };
 let engine: Engine;
-
-/** A sparse raw file of `size` with `chunks` of random data (MiB each) spread over it. */
-function sparseRaw(path: string, size: number, chunks: number, chunkMiB: number): string {
-  writeFileSync(path, '');
-  truncateSync(path, size);
-  const step = Math.floor(size / MiB / chunks);
-  for (let i = 0; i < chunks; i++)
-    execFileSync('dd', [
-      'if=/dev/urandom',
-      `of=${path}`,
-      'bs=1M',
-      `count=${chunkMiB}`,
-      `seek=${i * step}`,
-      'conv=notrunc',
-      'status=none',
-    ]);
-  return path;
-}
 
 const wire = (p: FaultProxy): number => p.log.reduce((n, e) => n + e.bytesIn, 0);
 const cacheFiles = (): string[] => {
@@ -157,7 +130,7 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
     'sends a 4 GiB sparse raw with 300 MiB of data to RegionTwo in at most 0.35 GiB; Glance stores the file exactly',
     { timeout: 240_000 },
     async () => {
-      const raw = sparseRaw(join(dir, 'sparse4g.raw'), 4 * GiB, 6, 50);
+      const raw = makeSparseRaw(join(dir, 'sparse4g.raw'), 4 * GiB, 6, 50);
       const sums = await hashFile(raw);
       const before = wire(proxies.two);
       const r = await upload(raw, 'RegionTwo');
@@ -188,7 +161,7 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
     'keeps raw as raw where the region does not convert, and sends qcow2 there only when told, with a warning',
     { timeout: 120_000 },
     async () => {
-      const raw = sparseRaw(join(dir, 'sparse256m.raw'), 256 * MiB, 4, 4);
+      const raw = makeSparseRaw(join(dir, 'sparse256m.raw'), 256 * MiB, 4, 4);
       const sums = await hashFile(raw);
       let before = wire(proxies.one);
       const plain = await upload(raw, 'RegionOne');
@@ -248,7 +221,7 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
     'syncs a staged sparse raw to RegionTwo compressed, and Glance stores the staged bytes',
     { timeout: 120_000 },
     async () => {
-      const raw = sparseRaw(join(dir, 'staged.raw'), 256 * MiB, 4, 2);
+      const raw = makeSparseRaw(join(dir, 'staged.raw'), 256 * MiB, 4, 2);
       const sums = await hashFile(raw);
       const staged = await runCli(['stage', raw, '--name', `staged-${tag}`], env);
       expect(staged.code, staged.stderr).toBe(0);
@@ -272,7 +245,7 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
   );
 
   it('refuses a copy that cannot fit in the cache before anything is queued or sent', { timeout: 60_000 }, async () => {
-    const raw = sparseRaw(join(dir, 'fits.raw'), 512 * MiB, 2, 40);
+    const raw = makeSparseRaw(join(dir, 'fits.raw'), 512 * MiB, 2, 40);
     expect((await runCli(['settings', 'set', 'shrinkCacheGiB', '0.05'], env)).code).toBe(0);
     const before = wire(proxies.two);
     const r = await runCli(['upload', raw, '--cloud', 'shrink-r2', '--region', 'RegionTwo', '--json'], env);
@@ -288,7 +261,7 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
   });
 
   it('leaves nothing of a conversion killed half-way once the queue runs again', { timeout: 180_000 }, async () => {
-    const raw = sparseRaw(join(dir, 'killed.raw'), GiB, 4, 64);
+    const raw = makeSparseRaw(join(dir, 'killed.raw'), GiB, 4, 64);
     const run = startCli(['upload', raw, '--cloud', 'shrink-r2', '--region', 'RegionTwo', '--tag', tag], env);
     const part = (): string | undefined => cacheFiles().find((f) => f.endsWith('.part'));
     for (let i = 0; i < 600 && part() === undefined; i++) await sleep(25);

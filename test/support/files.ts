@@ -1,6 +1,7 @@
 /** Test files made at run time, with their hashes computed independently of the engine. */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export interface TestFile {
@@ -38,4 +39,22 @@ export async function makeFile(path: string, size: number): Promise<TestFile> {
 
 export function writeSmallFile(path: string, data: Buffer): void {
   writeFileSync(path, data);
+}
+
+/** A sparse raw file of `size` with `chunks` runs of random data (`chunkMiB` MiB each) spread over it. */
+export function makeSparseRaw(path: string, size: number, chunks: number, chunkMiB: number): string {
+  writeFileSync(path, '');
+  truncateSync(path, size);
+  const step = Math.floor(size / (1024 * 1024) / chunks);
+  for (let i = 0; i < chunks; i++)
+    execFileSync('dd', [
+      'if=/dev/urandom',
+      `of=${path}`,
+      'bs=1M',
+      `count=${chunkMiB}`,
+      `seek=${i * step}`,
+      'conv=notrunc',
+      'status=none',
+    ]);
+  return path;
 }

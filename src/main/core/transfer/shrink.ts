@@ -75,9 +75,8 @@ export async function shrunkSource(
   inspection: Inspection,
 ): Promise<ShrinkSend> {
   const { repo, job } = ctx;
-  const known = repo.shrunk.get(job.id);
-  if (known !== undefined && existsSync(known.path) && statSync(known.path).size === known.size)
-    return { copy: known, identity: await identityOf(known) };
+  const known = recordedCopy(ctx);
+  if (known !== undefined && known.identity.size === known.copy.size) return known;
   repo.transition(ctx.target.id, 'shrinking');
   let m = making.get(job.id);
   if (m === undefined) {
