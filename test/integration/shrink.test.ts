@@ -24,7 +24,7 @@
  *   hand: no job.shrink_swept event; the retry's own conversion overwrote the file).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -61,6 +61,13 @@ async function upload(file: string, region: 'RegionOne' | 'RegionTwo', extra: st
   );
   const body = JSON.parse(r.stdout || '{}') as { jobs?: { targets: Record<string, unknown>[] }[] };
   return { ...r, target: body.jobs?.[0]?.targets[0] ?? {} };
+}
+
+/** Every file under `root` with this name. */
+function filesNamed(root: string, name: string): string[] {
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name === name)
+    .map((e) => join(e.parentPath, e.name));
 }
 
 /** qemu-img compare of what Glance stores (downloaded) with `source`: 0 when the content is the same. */
@@ -157,6 +164,37 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
     },
   );
 
+  // Fails when the plan trusts st_blocks alone (scanWhereItMatters skipped: the file looks full,
+  // auto sends it raw and 256 MiB cross; tried by hand).
+  it(
+    'finds the zero runs of a raw disk written out in full (a copy made with scp) and shrinks it too',
+    { timeout: 120_000 },
+    async () => {
+      const raw = join(dir, 'dense256m.raw');
+      execFileSync('dd', ['if=/dev/zero', `of=${raw}`, 'bs=1M', 'count=256', 'status=none']);
+      execFileSync('dd', [
+        'if=/dev/urandom',
+        `of=${raw}`,
+        'bs=1M',
+        'count=8',
+        'seek=100',
+        'conv=notrunc',
+        'status=none',
+      ]);
+      const inspected = await runCli(['inspect', raw, '--data'], env);
+      expect(inspected.stdout).toMatch(/data +8\.0 MiB of 256 MiB \(the rest is zeros/);
+      const sums = await hashFile(raw);
+      const before = wire(proxies.two);
+      const r = await upload(raw, 'RegionTwo');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.target).toMatchObject({ state: 'done', sendFormat: 'qcow2', conversion: { storedFormat: 'raw' } });
+      expect(wire(proxies.two) - before).toBeLessThan(16 * MiB);
+      const image = await (await engine.glance('ref-demo', 'RegionTwo')).getImage(String(r.target.imageId));
+      expect(image).toMatchObject({ disk_format: 'raw', size: 256 * MiB, os_hash_value: sums.sha512 });
+      rmSync(raw);
+    },
+  );
+
   it(
     'keeps raw as raw where the region does not convert, and sends qcow2 there only when told, with a warning',
     { timeout: 120_000 },
@@ -215,32 +253,74 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
     },
   );
 
-  // Fails when sync does not shrink (planSync without shrinkJobs: 256 MiB cross), or when the
-  // copy's digests are taken for the staged image's (source.digest_mismatch).
+  // Fails when sync does not shrink (planSync without shrinkJobs: 256 MiB cross), when the
+  // copy's digests are taken for the staged image's (source.digest_mismatch), or when the
+  // embedded server writes zeros as data (IngestRing without `sparse`: the staged copy takes
+  // 256 MiB; tried by hand).
   it(
-    'syncs a staged sparse raw to RegionTwo compressed, and Glance stores the staged bytes',
-    { timeout: 120_000 },
+    'stages a raw disk written out in full in the room of its data; sync sends RegionTwo a compressed qcow2 and RegionOne the raw bytes',
+    { timeout: 150_000 },
     async () => {
-      const raw = makeSparseRaw(join(dir, 'staged.raw'), 256 * MiB, 4, 2);
+      const raw = join(dir, 'staged.raw');
+      execFileSync('dd', ['if=/dev/zero', `of=${raw}`, 'bs=1M', 'count=256', 'status=none']);
+      for (const at of [0, 130, 250])
+        execFileSync('dd', [
+          'if=/dev/urandom',
+          `of=${raw}`,
+          'bs=1M',
+          'count=2',
+          `seek=${at}`,
+          'conv=notrunc',
+          'status=none',
+        ]);
       const sums = await hashFile(raw);
-      const staged = await runCli(['stage', raw, '--name', `staged-${tag}`], env);
+      const staged = await runCli(['stage', raw, '--name', `staged-${tag}`, '--json'], env);
       expect(staged.code, staged.stderr).toBe(0);
+      const stagedId = String(
+        (JSON.parse(staged.stdout) as { jobs: { targets: { imageId: string }[] }[] }).jobs[0]?.targets[0]?.imageId,
+      );
+      // The staged copy: 256 MiB long, the room of its 6 MiB of data (holes for the zeros).
+      const copy = filesNamed(env.GLANCE_UPLOADER_HOME ?? '', stagedId.toLowerCase());
+      expect(copy).toHaveLength(1);
+      const st = statSync(copy[0] ?? '');
+      expect(st.size).toBe(256 * MiB);
+      expect(st.blocks * 512).toBeLessThan(16 * MiB);
+
       const before = wire(proxies.two);
       const r = await runCli(['sync', `staged-${tag}`, '--cloud', 'shrink-r2', '--region', 'RegionTwo', '--json'], env);
       expect(r.code, r.stderr).toBe(0);
       expect(wire(proxies.two) - before).toBeLessThan(16 * MiB);
+      const beforeOne = wire(proxies.one);
+      const one = await runCli(
+        ['sync', `staged-${tag}`, '--cloud', 'shrink-r1', '--region', 'RegionOne', '--json'],
+        env,
+      );
+      expect(one.code, one.stderr).toBe(0);
+      expect(wire(proxies.one) - beforeOne).toBeGreaterThanOrEqual(256 * MiB); // kept as sent: raw goes raw
       const jobs = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {
         jobs: { name: string; targets: Record<string, unknown>[] }[];
       };
-      const t = jobs.jobs.find((j) => j.name === `staged-${tag}` && j.targets[0]?.region === 'RegionTwo')?.targets[0];
-      expect(t).toMatchObject({ state: 'done', sendFormat: 'qcow2', conversion: { storedFormat: 'raw' } });
-      const g = await engine.glance('ref-demo', 'RegionTwo');
-      expect(await g.getImage(String(t?.imageId))).toMatchObject({
-        disk_format: 'raw',
-        size: 256 * MiB,
-        os_hash_value: sums.sha512,
+      const synced = (region: string) =>
+        jobs.jobs.find((j) => j.name === `staged-${tag}` && j.targets[0]?.region === region)?.targets[0];
+      expect(synced('RegionTwo')).toMatchObject({
+        state: 'done',
+        sendFormat: 'qcow2',
+        conversion: { storedFormat: 'raw' },
       });
-      await g.deleteImage(String(t?.imageId));
+      expect(synced('RegionOne')).toMatchObject({ state: 'done' });
+      expect(synced('RegionOne')?.sendFormat).toBeUndefined();
+      for (const [region, t] of [
+        ['RegionTwo', synced('RegionTwo')],
+        ['RegionOne', synced('RegionOne')],
+      ] as const) {
+        const g = await engine.glance('ref-demo', region);
+        expect(await g.getImage(String(t?.imageId))).toMatchObject({
+          disk_format: 'raw',
+          size: 256 * MiB,
+          os_hash_value: sums.sha512,
+        });
+        await g.deleteImage(String(t?.imageId));
+      }
     },
   );
 

@@ -7,13 +7,17 @@ import { EXIT, exitCodeFor } from './exit-codes';
 import { out, parse, type CliIo } from './io';
 import { formatBytes } from './progress-line';
 
-export const INSPECT_HELP = `Usage: glance-uploader inspect FILE... [--json]
+export const INSPECT_HELP = `Usage: glance-uploader inspect FILE... [--data] [--json]
 
 Reads the headers of each file (a few KiB, whatever its size) and tells its real format, the
 size of the disk it holds (virtual size), the min_disk it needs, and what Glance or a
 hypervisor would refuse: backing files, external data files or extents, compressed files,
 files that are no disk image, truncation. Exit status 0 when every file can be uploaded as
-it is, 7 otherwise.`;
+it is, 7 otherwise.
+
+  --data   also read each raw file through and count its data: the 64 KiB clusters that hold
+           a non-zero byte (zeros written as data count as empty, as they do when the file is
+           shrunk). Without it, the data shown is what the file system holds (holes only).`;
 
 function findingLines(f: Finding): string[] {
   return [`  ${f.severity.padEnd(8)} ${f.code}: ${f.message}`, `           hint: ${f.hint}`];
@@ -27,7 +31,11 @@ export function describeInspection(r: Inspection): string[] {
     lines.push(
       `  disk     ${formatBytes(r.virtualSize)} (${r.virtualSize} bytes) in a ${formatBytes(r.size)} file; min_disk ${r.minDiskGiB ?? 0} GiB`,
     );
-  if (r.allocatedSize !== null && r.allocatedSize < r.size)
+  if (typeof r.dataSize === 'number')
+    lines.push(
+      `  data     ${formatBytes(r.dataSize)} of ${formatBytes(r.size)} (the rest is zeros or was never written)`,
+    );
+  else if (r.allocatedSize !== null && r.allocatedSize < r.size)
     lines.push(
       `  data     ${formatBytes(r.allocatedSize)} of ${formatBytes(r.size)} allocated (sparse: the rest was never written)`,
     );
@@ -39,12 +47,13 @@ export function describeInspection(r: Inspection): string[] {
 }
 
 export async function inspectCommand(args: string[], io: CliIo): Promise<number> {
-  const p = parse(args, {});
+  const p = parse(args, { data: { type: 'boolean' } });
   if (p.values.help === true) return (out(io, INSPECT_HELP), EXIT.ok);
   if (p.positionals.length === 0)
     throw new UsageError('inspect needs at least one FILE.', 'glance-uploader inspect --help');
   const results: Inspection[] = [];
-  for (const f of p.positionals) results.push(await inspectFile(resolve(io.cwd, f)));
+  for (const f of p.positionals)
+    results.push(await inspectFile(resolve(io.cwd, f), { scanData: p.values.data === true }));
   if (p.values.json === true) out(io, JSON.stringify({ files: results }));
   else out(io, results.map((r) => describeInspection(r).join('\n')).join('\n\n'));
   const refused = results.flatMap((r) => r.findings).find((f) => f.severity === 'error');

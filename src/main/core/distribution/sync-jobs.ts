@@ -13,7 +13,7 @@ import { planDistribution, type PlanMethod, type RegionOffer } from '../planning
 import { askOffers, isAdmin } from '../planning/region-offers';
 import { shrinkJobs } from '../planning/shrink-jobs';
 import { inspectionSummary } from '../planning/upload-plan';
-import { inspectFile } from '../inspect/inspect';
+import { dataOf, inspectFile } from '../inspect/inspect';
 import type { JobRecord, JobRepository, NewJob, NewTarget, TargetRecord } from '../queue/job-repository';
 import { isTerminal } from '../queue/target-state';
 import { identify } from '../io/source-file';
@@ -95,15 +95,16 @@ export function syncRecords(repo: JobRepository): Map<string, SyncRecord[]> {
 }
 
 /**
- * A staged image's data file as inspection sees it, with the data of the file it was staged from
- * when this data folder staged it (the local server stores zeros as data, so its own file looks
- * full): shrink decides by that.
+ * A staged image's data file as inspection sees it. The embedded server keeps zeros as holes, so
+ * the file system's figure is the data; an image staged before it did (zeros written out) takes
+ * the smaller data of the file it was staged from, when this data folder staged it. Shrink
+ * decides by that.
  */
 async function stagedInspection(repo: JobRepository, imageId: string, path: string): Promise<Record<string, unknown>> {
   const own = inspectionSummary(await inspectFile(path));
   const staging = repo.targetsIn(['done']).find((t) => isLocalCloud(t.cloud) && t.remoteImageId === imageId);
-  const data = staging === undefined ? undefined : repo.getJob(staging.jobId).inspection?.allocatedSize;
-  return typeof data === 'number' ? { ...own, allocatedSize: data } : own;
+  const data = staging === undefined ? null : dataOf(repo.getJob(staging.jobId).inspection);
+  return data !== null && data < (dataOf(own) ?? Infinity) ? { ...own, dataSize: data } : own;
 }
 
 /** The sync jobs for these staged images (not queued: the caller creates them). */

@@ -12,6 +12,7 @@ import { probeVdi } from './vdi';
 import { probeVhd, probeVhdx } from './vhd';
 import { probeVmdk } from './vmdk';
 import { FileWindow } from '../io/file-window';
+import { scanData } from '../io/zero-runs';
 import type { Finding, Inspection, Probe } from './types';
 
 const GiB = 1024 ** 3;
@@ -67,7 +68,13 @@ async function sniffBuffer(b: Buffer): Promise<string | undefined> {
   return undefined;
 }
 
-export async function inspectFile(path: string): Promise<Inspection> {
+export interface InspectOptions {
+  /** Also read a raw file through to count its data (zero runs): `dataSize`. */
+  scanData?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function inspectFile(path: string, o: InspectOptions = {}): Promise<Inspection> {
   const t0 = performance.now();
   let w: FileWindow;
   try {
@@ -83,10 +90,12 @@ export async function inspectFile(path: string): Promise<Inspection> {
   try {
     const p = (await firstMatch(probes(), w, path)) ?? (await rawProbe(w));
     const findings = p.findings ?? [];
+    const scanned = o.scanData === true && p.format === 'raw';
     return {
       path,
       size: w.size,
       allocatedSize: w.allocated,
+      ...(scanned ? { dataSize: await scanData(path, { signal: o.signal }) } : {}),
       format: p.format,
       diskFormat: p.diskFormat,
       containerFormat: p.diskFormat === null ? null : (p.containerFormat ?? 'bare'),
@@ -146,4 +155,14 @@ export function fillFromInspection(metadata: Record<string, unknown>, ins: Inspe
   if (out.container_format === undefined && ins.containerFormat !== null) out.container_format = ins.containerFormat;
   if (out.min_disk === undefined && ins.minDiskGiB !== null && ins.minDiskGiB > 0) out.min_disk = ins.minDiskGiB;
   return out;
+}
+
+/**
+ * What a file holds, as best known: the data scan's figure, else what the file system holds
+ * (a sparse file's holes are not counted, zeros written as data are), else null.
+ */
+export function dataOf(ins: object | null | undefined): number | null {
+  const r = (ins ?? {}) as { allocatedSize?: unknown; dataSize?: unknown };
+  if (typeof r.dataSize === 'number') return r.dataSize;
+  return typeof r.allocatedSize === 'number' ? r.allocatedSize : null;
 }

@@ -37,6 +37,12 @@ export interface Inspection {
    * empty parts were never written). Null where the platform does not say (Windows).
    */
   allocatedSize: number | null;
+  /**
+   * Bytes of a raw file that hold data: its 64 KiB clusters with a non-zero byte (zero runs
+   * written as data are not counted, holes neither). Only a data scan, which reads the file
+   * through, knows it: null until one ran (see `dataOf`).
+   */
+  dataSize?: number | null;
   format: DetectedFormat;
   /** The `disk_format` to declare in Glance (null when the file is no disk image). */
   diskFormat: string | null;

@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -27,17 +36,18 @@ async function feed(ring: IngestRing, data: Buffer, pieces: number[]): Promise<v
 
 async function ingest(
   data: Buffer,
-  opts: { prefix?: Buffer; slotSize?: number; slots?: number; pieces?: number[] },
-): Promise<{ file: Buffer; digests: { md5: string; sha512: string }; written: number }> {
+  opts: { prefix?: Buffer; slotSize?: number; slots?: number; pieces?: number[]; sparse?: boolean },
+): Promise<{ file: Buffer; digests: { md5: string; sha512: string }; written: number; blocks: number }> {
   const path = join(dir, 'part');
   writeFileSync(path, opts.prefix ?? Buffer.alloc(0));
   const fd = openSync(path, 'r+');
   const offset = opts.prefix?.length ?? 0;
-  const ring = IngestRing.start({ fd, path, offset, slotSize: opts.slotSize, slots: opts.slots });
+  const ring = IngestRing.start({ fd, path, offset, slotSize: opts.slotSize, slots: opts.slots, sparse: opts.sparse });
   try {
     await feed(ring, data, opts.pieces ?? [65536]);
     const written = await ring.flush();
-    return { digests: await ring.digests(), written, file: readFileSync(path) };
+    if (opts.sparse === true) ftruncateSync(fd, offset + data.length); // as the server does
+    return { digests: await ring.digests(), written, file: readFileSync(path), blocks: fstatSync(fd).blocks };
   } finally {
     await ring.dispose();
     closeSync(fd);
@@ -51,6 +61,18 @@ describe('IngestRing (socket pieces into slots: one write per slot, hashed in pl
     expect(r.written).toBe(data.length);
     expect(r.file.equals(data)).toBe(true);
     expect(r.digests).toEqual({ md5: md5(data), sha512: sha512(data) });
+  });
+
+  // Fails when a sparse ring writes the zeros (the file takes its whole length) or drops data
+  // next to them (content or digests differ).
+  it('leaves clusters of zeros as holes when sparse: same content and digests, the room of the data', async () => {
+    const data = Buffer.alloc(8 * 1024 * 1024);
+    randomBytes(100_000).copy(data, 3 * 1024 * 1024 + 5); // across cluster boundaries, unaligned
+    data[data.length - 70_000] = 1; // data near the end, zeros after it
+    const r = await ingest(data, { slotSize: 1024 * 1024, pieces: [65536, 3, 70_001], sparse: true });
+    expect(r.file.equals(data)).toBe(true);
+    expect(r.digests).toEqual({ md5: md5(data), sha512: sha512(data) });
+    expect(r.blocks * 512).toBeLessThan(1024 * 1024);
   });
 
   it('continues a file at an unaligned offset: the bytes before it are hashed from the file', async () => {

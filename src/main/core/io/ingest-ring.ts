@@ -15,11 +15,13 @@
  * multi-GB upload does not push everything else out of the cache. Other writes (the last, short
  * slot; an unaligned resume; a file system without O_DIRECT) go through the caller's descriptor.
  */
-import { close, write } from 'node:fs';
+import { close } from 'node:fs';
 import { dirname } from 'node:path';
 import { DIRECT_ALIGN, directWrites, openDirect } from './direct-io';
 import type { Digests } from './hasher';
 import { SlotHasher, type RingLayout } from './slot-hasher';
+import { dataRuns } from './zero-runs';
+import { writeAll } from './sparse-writes';
 
 const DEFAULT_SLOT = 4 * 1024 * 1024;
 const DEFAULT_SLOTS = 4;
@@ -36,10 +38,16 @@ export interface IngestRingOptions {
   slots?: number;
   /** Called after each write with the bytes it wrote. */
   onWritten?: (n: number) => void;
+  /**
+   * Leave clusters of zeros unwritten (holes: zero-runs.ts). The caller extends the file to its
+   * length at the end (`ftruncate`), as the last bytes may be zeros.
+   */
+  sparse?: boolean;
 }
 
 export class IngestRing {
-  readonly #o: Required<Omit<IngestRingOptions, 'onWritten'>> & Pick<IngestRingOptions, 'onWritten'>;
+  readonly #o: Required<Omit<IngestRingOptions, 'onWritten' | 'sparse'>> &
+    Pick<IngestRingOptions, 'onWritten' | 'sparse'>;
   readonly #ring: SharedArrayBuffer;
   readonly #lengths: Int32Array;
   readonly #hashers: SlotHasher[];
@@ -188,8 +196,15 @@ export class IngestRing {
     });
   }
 
-  /** Direct when slot and offset are aligned (and the file system took direct writes so far). */
+  /** The slot at `at`: whole, or (sparse) its runs of data only. */
   async #write(view: Uint8Array, at: number): Promise<void> {
+    if (this.#o.sparse !== true) return this.#writeRun(view, at);
+    // Runs start and end on cluster boundaries of the file: a direct write of one stays aligned.
+    for (const [s, e] of dataRuns(view, at)) await this.#writeRun(view.subarray(s, e), at + s);
+  }
+
+  /** Direct when run and offset are aligned (and the file system took direct writes so far). */
+  async #writeRun(view: Uint8Array, at: number): Promise<void> {
     const direct = this.#direct;
     if (direct !== undefined && at % DIRECT_ALIGN === 0 && view.length % DIRECT_ALIGN === 0) {
       try {
@@ -250,17 +265,5 @@ export class IngestRing {
     await this.#writing;
     this.#closeDirect();
     await Promise.all(this.#hashers.map((h) => (h.digest === undefined ? h.stop() : h.worker.terminate())));
-  }
-}
-
-/** All of `data` at `position`, however many writes it takes. */
-async function writeAll(fd: number, data: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < data.length;) {
-    const n = await new Promise<number>((resolve, reject) =>
-      write(fd, data, done, data.length - done, position + done, (err, written) =>
-        err ? reject(err) : resolve(written),
-      ),
-    );
-    done += n;
   }
 }

@@ -81,7 +81,10 @@ export async function compressToQcow2(
   dst: string,
   o: { signal?: AbortSignal; onProgress?: (fraction: number) => void; pidFile?: string } = {},
 ): Promise<void> {
-  await qemuImg(['convert', '-p', '-f', srcFormat, '-O', 'qcow2', '-c', src, dst], {
+  // -W -m 8: eight requests in flight, written as they finish: qcow2 compresses them on its
+  // thread pool, so every core works (4 GiB with 300 MiB of data: 5.2 s -> 3.6 s on 2 cores). The
+  // copy's clusters are in another order; its content is the same (qemu-img compare).
+  await qemuImg(['convert', '-p', '-W', '-m', '8', '-f', srcFormat, '-O', 'qcow2', '-c', src, dst], {
     signal: o.signal,
     pidFile: o.pidFile,
     onOutput: (s) => {

@@ -5,8 +5,9 @@
  * is 202 at once; the work continues in the background and ends in the image's task, and a
  * failure leaves the image as Glance does (queued, `os_glance_failed_import` set).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { SparseFileStream } from '../io/sparse-writes';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, readBody, send, sendEmpty } from './http-kit';
@@ -129,7 +130,7 @@ export class ImageImports {
     const temp = this.o.store.tempPath(this.o.store.storeDir(store), img.id);
     let ok = true;
     try {
-      await copyFile(this.o.store.readPath(img), temp);
+      await pipeline(createReadStream(this.o.store.readPath(img)), new SparseFileStream(temp)); // holes stay holes
       await fsyncFile(temp);
       await rename(temp, this.o.store.storePath(store, img.id));
     } catch {
@@ -155,7 +156,7 @@ export class ImageImports {
         seen.update(c);
         if (seen.bytes() > this.o.sizeCap) body.destroy(new Error(TOO_LARGE));
       });
-      await pipeline(body, createWriteStream(temp, { mode: 0o600 }));
+      await pipeline(body, new SparseFileStream(temp));
       await fsyncFile(temp);
       await this.#landed(id, taskId, temp, targets, seen);
     } catch (e) {

@@ -6,12 +6,12 @@
  * (`markActive`). A client that goes away, a size cap or quota hit, or a delete during the
  * upload leaves no data and the image `queued` again (or gone).
  */
-import { createWriteStream } from 'node:fs';
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspectFile } from '../inspect/inspect';
 import { digestsOf, type Digests } from '../io/hasher';
 import { IngestRing } from '../io/ingest-ring';
+import { SparseFileStream } from '../io/sparse-writes';
 import { WriteBehind } from './write-behind';
 import { HttpError, sendEmpty } from './http-kit';
 import { liveImage } from './image-doc';
@@ -43,6 +43,11 @@ export async function fsyncFile(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** The file is `length` bytes long (what is added is a hole: zeros taking no room). */
+async function extendTo(fh: FileHandle, length: number): Promise<void> {
+  if ((await fh.stat()).size < length) await fh.truncate(length);
 }
 
 /** virtual_size as Glance sets it: from the content when it is the declared format (bare only). */
@@ -187,7 +192,7 @@ export class ImageIngest {
     aborted: AbortSignal,
   ): Promise<{ bytes: number; digests: Digests }> {
     const seen = digestsOf();
-    const out = createWriteStream(temp, { mode: 0o600 });
+    const out = new SparseFileStream(temp); // a disk's empty parts stay holes
     return new Promise((resolve, reject) => {
       let refusal: HttpError | undefined;
       const fail = (e: unknown): void => {
@@ -235,9 +240,17 @@ export class ImageIngest {
     const fh = await open(part, 'r+');
     const behind = new WriteBehind();
     behind.attach(fh.fd);
-    const ring = IngestRing.start({ fd: fh.fd, path: part, offset: start, onWritten: (n) => behind.wrote(n) });
+    // Sparse: a disk's empty parts stay holes, so a staged image takes the room of its data.
+    const ring = IngestRing.start({
+      fd: fh.fd,
+      path: part,
+      offset: start,
+      sparse: true,
+      onWritten: (n) => behind.wrote(n),
+    });
     try {
       const received = await this.#receiveResumable(req, up, ring, abort.signal);
+      await extendTo(fh, start + received); // zeros at the end were not written
       await behind.settle();
       await fh.sync();
       const current = this.o.store.get(img.id);

@@ -9,7 +9,9 @@ import type { ShrinkMode } from '../../../shared/dto';
 import { EngineError } from '../io/errors';
 import type { JobRepository, NewJob } from '../queue/job-repository';
 import { assertCacheFits, shrinkDir } from '../io/cache-space';
-import { planShrink } from './shrink-plan';
+import { AUTO_SHRINK_DATA_SHARE, planShrink } from './shrink-plan';
+import { dataOf } from '../inspect/inspect';
+import { scanData } from '../io/zero-runs';
 import { missingQemuImg, qcow2Bound, qemuImgVersion } from '../io/qemu-img';
 import type { ConversionFact } from '../../../shared/dto';
 
@@ -47,8 +49,26 @@ async function offersWhereConverted(
 function copyBound(job: NewJob): number | undefined {
   const src = job.source;
   if (src.kind !== 'file' && src.kind !== 'staged') return undefined;
-  const allocated = (job.inspection as { allocatedSize?: number | null } | undefined)?.allocatedSize;
-  return qcow2Bound(src.size, allocated ?? src.size);
+  return qcow2Bound(src.size, dataOf(job.inspection) ?? src.size);
+}
+
+/**
+ * A raw file that auto would shrink only if it held less than the file system says (zeros
+ * written as data: a disk copied with scp, or downloaded) is read through once to count its
+ * zero runs, and the count kept with its inspection. Only where it can change the plan: auto,
+ * a region that converts, a file not already known to be mostly empty.
+ */
+async function scanWhereItMatters(
+  job: NewJob,
+  mode: ShrinkMode,
+  conversion: (cloud: string, region: string) => ConversionFact | undefined,
+): Promise<void> {
+  const ins = job.inspection as { format?: string; dataSize?: unknown } | undefined;
+  if (mode !== 'auto' || job.source.kind !== 'file' || ins?.format !== 'raw' || ins.dataSize !== undefined) return;
+  const known = dataOf(ins);
+  if (known !== null && known <= job.source.size * AUTO_SHRINK_DATA_SHARE) return;
+  if (!job.targets.some((t) => conversion(t.cloud, t.region)?.converts === true)) return;
+  job.inspection = { ...ins, dataSize: await scanData(job.source.path) };
 }
 
 export async function shrinkJobs(
@@ -64,6 +84,7 @@ export async function shrinkJobs(
   let largest: { need: number; name: string } | undefined;
   let tool: Promise<string | undefined> | undefined;
   for (const job of jobs) {
+    await scanWhereItMatters(job, o.mode, conversion);
     const plan = planShrink(job, {
       mode: o.mode,
       methodChosen: o.methodChosen,

@@ -15,6 +15,7 @@
  * sectors (as every disk's is): any other format is already what the user asked for. Pure: the caller gives what regions do and offer.
  */
 import type { ShrinkMode } from '../../../shared/dto';
+import { dataOf } from '../inspect/inspect';
 import type { NewJob, NewTarget } from '../queue/job-repository';
 import type { ConversionFact } from '../queue/region-facts';
 
@@ -41,12 +42,12 @@ const gib = (n: number): string => `${(n / 1024 ** 3).toFixed(1)} GiB`;
 
 function rawFile(job: NewJob): { size: number; data: number | null } | undefined {
   if (job.source.kind !== 'file' && job.source.kind !== 'staged') return undefined; // a local file
-  const ins = job.inspection as { format?: string; allocatedSize?: number | null } | undefined;
+  const ins = job.inspection as { format?: string } | undefined;
   if (ins?.format !== 'raw' || job.metadata?.disk_format !== 'raw') return undefined;
   // qemu-img sees a disk in 512-byte sectors: a raw file of another size comes back padded, and
   // Glance's converted image could never have the file's size and sha512.
   if (job.source.size % 512 !== 0) return undefined;
-  return { size: job.source.size, data: ins.allocatedSize ?? null };
+  return { size: job.source.size, data: dataOf(ins) };
 }
 
 export function planShrink(job: NewJob, o: ShrinkPlanInput): ShrinkPlan {

@@ -97,6 +97,7 @@ export function inspectionSummary(r: Inspection): Record<string, unknown> {
     diskFormat: r.diskFormat,
     virtualSize: r.virtualSize,
     allocatedSize: r.allocatedSize,
+    ...(r.dataSize !== undefined ? { dataSize: r.dataSize } : {}),
     minDiskGiB: r.minDiskGiB,
     findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message })),
   };

@@ -11,6 +11,7 @@ import { compressToQcow2, qcow2Bound } from '../io/qemu-img';
 import { assertUnchanged, identify, type SourceIdentity } from '../io/source-file';
 import { EngineError } from '../io/errors';
 import type { Inspection } from '../inspect/types';
+import { dataOf } from '../inspect/inspect';
 import type { ShrunkFile } from '../queue/shrunk-files';
 import { assertCacheFits, shrinkDir, shrinkPath } from '../io/cache-space';
 import type { GlanceImage } from '../openstack/glance-types';
@@ -80,7 +81,7 @@ export async function shrunkSource(
   repo.transition(ctx.target.id, 'shrinking');
   let m = making.get(job.id);
   if (m === undefined) {
-    const need = qcow2Bound(source.size, inspection.allocatedSize ?? source.size);
+    const need = qcow2Bound(source.size, dataOf(inspection) ?? source.size);
     const stop = new AbortController();
     const started = makeCopy(ctx, source, need, stop.signal);
     m = { copy: started, stop, waiting: 0, need };
