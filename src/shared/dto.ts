@@ -37,6 +37,11 @@ export interface ConversionFact {
   storedFormat: string;
   /** How the probe was sent (glance-direct). */
   via: string;
+  /**
+   * The types of the region's stores (rbd, file, swift...), when /v2/info/stores/detail told
+   * (an admin, on a multi-store site); absent when unknown.
+   */
+  storeTypes?: string[];
 }
 
 /** A region's conversion fact and when it was probed (ms since the epoch). */

@@ -4,7 +4,8 @@
  * for a Ceph-backed cloud); a PUT /file is never converted, and `/v2/info/import` does not say
  * whether the plugin is on. So the only way to know is to try: a 1 MiB empty qcow2 (about 200 KiB)
  * is staged and imported with glance-direct, the format Glance stored is read, and the probe image
- * is deleted, whatever happened.
+ * is deleted, whatever happened. Where Glance tells (an admin of a multi-store site), the types of
+ * its stores come with the answer: a Ceph (rbd) store is where qcow2 costs most.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,13 @@ export async function probeConversion(glance: GlanceClient, region: string): Pro
     await importImage(glance, image.id, { method: { name: 'glance-direct' } });
     const done = await waitForImage(glance, image.id, { importStartedAt: started, timeoutMs: 120_000 });
     const storedFormat = done.disk_format ?? 'qcow2';
-    return { converts: storedFormat !== 'qcow2', storedFormat, via: 'glance-direct' };
+    const storeTypes = await glance.storeTypes().catch(() => undefined); // a fact worth having, not worth failing for
+    return {
+      converts: storedFormat !== 'qcow2',
+      storedFormat,
+      via: 'glance-direct',
+      ...(storeTypes !== undefined ? { storeTypes } : {}),
+    };
   } finally {
     if (imageId !== undefined) await glance.deleteImage(imageId).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });

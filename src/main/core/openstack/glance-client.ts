@@ -207,6 +207,18 @@ export class GlanceClient {
     }));
   }
 
+  /**
+   * The type of each store (rbd, file, swift...), from /v2/info/stores/detail. Glance answers it
+   * to an admin of a multi-store site only: undefined when it does not (403, 404), not an error.
+   */
+  async storeTypes(): Promise<string[] | undefined> {
+    const res = await this.request({ method: 'GET', path: '/v2/info/stores/detail' });
+    if (res.status === 403 || res.status === 404 || res.status === 410) return undefined;
+    if (res.status !== 200) throw glanceError(res, 'Reading the stores failed');
+    const body = json<{ stores?: { type?: unknown }[] }>(res, 'Stores');
+    return [...new Set((body.stores ?? []).map((s) => s.type).filter((t): t is string => typeof t === 'string'))];
+  }
+
   /** The image JSON schema (GET /v2/schemas/image): drives forms and validation. */
   async imageSchema(): Promise<Record<string, unknown>> {
     const res = await this.#expect(

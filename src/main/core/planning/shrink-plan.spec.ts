@@ -11,13 +11,14 @@ function job(o: {
   size?: number;
   data?: number | null;
   methods?: string[];
+  scanned?: { dataSize: number };
 }): NewJob {
   return {
     source: { kind: 'file', path: '/img/disk.raw', size: o.size ?? 4 * GiB, mtimeMs: 1, ino: 1, dev: 1 },
     name: 'disk',
     metadata: { disk_format: o.declared ?? 'raw', container_format: 'bare' },
     targets: (o.methods ?? ['direct', 'direct']).map((method, i) => ({ cloud: 'c', region: `R${i + 1}`, method })),
-    inspection: { format: o.format ?? 'raw', allocatedSize: o.data === undefined ? 0.3 * GiB : o.data },
+    inspection: { format: o.format ?? 'raw', allocatedSize: o.data === undefined ? 0.3 * GiB : o.data, ...o.scanned },
   } as NewJob;
 }
 
@@ -89,7 +90,19 @@ describe('planShrink (which targets of a raw file are sent a compressed qcow2)',
     ]);
   });
 
-  it('qcow2: everywhere, with a warning where the image will be stored as qcow2', () => {
+  // Fails if the plan read st_blocks only (dataOf ignoring dataSize): a disk written out in full
+  // with little data would be sent whole.
+  it('auto: decides by the data scan when there was one (zeros written as data count as empty)', () => {
+    const facts = { R1: converts, R2: converts };
+    const full = { data: 4 * GiB };
+    expect(sent(job(full), input({ facts }))).toEqual(['R1:direct:file', 'R2:direct:file']);
+    expect(sent(job({ ...full, scanned: { dataSize: 0.2 * GiB } }), input({ facts }))).toEqual([
+      'R1:glance-direct:qcow2',
+      'R2:glance-direct:qcow2',
+    ]);
+  });
+
+  it('qcow2: everywhere, with a warning where the image will be stored as qcow2 (a stronger one on Ceph)', () => {
     const plan = planShrink(job({ data: 3 * GiB }), input({ mode: 'qcow2', facts: { R1: converts, R2: keeps } }));
     expect(plan.targets.map((t) => [t.region, t.method, t.sendFormat])).toEqual([
       ['R1', 'glance-direct', 'qcow2'],
@@ -102,6 +115,14 @@ describe('planShrink (which targets of a raw file are sent a compressed qcow2)',
     expect(unprobed.warnings[0]).toMatch(
       /R1: whether it converts imports is not known \(glance-uploader clouds show c --probe\)/,
     );
+    // Where the probe learnt the store is Ceph, the warning says what qcow2 costs there.
+    const ceph = planShrink(
+      job({}),
+      input({ mode: 'qcow2', facts: { R1: converts, R2: { ...keeps, storeTypes: ['rbd'] } } }),
+    );
+    expect(ceph.warnings).toEqual([
+      expect.stringMatching(/^R2 keeps what it is sent and stores images in Ceph \(rbd\), which prefers raw/),
+    ]);
     const put = planShrink(job({}), input({ mode: 'qcow2', methodChosen: true, facts: { R1: converts } }));
     expect(put.warnings[0]).toMatch(/R1: sent with PUT as you asked, which Glance never converts/);
   });

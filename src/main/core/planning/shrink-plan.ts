@@ -83,7 +83,9 @@ export function planShrink(job: NewJob, o: ShrinkPlanInput): ShrinkPlan {
     warnings.push(
       fact === undefined
         ? `${t.region}: whether it converts imports is not known (glance-uploader clouds show ${t.cloud} --probe): the image may be stored as qcow2, not raw.`
-        : `${t.region} keeps what it is sent: the image is stored as qcow2, not raw (a Ceph-backed store boots raw images faster).`,
+        : fact.storeTypes?.includes('rbd') === true
+          ? `${t.region} keeps what it is sent and stores images in Ceph (rbd), which prefers raw: the image is stored as qcow2, and every instance booted from it is converted first instead of cloned (--shrink off sends it raw).`
+          : `${t.region} keeps what it is sent: the image is stored as qcow2, not raw (a Ceph-backed store boots raw images faster).`,
     );
     return { ...t, sendFormat: 'qcow2' };
   });

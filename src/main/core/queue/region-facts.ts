@@ -54,7 +54,8 @@ export class RegionFacts {
 export function describeConversion(known: Known<ConversionFact> | undefined): string {
   if (known === undefined) return 'not probed yet (the doctor, or `clouds show --probe`, finds out)';
   const when = new Date(known.checkedAt).toISOString().slice(0, 16).replace('T', ' ');
+  const stores = known.value.storeTypes?.length ? `; stores: ${known.value.storeTypes.join(', ')}` : '';
   return known.value.converts
-    ? `converted to ${known.value.storedFormat} (probed ${when} UTC)`
-    : `kept as sent (probed ${when} UTC)`;
+    ? `converted to ${known.value.storedFormat} (probed ${when} UTC${stores})`
+    : `kept as sent (probed ${when} UTC${stores})`;
 }
