@@ -247,6 +247,8 @@ export interface InspectedFile {
   size: number;
   /** Bytes the file system holds (a sparse file: fewer than size); null: unknown. */
   allocatedSize: number | null;
+  /** Bytes in 64 KiB clusters with a non-zero byte, once a data scan (`scanData`) counted them. */
+  dataSize?: number;
   /** What the content is (qcow2, raw, vmdk...), whatever the name says. */
   format: string;
   diskFormat: string | null;

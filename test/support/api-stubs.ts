@@ -53,6 +53,7 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
       throughput: {},
     }),
     updateSettings: async () => null,
+    scanData: async ({ path }) => ({ path, dataSize: 0 }),
     probeConversion: async () => ({ converts: false, storedFormat: 'qcow2', via: 'glance-direct', checkedAt: 0 }),
   };
   return { ...base, ...overrides };

@@ -149,6 +149,7 @@ export const apiArgSchemas = {
   exportActivity: z.tuple([z.object({ format: z.enum(['csv', 'json']) }).strict()]),
   switchProject: z.tuple([z.object({ cloud: cloudName, projectId: z.string().min(1).max(64) }).strict()]),
   probeConversion: z.tuple([z.object({ cloud: cloudName, region: regionId }).strict()]),
+  scanData: z.tuple([z.object({ path: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path') }).strict()]),
   runDoctor: z.tuple([
     z
       .object({

@@ -53,6 +53,7 @@ export interface ApiResults {
   updateSettings: null;
   runDoctor: DoctorReport;
   probeConversion: KnownConversion;
+  scanData: { path: string; dataSize: number };
 }
 
 /**
@@ -118,6 +119,7 @@ export const API_METHODS = [
   'updateSettings',
   'runDoctor',
   'probeConversion',
+  'scanData',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

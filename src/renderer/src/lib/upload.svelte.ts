@@ -33,6 +33,8 @@ export interface FileEntry extends InspectedFile {
   overrides: FileOverrides;
   /** The overrides editor is open. */
   open: boolean;
+  /** Its data is being counted (a raw file read through for zero runs); false once it was. */
+  counting?: boolean;
 }
 
 export type Method = 'auto' | 'push' | 'glance-download' | 'relay';
@@ -155,6 +157,41 @@ export class UploadModel {
       this.error = asErrorInfo(e);
     } finally {
       this.inspecting = false;
+    }
+    void this.#countData();
+  }
+
+  #countingData = false;
+
+  /**
+   * The data of each raw file whose file system does not show it mostly empty (a disk copied out
+   * in full holds its zeros as data), counted after the list is shown, one file at a time: it
+   * reads the file through. What is counted shows as "X of data", as shrink will see it.
+   */
+  async #countData(): Promise<void> {
+    if (this.#countingData) return;
+    this.#countingData = true;
+    try {
+      for (;;) {
+        const f = this.files.find(
+          (x) =>
+            x.format === 'raw' &&
+            x.refused === null &&
+            x.counting === undefined &&
+            (x.allocatedSize === null || x.allocatedSize > x.size / 2),
+        );
+        if (f === undefined) return;
+        f.counting = true;
+        try {
+          f.dataSize = (await this.api.scanData({ path: f.path })).dataSize;
+        } catch {
+          // Unread: the figure stays what the file system says; queueing reads the file anyway.
+        } finally {
+          f.counting = false;
+        }
+      }
+    } finally {
+      this.#countingData = false;
     }
   }
 

@@ -2,13 +2,26 @@
 import type { HandlerDeps } from './deps';
 import type { ApiHandlers } from '../api-service';
 import { inspectFile, refusal } from '../../../inspect/inspect';
-import { toErrorInfo } from '../../../io/errors';
+import { EngineError, toErrorInfo } from '../../../io/errors';
+import { scanData } from '../../../io/zero-runs';
 import { diskFormatFromName, expandImagePaths, stemOf } from '../../../planning/upload-plan';
 
-type InspectHandlers = Pick<ApiHandlers, 'inspectFiles'>;
+type InspectHandlers = Pick<ApiHandlers, 'inspectFiles' | 'scanData'>;
 
 export function inspectHandlers(_deps: HandlerDeps): InspectHandlers {
   return {
+    // Reads the file through (zero runs count as empty): asked for a raw file whose st_blocks
+    // do not show it mostly empty, after its inspection is shown.
+    scanData: async ({ path }) => {
+      try {
+        return { path, dataSize: await scanData(path) };
+      } catch (e) {
+        if (e instanceof EngineError) throw e;
+        throw new EngineError('source.unreadable', `Cannot read ${path}: ${(e as Error).message}`, {
+          hint: 'Check the path and the file permissions.',
+        });
+      }
+    },
     inspectFiles: async ({ paths }) => {
       const files = await expandImagePaths(paths.map((path) => ({ path })));
       return Promise.all(
