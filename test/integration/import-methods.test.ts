@@ -5,7 +5,7 @@
  * digests; and what happens when they cannot run (a source that failed, a URL serving other
  * bytes, a policy that forbids copy-image to a member).
  */
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,8 @@ import { list } from '../../src/main/core/openstack/glance-wait';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import type { NewJob } from '../../src/main/core/queue/job-repository';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
-import { makeFile, type TestFile } from '../support/files';
+import { makeQcow2 } from '../support/disk-fixtures';
+import { hashFile, makeFile, type TestFile } from '../support/files';
 import { deleteQueuedImages, fileJobSource, settled } from '../support/queue-fixture';
 
 const cloud = inject('referenceCloud');
@@ -52,11 +53,13 @@ beforeAll(async () => {
   });
   expect(scheduler.start()).toEqual({ acquired: true });
   webFile = await makeFile(join(dir, 'web.raw'), 6 * MiB + 3);
+  makeQcow2(join(dir, 'web.qcow2'), '16M', 2);
   server = createServer((req, res) => {
     served.push(req.url ?? '');
-    if (req.url !== '/web.raw') return void res.writeHead(404).end('not here');
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': webFile.size });
-    createReadStream(webFile.path).pipe(res);
+    if (req.url !== '/web.raw' && req.url !== '/web.qcow2') return void res.writeHead(404).end('not here');
+    const path = join(dir, req.url.slice(1));
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(path).size });
+    createReadStream(path).pipe(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -139,6 +142,28 @@ describe('import methods as queue targets', () => {
     expect(served).toEqual(['/web.raw', '/web.raw']); // each region fetched it; we sent nothing
     const verified = scheduler.repo.events({ jobId: job.id }).filter((e) => e.kind === 'target.verified');
     expect(verified.map((e) => (e.detail as { against: string }).against).sort()).toEqual(['first', 'job']);
+  });
+
+  // RegionTwo converts imports to raw: what it stores has digests of its own, so the user's
+  // --sha512 (of the qcow2 at the URL) cannot be compared. The image stays, the target is done,
+  // and it is not called verified. Fails when a converted check counts as a sha512 check
+  // (target-runner's `converted` flag dropped: tried by hand), or when conversion is taken for
+  // other bytes (source.digest_mismatch, the image deleted).
+  it('takes a URL its region converts as converted, never as checked against the sha512 given', async () => {
+    const q = await hashFile(join(dir, 'web.qcow2'));
+    const { job, targets } = scheduler.repo.createJob({
+      source: { kind: 'url', url: `${baseUrl}/web.qcow2`, sha512: q.sha512 },
+      name: 'import-web-converted',
+      metadata: { name: 'import-web-converted', disk_format: 'qcow2', container_format: 'bare' },
+      targets: [{ cloud: 'ref-demo-r2', region: 'RegionTwo', method: 'web-download' }],
+    });
+    await settled(scheduler, job.id);
+    const t = scheduler.repo.getTarget(targets[0]?.id ?? '');
+    expect(t).toMatchObject({ state: 'done', error: null });
+    expect(scheduler.repo.isVerified(job.id, t.id)).toBe(false);
+    expect(scheduler.repo.conversion(t.id)).toMatchObject({ sentFormat: 'qcow2', storedFormat: 'raw' });
+    const img = await (await engine.glance('ref-demo-r2', 'RegionTwo')).getImage(t.remoteImageId ?? '');
+    expect(img).toMatchObject({ status: 'active', disk_format: 'raw', size: 16 * MiB });
   });
 
   it('refuses, without retrying, a URL whose bytes do not have the expected sha512, and deletes the image', async () => {

@@ -77,7 +77,9 @@ function shrinkFact(t: TargetRecord, repo?: JobRepository): string | undefined {
   const conv = repo?.conversion(t.id) ?? null;
   if (conv !== null)
     return `sent as ${conv.sentFormat} (${formatBytes(conv.sentBytes)}), stored as ${conv.storedFormat ?? '?'}${
-      conv.savedBytes > 0 ? `: ${formatBytes(conv.savedBytes)} not sent` : ' (converted by Glance)'
+      conv.savedBytes > 0
+        ? `: ${formatBytes(conv.savedBytes)} not sent`
+        : " (converted by Glance, so its sha512 is not the source's)"
     }`;
   return t.sendFormat !== null && t.state !== 'done' ? `to be sent as a compressed ${t.sendFormat}` : undefined;
 }

@@ -13,6 +13,13 @@ export type NewEvent = Omit<EventRecord, 'id' | 'at' | 'actor' | 'detail'> & {
   detail?: Record<string, unknown> | null;
 };
 
+/**
+ * An event that proves the image has the source's bytes: an equal image linked, or a check of
+ * the digests. A check of an image Glance converted (`converted: true` in its detail) compared
+ * the virtual size only: what Glance made has digests of its own.
+ */
+const EXACT = `(kind = 'target.duplicate_reused' OR (kind = 'target.verified' AND coalesce(json_extract(detail, '$.converted'), 0) = 0))`;
+
 export class AuditLog {
   constructor(
     private readonly db: Db,
@@ -94,17 +101,17 @@ export class AuditLog {
   outcome(targetId: string): { startedAt: number | null; endedAt: number | null; verified: boolean; linked: boolean } {
     const rows = this.db
       .prepare(
-        `SELECT kind, at, to_state FROM events WHERE target_id = ? AND kind IN
+        `SELECT kind, at, to_state, ${EXACT} AS exact FROM events WHERE target_id = ? AND kind IN
            ('target.transition', 'target.error', 'target.verified', 'target.duplicate_reused', 'target.adopted_source')
          ORDER BY id`,
       )
-      .all(targetId) as { kind: string; at: number; to_state: string | null }[];
+      .all(targetId) as { kind: string; at: number; to_state: string | null; exact: number }[];
     const started = rows.find((r) => r.kind === 'target.transition' && r.to_state !== 'queued');
     const done = rows.findLast((r) => r.to_state === 'done');
     return {
       startedAt: started?.at ?? null,
       endedAt: done?.at ?? null,
-      verified: rows.some((r) => r.kind === 'target.verified' || r.kind === 'target.duplicate_reused'),
+      verified: rows.some((r) => r.exact === 1),
       linked: rows.some((r) => r.kind === 'target.duplicate_reused'),
     };
   }
@@ -129,14 +136,14 @@ export class AuditLog {
     return d !== undefined && typeof d.sentBytes === 'number' ? (d as unknown as ConversionOutcome) : null;
   }
 
-  /** The target's image was checked against the source's hashes (or linked to an equal one). Uses the job's index. */
+  /**
+   * The target's image was checked against the source's hashes (or linked to an equal one). An
+   * image Glance converted is not: only its virtual size could be checked. Uses the job's index.
+   */
   isVerified(jobId: string, targetId: string): boolean {
     return (
       this.db
-        .prepare(
-          `SELECT 1 FROM events WHERE job_id = ? AND target_id = ?
-             AND kind IN ('target.verified', 'target.duplicate_reused') LIMIT 1`,
-        )
+        .prepare(`SELECT 1 FROM events WHERE job_id = ? AND target_id = ? AND ${EXACT} LIMIT 1`)
         .get(jobId, targetId) !== undefined
     );
   }

@@ -67,16 +67,16 @@ async function expectedNow(
   ctx: RunContext,
   glance: GlanceClient,
   id: string,
-): Promise<Expected & { converted: boolean }> {
+): Promise<{ want: Expected; converted: boolean; image: GlanceImage }> {
   const job = ctx.repo.getJob(ctx.job.id);
   const image = await glance.getImage(id);
-  if (!isConverted(image, declaredFormat(job))) return { ...expected(ctx), converted: false };
+  if (!isConverted(image, declaredFormat(job))) return { want: expected(ctx), converted: false, image };
   ctx.repo.note(
     'target.converted',
     ctx.repo.getTarget(ctx.target.id),
     conversionDetail(image, { format: declaredFormat(job), size: job.sourceSize ?? image.size ?? 0 }) ?? {},
   );
-  return { virtualSize: virtualSizeOf(job), converted: true };
+  return { want: { virtualSize: virtualSizeOf(job) }, converted: true, image };
 }
 
 async function assertOffered(glance: GlanceClient, t: TargetRecord): Promise<void> {
@@ -99,7 +99,7 @@ async function agreeOnDigests(
 ): Promise<boolean> {
   const job = ctx.repo.getJob(ctx.job.id);
   if (job.md5 !== null && job.sha512 !== null) {
-    await verifyImage(ctx, glance, image.id, expected(ctx), mismatch);
+    await verifyImage(ctx, glance, image, expected(ctx), mismatch); // the image just verified, not read again
     return false;
   }
   if (image.os_hash_algo !== 'sha512' || !image.os_hash_value || !image.checksum) return false;
@@ -145,10 +145,10 @@ async function runImport(ctx: RunContext): Promise<TargetRecord> {
           hint: 'The URL served other bytes than expected (--sha512, or what the first region got): the image was deleted. Check the URL and the digest, then retry.',
         }
       : undefined;
-  const want = await expectedNow(ctx, glance, image.id);
-  image = await verifyImage(ctx, glance, image.id, want, mismatch);
+  const now = await expectedNow(ctx, glance, image.id);
+  image = await verifyImage(ctx, glance, now.image, now.want, mismatch);
   // A converted image's digests are of what Glance made: never the reference of the job's others.
-  const first = !want.converted && (await agreeOnDigests(ctx, glance, image, mismatch));
+  const first = !now.converted && (await agreeOnDigests(ctx, glance, image, mismatch));
   repo.setProgress(t.id, image.size ?? 0);
   repo.note('target.verified', t, {
     md5: image.checksum,
@@ -156,7 +156,8 @@ async function runImport(ctx: RunContext): Promise<TargetRecord> {
     size: image.size,
     // "job": equal to digests known before (the file's, the user's, or another region's);
     // "first": this region's are the reference the job's other regions must match.
-    against: want.converted ? 'converted' : first ? 'first' : 'job',
+    against: now.converted ? 'converted' : first ? 'first' : 'job',
+    ...(now.converted ? { converted: true } : {}),
   });
   return repo.transition(t.id, 'done');
 }
@@ -201,12 +202,18 @@ async function runCopyImage(ctx: RunContext): Promise<TargetRecord> {
     repo.note('target.already_in_store', t, { imageId: image.id, store });
   }
   t = repo.transition(t.id, 'verifying');
-  image = await verifyImage(ctx, glance, image.id, await expectedNow(ctx, glance, image.id));
+  const now = await expectedNow(ctx, glance, image.id);
+  image = await verifyImage(ctx, glance, now.image, now.want);
   if (!list(image.stores).includes(store))
     throw new EngineError('glance.import_failed', `Image ${image.id} is not in store ${store} after the copy.`, {
       hint: 'Look at the image tasks for the reason; retry this target.',
     });
   repo.setProgress(t.id, image.size ?? 0);
-  repo.note('target.verified', t, { md5: image.checksum, sha512: image.os_hash_value, store });
+  repo.note('target.verified', t, {
+    md5: image.checksum,
+    sha512: image.os_hash_value,
+    store,
+    ...(now.converted ? { converted: true } : {}),
+  });
   return repo.transition(t.id, 'done');
 }

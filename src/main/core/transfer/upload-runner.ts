@@ -291,10 +291,16 @@ export async function settleFileTarget(
   };
   const expected =
     stored === undefined ? { size: source.size, ...digests } : expectedStored(stored, file, shrink?.copy);
-  const verified = await verifyImage(ctx, glance, image.id, expected);
+  const verified = await verifyImage(ctx, glance, stored ?? image.id, expected);
   repo.setHashes(job.id, digests);
   repo.setProgress(t.id, source.size);
-  repo.note('target.verified', t, { md5: digests.md5, sha512: digests.sha512, size: source.size, ...expected });
+  repo.note('target.verified', t, {
+    md5: digests.md5,
+    sha512: digests.sha512,
+    size: source.size,
+    ...expected,
+    ...('stored' in expected && expected.stored === 'converted' ? { converted: true } : {}),
+  });
   const converted = stored === undefined ? undefined : conversionDetail(verified, file, shrink?.copy);
   if (converted !== undefined) repo.note('target.converted', t, converted);
   await beforeDone?.();
@@ -321,6 +327,20 @@ export interface Expected {
   virtualSize?: number | null;
 }
 
+/** Each expected figure against the image's: equal, or not known (nothing to compare). */
+function compared(
+  image: GlanceImage,
+  expected: Expected,
+): Record<'sameSize' | 'sameMd5' | 'sameSha' | 'sameVirtual', boolean> {
+  const known = <T>(v: T | null | undefined): v is T => v !== null && v !== undefined;
+  return {
+    sameSize: !known(expected.size) || image.size === expected.size,
+    sameMd5: !known(expected.md5) || image.checksum === expected.md5,
+    sameSha: !known(expected.sha512) || image.os_hash_algo !== 'sha512' || image.os_hash_value === expected.sha512,
+    sameVirtual: !known(expected.virtualSize) || image.virtual_size === expected.virtualSize,
+  };
+}
+
 /**
  * The image must be active with the expected size, md5 and sha512 (each when known). When it is
  * not, an image this target made is deleted (never an adopted one) and the target is to be
@@ -329,19 +349,16 @@ export interface Expected {
 export async function verifyImage(
   ctx: RunContext,
   glance: GlanceClient,
-  id: string,
+  /** The image, or its id to read it now (an image just read is not read twice). */
+  id: string | GlanceImage,
   expected: Expected,
   /** What a mismatch means here, when it is not a transfer to redo (a URL serving other bytes). */
   mismatch?: { code: 'source.digest_mismatch'; hint: string },
 ): Promise<GlanceImage> {
   const { repo } = ctx;
   const t = repo.getTarget(ctx.target.id);
-  const image = await glance.getImage(id);
-  const known = <T>(v: T | null | undefined): v is T => v !== null && v !== undefined;
-  const sameSize = !known(expected.size) || image.size === expected.size;
-  const sameMd5 = !known(expected.md5) || image.checksum === expected.md5;
-  const sameSha = !known(expected.sha512) || image.os_hash_algo !== 'sha512' || image.os_hash_value === expected.sha512;
-  const sameVirtual = !known(expected.virtualSize) || image.virtual_size === expected.virtualSize;
+  const image = typeof id === 'string' ? await glance.getImage(id) : id;
+  const { sameSize, sameMd5, sameSha, sameVirtual } = compared(image, expected);
   if (image.status === 'active' && sameSize && sameMd5 && sameSha && sameVirtual) return image;
   // In the audit log with its id: an image Glance called active held other content.
   if (t.imageOwned) await dropOwnImage(ctx, glance, image.id, { why: 'its content does not match the source' });
