@@ -129,6 +129,16 @@ export class RelayStore {
     this.db.prepare('UPDATE relays SET manifest_at = NULL WHERE target_id = ?').run(targetId);
   }
 
+  /**
+   * Every segment of the target is to be sent again: what the store holds was cut from another
+   * file (a new compressed copy: qemu-img writes its clusters in the order they finish, so two
+   * copies of one disk differ byte for byte).
+   */
+  forgetSegments(targetId: string): void {
+    this.db.prepare('DELETE FROM relay_segments WHERE target_id = ?').run(targetId);
+    this.db.prepare('UPDATE relays SET manifest_at = NULL WHERE target_id = ?').run(targetId);
+  }
+
   markManifest(targetId: string): void {
     this.db.prepare('UPDATE relays SET manifest_at = ? WHERE target_id = ?').run(this.now(), targetId);
   }

@@ -81,6 +81,24 @@ describe('the compressed copy a job shares between its targets', () => {
     expect(repo.getJob(a.jobId).sha512).not.toBe(copy.sha512);
   });
 
+  // Fails when a new copy keeps the relay segments of the copy before it (forgetSegments not
+  // called in makeCopy): the manifest would join pieces of two different files.
+  it('makes a relay send every segment again when the copy is made anew', async () => {
+    const { path, ctx, targets } = await twoTargets();
+    const a = targets[0] as TargetRecord;
+    repo.relays.ensure(a.id, 'glance-uploader-relay', 4 * MiB);
+    repo.relays.confirm(a.id, { idx: 0, size: 4 * MiB, md5: 'a'.repeat(32) });
+    repo.relays.markManifest(a.id);
+    const { copy } = await shrunkSource(
+      ctx(a, new AbortController().signal),
+      await identify(path),
+      await inspectFile(path),
+    );
+    expect(existsSync(copy.path)).toBe(true);
+    expect(repo.relays.confirmed(a.id)).toEqual([]);
+    expect(repo.relays.get(a.id)?.manifestAt ?? null).toBeNull();
+  });
+
   // Fails when digests an earlier attempt recorded are trusted without reading the file again.
   it('refuses a file whose bytes are not the ones an earlier attempt read', async () => {
     const { path, ctx, targets } = await twoTargets();

@@ -173,6 +173,8 @@ async function makeCopy(
   const digests = await hashFile(part, size);
   renameSync(part, path);
   const copy = repo.shrunk.record({ jobId: job.id, path, format: 'qcow2', size, ...digests });
+  // A relay that sent segments of an earlier copy (removed since) must not mix them with this one's.
+  for (const t of repo.targetsOf(job.id)) repo.relays.forgetSegments(t.id);
   repo.note('target.shrunk', repo.getTarget(ctx.target.id), {
     format: 'qcow2',
     size,
