@@ -114,6 +114,20 @@ export async function qemuImgVersion(): Promise<string | undefined> {
   }
 }
 
+/**
+ * The disk in `qcow2` is the raw file `raw`, byte for byte (`qemu-img compare`: exit 0 the
+ * same, 1 different; anything else is an error).
+ */
+export async function sameAsRaw(raw: string, qcow2: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await qemuImg(['compare', '-q', '-f', 'raw', '-F', 'qcow2', raw, qcow2], { signal });
+    return true;
+  } catch (e) {
+    if (e instanceof EngineError && /\(exit 1\)/.test(e.message)) return false;
+    throw e;
+  }
+}
+
 /** An empty qcow2 of this virtual size (the conversion probe's image). */
 export async function createQcow2(path: string, virtualSize: number): Promise<void> {
   await qemuImg(['create', '-q', '-f', 'qcow2', path, String(virtualSize)]);

@@ -117,6 +117,7 @@ export function newImage(id: string, owner: string): ImageRecord {
     partial_size: null,
     upload_total: null,
     stores: [],
+    packed: false,
   };
 }
 

@@ -24,6 +24,8 @@ export interface ImportOptions {
   /** Largest image accepted, bytes (Glance's image_size_cap). */
   sizeCap: number;
   webDownload?: WebDownloadOptions;
+  /** An image became active with its data (the packer's cue). */
+  onActive?: (id: string) => void;
 }
 
 export class ImageImports {
@@ -132,7 +134,8 @@ export class ImageImports {
     try {
       await pipeline(createReadStream(this.o.store.readPath(img)), new SparseFileStream(temp)); // holes stay holes
       await fsyncFile(temp);
-      await rename(temp, this.o.store.storePath(store, img.id));
+      // A packed image's copy is packed too (the row's `packed` speaks for every store).
+      await rename(temp, img.packed ? this.o.store.packedPath(store, img.id) : this.o.store.storePath(store, img.id));
     } catch {
       await rm(temp, { force: true });
       ok = false;
@@ -203,6 +206,7 @@ export class ImageImports {
     this.o.store.save(img);
     const failed = await this.#copyAll(img, rest);
     this.#finish(id, taskId, failed.length ? `import to ${failed.join(', ')} failed` : undefined);
+    this.o.onActive?.(id);
   }
 
   /** The task's end (a failure message, or success) and the import lock dropped, as Glance's _CompleteTask. */

@@ -23,6 +23,8 @@ export interface IngestLimits {
   sizeCap: number;
   /** Total bytes all images may hold, those still receiving data included (0: no limit). */
   quotaBytes: number;
+  /** An image became active with its data (the packer's cue). */
+  onActive?: (id: string) => void;
 }
 
 export const TOO_LARGE = 'The incoming image is too large: The provided image is too large.';
@@ -159,14 +161,7 @@ export class ImageIngest {
       await fsyncFile(temp);
       const current = this.o.store.get(img.id);
       if (current === undefined || abort.signal.aborted) throw deletedDuringUpload(img.id);
-      const final = stage ? this.o.store.stagePath(img.id) : this.o.store.storePath(store, img.id);
-      await rename(temp, final);
-      if (stage) {
-        current.size = bytes;
-        current.updated_at = glanceTime();
-        current.status = 'uploading';
-      } else await markActive(current, { path: final, store, size: bytes, digests });
-      this.o.store.save(current);
+      await this.#landWhole(current, temp, stage ? undefined : store, { bytes, digests });
       sendEmpty(res, 204);
     } catch (e) {
       await rm(temp, { force: true });
@@ -181,6 +176,27 @@ export class ImageIngest {
     } finally {
       this.#uploads.delete(img.id);
     }
+  }
+
+  /** A whole body in place: staged (`store` undefined: the image waits for its import), or active in `store`. */
+  async #landWhole(
+    img: ImageRecord,
+    temp: string,
+    store: string | undefined,
+    got: { bytes: number; digests: Digests },
+  ): Promise<void> {
+    const final = store === undefined ? this.o.store.stagePath(img.id) : this.o.store.storePath(store, img.id);
+    await rename(temp, final);
+    if (store === undefined) {
+      img.size = got.bytes;
+      img.updated_at = glanceTime();
+      img.status = 'uploading';
+      this.o.store.save(img);
+      return;
+    }
+    await markActive(img, { path: final, store, size: got.bytes, digests: got.digests });
+    this.o.store.save(img);
+    this.o.onActive?.(img.id); // packing starts in the background
   }
 
   /** The body into `temp`, hashed on the way; refused past the size cap or (no length announced) the quota. */
@@ -361,6 +377,7 @@ export class ImageIngest {
     await markActive(current, { path: final, store: up.store, size: up.total, digests });
     this.o.store.save(current);
     sendEmpty(res, 204);
+    this.o.onActive?.(current.id);
   }
 
   /** After a broken upload: what reached the disk is kept for a resume, as Glance's image goes back to queued. */

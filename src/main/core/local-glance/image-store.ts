@@ -45,11 +45,17 @@ export interface ImageRecord {
   upload_total: number | null;
   /** The stores holding the data (multi-store servers show them as `stores`). */
   stores: string[];
+  /**
+   * The data is kept as a compressed qcow2 (`<id>.qcow2`, image-packing.ts) of the raw bytes the
+   * image holds; every read serves those raw bytes (io/qcow2-reader.ts). Never in the API.
+   */
+  packed: boolean;
 }
 
-interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties' | 'stores'> {
+interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties' | 'stores' | 'packed'> {
   protected: number;
   os_hidden: number;
+  packed: number;
   tags: string;
   properties: string;
   stores: string;
@@ -81,6 +87,7 @@ const COLUMNS = [
   'partial_size',
   'upload_total',
   'stores',
+  'packed',
 ] as const;
 
 function toRecord(r: Row): ImageRecord {
@@ -91,6 +98,7 @@ function toRecord(r: Row): ImageRecord {
     tags: JSON.parse(r.tags) as string[],
     properties: JSON.parse(r.properties) as Record<string, string>,
     stores: JSON.parse(r.stores) as string[],
+    packed: r.packed !== 0,
   };
 }
 
@@ -138,11 +146,15 @@ export class ImageStore {
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         tags TEXT NOT NULL DEFAULT '[]', properties TEXT NOT NULL DEFAULT '{}',
         partial_size INTEGER, upload_total INTEGER, stores TEXT NOT NULL DEFAULT '[]',
-        seq INTEGER NOT NULL
+        seq INTEGER NOT NULL, packed INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX IF NOT EXISTS images_created ON images (created_at, seq);
       ${MEMBERS_DDL}
     `);
+    // A data folder from before packing: its images are all unpacked.
+    const columns = db.prepare('PRAGMA table_info(images)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'packed'))
+      db.exec('ALTER TABLE images ADD COLUMN packed INTEGER NOT NULL DEFAULT 0');
     this.tasks.open();
     return this;
   }
@@ -157,8 +169,9 @@ export class ImageStore {
     const dirs = [this.stagingDir, ...this.storeNames.map((s) => this.storeDir(s))];
     for (const dir of dirs)
       for (const f of readdirSync(dir))
-        // A temp file, or the data of an image whose row is gone (a crash during a delete).
-        if (f.startsWith('.tmp-') || (UUID_RE.test(f) && this.get(f) === undefined)) {
+        // A temp file, the data of an image whose row is gone (a crash during a delete), or the
+        // half of a packing a crash left (image-packing.ts: the row says which form holds).
+        if (f.startsWith('.tmp-') || this.#stale(f)) {
           rmSync(join(dir, f), { force: true });
           removed++;
         }
@@ -177,6 +190,18 @@ export class ImageStore {
       this.save(img);
     }
     return { removed, reset: reset + this.#sweepImports() };
+  }
+
+  /** A data file no row wants: an image gone, or the form (raw, packed) its row does not say. */
+  #stale(file: string): boolean {
+    const packed = file.endsWith('.qcow2');
+    const id = packed ? file.slice(0, -6) : file;
+    if (!UUID_RE.test(id)) return false;
+    const img = this.get(id);
+    if (img === undefined) return true;
+    if (packed) return !img.packed;
+    // The raw data of a packed image: only once its packed form is there (never the last copy).
+    return img.packed && img.stores.some((s) => existsSync(this.packedPath(s, id)));
   }
 
   /**
@@ -221,10 +246,15 @@ export class ImageStore {
     return join(this.storeDir(store), id.toLowerCase());
   }
 
+  /** Where a store keeps an image's data packed (a compressed qcow2 of it). */
+  packedPath(store: string, id: string): string {
+    return `${this.storePath(store, id)}.qcow2`;
+  }
+
   /** The data of an image: in the first store that holds it (the default one first). */
   readPath(img: ImageRecord): string {
     const store = this.storeNames.find((s) => img.stores.includes(s)) ?? this.defaultStore;
-    return this.storePath(store, img.id);
+    return img.packed ? this.packedPath(store, img.id) : this.storePath(store, img.id);
   }
 
   dataPath(id: string): string {
@@ -279,6 +309,7 @@ export class ImageStore {
     this.members.removeAll(id);
     const paths = [this.dataPath(id), this.stagePath(id), this.partPath(id)];
     for (const name of this.storeNames.slice(1)) paths.push(this.storePath(name, id));
+    for (const name of this.storeNames) paths.push(this.packedPath(name, id));
     await Promise.all(paths.map((p) => rm(p, { force: true })));
   }
 

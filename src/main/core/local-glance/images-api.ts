@@ -18,6 +18,7 @@ import { checkAttribute, schemaOrder } from './schema-check';
 import { ImageImports } from './image-imports';
 import { applyPatch, parsePatch } from './image-patch';
 import { ImageIngest } from './image-ingest';
+import { Qcow2Reader } from '../io/qcow2-reader';
 import { queryImages } from './image-query';
 import { pyUrlencode } from './py-format';
 import { glanceTime, type ImageRecord, type ImageStore } from './image-store';
@@ -33,6 +34,17 @@ export interface ImagesApiOptions {
   maxImages: number;
   /** web-download: off unless enabled; local addresses only when allowed. */
   webDownload?: WebDownloadOptions;
+  /** An image became active with its data (the packer's cue). */
+  onActive?: (id: string) => void;
+}
+
+/** The raw bytes [start, end) of a packed image (a compressed qcow2 of them), decoded as they go. */
+async function sendPacked(res: ServerResponse, path: string, start: number, end: number): Promise<void> {
+  const reader = await Qcow2Reader.open(path);
+  const body = reader.stream(start, end);
+  body.once('close', () => void reader.close().catch(() => undefined));
+  res.once('close', () => body.destroy());
+  body.pipe(res);
 }
 
 export class ImagesApi {
@@ -208,7 +220,7 @@ export class ImagesApi {
       throw new HttpError(403, 'The requested image has been deactivated. Image data download is forbidden.');
     if (img.status !== 'active' && img.status !== 'deactivated') return void send(res, 204);
     const path = this.o.store.readPath(img);
-    const size = (await stat(path)).size;
+    const size = img.packed ? (img.size ?? 0) : (await stat(path)).size;
     const slice = byteSlice(req.headers.range, req.headers['content-range'] as string | undefined, size);
     // Glance's header order; Content-MD5 is the whole image's, on a 206 too.
     const headers: Record<string, string | number> = {
@@ -219,6 +231,7 @@ export class ImagesApi {
     };
     res.writeHead(slice ? 206 : 200, headers);
     if (slice?.length === 0) return void res.end();
+    if (img.packed) return sendPacked(res, path, slice?.offset ?? 0, slice ? slice.offset + slice.length : size);
     createReadStream(path, slice ? { start: slice.offset, end: slice.offset + slice.length - 1 } : {}).pipe(res);
   }
 

@@ -5,6 +5,7 @@
  * server (no DNS rebinding from a web page); JSON bodies are size-limited. Runs in its own
  * process: `glance-uploader serve`, or a utility process of the app.
  */
+import { ImagePacker } from './image-packing';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cors, type CorsOptions } from './cors';
@@ -37,6 +38,11 @@ export interface StagingServerOptions {
   webDownload?: WebDownloadOptions;
   /** CORS (oslo.middleware semantics, Glance's defaults); off when absent or no origin allowed. */
   cors?: CorsOptions;
+  /**
+   * Keep raw images as a compressed qcow2 of themselves once active (image-packing.ts). Off by
+   * default until every reader of staged data (sync) reads a packed image.
+   */
+  packImages?: boolean;
   log?: (line: string) => void;
 }
 
@@ -98,6 +104,7 @@ export class StagingServer {
   readonly #cors: Cors | undefined;
   /** Made by start(): the local user's credentials (written at the first start), its Keystone and the image API. */
   #parts: Parts | undefined;
+  #packer: ImagePacker | undefined;
   #server: Server | undefined;
   #url = '';
   /** What answers below /v2/images/{id}, by method and path (`c`: a tag, an action or a member). */
@@ -154,6 +161,10 @@ export class StagingServer {
 
   async start(): Promise<string> {
     this.store.open();
+    if (this.o.packImages === true)
+      this.#packer = new ImagePacker(this.store, (id, outcome, detail) =>
+        this.o.log?.(`packing ${id}: ${outcome}${detail !== undefined ? ` (${detail})` : ''}`),
+      );
     const creds = loadOrCreateCredentials(this.o.dataDir);
     const identity = new IdentityService(creds, this.o.tokenTtlSeconds);
     this.#parts = {
@@ -167,6 +178,7 @@ export class StagingServer {
         quotaBytes: this.o.quotaBytes ?? 0,
         maxImages: this.o.maxImages ?? 0,
         webDownload: this.o.webDownload ?? { enabled: false },
+        ...(this.#packer !== undefined ? { onActive: (id: string) => this.#packer?.request(id) } : {}),
       }),
     };
     const swept = this.store.sweep();
@@ -184,7 +196,13 @@ export class StagingServer {
     return this.#url;
   }
 
+  /** The packer, when packing is on (tests wait on it). */
+  get packer(): ImagePacker | undefined {
+    return this.#packer;
+  }
+
   async close(): Promise<void> {
+    await this.#packer?.stop();
     const s = this.#server;
     if (s !== undefined) {
       s.closeAllConnections();
