@@ -24,7 +24,18 @@
  *   hand: no job.shrink_swept event; the retry's own conversion overwrote the file).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -332,6 +343,70 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
           os_hash_value: sums.sha512,
         });
         await g.deleteImage(String(t?.imageId));
+      }
+    },
+  );
+
+  // Fails when the server keeps staged images as they were sent (no .qcow2: packImages off), when
+  // a packed image is served or synced as its qcow2 bytes (the sha512 differs), or when a sync
+  // reads the server's raw file (the packer removes it: source.not_found).
+  it(
+    "packs a staged disk while the data folder's server runs: its raw bytes served, unpacked for RegionOne, a compressed qcow2 for RegionTwo",
+    { timeout: 150_000 },
+    async () => {
+      const yaml = join(dir, 'local-clouds.yaml');
+      const srv = startCli(
+        ['serve', '--port', '0', '--json', '--write-clouds-yaml', yaml, '--cloud-name', 'staged-local'],
+        env,
+      );
+      await new Promise((r) => srv.child.stdout?.once('data', r));
+      const local = new Engine({ env: { OS_CLIENT_CONFIG_FILE: yaml }, cwd: dir, home: join(dir, 'local-engine') });
+      try {
+        const raw = join(dir, 'packed.raw');
+        execFileSync('dd', ['if=/dev/zero', `of=${raw}`, 'bs=1M', 'count=64', 'status=none']);
+        execFileSync('dd', ['if=/dev/urandom', `of=${raw}`, 'bs=1M', 'count=2', 'conv=notrunc', 'status=none']);
+        const fd = openSync(raw, 'r+');
+        writeSync(fd, Buffer.alloc(16 * MiB, 'a staged disk compresses '), 0, 16 * MiB, 20 * MiB);
+        closeSync(fd);
+        const sums = await hashFile(raw);
+        const staged = await runCli(['stage', raw, '--name', `packed-${tag}`, '--json'], env);
+        expect(staged.code, staged.stderr).toBe(0);
+        const id = String(
+          (JSON.parse(staged.stdout) as { jobs: { targets: { imageId: string }[] }[] }).jobs[0]?.targets[0]?.imageId,
+        ).toLowerCase();
+        const home = env.GLANCE_UPLOADER_HOME ?? '';
+        for (let i = 0; i < 300 && filesNamed(home, `${id}.qcow2`).length === 0; i++) await sleep(100);
+        const [packed] = filesNamed(home, `${id}.qcow2`);
+        expect(filesNamed(home, id)).toEqual([]); // the raw form went
+        expect(statSync(packed ?? '').blocks * 512).toBeLessThan(4 * MiB); // 2 MiB random, 16 MiB of text
+        const download = join(dir, 'packed.download');
+        await downloadImage(await local.glance('staged-local', 'local'), id, download);
+        expect((await hashFile(download)).sha512).toBe(sums.sha512);
+        rmSync(download);
+
+        for (const [name, region] of [
+          ['shrink-r2', 'RegionTwo'],
+          ['shrink-r1', 'RegionOne'],
+        ] as const) {
+          const r = await runCli(['sync', `packed-${tag}`, '--cloud', name, '--region', region, '--json'], env);
+          expect(r.code, r.stderr).toBe(0);
+        }
+        const jobs = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {
+          jobs: { name: string; targets: Record<string, unknown>[] }[];
+        };
+        for (const region of ['RegionTwo', 'RegionOne']) {
+          const t = jobs.jobs.find((j) => j.name === `packed-${tag}` && j.targets[0]?.region === region)?.targets[0];
+          expect(t).toMatchObject({ state: 'done', ...(region === 'RegionTwo' ? { sendFormat: 'qcow2' } : {}) });
+          const g = await engine.glance('ref-demo', region);
+          expect(await g.getImage(String(t?.imageId))).toMatchObject({ size: 64 * MiB, os_hash_value: sums.sha512 });
+          await g.deleteImage(String(t?.imageId));
+        }
+        // Each sync's own raw file went with its job.
+        expect(readdirSync(join(home, 'cache', 'unpacked'))).toEqual([]);
+      } finally {
+        await local.close();
+        srv.child.kill('SIGTERM');
+        await srv.done;
       }
     },
   );

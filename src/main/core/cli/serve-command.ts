@@ -20,7 +20,7 @@ export const SERVE_HELP = `Usage: glance-uploader serve [--bind 127.0.0.1] [--po
                             [--write-clouds-yaml FILE] [--cloud-name local]
                             [--cors-origin ORIGIN]... [--size-cap SIZE] [--quota-bytes SIZE]
                             [--max-images N] [--web-download [--web-download-allow-local]]
-                            [--stores NAME,NAME2...]
+                            [--stores NAME,NAME2...] [--no-pack]
 
 A local server that behaves like Glance (Image API v2) with a minimal Keystone v3 under
 /identity/v3, for staging images offline. Images live in DIR (default: the data folder's
@@ -35,7 +35,10 @@ page of that origin call it (Glance's CORS defaults). --size-cap caps one image,
 all of them (images still uploading count), both with binary suffixes (20G); --max-images
 caps their number. --web-download offers the web-download import method (off by default;
 loopback and private addresses refused unless --web-download-allow-local). --stores makes it
-multi-store (the first is the default) and offers copy-image between them. Stops with Ctrl-C,
+multi-store (the first is the default) and offers copy-image between them. A raw image is kept
+as a compressed qcow2 of itself once it is active (its zeros and repeats take no room; reads,
+ranges and digests are the raw image's, as before); --no-pack keeps images as they were sent.
+Stops with Ctrl-C,
 or, with --exit-with-parent, when the process that started it ends (stage and sync use it).`;
 
 /** Resolves when the process that started this one is gone (this one was adopted by another). */
@@ -86,6 +89,7 @@ const SERVE_OPTIONS = {
   stores: { type: 'string' },
   'web-download-allow-local': { type: 'boolean' },
   'exit-with-parent': { type: 'boolean' },
+  'no-pack': { type: 'boolean' },
 } as const;
 
 type ServeValues = Parsed<typeof SERVE_OPTIONS>['values'];
@@ -103,6 +107,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     host: v.bind ?? '127.0.0.1',
     port,
     ...serverLimits(v),
+    packImages: v['no-pack'] !== true,
     log: (l) => io.stderr.write(`${l}\n`),
   });
   await listen(server, v.bind ?? '127.0.0.1', port);

@@ -114,15 +114,20 @@ export function localCloudOf(dataDir: string, role: 'member' | 'admin' = 'member
 
 /**
  * Where the local server keeps an active image's data: `images/<id>` (the default store) or
- * `stores/s<N>/<id>`. Sync reads it from there, as a file, rather than through HTTP.
+ * `stores/s<N>/<id>`, with `.qcow2` when it is packed (a compressed qcow2 of the raw bytes:
+ * local-glance/image-packing.ts). Sync reads it from there, as a file, rather than through HTTP.
  */
-export function stagedDataPath(dataDir: string, id: string): string | undefined {
+export function stagedDataPath(dataDir: string, id: string): { path: string; packed: boolean } | undefined {
   if (!UUID_RE.test(id)) return undefined;
-  const candidates = [join(dataDir, 'images', id.toLowerCase())];
+  const dirs = [join(dataDir, 'images')];
   const stores = join(dataDir, 'stores');
-  if (existsSync(stores))
-    for (const d of readdirSync(stores).sort()) candidates.push(join(stores, d, id.toLowerCase()));
-  return candidates.find((p) => existsSync(p));
+  if (existsSync(stores)) for (const d of readdirSync(stores).sort()) dirs.push(join(stores, d));
+  for (const dir of dirs)
+    for (const packed of [false, true]) {
+      const path = join(dir, `${id.toLowerCase()}${packed ? '.qcow2' : ''}`);
+      if (existsSync(path)) return { path, packed };
+    }
+  return undefined;
 }
 
 /** Fields Glance sets itself, or that describe one copy of the data: never copied to a target. */

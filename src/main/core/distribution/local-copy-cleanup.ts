@@ -13,11 +13,18 @@ import type { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-repository';
 import { LOCAL_CLOUD, LOCAL_REGION } from './local-cloud';
+import { unpackedDir } from '../io/unpacked-copies';
 
 export type JobDoneHook = (job: JobRecord, first: TargetRecord, repo: JobRepository) => Promise<void>;
 
 export function removeLocalCopy(engine: Engine): JobDoneHook {
   return async (job, first, repo) => {
+    // The raw bytes a sync unpacked from a packed staged image are the job's own, whatever it asked.
+    const unpacked = unpackedDir(engine.cacheDir) + sep;
+    if (job.sourceKind === 'staged' && job.sourcePath?.startsWith(unpacked) === true) {
+      await rm(job.sourcePath, { force: true });
+      repo.note('job.unpacked_removed', first, { path: job.sourcePath });
+    }
     if (!job.removeStagedAfter) return;
     const cache = engine.cacheDir + sep;
     if (job.sourceKind === 'file' && job.sourcePath !== null && job.sourcePath.startsWith(cache)) {

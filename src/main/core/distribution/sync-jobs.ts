@@ -18,6 +18,7 @@ import type { JobRecord, JobRepository, NewJob, NewTarget, TargetRecord } from '
 import { isTerminal } from '../queue/target-state';
 import { identify } from '../io/source-file';
 import { isLocalCloud, stagedDataPath, stagedMetadata } from './local-cloud';
+import { linkStaged, unpackStaged } from '../io/unpacked-copies';
 
 export interface SyncOptions {
   cloud: string;
@@ -107,6 +108,21 @@ async function stagedInspection(repo: JobRepository, imageId: string, path: stri
   return data !== null && data < (dataOf(own) ?? Infinity) ? { ...own, dataSize: data } : own;
 }
 
+/**
+ * The file a sync job sends, its own (removed when it is done): a packed image's raw bytes
+ * unpacked into the cache, or a link to the raw data the server may pack meanwhile.
+ */
+async function jobFileOf(
+  engine: Engine,
+  data: { path: string; packed: boolean },
+  id: string,
+  size: number,
+): Promise<string> {
+  return data.packed
+    ? await unpackStaged(engine.cacheDir, data.path, id, size)
+    : await linkStaged(engine.cacheDir, data.path, id);
+}
+
 /** The sync jobs for these staged images (not queued: the caller creates them). */
 export async function planSync(
   engine: Engine,
@@ -121,8 +137,8 @@ export async function planSync(
   let admin = false;
   for (const img of images) {
     const name = img.name ?? img.id;
-    const path = stagedDataPath(engine.localServerDir, img.id);
-    if (path === undefined || img.os_hash_value === null || img.checksum === null || img.size === null)
+    const data = stagedDataPath(engine.localServerDir, img.id);
+    if (data === undefined || img.os_hash_value === null || img.checksum === null || img.size === null)
       throw new EngineError('staged.not_ready', `The data of staged image ${name} is missing.`, {
         hint: 'Stage the file again.',
       });
@@ -155,6 +171,7 @@ export async function planSync(
       admin,
       method: o.method,
     }).targets;
+    const path = await jobFileOf(engine, data, img.id, img.size);
     const id = await identify(path);
     const inspection = await stagedInspection(repo, img.id, path); // what shrink decides by
     plan.jobs.push({

@@ -118,6 +118,7 @@ export function newImage(id: string, owner: string): ImageRecord {
     upload_total: null,
     stores: [],
     packed: false,
+    packKept: false,
   };
 }
 

@@ -76,7 +76,9 @@ describe('ImagePacker (a raw image kept as a compressed qcow2 of itself)', () =>
     activeRaw(qcow);
     const q = store.get(qcow);
     if (q !== undefined) store.save({ ...q, disk_format: 'qcow2' });
-    expect(await pack([dense, odd, qcow])).toEqual(['not-worth-it', 'skipped', 'skipped']);
+    expect(await pack([dense, odd, qcow])).toEqual(['not-worth-it', 'not-worth-it', 'skipped']);
+    // Not tried again at the next start.
+    expect([dense, odd].map((id) => store.get(id)?.packKept)).toEqual([true, true]);
     for (const id of [dense, odd, qcow]) {
       expect(store.get(id)?.packed).toBe(false);
       expect(existsSync(store.storePath('local', id))).toBe(true);

@@ -53,22 +53,37 @@ export class ImagePacker {
     while (this.#running !== undefined) await this.#running;
   }
 
+  /** Every active raw image not packed nor tried yet (a stop or a crash interrupted it). */
+  requestPending(): void {
+    for (const img of this.store.all())
+      if (img.status === 'active' && img.disk_format === 'raw' && !img.packed && !img.packKept) this.request(img.id);
+  }
+
   async #drain(): Promise<void> {
     for (let id = this.#queue.shift(); id !== undefined; id = this.#queue.shift()) {
       try {
         const r = await this.#pack(id);
+        if (r === 'not-worth-it' || r === 'different') this.#keep(id);
         this.onDone(id, r);
       } catch (e) {
+        if (!this.#stop.signal.aborted) this.#keep(id); // qemu-img failed on it: not again at every start
         this.onDone(id, 'failed', (e as Error).message);
       }
     }
+  }
+
+  #keep(id: string): void {
+    const img = this.store.get(id);
+    if (img === undefined || img.packed) return;
+    img.packKept = true;
+    this.store.save(img);
   }
 
   async #pack(id: string): Promise<PackOutcome> {
     const img = this.store.get(id);
     const [where] = img?.stores ?? [];
     if (img === undefined || img.packed || img.status !== 'active' || img.disk_format !== 'raw') return 'skipped';
-    if (where === undefined || img.stores.length !== 1 || (img.size ?? 0) % 512 !== 0) return 'skipped';
+    if (where === undefined || img.stores.length !== 1 || (img.size ?? 0) % 512 !== 0) return 'not-worth-it';
     const raw = this.store.storePath(where, id);
     const temp = this.store.tempPath(this.store.storeDir(where), id);
     const signal = this.#stop.signal;

@@ -50,9 +50,14 @@ export interface ImageRecord {
    * image holds; every read serves those raw bytes (io/qcow2-reader.ts). Never in the API.
    */
   packed: boolean;
+  /** Packing was tried and the raw form kept (it would not shrink, or cannot be packed): not tried again. */
+  packKept: boolean;
 }
 
-interface Row extends Omit<ImageRecord, 'protected' | 'os_hidden' | 'tags' | 'properties' | 'stores' | 'packed'> {
+interface Row extends Omit<
+  ImageRecord,
+  'protected' | 'os_hidden' | 'tags' | 'properties' | 'stores' | 'packed' | 'packKept'
+> {
   protected: number;
   os_hidden: number;
   packed: number;
@@ -90,6 +95,10 @@ const COLUMNS = [
   'packed',
 ] as const;
 
+/** The `packed` column: 0 not tried yet, 1 packed, 2 tried and kept raw. */
+const PACKED = 1;
+const KEPT = 2;
+
 function toRecord(r: Row): ImageRecord {
   return {
     ...r,
@@ -98,7 +107,8 @@ function toRecord(r: Row): ImageRecord {
     tags: JSON.parse(r.tags) as string[],
     properties: JSON.parse(r.properties) as Record<string, string>,
     stores: JSON.parse(r.stores) as string[],
-    packed: r.packed !== 0,
+    packed: r.packed === PACKED,
+    packKept: r.packed === KEPT,
   };
 }
 
@@ -292,6 +302,7 @@ export class ImageStore {
 
   #values(img: ImageRecord): unknown[] {
     return COLUMNS.map((c) => {
+      if (c === 'packed') return img.packed ? PACKED : img.packKept ? KEPT : 0;
       const v = img[c];
       if (c === 'tags' || c === 'properties' || c === 'stores') return JSON.stringify(v);
       if (typeof v === 'boolean') return v ? 1 : 0;

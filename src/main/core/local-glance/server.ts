@@ -39,8 +39,8 @@ export interface StagingServerOptions {
   /** CORS (oslo.middleware semantics, Glance's defaults); off when absent or no origin allowed. */
   cors?: CorsOptions;
   /**
-   * Keep raw images as a compressed qcow2 of themselves once active (image-packing.ts). Off by
-   * default until every reader of staged data (sync) reads a packed image.
+   * Keep raw images as a compressed qcow2 of themselves once active (image-packing.ts). `serve`
+   * turns it on (the data folder's server); off here, so a server made in code keeps what it is sent.
    */
   packImages?: boolean;
   log?: (line: string) => void;
@@ -184,6 +184,7 @@ export class StagingServer {
     const swept = this.store.sweep();
     if (swept.removed + swept.reset > 0)
       this.o.log?.(`start-up sweep: ${swept.removed} temp file(s) removed, ${swept.reset} interrupted upload(s) reset`);
+    this.#packer?.requestPending(); // what a stop or a crash interrupted
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
     const host = this.o.host ?? '127.0.0.1';

@@ -9,7 +9,7 @@ import type { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import type { JobRepository, TargetRecord } from '../queue/job-repository';
 import { releaseEndedRelays, releaseRelay } from './relay-cleanup';
-import { releaseShrunk, sweepShrinkCache } from './shrink-cache';
+import { releaseShrunk, sweepShrinkCache, sweepUnpacked } from './shrink-cache';
 
 /** What a failed or canceled target left: its image, its relay's objects, the job's compressed copy. */
 export async function releaseLeftovers(
@@ -44,6 +44,7 @@ export async function deleteOwnImage(engine: Engine, repo: JobRepository, t: Tar
 export async function releaseAllLeftovers(engine: Engine, repo: JobRepository, keepImages: boolean): Promise<void> {
   try {
     sweepShrinkCache(repo, engine.cacheDir); // first: a copy a crash left may be gigabytes
+    sweepUnpacked(repo, engine.cacheDir);
     for (const t of repo.targetsIn(['failed', 'canceled'])) await releaseLeftovers(engine, repo, t, keepImages);
     await releaseEndedRelays(engine, repo);
   } catch {

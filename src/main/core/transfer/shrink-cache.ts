@@ -5,10 +5,11 @@
  * file's data plus qcow2's tables); a copy goes when its job has no target left to send it, and
  * a start sweeps whatever a crash left (a `.part`, with the qemu-img still writing it stopped).
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { shrinkDir } from '../io/cache-space';
 import { stopOrphan } from '../io/qemu-img';
+import { unpackedDir } from '../io/unpacked-copies';
 import type { JobRepository } from '../queue/job-repository';
 
 /** The job's copy, once no target of it still has to send it: the file and its row. */
@@ -54,6 +55,30 @@ export function sweepShrinkCache(repo: JobRepository, cacheDir: string): number 
     } catch {
       // held open elsewhere (Windows): the next start tries again; the other leftovers go on
     }
+  }
+  return removed;
+}
+
+/**
+ * At a start: the unpacked raw files of packed staged images (io/unpacked-copies.ts) that no
+ * job in the queue still needs: its job gone, or every target of it done or canceled. A failed
+ * sync keeps its file: `queue retry` sends it again.
+ */
+export function sweepUnpacked(repo: JobRepository, cacheDir: string): number {
+  const dir = unpackedDir(cacheDir);
+  if (!existsSync(dir)) return 0;
+  const needed = new Set(
+    repo
+      .listJobs()
+      .filter((j) => repo.targetsOf(j.id).some((t) => t.state !== 'done' && t.state !== 'canceled'))
+      .map((j) => j.sourcePath),
+  );
+  let removed = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (needed.has(path)) continue;
+    rmSync(path, { force: true });
+    removed++;
   }
   return removed;
 }
