@@ -18,6 +18,8 @@
  *   transfer.hash_mismatch, the image deleted, tried by hand).
  * - A copy that cannot fit in the cache (shrinkCacheGiB) is shrink.no_space before anything is
  *   queued or sent. Fails when the check is skipped (the job queues and converts).
+ * - With the data folder's server running, a staged disk is packed (a compressed qcow2 of itself),
+ *   served as its raw bytes, and synced from its raw bytes unpacked into the cache.
  * - A SIGKILL while qemu-img writes the copy leaves nothing once the queue runs again: the start
  *   sweeps the `.part` (and stops the qemu-img still writing it), no qemu-img of ours is left,
  *   the image is verified, the copy removed. Fails when the sweep skips `.part` files (tried by
@@ -348,8 +350,8 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
   );
 
   // Fails when the server keeps staged images as they were sent (no .qcow2: packImages off), when
-  // a packed image is served or synced as its qcow2 bytes (the sha512 differs), or when a sync
-  // reads the server's raw file (the packer removes it: source.not_found).
+  // a packed image is served as its qcow2 bytes (the download's sha512 differs), or when a sync
+  // sends the server's packed file itself (tried by hand: refused, exit 7, a qcow2 declared raw).
   it(
     "packs a staged disk while the data folder's server runs: its raw bytes served, unpacked for RegionOne, a compressed qcow2 for RegionTwo",
     { timeout: 150_000 },
