@@ -3,7 +3,7 @@
  * image staged on a laptop takes the room of its compressed data (its zeros were already holes).
  * Once an image is active, in the background and one image at a time:
  *
- * 1. `qemu-img convert -c` of the raw data into a temp file beside it;
+ * 1. `qemu-img convert -c` of the raw data into a temp file (`packing/`, on the same file system);
  * 2. `qemu-img compare`: the packed disk must be the raw file, byte for byte, else it is dropped;
  * 3. kept only where it saves a tenth or more of what the raw file holds;
  * 4. fsynced, renamed to `<id>.qcow2`, the row marked `packed`, the raw file removed.
@@ -85,7 +85,7 @@ export class ImagePacker {
     if (img === undefined || img.packed || img.status !== 'active' || img.disk_format !== 'raw') return 'skipped';
     if (where === undefined || img.stores.length !== 1 || (img.size ?? 0) % 512 !== 0) return 'not-worth-it';
     const raw = this.store.storePath(where, id);
-    const temp = this.store.tempPath(this.store.storeDir(where), id);
+    const temp = this.store.tempPath(this.store.packingDir, id); // beside the stores, never in them
     const signal = this.#stop.signal;
     try {
       await compressToQcow2(raw, 'raw', temp, { signal });

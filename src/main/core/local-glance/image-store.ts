@@ -115,6 +115,8 @@ function toRecord(r: Row): ImageRecord {
 export class ImageStore {
   readonly imagesDir: string;
   readonly stagingDir: string;
+  /** Packings under way (image-packing.ts): their temp files, none of them kept at a start. */
+  readonly packingDir: string;
   /** Who each shared image is shared with (same database). */
   readonly members = new MemberStore(() => this.db);
   /** Import tasks (same database). */
@@ -128,6 +130,7 @@ export class ImageStore {
   ) {
     this.imagesDir = join(dataDir, 'images');
     this.stagingDir = join(dataDir, 'staging');
+    this.packingDir = join(dataDir, 'packing');
   }
 
   /** The metadata database (after `open`). */
@@ -140,6 +143,7 @@ export class ImageStore {
   open(): this {
     mkdirSync(this.imagesDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.stagingDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.packingDir, { recursive: true, mode: 0o700 });
     for (const name of this.storeNames.slice(1)) mkdirSync(this.storeDir(name), { recursive: true, mode: 0o700 });
     const db = openSqlite(join(this.dataDir, 'glance.sqlite3'));
     this.#db = db;
@@ -176,6 +180,10 @@ export class ImageStore {
    */
   sweep(): { removed: number; reset: number } {
     let removed = 0;
+    for (const f of readdirSync(this.packingDir)) {
+      rmSync(join(this.packingDir, f), { force: true }); // a packing a stop or a crash cut short
+      removed++;
+    }
     const dirs = [this.stagingDir, ...this.storeNames.map((s) => this.storeDir(s))];
     for (const dir of dirs)
       for (const f of readdirSync(dir))
