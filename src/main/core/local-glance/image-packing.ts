@@ -12,9 +12,10 @@
  * start-up sweep removes the one the row does not name (image-store.ts). Reads of a packed image
  * serve its raw bytes through io/qcow2-reader.ts: the digests, sizes and ranges are the raw
  * image's, as before. Only raw images in one store whose size is whole 512-byte sectors are
- * packed (qemu-img pads anything else). Without qemu-img, nothing is packed.
+ * packed (qemu-img pads anything else). Without qemu-img, nothing is packed (until it is installed).
  */
 import { rename, rm, stat } from 'node:fs/promises';
+import { EngineError } from '../io/errors';
 import { compressToQcow2, sameAsRaw } from '../io/qemu-img';
 import { fsyncFile } from './image-ingest';
 import type { ImageStore } from './image-store';
@@ -66,7 +67,10 @@ export class ImagePacker {
         if (r === 'not-worth-it' || r === 'different') this.#keep(id);
         this.onDone(id, r);
       } catch (e) {
-        if (!this.#stop.signal.aborted) this.#keep(id); // qemu-img failed on it: not again at every start
+        // qemu-img failed on this image: not again at every start. Without qemu-img at all it is
+        // tried again once qemu-img is there.
+        const noTool = e instanceof EngineError && e.code === 'shrink.tool_missing';
+        if (!this.#stop.signal.aborted && !noTool) this.#keep(id);
         this.onDone(id, 'failed', (e as Error).message);
       }
     }
