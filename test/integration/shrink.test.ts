@@ -26,18 +26,7 @@
  *   hand: no job.shrink_swept event; the retry's own conversion overwrote the file).
  */
 import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,7 +37,7 @@ import { runCli, startCli } from '../support/cli-process';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
-import { hashFile, makeSparseRaw } from '../support/files';
+import { hashFile, makeSparseRaw, makeWrittenOutRaw } from '../support/files';
 
 const cloud = inject('referenceCloud');
 const MiB = 1024 * 1024;
@@ -74,6 +63,14 @@ async function upload(file: string, region: 'RegionOne' | 'RegionTwo', extra: st
   );
   const body = JSON.parse(r.stdout || '{}') as { jobs?: { targets: Record<string, unknown>[] }[] };
   return { ...r, target: body.jobs?.[0]?.targets[0] ?? {} };
+}
+
+/** The target of the sync job of staged image `name` into each region (as `queue list --json` shows it). */
+async function syncedTargets(name: string): Promise<(region: string) => Record<string, unknown> | undefined> {
+  const jobs = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {
+    jobs: { name: string; targets: Record<string, unknown>[] }[];
+  };
+  return (region) => jobs.jobs.find((j) => j.name === name && j.targets[0]?.region === region)?.targets[0];
 }
 
 /** Every file under `root` with this name. */
@@ -183,17 +180,7 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
     'finds the zero runs of a raw disk written out in full (a copy made with scp) and shrinks it too',
     { timeout: 120_000 },
     async () => {
-      const raw = join(dir, 'dense256m.raw');
-      execFileSync('dd', ['if=/dev/zero', `of=${raw}`, 'bs=1M', 'count=256', 'status=none']);
-      execFileSync('dd', [
-        'if=/dev/urandom',
-        `of=${raw}`,
-        'bs=1M',
-        'count=8',
-        'seek=100',
-        'conv=notrunc',
-        'status=none',
-      ]);
+      const raw = makeWrittenOutRaw(join(dir, 'dense256m.raw'), 256, [{ atMiB: 100, mib: 8 }]);
       const inspected = await runCli(['inspect', raw, '--data'], env);
       expect(inspected.stdout).toMatch(/data +8\.0 MiB of 256 MiB \(the rest is zeros/);
       const sums = await hashFile(raw);
@@ -286,18 +273,11 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
     'stages a raw disk written out in full in the room of its data; sync sends RegionTwo a compressed qcow2 and RegionOne the raw bytes',
     { timeout: 150_000 },
     async () => {
-      const raw = join(dir, 'staged.raw');
-      execFileSync('dd', ['if=/dev/zero', `of=${raw}`, 'bs=1M', 'count=256', 'status=none']);
-      for (const at of [0, 130, 250])
-        execFileSync('dd', [
-          'if=/dev/urandom',
-          `of=${raw}`,
-          'bs=1M',
-          'count=2',
-          `seek=${at}`,
-          'conv=notrunc',
-          'status=none',
-        ]);
+      const raw = makeWrittenOutRaw(
+        join(dir, 'staged.raw'),
+        256,
+        [0, 130, 250].map((atMiB) => ({ atMiB, mib: 2 })),
+      );
       const sums = await hashFile(raw);
       const staged = await runCli(['stage', raw, '--name', `staged-${tag}`, '--json'], env);
       expect(staged.code, staged.stderr).toBe(0);
@@ -322,11 +302,7 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
       );
       expect(one.code, one.stderr).toBe(0);
       expect(wire(proxies.one) - beforeOne).toBeGreaterThanOrEqual(256 * MiB); // kept as sent: raw goes raw
-      const jobs = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {
-        jobs: { name: string; targets: Record<string, unknown>[] }[];
-      };
-      const synced = (region: string) =>
-        jobs.jobs.find((j) => j.name === `staged-${tag}` && j.targets[0]?.region === region)?.targets[0];
+      const synced = await syncedTargets(`staged-${tag}`);
       expect(synced('RegionTwo')).toMatchObject({
         state: 'done',
         sendFormat: 'qcow2',
@@ -364,12 +340,10 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
       await new Promise((r) => srv.child.stdout?.once('data', r));
       const local = new Engine({ env: { OS_CLIENT_CONFIG_FILE: yaml }, cwd: dir, home: join(dir, 'local-engine') });
       try {
-        const raw = join(dir, 'packed.raw');
-        execFileSync('dd', ['if=/dev/zero', `of=${raw}`, 'bs=1M', 'count=64', 'status=none']);
-        execFileSync('dd', ['if=/dev/urandom', `of=${raw}`, 'bs=1M', 'count=2', 'conv=notrunc', 'status=none']);
-        const fd = openSync(raw, 'r+');
-        writeSync(fd, Buffer.alloc(16 * MiB, 'a staged disk compresses '), 0, 16 * MiB, 20 * MiB);
-        closeSync(fd);
+        const raw = makeWrittenOutRaw(join(dir, 'packed.raw'), 64, [
+          { atMiB: 0, mib: 2 },
+          { atMiB: 20, mib: 16, text: 'a staged disk compresses ' },
+        ]);
         const sums = await hashFile(raw);
         const staged = await runCli(['stage', raw, '--name', `packed-${tag}`, '--json'], env);
         expect(staged.code, staged.stderr).toBe(0);
@@ -393,11 +367,9 @@ describe('shrink: sparse raw files cross the wire compressed where the region co
           const r = await runCli(['sync', `packed-${tag}`, '--cloud', name, '--region', region, '--json'], env);
           expect(r.code, r.stderr).toBe(0);
         }
-        const jobs = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as {
-          jobs: { name: string; targets: Record<string, unknown>[] }[];
-        };
+        const synced = await syncedTargets(`packed-${tag}`);
         for (const region of ['RegionTwo', 'RegionOne']) {
-          const t = jobs.jobs.find((j) => j.name === `packed-${tag}` && j.targets[0]?.region === region)?.targets[0];
+          const t = synced(region);
           expect(t).toMatchObject({ state: 'done', ...(region === 'RegionTwo' ? { sendFormat: 'qcow2' } : {}) });
           const g = await engine.glance('ref-demo', region);
           expect(await g.getImage(String(t?.imageId))).toMatchObject({ size: 64 * MiB, os_hash_value: sums.sha512 });

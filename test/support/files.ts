@@ -1,7 +1,7 @@
 /** Test files made at run time, with their hashes computed independently of the engine. */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export interface TestFile {
@@ -39,6 +39,29 @@ export async function makeFile(path: string, size: number): Promise<TestFile> {
 
 export function writeSmallFile(path: string, data: Buffer): void {
   writeFileSync(path, data);
+}
+
+/**
+ * A raw disk written out in full (its zeros are data, as a copy made with scp leaves them), `mib`
+ * MiB long, with runs of data at `atMiB`: random, or `text` repeated (compressible).
+ */
+export function makeWrittenOutRaw(
+  path: string,
+  mib: number,
+  runs: { atMiB: number; mib: number; text?: string }[],
+): string {
+  const MiB = 1024 * 1024;
+  writeFileSync(path, Buffer.alloc(mib * MiB));
+  const fd = openSync(path, 'r+');
+  try {
+    for (const r of runs) {
+      const data = r.text === undefined ? randomBytes(r.mib * MiB) : Buffer.alloc(r.mib * MiB, r.text);
+      writeSync(fd, data, 0, data.length, r.atMiB * MiB);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }
 
 /** A sparse raw file of `size` with `chunks` runs of random data (`chunkMiB` MiB each) spread over it. */
