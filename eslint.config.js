@@ -63,6 +63,7 @@ export const CORE_ORDER = {
   transfer: ['io', 'inspect', 'openstack', 'queue', 'clouds', 'planning'],
   distribution: ['io', 'sqlite', 'inspect', 'local-glance', 'openstack', 'queue', 'clouds', 'planning'],
   doctor: ['io', 'openstack', 'queue', 'clouds', 'planning'],
+  catalog: ['io', 'inspect', 'openstack', 'queue', 'clouds', 'planning'],
   app: TOP_LEVEL_MAY_IMPORT,
   cli: TOP_LEVEL_MAY_IMPORT,
 };

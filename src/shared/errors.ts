@@ -100,6 +100,12 @@ export const ERROR_CODES = [
   'inspect.hybrid_iso',
   'inspect.vhd_fixed',
   'inspect.ova',
+  // the image catalog (plan, apply): the file, its sources, and what the clouds hold
+  'catalogfile.not_found',
+  'catalogfile.invalid',
+  'catalogfile.source',
+  /** The catalog's image for a version was deleted: Glance never gives its id again. */
+  'catalogfile.id_spent',
   // the command line: bad arguments (exit status 2)
   'usage',
   // IPC boundary
@@ -123,6 +129,16 @@ export interface ErrorInfo {
   requestId?: string;
   /** The exact command that fixes it, when one does (shown apart so it can be copied). */
   fix?: string;
+  /** A file refused for what it says (a catalog): each problem where it is. */
+  problems?: CatalogProblem[];
+}
+
+/** One problem of a file, at its line and column (1-based), with the path of the value. */
+export interface CatalogProblem {
+  line: number;
+  column: number;
+  path: string;
+  message: string;
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {

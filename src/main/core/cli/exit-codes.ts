@@ -23,6 +23,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.usage;
     case 'config':
     case 'catalog':
+    case 'catalogfile':
     case 'secrets':
     case 'setup':
       return EXIT.config;

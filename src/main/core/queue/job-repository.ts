@@ -157,6 +157,13 @@ export class JobRepository {
     ).map(toTarget);
   }
 
+  /** Targets queued to create their image with this id (a catalog's), oldest first. */
+  targetsWithFixedImage(imageId: string): TargetRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM targets WHERE fixed_image_id = ? ORDER BY created_at').all(imageId) as TargetRow[]
+    ).map(toTarget);
+  }
+
   /** Jobs and targets whose id starts with `prefix` (ids are lowercase UUIDs: anything else matches none). */
   findByIdPrefix(prefix: string): { jobs: JobRecord[]; targets: TargetRecord[] } {
     if (!/^[0-9a-f-]*$/.test(prefix)) return { jobs: [], targets: [] };

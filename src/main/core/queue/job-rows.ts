@@ -53,6 +53,7 @@ export interface TargetRow {
   error_hint: string | null;
   plan_reason: string | null;
   send_format: string | null;
+  fixed_image_id: string | null;
   interrupted: number;
   failing_since: number | null;
   created_at: number;
@@ -128,6 +129,7 @@ export function toTarget(r: TargetRow): TargetRecord {
           } as ErrorInfo),
     planReason: r.plan_reason,
     sendFormat: r.send_format,
+    fixedImageId: r.fixed_image_id ?? null,
     interrupted: r.interrupted !== 0,
     failingSince: r.failing_since,
     createdAt: r.created_at,

@@ -16,6 +16,11 @@ export interface NewTarget {
   planReason?: string;
   /** Send a compressed copy in this format (qcow2) instead of the file (shrink). */
   sendFormat?: string;
+  /**
+   * Create the image with this id (a catalog's id of the version in this region). Another
+   * machine's image with it is never uploaded into while that machine may still be sending.
+   */
+  imageId?: string;
 }
 
 /** Where a replicate job's image already is. */
@@ -118,6 +123,8 @@ export interface TargetRecord {
   planReason: string | null;
   /** Sent as a compressed copy in this format (qcow2) instead of the file; null: the file itself. */
   sendFormat: string | null;
+  /** The id the image must be created with (NewTarget.imageId), or null: any. */
+  fixedImageId: string | null;
   /** The last try was interrupted without failing: the next start continues it. */
   interrupted: boolean;
   /** Start of the current run of transient failures (the retry budget's clock), or null. */

@@ -223,6 +223,23 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       });
     },
   },
+  12: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, name, position) VALUES ('j12', 1, 1, 'file', '/img/u.qcow2', 9, 'u', 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, method, state, fixed_image_id, created_at, updated_at) VALUES ('t12', 'j12', 'c', 'R', 'direct', 'pending', 'a9c1e0f2-1b2c-5d3e-8f40-123456789abc', 1, 1)`,
+      ).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.getTarget('t12').fixedImageId).toBe('a9c1e0f2-1b2c-5d3e-8f40-123456789abc');
+      expect(repo.targetsWithFixedImage('a9c1e0f2-1b2c-5d3e-8f40-123456789abc').map((t) => t.id)).toEqual(['t12']);
+      // Targets made before the column have none.
+      expect(repo.getTarget('t11').fixedImageId).toBeNull();
+    },
+  },
 };
 
 let dir: string;

@@ -344,6 +344,17 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 12,
+    name: 'catalog: the id a target must create its image with',
+    up: (db) => {
+      // targets.fixed_image_id: the image id decided when the target was queued (the catalog's
+      // id per version and region, the same on every machine); Glance's 409 on a second create
+      // with it is the lock between two machines applying one catalog.
+      db.exec(`ALTER TABLE targets ADD COLUMN fixed_image_id TEXT;
+        CREATE INDEX targets_fixed_image ON targets (fixed_image_id) WHERE fixed_image_id IS NOT NULL;`);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -38,8 +38,9 @@ export function insertSourceTarget(
 export function insertTarget(db: Db, audit: AuditLog, jobId: string, now: number, t: NewTarget): void {
   const tid = randomUUID();
   db.prepare(
-    `INSERT INTO targets (id, job_id, cloud, region, store, method, state, plan_reason, send_format, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+    `INSERT INTO targets (id, job_id, cloud, region, store, method, state, plan_reason, send_format, fixed_image_id,
+                            created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
   ).run(
     tid,
     jobId,
@@ -49,6 +50,7 @@ export function insertTarget(db: Db, audit: AuditLog, jobId: string, now: number
     t.method ?? 'direct',
     t.planReason ?? null,
     t.sendFormat ?? null,
+    t.imageId ?? null,
     now,
     now,
   );

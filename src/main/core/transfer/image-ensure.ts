@@ -17,6 +17,90 @@ import type { RunContext } from './upload-runner';
 
 const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
 
+/** The property naming the queue target that created an image with a fixed id (ours, or another machine's). */
+export const MADE_BY = 'glance_uploader_made_by';
+
+/** How long another machine's image may stay `queued` and unchanged before this one sends the data itself. */
+export const TAKE_OVER_MS = 30 * 60_000;
+
+function idSpent(region: string, id: string): EngineError {
+  return new EngineError(
+    'catalogfile.id_spent',
+    `${region} has no image ${id}, yet refuses to create it: it was deleted, and Glance never gives a deleted image's id again.`,
+    {
+      hint: 'Give the version a higher `generation` in the catalog: its image is then made with a new id.',
+      status: 409,
+    },
+  );
+}
+
+/**
+ * A target whose image id is fixed (a catalog's, the same on every machine): the image is the
+ * catalog's, never deleted by a failure, a cancel or a recovery (a deleted id is spent). Created
+ * here, or found: ours (named by MADE_BY) is continued; another machine's is the lock, and this
+ * target waits for it to be active (then verifies it like its own), unless it stays queued and
+ * unchanged for TAKE_OVER_MS (that machine stopped): then it sends the data itself.
+ */
+async function ensureFixedImage(
+  ctx: RunContext,
+  glance: GlanceClient,
+  fields: CreateImageFields,
+): Promise<GlanceImage> {
+  const { repo, target } = ctx;
+  const id = fields.id ?? '';
+  repo.setRemoteImageId(target.id, id, false);
+  let image = await glance.findImage(id);
+  if (image === undefined) {
+    try {
+      return (await glance.createImage(fields)).image;
+    } catch (e) {
+      if (!(e instanceof EngineError && e.code === 'glance.conflict')) throw e;
+      image = await glance.findImage(id);
+      if (image === undefined) throw idSpent(target.region, id);
+    }
+  }
+  const madeBy = image[MADE_BY];
+  if (repo.targetsWithFixedImage(id).some((t) => t.id === madeBy)) {
+    // Made by this queue (this target, or an earlier one for the same version): continued.
+    // Our own upload that was cut leaves it `saving` a moment before Glance makes it `queued` again.
+    const deadline = Date.now() + (ctx.savingGraceMs ?? 15_000);
+    while (image?.status === 'saving' && Date.now() < deadline) {
+      await sleep(500, undefined, { signal: ctx.signal });
+      image = await glance.findImage(id);
+    }
+    if (image === undefined || DEAD.has(image.status)) throw idSpent(target.region, id);
+    return image;
+  }
+  repo.note('target.image_of_another', repo.getTarget(target.id), {
+    imageId: id,
+    status: image.status,
+    madeBy: image[MADE_BY] ?? null,
+  });
+  return waitForOther(ctx, glance, image);
+}
+
+/** Another machine's image: followed until it is active, or taken over once it has stood still too long. */
+async function waitForOther(ctx: RunContext, glance: GlanceClient, first: GlanceImage): Promise<GlanceImage> {
+  let image = first;
+  let since = Date.now();
+  let last = `${image.status} ${image.updated_at}`;
+  for (;;) {
+    if (image.status === 'active' || image.status === 'deactivated' || image.status === 'importing') return image;
+    if (DEAD.has(image.status)) throw idSpent(ctx.target.region, image.id);
+    if (`${image.status} ${image.updated_at}` !== last)
+      [since, last] = [Date.now(), `${image.status} ${image.updated_at}`];
+    if (image.status === 'queued' && Date.now() - since >= (ctx.takeOverMs ?? TAKE_OVER_MS)) {
+      ctx.repo.note('target.took_over', ctx.repo.getTarget(ctx.target.id), {
+        imageId: image.id,
+        idleMs: Date.now() - since,
+      });
+      return image;
+    }
+    await sleep(ctx.pollMs ?? 2000, undefined, { signal: ctx.signal });
+    image = (await glance.findImage(image.id)) ?? { ...image, status: 'deleted' };
+  }
+}
+
 /** The create call's fields: the job's metadata, with what inspection found where it is silent. */
 export function createFields(job: JobRecord, id: string, inspection?: Inspection): CreateImageFields {
   const m = (inspection ? fillFromInspection(job.metadata, inspection) : job.metadata) as CreateImageFields;
@@ -41,13 +125,16 @@ export async function ensureImage(
     const kept = await reusableImage(ctx, glance, recorded);
     if (kept !== undefined) return kept;
   }
-  const id = ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
+  const fixed = repo.getTarget(target.id).fixedImageId;
+  const id = fixed ?? ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
+  const fields = ctx.engine.createFieldsFor(ctx.target.cloud, {
+    ...createFields(ctx.job, id, inspection),
+    ...override,
+  });
+  if (fixed !== null)
+    return ensureFixedImage(ctx, glance, { ...fields, properties: { ...fields.properties, [MADE_BY]: target.id } });
   repo.setRemoteImageId(target.id, id); // before the call: a crash after Glance made it still finds it
   try {
-    const fields = ctx.engine.createFieldsFor(ctx.target.cloud, {
-      ...createFields(ctx.job, id, inspection),
-      ...override,
-    });
     return (await glance.createImage(fields)).image;
   } catch (e) {
     // Our own earlier create that succeeded but whose answer was lost.

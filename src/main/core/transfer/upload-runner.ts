@@ -40,6 +40,10 @@ export interface RunContext {
   shared?: SharedBody;
   /** An import showing no change for this long is stuck (glance.import_stalled). */
   importStallMs?: number;
+  /** Another machine's image (a fixed id) queued and unchanged this long is taken over (image-ensure.ts). */
+  takeOverMs?: number;
+  /** How often another machine's image is looked at while this target waits for it. */
+  pollMs?: number;
 }
 
 /** What an import may show no change for before it is called stuck, when nobody said otherwise. */
