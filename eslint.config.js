@@ -50,6 +50,7 @@ const TOP_LEVEL_MAY_IMPORT = [
   'transfer',
   'distribution',
   'doctor',
+  'catalog',
 ];
 export const CORE_ORDER = {
   io: [],

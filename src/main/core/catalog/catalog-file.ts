@@ -91,11 +91,13 @@ export function parseCatalog(text: string, path: string, knownCloud: (name: stri
   if (!parsed.success)
     throw problemsError(
       path,
-      parsed.error.issues.flatMap((i) =>
-        i.code === 'unrecognized_keys'
-          ? i.keys.map((k) => problem(i.path as Path, `unknown key "${k}"`, k))
-          : [problem(i.path as Path, messageOf(i))],
-      ),
+      parsed.error.issues
+        .flatMap((i) =>
+          i.code === 'unrecognized_keys'
+            ? i.keys.map((k) => problem(i.path as Path, `unknown key "${k}"`, k))
+            : [problem(i.path as Path, messageOf(i, doc.getIn(i.path as Path)))],
+        )
+        .sort((a, b) => a.line - b.line || a.column - b.column),
     );
   const problems = ruleProblems(parsed.data, knownCloud, problem);
   if (problems.length > 0)
@@ -118,9 +120,9 @@ export function parseCatalog(text: string, path: string, knownCloud: (name: stri
 }
 
 /** zod's words, with the hint YAML needs: a number where a string is expected was not quoted. */
-function messageOf(i: { code: string; message: string; expected?: unknown; input?: unknown }): string {
-  if (i.code === 'invalid_type' && i.expected === 'string' && typeof i.input === 'number')
-    return `${i.message} (quote it: YAML reads an unquoted ${String(i.input)} as a number)`;
+function messageOf(i: { code: string; message: string; expected?: unknown }, value: unknown): string {
+  if (i.code === 'invalid_type' && i.expected === 'string' && typeof value === 'number')
+    return `${i.message} (quote it: YAML reads it unquoted as the number ${String(value)})`;
   return i.message;
 }
 

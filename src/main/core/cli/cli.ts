@@ -9,6 +9,7 @@ import type { ErrorInfo } from '../../../shared/errors';
 import { EngineError, toErrorInfo } from '../io/errors';
 import { UsageError } from './args';
 import { auditCommand } from './audit-command';
+import { applyCommand, catalogCommand, planCommand } from './catalog-commands';
 import { cloudsCommand } from './clouds-command';
 import { doctorCommand } from './doctor-command';
 import { EXIT, exitCodeFor } from './exit-codes';
@@ -40,6 +41,9 @@ Commands:
   staged list                                     the staged images, and where each was synced
   sync [NAME_OR_ID...] --cloud C --region R[,R2]  send staged images to clouds (all when none named)
   replicate ID --cloud C --from R --to R2[,R3]    copy an image of one region into others
+  plan CATALOG.yaml                               what applying an image catalog would change, nothing changed
+  apply CATALOG.yaml [--yes] [--watch]            make the clouds hold what the catalog declares, and keep them so
+  catalog schema | example                        the catalog file's JSON Schema, and a catalog to start from
   clouds list | show NAME                         the clouds found, and what each region offers
   doctor --cloud C [--horizon-origin URL]         check a cloud (and Horizon direct upload) and say what to fix
   audit export --format json|csv [--output FILE]  the attempts and audit log
@@ -76,6 +80,9 @@ const COMMANDS: ReadonlyMap<string, (args: string[], io: CliIo) => Promise<numbe
   ['replicate', replicate],
   ['doctor', doctorCommand],
   ['settings', settingsCommand],
+  ['plan', planCommand],
+  ['apply', applyCommand],
+  ['catalog', catalogCommand],
 ]);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -12,6 +12,7 @@ export const EXIT = {
   source: 7,
   queue: 8,
   staging: 9, // the local server, staged images
+  changes: 10, // plan --detailed-exitcode: there are changes to apply
   internal: 70,
   interrupted: 130,
 } as const;

@@ -101,6 +101,11 @@ export class Engine {
     }));
   }
 
+  /** Whether a cloud of that name exists (provided, clouds.yaml or saved in the app), without signing in. */
+  hasCloud(name: string): boolean {
+    return this.#provided.has(name) || this.listClouds().some((c) => c.name === name);
+  }
+
   /** The fields an image is created with on a cloud: a provided cloud may adapt the job's. */
   createFieldsFor(cloud: string, fields: CreateImageFields): CreateImageFields {
     return this.#provided.get(cloud)?.createFields?.(fields) ?? fields;

@@ -1,0 +1,163 @@
+/**
+ * Applying a plan: its uploads become queue jobs like any other (one per family version, a target
+ * per region that needs it, each with the catalog's image id for that region; a target already
+ * queued for that id is followed, not queued twice), and its other steps are Glance calls made
+ * here, in the plan's order, each written to the audit log (`catalog.<step>`). A step that fails
+ * stops the rest of its family in that region (a delete never follows a rename that failed);
+ * other families and regions go on, and the failure is reported.
+ */
+import type { Engine } from '../clouds/engine';
+import { EngineError, toErrorInfo } from '../io/errors';
+import type { ErrorInfo } from '../../../shared/errors';
+import { addMember, setMemberStatus } from '../openstack/glance-members';
+import type { AuditLog } from '../queue/audit-log';
+import type { JobRepository, NewJob, NewTarget } from '../queue/job-repository';
+import { isTerminal } from '../queue/target-state';
+import { planUploadJob } from '../planning/upload-plan';
+import type { Catalog } from './catalog-file';
+import type { CatalogAction, CatalogPlan } from './catalog-plan';
+
+export interface UploadBatch {
+  /** New jobs to queue. */
+  jobs: NewJob[];
+  /** Jobs already in the queue for some of these images (followed, not queued again). */
+  queued: string[];
+}
+
+/** The targets of one version: one per region (the first store gets the data, the others copy-image). */
+function targetsOf(c: Catalog, actions: CatalogAction[], fromUrl: boolean): NewTarget[] {
+  const family = c.families.find((f) => f.id === actions[0]?.family);
+  const out: NewTarget[] = [];
+  for (const a of actions) {
+    const stores = family?.targets.find((t) => t.cloud === a.cloud && t.regions.includes(a.region))?.stores ?? [];
+    const method = fromUrl ? 'web-download' : 'direct';
+    out.push({
+      cloud: a.cloud,
+      region: a.region,
+      method,
+      imageId: a.imageId,
+      ...(stores[0] ? { store: stores[0] } : {}),
+      planReason: `catalog ${c.name}: ${a.why}`,
+    });
+    for (const store of stores.slice(1)) out.push({ cloud: a.cloud, region: a.region, store, method: 'copy-image' });
+  }
+  return out;
+}
+
+/** The plan's uploads as jobs (inspected like any upload: a refused image queues nothing). */
+export async function uploadBatch(
+  c: Catalog,
+  plan: CatalogPlan,
+  repo: JobRepository,
+  onWarning?: (message: string) => void,
+): Promise<UploadBatch> {
+  const groups = new Map<string, CatalogAction[]>();
+  const queued = new Set<string>();
+  for (const a of plan.actions) {
+    if (a.kind !== 'upload' || a.upload === undefined || a.imageId === undefined) continue;
+    const live = repo.targetsWithFixedImage(a.imageId).find((t) => !isTerminal(t.state));
+    if (live !== undefined) {
+      queued.add(live.jobId);
+      continue;
+    }
+    const k = `${a.family}\u0000${a.version ?? ''}`;
+    groups.set(k, [...(groups.get(k) ?? []), a]);
+  }
+  const jobs: NewJob[] = [];
+  for (const actions of groups.values()) {
+    const first = actions[0]!;
+    const family = c.families.find((f) => f.id === first.family)!;
+    const { version, fields } = first.upload!;
+    const src = version.source;
+    const props = (fields.properties ?? {}) as Record<string, string>;
+    const job = await planUploadJob({
+      source: 'url' in src ? { url: new URL(src.url), sha512: src.sha512 } : { path: src.path },
+      name: String(fields.name),
+      metadata: {
+        diskFormat: family.disk_format,
+        containerFormat: family.container_format,
+        visibility: fields.visibility as string,
+        minDisk: family.min_disk,
+        minRam: family.min_ram,
+        tags: family.tags,
+        properties: props,
+      },
+      targets: targetsOf(c, actions, 'url' in src),
+      onWarning: (w) => onWarning?.(`${family.id} ${version.version}: ${w.message}`),
+    });
+    if (fields.os_hidden === true) job.metadata = { ...job.metadata, os_hidden: true };
+    jobs.push(job);
+  }
+  return { jobs, queued: [...queued] };
+}
+
+export interface StepOutcome {
+  action: CatalogAction;
+  error?: ErrorInfo;
+}
+
+async function runStep(engine: Engine, a: CatalogAction): Promise<void> {
+  const glance = await engine.glance(a.cloud, a.region);
+  const id = a.imageId ?? '';
+  switch (a.kind) {
+    case 'deactivate':
+      return glance.deactivate(id);
+    case 'reactivate':
+      return glance.reactivate(id);
+    case 'share':
+      return addMember(glance, id, a.member ?? '');
+    case 'accept':
+      return setMemberStatus(await engine.glance(a.acceptWith ?? '', a.region), id, a.member ?? '', 'accepted');
+    case 'delete':
+      return glance.deleteImageIfPresent(id);
+    default:
+      if (a.patch === undefined) throw new EngineError('internal', `The catalog step ${a.kind} has nothing to send.`);
+      await glance.updateImage(id, a.patch);
+  }
+}
+
+/** The steps that are not uploads, in order, each in the audit log; a failure stops its family there. */
+export async function runSteps(
+  engine: Engine,
+  audit: AuditLog,
+  plan: CatalogPlan,
+  onStep?: (o: StepOutcome) => void,
+): Promise<StepOutcome[]> {
+  const stopped = new Set<string>();
+  const out: StepOutcome[] = [];
+  for (const a of plan.actions) {
+    if (a.kind === 'upload' || a.kind === 'note' || a.afterUpload === true) continue;
+    const scope = `${a.cloud}\u0000${a.region}\u0000${a.family}`;
+    if (stopped.has(scope)) continue;
+    let outcome: StepOutcome;
+    try {
+      await runStep(engine, a);
+      outcome = { action: a };
+    } catch (e) {
+      stopped.add(scope);
+      outcome = { action: a, error: toErrorInfo(e) };
+    }
+    audit.record({
+      kind: `catalog.${a.kind}`,
+      jobId: null,
+      targetId: null,
+      fromState: null,
+      toState: null,
+      cloud: a.cloud,
+      region: a.region,
+      imageId: a.imageId ?? null,
+      detail: {
+        catalog: plan.catalog,
+        family: a.family,
+        version: a.version ?? null,
+        what: a.what,
+        why: a.why,
+        ...(a.drift === true ? { drift: true } : {}),
+        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      },
+    });
+    out.push(outcome);
+    onStep?.(outcome);
+  }
+  return out;
+}
