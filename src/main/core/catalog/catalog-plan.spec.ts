@@ -108,7 +108,12 @@ describe('the catalog plan', () => {
   it('keep-N deletes the oldest, holds a protected one unless allowed, never uploads what it would delete', () => {
     const ours = [image('1', { protected: true }), image('2'), image('3', { name: 'Debian 12', os_hidden: false })];
     const p = planCatalog(catalog('{keep: 2}'), declared('1', '2', '3', '4'), state(ours));
-    expect(p.actions.filter((a) => a.kind !== 'note').map(brief)).toEqual(['upload 4', 'rename 3', 'hide 3']);
+    expect(p.actions.filter((a) => a.kind !== 'note').map(brief)).toEqual([
+      'upload 4',
+      'rename 3',
+      'hide 3',
+      'delete 2',
+    ]);
     expect(p.actions.find((a) => a.kind === 'note' && a.version === '1')?.why).toContain('protected');
     // ... and when protected images may go: unprotect, then delete (2 is beyond keep too).
     const q = planCatalog(catalog('{keep: 2, delete_protected: true}'), declared('1', '2', '3', '4'), state(ours));
