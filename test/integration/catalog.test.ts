@@ -8,7 +8,7 @@
  * and column before anything is queued. What is asserted is what an outsider sees: images in
  * Glance (read over HTTP with our own tokens), rows of the queue's database, exit codes.
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -254,6 +254,194 @@ describe('an image catalog', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ applied: false, changes: 0, jobs: [] });
     expect(queueRows(home, 'SELECT count(*) AS n FROM events')[0]!.n).toBe(before);
   }, 120_000);
+
+  it('rotates on new versions: plain name to the newest, older hidden or community, beyond keep 2 deleted', async () => {
+    // Fails if versions were ordered as text (1.10 < 1.9: beta's latest would be 1.9), or if
+    // keep-N counted what the catalog declares instead of what each region holds.
+    writeCatalog('catalog.yaml', catalogText({ alpha: ['1', '2', '3'], beta: ['1.9', '1.10'] }));
+    const r = await runCli(['apply', path, '--yes', '--json'], env());
+    expect(r.code, r.stderr).toBe(0);
+    for (const region of ['RegionOne', 'RegionTwo'] as const) {
+      const alpha = byVersion(await ours(region), 'alpha');
+      expect(Object.keys(alpha).sort()).toEqual(['2', '3']);
+      expect(alpha['3']).toMatchObject({
+        name: `Alpha ${CATALOG}`,
+        os_hidden: false,
+        os_hash_value: f['alpha-3']!.sha512,
+      });
+      expect(alpha['2']).toMatchObject({ name: `Alpha ${CATALOG} (2)`, os_hidden: true, visibility: 'shared' });
+      // Version 1 was deleted (shared, but the family allows it): Glance no longer shows it.
+      expect((await glance(region, `/v2/images/${idOf('alpha', '1', 'ref-demo', region)}`)).status).toBe(404);
+    }
+    const beta = byVersion(await ours('RegionOne', 'extra'), 'beta');
+    expect(beta['1.10']).toMatchObject({ name: `Beta ${CATALOG}`, visibility: 'private' });
+    expect(beta['1.9']).toMatchObject({ name: `Beta ${CATALOG} (1.9)`, visibility: 'community' });
+    const deletes = queueRows(home, `SELECT region, image_id FROM events WHERE kind = 'catalog.delete'`);
+    expect(deletes.map((e) => e.image_id).sort()).toEqual(
+      [idOf('alpha', '1', 'ref-demo', 'RegionOne'), idOf('alpha', '1', 'ref-demo', 'RegionTwo')].sort(),
+    );
+  }, 300_000);
+
+  it('shows drift after changes by hand (a hidden flag removed, an extra image), and apply undoes only ours', async () => {
+    // Fails if the plan read only the images Glance lists by default (a hidden image is missing
+    // from that list: its flag could never be seen), or if apply deleted an image it did not make.
+    const r2 = 'RegionTwo' as const;
+    const two = idOf('alpha', '2', 'ref-demo', r2);
+    await glance(r2, `/v2/images/${two}`, 'demo', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+      body: JSON.stringify([{ op: 'replace', path: '/os_hidden', value: false }]),
+    });
+    const extra = (await (
+      await glance(r2, '/v2/images', 'demo', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'by hand',
+          disk_format: 'raw',
+          container_format: 'bare',
+          glance_uploader_catalog: CATALOG,
+          glance_uploader_family: 'alpha',
+          glance_uploader_version: '3',
+        }),
+      })
+    ).json()) as { id: string };
+    const p = await runCli(['plan', path, '--json'], env());
+    expect(p.code, p.stderr).toBe(0);
+    const actions = (
+      JSON.parse(p.stdout) as { actions: { kind: string; region: string; imageId?: string; drift?: boolean }[] }
+    ).actions;
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'hide', region: r2, imageId: two, drift: true }),
+        expect.objectContaining({ kind: 'note', region: r2, imageId: extra.id, drift: true }),
+      ]),
+    );
+    expect(actions.filter((a) => a.kind !== 'note').map((a) => a.kind)).toEqual(['hide']);
+    const text = await runCli(['plan', path], env());
+    expect(text.stdout).toContain('[drift]');
+    const a = await runCli(['apply', path, '--yes'], env());
+    expect(a.code, a.stderr).toBe(0);
+    expect(((await (await glance(r2, `/v2/images/${two}`)).json()) as Img).os_hidden).toBe(true);
+    expect((await glance(r2, `/v2/images/${extra.id}`)).status).toBe(200); // never ours to delete
+    await glance(r2, `/v2/images/${extra.id}`, 'demo', { method: 'DELETE' });
+  }, 300_000);
+
+  it('apply --watch uploads what a build writes into a watched folder', async () => {
+    const watched = join(dir, 'nightly');
+    mkdirSync(watched);
+    const wpath = writeCatalog(
+      'watch.yaml',
+      `catalog: ${CATALOG}
+families:
+  nightly:
+    name: Nightly ${CATALOG}
+    targets: [{cloud: ref-demo, regions: [RegionOne]}]
+    folder: {path: nightly, match: '^n-(?<version>[0-9]+)\\.raw$'}
+`,
+    );
+    const w = startCli(['apply', wpath, '--watch', '--yes'], env());
+    try {
+      await until(
+        'the first look',
+        () => w.child.exitCode === null && /watching for changes/.test(stderrOf(w)),
+        60_000,
+      );
+      const file = await makeFile(join(dir, 'n-7.part'), 2 * MiB);
+      renameSync(file.path, join(watched, 'n-7.raw'));
+      await until(
+        'the nightly image',
+        async () => byVersion(await ours('RegionOne'), 'nightly')['7']?.status === 'active',
+        120_000,
+        500,
+      );
+      expect(byVersion(await ours('RegionOne'), 'nightly')['7']).toMatchObject({
+        name: `Nightly ${CATALOG}`,
+        os_hash_value: file.sha512,
+      });
+    } finally {
+      w.child.kill('SIGINT');
+    }
+    const done = await w.done;
+    expect(done.code, done.stderr).toBe(0);
+  }, 300_000);
 });
 
-export { readFileSync, renameSync, startCli, until };
+let watchErr = '';
+function stderrOf(w: ReturnType<typeof startCli>): string {
+  if (watchErr === '') w.child.stderr?.on('data', (d: Buffer) => (watchErr += d.toString()));
+  return watchErr || ' ';
+}
+
+describe('two applies at once', () => {
+  it('make exactly one image per version and region, and both exit 0', async () => {
+    // Fails if image ids were random (each process would create its own image: two per region),
+    // or if the loser of Glance's 409 uploaded into or deleted the winner's image.
+    const race = `${CATALOG}-race`;
+    const big = await makeFile(join(dir, 'files', 'race.raw'), 48 * MiB);
+    const rpath = writeCatalog(
+      'race.yaml',
+      `catalog: ${race}
+targets: [{cloud: ref-demo, regions: [RegionOne, RegionTwo]}]
+families:
+  r:
+    name: Race ${race}
+    versions: [{version: "1", file: files/race.raw}]
+`,
+    );
+    const homes = [join(dir, 'race-a'), join(dir, 'race-b')];
+    const runs = homes.map((h) => startCli(['apply', rpath, '--yes', '--json'], env(h)).done);
+    const [a, b] = await Promise.all(runs);
+    expect(a!.code, a!.stderr).toBe(0);
+    expect(b!.code, b!.stderr).toBe(0);
+    for (const region of ['RegionOne', 'RegionTwo'] as const) {
+      const images = await ours(region, 'demo', race);
+      expect(images.map((i) => i.id)).toEqual([idOf('r', '1', 'ref-demo', region, race)]);
+      expect(images[0]).toMatchObject({ status: 'active', os_hash_value: big.sha512, name: `Race ${race}` });
+    }
+    // The race was real: both planned uploads, and one waited for the other's image (the lock).
+    const planned = [a!, b!].map(
+      (x) =>
+        (JSON.parse(x.stdout) as { actions: { kind: string }[] }).actions.filter((y) => y.kind === 'upload').length,
+    );
+    expect(Math.min(...planned)).toBeGreaterThan(0);
+    const waited = homes.flatMap((h) => queueRows(h, `SELECT kind FROM events WHERE kind = 'target.image_of_another'`));
+    expect(waited.length).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe('bad catalogs', () => {
+  it('are refused with every problem at its line and column, and nothing is queued', async () => {
+    const bad = writeCatalog(
+      'bad.yaml',
+      `catalog: ${CATALOG}
+targets: [{cloud: nowhere, regions: [RegionOne]}]
+families:
+  a:
+    name: A
+    lifecycel: {keep: 2}
+    versions:
+      - {version: "1", url: "https://example.com/a.img"}
+      - {version: "2", file: a.raw, latest: true}
+      - {version: "3", file: b.raw, latest: true}
+`,
+    );
+    const badHome = join(dir, 'bad-home');
+    const r = await runCli(['apply', bad, '--yes'], env(badHome));
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('line 2, column 19: no cloud "nowhere"');
+    const j = await runCli(['plan', bad, '--json'], env(badHome));
+    expect(j.code).toBe(3);
+    const error = (
+      JSON.parse(j.stdout) as { error: { code: string; problems: { line: number; column: number; message: string }[] } }
+    ).error;
+    expect(error.code).toBe('catalogfile.invalid');
+    expect(error.problems.map((p) => `${p.line}:${p.column} ${p.message.split(':')[0]!}`)).toEqual([
+      '2:19 no cloud "nowhere" in clouds.yaml or the app\'s saved clouds',
+      '6:5 unknown key "lifecycel"',
+      '8:29 a url needs its sha512',
+      '10:45 family "a" has two versions marked latest',
+    ]);
+    expect(queueRows(badHome, 'SELECT count(*) AS n FROM jobs')[0]!.n).toBe(0);
+  }, 120_000);
+});

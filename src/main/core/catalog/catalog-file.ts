@@ -87,20 +87,21 @@ export function parseCatalog(text: string, path: string, knownCloud: (name: stri
     path: [...p, ...(key !== undefined ? [key] : [])].join('.'),
     message,
   });
-  const parsed = CatalogSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success)
-    throw problemsError(
-      path,
-      parsed.error.issues
-        .flatMap((i) =>
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = CatalogSchema.safeParse(raw);
+  // Every problem at once: what the schema says, and the rules that read the raw values (a
+  // cloud's name, two latest) even where the schema failed elsewhere.
+  const problems = [
+    ...(parsed.success
+      ? ruleProblems(parsed.data, problem)
+      : parsed.error.issues.flatMap((i) =>
           i.code === 'unrecognized_keys'
             ? i.keys.map((k) => problem(i.path as Path, `unknown key "${k}"`, k))
             : [problem(i.path as Path, messageOf(i, doc.getIn(i.path as Path)))],
-        )
-        .sort((a, b) => a.line - b.line || a.column - b.column),
-    );
-  const problems = ruleProblems(parsed.data, knownCloud, problem);
-  if (problems.length > 0)
+        )),
+    ...rawProblems(raw, knownCloud, problem),
+  ];
+  if (problems.length > 0 || !parsed.success)
     throw problemsError(
       path,
       problems.sort((a, b) => a.line - b.line || a.column - b.column),
@@ -128,31 +129,51 @@ function messageOf(i: { code: string; message: string; expected?: unknown }, val
 
 type Problem = (p: Path, message: string, key?: string) => CatalogProblem;
 
-/** What the schema cannot say: each problem at the value it is about. */
-function ruleProblems(c: CatalogDoc, knownCloud: (name: string) => boolean, problem: Problem): CatalogProblem[] {
+const list = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
+const map = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/** Rules read from the raw values, so they are said even when the schema fails elsewhere. */
+function rawProblems(raw: unknown, knownCloud: (name: string) => boolean, problem: Problem): CatalogProblem[] {
   const out: CatalogProblem[] = [];
-  const checkTargets = (targets: TargetDoc[] | undefined, at: Path): void =>
-    targets?.forEach((t, i) => {
-      if (!knownCloud(t.cloud))
+  const checkTargets = (targets: unknown, at: Path): void =>
+    list(targets).forEach((t, i) => {
+      if (typeof t.cloud === 'string' && !knownCloud(t.cloud))
         out.push(problem([...at, i, 'cloud'], `no cloud "${t.cloud}" in clouds.yaml or the app's saved clouds`));
     });
-  checkTargets(c.targets, ['targets']);
-  for (const [id, f] of Object.entries(c.families)) {
+  checkTargets(map(raw).targets, ['targets']);
+  for (const [id, fv] of Object.entries(map(map(raw).families))) {
+    const f = map(fv);
     const at: Path = ['families', id];
     checkTargets(f.targets, [...at, 'targets']);
+    const versions = list(f.versions);
+    const latest = versions.flatMap((v, i) => (v.latest === true ? [i] : []));
+    for (const i of latest.slice(1))
+      out.push(problem([...at, 'versions', i, 'latest'], `family "${id}" has two versions marked latest`));
+    const seen = new Set<unknown>();
+    versions.forEach((v, i) => {
+      if (seen.has(v.version))
+        out.push(problem([...at, 'versions', i, 'version'], `version "${String(v.version)}" is declared twice`));
+      seen.add(v.version);
+    });
+    list(f.members).forEach((m, i) => {
+      if (typeof m.accept_with === 'string' && !knownCloud(m.accept_with))
+        out.push(problem([...at, 'members', i, 'accept_with'], `no cloud "${m.accept_with}" to accept the share with`));
+    });
+  }
+  return out;
+}
+
+/** What the schema cannot say: each problem at the value it is about. */
+function ruleProblems(c: CatalogDoc, problem: Problem): CatalogProblem[] {
+  const out: CatalogProblem[] = [];
+  for (const [id, f] of Object.entries(c.families)) {
+    const at: Path = ['families', id];
     if (f.targets === undefined && c.targets === undefined)
       out.push(problem(at, `family "${id}" has no targets, and the catalog has none for it to use`));
     if (f.versions === undefined && f.packer === undefined && f.folder === undefined)
       out.push(problem(at, `family "${id}" has no source: give versions, packer or folder`));
-    const latest = (f.versions ?? []).flatMap((v, i) => (v.latest === true ? [i] : []));
-    for (const i of latest.slice(1))
-      out.push(problem([...at, 'versions', i, 'latest'], `family "${id}" has two versions marked latest`));
-    const seen = new Set<string>();
-    (f.versions ?? []).forEach((v, i) => {
-      if (seen.has(v.version))
-        out.push(problem([...at, 'versions', i, 'version'], `version "${v.version}" is declared twice`));
-      seen.add(v.version);
-    });
     if (f.members !== undefined && f.visibility !== undefined && f.visibility !== 'shared')
       out.push(
         problem(
@@ -160,10 +181,6 @@ function ruleProblems(c: CatalogDoc, knownCloud: (name: string) => boolean, prob
           `members need visibility shared (Glance refuses members on a ${f.visibility} image)`,
         ),
       );
-    f.members?.forEach((m, i) => {
-      if (m.accept_with !== undefined && !knownCloud(m.accept_with))
-        out.push(problem([...at, 'members', i, 'accept_with'], `no cloud "${m.accept_with}" to accept the share with`));
-    });
     if (!f.lifecycle.rename.includes('{version}') && !f.lifecycle.rename.includes('{date}'))
       out.push(
         problem(
