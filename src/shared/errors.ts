@@ -151,6 +151,8 @@ export class ApiError extends Error {
   readonly hint: string | undefined;
   readonly status: number | undefined;
   readonly requestId: string | undefined;
+  /** A file's problems at their line and column (a catalog). */
+  readonly problems: CatalogProblem[] | undefined;
 
   constructor(info: ErrorInfo) {
     super(info.message);
@@ -159,5 +161,6 @@ export class ApiError extends Error {
     this.hint = info.hint;
     this.status = info.status;
     this.requestId = info.requestId;
+    this.problems = info.problems;
   }
 }

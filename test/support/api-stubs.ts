@@ -34,6 +34,12 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
     syncStaged: async () => ({ jobIds: [], skipped: 0 }),
     setAutoSync: async () => null,
     replicateImage: async () => ({ jobIds: [] }),
+    catalogPlan: async ({ path }) => ({ catalog: 'c', path, changes: 0, regions: [] }),
+    catalogApply: async ({ path }) => ({
+      jobIds: [],
+      steps: [],
+      final: { catalog: 'c', path, changes: 0, regions: [] },
+    }),
     parseCloudConfig: async () => [],
     testConnection: async ({ cloud }) => ({ cloud, projects: [], regions: [] }),
     imageSchema: async () => ({}),

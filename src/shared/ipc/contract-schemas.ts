@@ -150,6 +150,12 @@ export const apiArgSchemas = {
   switchProject: z.tuple([z.object({ cloud: cloudName, projectId: z.string().min(1).max(64) }).strict()]),
   probeConversion: z.tuple([z.object({ cloud: cloudName, region: regionId }).strict()]),
   scanData: z.tuple([z.object({ path: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path') }).strict()]),
+  catalogPlan: z.tuple([
+    z.object({ path: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path') }).strict(),
+  ]),
+  catalogApply: z.tuple([
+    z.object({ path: z.string().min(1).max(4096).refine(isAbsolute, 'an absolute path') }).strict(),
+  ]),
   runDoctor: z.tuple([
     z
       .object({

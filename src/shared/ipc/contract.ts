@@ -19,6 +19,7 @@ import type {
   SettingsDto,
   StagedImage,
 } from '../dto';
+import type { CatalogApplyResult, CatalogPlanDto } from '../catalog-dto';
 import type { ErrorInfo } from '../errors';
 import type { apiArgSchemas } from './contract-schemas';
 
@@ -54,6 +55,8 @@ export interface ApiResults {
   runDoctor: DoctorReport;
   probeConversion: KnownConversion;
   scanData: { path: string; dataSize: number };
+  catalogPlan: CatalogPlanDto;
+  catalogApply: CatalogApplyResult;
 }
 
 /**
@@ -120,6 +123,8 @@ export const API_METHODS = [
   'runDoctor',
   'probeConversion',
   'scanData',
+  'catalogPlan',
+  'catalogApply',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

@@ -16,6 +16,7 @@ import { isTerminal } from '../queue/target-state';
 import { planUploadJob } from '../planning/upload-plan';
 import type { Catalog } from './catalog-file';
 import type { CatalogAction, CatalogPlan } from './catalog-plan';
+import { lookAt } from './catalog-session';
 
 export interface UploadBatch {
   /** New jobs to queue. */
@@ -160,4 +161,31 @@ export async function runSteps(
     onStep?.(outcome);
   }
   return out;
+}
+
+/** Passes of steps after the uploads before apply says the clouds do not settle. */
+const MAX_PASSES = 4;
+
+/**
+ * The steps after the uploads: look, make the steps, look again, until a look finds only uploads
+ * and notes left (each pass may make only what the one before allows: the latest's plain name
+ * once the older image gave it up, members once the image exists). Returns every step made and
+ * the last look's plan (its changes: what could not be made).
+ */
+export async function converge(
+  engine: Engine,
+  audit: AuditLog,
+  catalog: Catalog,
+  onStep?: (o: StepOutcome) => void,
+): Promise<{ steps: StepOutcome[]; final: CatalogPlan }> {
+  const steps: StepOutcome[] = [];
+  let plan = (await lookAt(engine, catalog)).plan;
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    if (!plan.actions.some((a) => a.kind !== 'upload' && a.kind !== 'note')) break;
+    const done = await runSteps(engine, audit, plan, onStep);
+    steps.push(...done);
+    plan = (await lookAt(engine, catalog)).plan;
+    if (done.every((o) => o.error !== undefined)) break; // nothing moved: another pass would fail the same way
+  }
+  return { steps, final: plan };
 }

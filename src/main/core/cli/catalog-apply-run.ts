@@ -8,7 +8,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { uploadBatch, runSteps, type StepOutcome } from '../catalog/catalog-apply';
+import { converge, uploadBatch, type StepOutcome } from '../catalog/catalog-apply';
 import type { Catalog } from '../catalog/catalog-file';
 import type { CatalogPlan } from '../catalog/catalog-plan';
 import { lookAt, readCatalog } from '../catalog/catalog-session';
@@ -22,9 +22,6 @@ import { out, type CliIo } from './io';
 import { jobJson, targetJson } from './job-report';
 import { runJobs } from './run-jobs';
 import { planJson } from './catalog-commands';
-
-/** Passes of steps after the uploads before apply says the clouds do not settle. */
-const MAX_PASSES = 4;
 
 async function confirm(io: CliIo, plan: CatalogPlan): Promise<void> {
   const refuse = new UsageError(
@@ -56,22 +53,13 @@ async function make(ctx: Ctx, catalog: Catalog, plan: CatalogPlan): Promise<Outc
   const jobIds = [...created, ...batch.queued];
   const quiet: CliIo = { ...io, stdout: { write: () => true } };
   const jobsCode = jobIds.length === 0 ? EXIT.ok : await runJobs({ ...ctx, io: json ? quiet : io }, jobIds);
-  const steps: StepOutcome[] = [];
-  let look = await lookAt(engine, catalog);
-  for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const todo = look.plan.actions.filter((a) => a.kind !== 'upload' && a.kind !== 'note');
-    if (todo.length === 0) break;
-    const done = await runSteps(engine, repo.audit, look.plan, (o) => {
-      if (!json)
-        io.stderr.write(
-          `${o.error === undefined ? 'done' : 'FAILED'}:${actionLine(o.action)}${o.error ? `\n    ${o.error.message}` : ''}\n`,
-        );
-    });
-    steps.push(...done);
-    look = await lookAt(engine, catalog);
-    if (done.every((o) => o.error !== undefined)) break; // nothing moved: another pass would fail the same way
-  }
-  return { jobIds, jobsCode, steps, final: look.plan };
+  const { steps, final } = await converge(engine, repo.audit, catalog, (o) => {
+    if (!json)
+      io.stderr.write(
+        `${o.error === undefined ? 'done' : 'FAILED'}:${actionLine(o.action)}${o.error ? `\n    ${o.error.message}` : ''}\n`,
+      );
+  });
+  return { jobIds, jobsCode, steps, final };
 }
 
 /** One apply of the catalog at `path`: the exit status by outcome. */

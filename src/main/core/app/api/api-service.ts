@@ -9,6 +9,7 @@ import type { SavedClouds } from '../../clouds/saved-clouds';
 import type { Db } from '../../queue/database';
 import { Settings } from '../../queue/settings';
 import type { Scheduler } from '../../transfer/scheduler';
+import { catalogHandlers } from './handlers/catalog';
 import { cloudHandlers } from './handlers/clouds';
 import type { HandlerDeps } from './handlers/deps';
 import { inspectHandlers } from './handlers/inspect';
@@ -35,5 +36,6 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
     ...stagingHandlers(deps),
     ...settingHandlers(deps),
     ...inspectHandlers(deps),
+    ...catalogHandlers(deps),
   } satisfies ApiHandlers;
 }
