@@ -5,7 +5,15 @@ export class AppModel {
   constructor(readonly page: Page) {}
 
   async go(
-    screen: 'Queue' | 'Regions' | 'New upload' | 'Clouds' | 'Images' | 'Staging and sync' | 'Settings and activity',
+    screen:
+      | 'Queue'
+      | 'Regions'
+      | 'New upload'
+      | 'Clouds'
+      | 'Images'
+      | 'Staging and sync'
+      | 'Catalog'
+      | 'Settings and activity',
   ) {
     await this.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen }).click();
   }

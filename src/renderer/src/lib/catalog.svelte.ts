@@ -40,6 +40,7 @@ export class CatalogModel {
     const gen = ++this.#generation;
     this.loading = true;
     this.error = undefined;
+    this.result = undefined;
     this.confirming = false;
     try {
       const plan = await this.api.catalogPlan({ path });
