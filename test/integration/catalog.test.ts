@@ -104,7 +104,7 @@ ${versions('alpha', o.alpha)}
 ${versions('beta', o.beta)}
   gamma:
     name: Gamma ${CATALOG}
-    targets: [{cloud: ref-demo, regions: [RegionOne]}]
+    targets: [{cloud: ref-demo, regions: [RegionOne], stores: [cold]}]
     lifecycle: {older: deactivate}
     packer: {manifest: packer/manifest.json, build: gamma}
 `;
@@ -240,6 +240,7 @@ describe('an image catalog', () => {
     expect(byVersion(await ours('RegionOne'), 'gamma')['2026.1']).toMatchObject({
       os_hash_value: f.gamma!.sha512,
       name: `Gamma ${CATALOG}`,
+      stores: 'cold', // the target's store, not the region's default (fast)
     });
     expect(byVersion(await ours('RegionOne'), 'gamma')['2025.9']).toBeUndefined();
     // Every step is in the audit log.
@@ -327,6 +328,46 @@ describe('an image catalog', () => {
     await glance(r2, `/v2/images/${extra.id}`, 'demo', { method: 'DELETE' });
   }, 300_000);
 
+  it('a version whose image was deleted by hand is refused with its code, and made again with the next generation', async () => {
+    // Fails if a deleted image's id were retried forever (Glance never gives it again), or if the
+    // generation did not change the id.
+    const r2 = 'RegionTwo' as const;
+    const three = idOf('alpha', '3', 'ref-demo', r2);
+    expect((await glance(r2, `/v2/images/${three}`, 'demo', { method: 'DELETE' })).status).toBe(204);
+    const a = await runCli(['apply', path, '--yes', '--json'], env());
+    expect(a.code, a.stderr).toBe(3);
+    const failed = (
+      JSON.parse(a.stdout) as { jobs: { targets: { state: string; error?: { code: string; hint: string } }[] }[] }
+    ).jobs
+      .flatMap((j) => j.targets)
+      .find((t) => t.state === 'failed');
+    expect(failed?.error).toMatchObject({ code: 'catalogfile.id_spent', hint: expect.stringContaining('generation') });
+    writeCatalog(
+      'catalog.yaml',
+      catalogText({ alpha: ['1', '2', '3'], beta: ['1.9', '1.10'] }).replace(
+        '{version: "3", file: files/alpha-3.raw}',
+        '{version: "3", file: files/alpha-3.raw, generation: 1}',
+      ),
+    );
+    const b = await runCli(['apply', path, '--yes', '--json'], env());
+    expect(b.code, b.stderr).toBe(0);
+    const again = byVersion(await ours(r2), 'alpha')['3']!;
+    expect(again).toMatchObject({
+      id: catalogImageId({
+        catalog: CATALOG,
+        family: 'alpha',
+        version: '3',
+        cloud: 'ref-demo',
+        region: r2,
+        generation: 1,
+      }),
+      name: `Alpha ${CATALOG}`,
+      os_hidden: false,
+    });
+    // RegionOne kept its image of version 3 (made with generation 0): nothing is made twice there.
+    expect(byVersion(await ours('RegionOne'), 'alpha')['3']!.id).toBe(idOf('alpha', '3', 'ref-demo', 'RegionOne'));
+  }, 300_000);
+
   it('apply --watch uploads what a build writes into a watched folder', async () => {
     const watched = join(dir, 'nightly');
     mkdirSync(watched);
@@ -411,6 +452,33 @@ families:
 });
 
 describe('bad catalogs', () => {
+  it('a target that cannot be reached refuses the whole plan: nothing is changed anywhere', async () => {
+    // Fails if regions were read one by one as the plan is made (RegionOne changed before the
+    // dead cloud is met).
+    const deadClouds = writeCloudsYaml(join(dir, 'dead-clouds.yaml'), cloud, [
+      demoEntry(cloud, 'dead', { extra: [] }).replace(cloud.keystoneUrl, 'http://127.0.0.1:9/v3'),
+    ]);
+    const p = writeCatalog(
+      'dead.yaml',
+      `catalog: ${CATALOG}-dead
+families:
+  d:
+    name: D
+    targets: [{cloud: ref-demo, regions: [RegionOne]}, {cloud: dead, regions: [RegionOne]}]
+    versions: [{version: "1", file: files/alpha-1.raw}]
+`,
+    );
+    const deadHome = join(dir, 'dead-home');
+    const r = await runCli(['apply', p, '--yes'], {
+      GLANCE_UPLOADER_HOME: deadHome,
+      OS_CLIENT_CONFIG_FILE: deadClouds,
+    });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('Plan refused: RegionOne of dead cannot be read');
+    expect(await ours('RegionOne', 'demo', `${CATALOG}-dead`)).toEqual([]);
+    expect(queueRows(deadHome, 'SELECT count(*) AS n FROM jobs')[0]!.n).toBe(0);
+  }, 120_000);
+
   it('are refused with every problem at its line and column, and nothing is queued', async () => {
     const bad = writeCatalog(
       'bad.yaml',

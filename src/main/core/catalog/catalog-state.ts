@@ -18,8 +18,7 @@ export const PROP = {
   family: 'glance_uploader_family',
   version: 'glance_uploader_version',
   sourceSha512: 'glance_uploader_source_sha512',
-  /** The queue target that created it: tells our own create from another machine's. */
-  madeBy: 'glance_uploader_made_by',
+  // (and glance_uploader_made_by: the queue target that created it, transfer/image-ensure.ts)
 } as const;
 
 export interface RegionKey {
