@@ -21,6 +21,24 @@ export type CatalogActionKind =
   | 'adopt'
   | 'note';
 
+/** How a plan marks a step, as `terraform plan` does: + made, ~ changed, - deleted, ! noted and left alone. */
+export const CATALOG_SIGN: Record<CatalogActionKind, string> = {
+  upload: '+',
+  adopt: '~',
+  rename: '~',
+  hide: '~',
+  show: '~',
+  visibility: '~',
+  update: '~',
+  deactivate: '~',
+  reactivate: '~',
+  share: '~',
+  accept: '~',
+  unprotect: '~',
+  delete: '-',
+  note: '!',
+};
+
 export interface CatalogActionDto {
   kind: CatalogActionKind;
   cloud: string;

@@ -7,6 +7,7 @@
  * not make is never touched unless the family adopts it. Applying the plan, reading the clouds
  * again and planning once more gives nothing to do: that is how apply converges.
  */
+import type { CatalogActionKind } from '../../../shared/catalog-dto';
 import type { GlanceImage } from '../openstack/glance-client';
 import type { PatchOp } from '../openstack/glance-types';
 import type { ImageMember } from '../openstack/glance-members';
@@ -16,21 +17,7 @@ import { ADOPTED, createFieldsOf, desiredOf, olderName, orderVersions, type Desi
 import { PROP, regionKey, regionsOf, type RegionKey, type RegionState } from './catalog-state';
 import { sourceLabel, type DeclaredVersion } from './version-sources';
 
-export type ActionKind =
-  | 'upload'
-  | 'rename'
-  | 'hide'
-  | 'show'
-  | 'visibility'
-  | 'update'
-  | 'deactivate'
-  | 'reactivate'
-  | 'share'
-  | 'accept'
-  | 'unprotect'
-  | 'delete'
-  | 'adopt'
-  | 'note';
+export type ActionKind = CatalogActionKind;
 
 export interface CatalogAction extends RegionKey {
   kind: ActionKind;

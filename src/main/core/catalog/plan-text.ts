@@ -3,24 +3,8 @@
  * `~` what changes, `-` what is deleted, `!` what is noted and left alone; drift (a change made by
  * hand since the last apply) is marked. One line each, with its reason.
  */
-import type { ActionKind, CatalogAction, CatalogPlan } from './catalog-plan';
-
-const SIGN: Record<ActionKind, string> = {
-  upload: '+',
-  adopt: '~',
-  rename: '~',
-  hide: '~',
-  show: '~',
-  visibility: '~',
-  update: '~',
-  deactivate: '~',
-  reactivate: '~',
-  share: '~',
-  accept: '~',
-  unprotect: '~',
-  delete: '-',
-  note: '!',
-};
+import { CATALOG_SIGN as SIGN } from '../../../shared/catalog-dto';
+import type { CatalogAction, CatalogPlan } from './catalog-plan';
 
 export function actionLine(a: CatalogAction): string {
   const subject = `${a.family}${a.version !== undefined ? ` ${a.version}` : ''}`;
