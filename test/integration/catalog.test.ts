@@ -368,19 +368,40 @@ describe('an image catalog', () => {
     expect(byVersion(await ours('RegionOne'), 'alpha')['3']!.id).toBe(idOf('alpha', '3', 'ref-demo', 'RegionOne'));
   }, 300_000);
 
-  it('apply --watch uploads what a build writes into a watched folder', async () => {
+  it('apply --watch uploads what a build writes into a watched folder, and a new Packer run', async () => {
     const watched = join(dir, 'nightly');
     mkdirSync(watched);
+    mkdirSync(join(dir, 'pk'));
+    const manifest = (run: string, version: string): string =>
+      JSON.stringify({
+        builds: [
+          {
+            name: 'p',
+            builder_type: 'qemu',
+            files: [{ name: `p-${version}.raw` }],
+            packer_run_uuid: run,
+            custom_data: { version },
+          },
+        ],
+        last_run_uuid: run,
+      });
     const wpath = writeCatalog(
       'watch.yaml',
       `catalog: ${CATALOG}
+targets: [{cloud: ref-demo, regions: [RegionOne]}]
 families:
   nightly:
     name: Nightly ${CATALOG}
-    targets: [{cloud: ref-demo, regions: [RegionOne]}]
     folder: {path: nightly, match: '^n-(?<version>[0-9]+)\\.raw$'}
+  packed:
+    name: Packed ${CATALOG}
+    packer: {manifest: pk/manifest.json}
 `,
     );
+    const named = (family: string, version: string, name: string) => async (): Promise<boolean> => {
+      const i = byVersion(await ours('RegionOne'), family)[version];
+      return i?.status === 'active' && i.name === name;
+    };
     const w = startCli(['apply', wpath, '--watch', '--yes'], env());
     try {
       await until(
@@ -390,16 +411,13 @@ families:
       );
       const file = await makeFile(join(dir, 'n-7.part'), 2 * MiB);
       renameSync(file.path, join(watched, 'n-7.raw'));
-      await until(
-        'the nightly image',
-        async () => byVersion(await ours('RegionOne'), 'nightly')['7']?.status === 'active',
-        120_000,
-        500,
-      );
-      expect(byVersion(await ours('RegionOne'), 'nightly')['7']).toMatchObject({
-        name: `Nightly ${CATALOG}`,
-        os_hash_value: file.sha512,
-      });
+      await until('the nightly image', named('nightly', '7', `Nightly ${CATALOG}`), 120_000, 500);
+      expect(byVersion(await ours('RegionOne'), 'nightly')['7']).toMatchObject({ os_hash_value: file.sha512 });
+      // A Packer run writes its image, then its manifest (the manifest names the new run).
+      const built = await makeFile(join(dir, 'pk', 'p-2.raw'), 1 * MiB);
+      writeFileSync(join(dir, 'pk', 'manifest.json'), manifest('run-b', '2'));
+      await until('the Packer image', named('packed', '2', `Packed ${CATALOG}`), 120_000, 500);
+      expect(byVersion(await ours('RegionOne'), 'packed')['2']).toMatchObject({ os_hash_value: built.sha512 });
     } finally {
       w.child.kill('SIGINT');
     }

@@ -181,7 +181,7 @@ export async function converge(
   const steps: StepOutcome[] = [];
   let plan = (await lookAt(engine, catalog)).plan;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
-    if (!plan.actions.some((a) => a.kind !== 'upload' && a.kind !== 'note')) break;
+    if (!plan.actions.some((a) => a.kind !== 'upload' && a.kind !== 'note' && a.afterUpload !== true)) break;
     const done = await runSteps(engine, audit, plan, onStep);
     steps.push(...done);
     plan = (await lookAt(engine, catalog)).plan;

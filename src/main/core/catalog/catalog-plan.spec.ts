@@ -68,7 +68,8 @@ const state = (ours: GlanceImage[], foreign: GlanceImage[] = []): RegionState[] 
   { cloud: 'prod', region: 'R1', ours, foreign: new Map(foreign.length ? [['deb', foreign]] : []), members: new Map() },
 ];
 
-const brief = (a: CatalogAction): string => `${a.kind} ${a.version ?? '-'}${a.drift === true ? ' drift' : ''}`;
+const brief = (a: CatalogAction): string =>
+  `${a.kind} ${a.version ?? '-'}${a.drift === true ? ' drift' : ''}${a.afterUpload === true ? ' later' : ''}`;
 
 describe('the catalog plan', () => {
   it('orders versions numerically and makes v5 UUIDs as RFC 9562 does', () => {
@@ -106,22 +107,47 @@ describe('the catalog plan', () => {
   });
 
   it('keep-N deletes the oldest, holds a protected one unless allowed, never uploads what it would delete', () => {
-    const ours = [image('1', { protected: true }), image('2'), image('3', { name: 'Debian 12', os_hidden: false })];
-    const p = planCatalog(catalog('{keep: 2}'), declared('1', '2', '3', '4'), state(ours));
+    const ours = [
+      image('1', { protected: true }),
+      image('2'),
+      image('3', { name: 'Debian 12', os_hidden: false }),
+      image('4'),
+    ];
+    // Version 0 is declared but beyond keep 2: never uploaded.
+    const p = planCatalog(catalog('{keep: 2}'), declared('0', '1', '2', '3', '4'), state(ours));
     expect(p.actions.filter((a) => a.kind !== 'note').map(brief)).toEqual([
-      'upload 4',
       'rename 3',
+      'rename 4',
       'hide 3',
+      'show 4',
       'delete 2',
     ]);
     expect(p.actions.find((a) => a.kind === 'note' && a.version === '1')?.why).toContain('protected');
     // ... and when protected images may go: unprotect, then delete (2 is beyond keep too).
-    const q = planCatalog(catalog('{keep: 2, delete_protected: true}'), declared('1', '2', '3', '4'), state(ours));
+    const q = planCatalog(catalog('{keep: 2, delete_protected: true}'), declared('0', '1', '2', '3', '4'), state(ours));
     expect(q.actions.filter((a) => ['unprotect', 'delete'].includes(a.kind)).map(brief)).toEqual([
       'unprotect 1',
       'delete 1',
       'delete 2',
     ]);
+  });
+
+  // Fails if the old latest gave up its name (or an old version was deleted) before the new one is
+  // in the region: an upload that failed would leave the region without the plain name.
+  it('moves the plain name and deletes beyond keep-N only once the new version is in the region', async () => {
+    const ours = [image('1'), image('2', { name: 'Debian 12', os_hidden: false })];
+    const before = planCatalog(catalog('{keep: 2}'), declared('1', '2', '3'), state(ours));
+    expect(before.actions.map(brief)).toEqual(['upload 3', 'rename 2 later', 'delete 1 later']);
+    // Its upload failed: the image is queued (or missing); a look now changes nothing else.
+    const failed = planCatalog(
+      catalog('{keep: 2}'),
+      declared('1', '2', '3'),
+      state([...ours, image('3', { status: 'queued' })]),
+    );
+    expect(failed.actions.filter((a) => a.afterUpload !== true).map(brief)).toEqual(['upload 3']);
+    // It is there: the rotation happens.
+    const after = planCatalog(catalog('{keep: 2}'), declared('1', '2', '3'), state([...ours, image('3')]));
+    expect(after.actions.map(brief)).toEqual(['rename 2', 'rename 3', 'hide 2', 'show 3', 'delete 1']);
   });
 
   it('sees drift: a hidden flag removed by hand, a property changed, an extra image', () => {

@@ -46,6 +46,9 @@ export interface CatalogPlan {
 
 type Emit = (a: Omit<CatalogAction, 'cloud' | 'region' | 'family'>) => void;
 
+/** An image that holds its version (an upload under way or a dead one does not). */
+const usable = (i: GlanceImage): boolean => i.status === 'active' || i.status === 'deactivated';
+
 /** Property, tag, size and protection drift of an image we keep: one update. */
 function attributeDrift(f: Family, i: GlanceImage): { patch: PatchOp[]; what: string[] } {
   const patch: PatchOp[] = [];
@@ -152,9 +155,24 @@ function heldBack(f: Family, i: GlanceImage, members: ImageMember[] | undefined)
   return undefined;
 }
 
-/** A version beyond keep-N: deleted (unprotected first when allowed), or kept with the reason. */
-function retire(f: Family, main: GlanceImage, s: RegionState, version: string, emit: Emit): void {
+/**
+ * A version beyond keep-N: deleted (unprotected first when allowed), or kept with the reason. One
+ * pushed out only by versions not in the region yet waits for them (`now` false): an upload that
+ * fails never leaves a region with fewer versions than it had.
+ */
+function retire(f: Family, main: GlanceImage, s: RegionState, version: string, emit: Emit, now: boolean): void {
   const keep = f.lifecycle.keep ?? 0;
+  if (!now) {
+    emit({
+      kind: 'delete',
+      version,
+      imageId: main.id,
+      afterUpload: true,
+      what: `"${main.name ?? ''}"`,
+      why: `only the ${keep} newest versions are kept`,
+    });
+    return;
+  }
   const held = heldBack(f, main, s.members.get(main.id));
   if (held !== undefined) {
     emit({
@@ -191,10 +209,33 @@ interface FamilyView {
   declared: DeclaredVersion[];
   latest: DeclaredVersion | undefined;
   kept: Set<string>;
+  /** The version with the plain name until the latest is in the region (the latest once it is). */
+  latestNow: string | undefined;
+  /** What keep-N keeps of the versions the region holds now. */
+  keptNow: Set<string>;
   /** Nothing rotates in this region now: a change on an image we keep was made by hand. */
   settled: boolean;
   /** How many versions the region holds already. */
   held: number;
+}
+
+/** A second image of one version (made by hand, or by another generation): noted, left alone. */
+function noteExtras(
+  s: RegionState,
+  version: string,
+  imgs: GlanceImage[],
+  main: GlanceImage | undefined,
+  emit: Emit,
+): void {
+  for (const x of imgs.filter((i) => i !== main))
+    emit({
+      kind: 'note',
+      version,
+      imageId: x.id,
+      what: `extra image "${x.name ?? ''}"`,
+      why: `${s.region} has a second image of ${version}: left alone`,
+      drift: true,
+    });
 }
 
 function planVersion(v: FamilyView, version: string, imgs: GlanceImage[], emit: Emit): void {
@@ -209,22 +250,24 @@ function planVersion(v: FamilyView, version: string, imgs: GlanceImage[], emit: 
     generation: d?.generation,
   });
   const main = imgs.find((i) => i.id === id) ?? imgs[0];
-  for (const x of imgs.filter((i) => i !== main))
-    emit({
-      kind: 'note',
-      version,
-      imageId: x.id,
-      what: `extra image "${x.name ?? ''}"`,
-      why: `${s.region} has a second image of ${version}: left alone`,
-      drift: true,
-    });
+  noteExtras(s, version, imgs, main, emit);
   const isLatest = version === v.latest?.version;
   if (!v.kept.has(version)) {
-    if (main !== undefined) retire(f, main, s, version, emit);
+    if (main !== undefined) retire(f, main, s, version, emit, !v.keptNow.has(version));
     return;
   }
-  if (main !== undefined && ['active', 'deactivated'].includes(main.status)) {
-    converge(f, main, desiredOf(f, version, isLatest, main.created_at), s.members.get(main.id), emit, v.settled);
+  if (main !== undefined && usable(main)) {
+    const latestNow = version === v.latestNow;
+    converge(f, main, desiredOf(f, version, latestNow, main.created_at), s.members.get(main.id), emit, v.settled);
+    if (latestNow && !isLatest && v.latest !== undefined)
+      emit({
+        kind: 'rename',
+        version,
+        imageId: main.id,
+        afterUpload: true,
+        what: `"${f.name}" -> "${olderName(f, version, main.created_at)}"`,
+        why: `${v.latest.version} takes the plain name once it is in ${s.region}`,
+      });
     return;
   }
   if (d === undefined) return; // not declared any more and never finished: nothing to make
@@ -262,11 +305,24 @@ function planFamily(c: Catalog, f: Family, declared: DeclaredVersion[], s: Regio
   const latest = declared.find((v) => v.latest) ?? declared.at(-1);
   const universe = [...new Set([...declared.map((v) => v.version), ...byVersion.keys()])].sort(orderVersions);
   const keep = f.lifecycle.keep;
-  const kept = new Set(keep === undefined ? universe : universe.slice(-keep));
-  if (latest !== undefined) kept.add(latest.version);
-  const plainHolder = images.find((i) => i.name === f.name);
-  const settled = latest === undefined || String(plainHolder?.[PROP.version]) === latest.version;
-  const view: FamilyView = { c, f, s, declared, latest, kept, settled, held: byVersion.size };
+  const window = (vs: string[], last: string | undefined): Set<string> => {
+    const w = new Set(keep === undefined ? vs : vs.slice(-keep));
+    if (last !== undefined) w.add(last);
+    return w;
+  };
+  const kept = window(universe, latest?.version);
+  // Until the latest is in this region, the plain name stays where it is (or on the newest there).
+  const present = universe.filter((v) => (byVersion.get(v) ?? []).some(usable));
+  const holder = images.find((i) => i.name === f.name && usable(i));
+  const latestNow =
+    latest !== undefined && present.includes(latest.version)
+      ? latest.version
+      : holder !== undefined && kept.has(String(holder[PROP.version]))
+        ? String(holder[PROP.version])
+        : present.at(-1);
+  const keptNow = window(present, latestNow);
+  const settled = latestNow === undefined || String(holder?.[PROP.version]) === latestNow;
+  const view: FamilyView = { c, f, s, declared, latest, kept, latestNow, keptNow, settled, held: byVersion.size };
   for (const version of universe) planVersion(view, version, byVersion.get(version) ?? [], emit);
   adoption(f, s, emit);
 }
