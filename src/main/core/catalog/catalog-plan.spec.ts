@@ -160,6 +160,19 @@ describe('the catalog plan', () => {
     expect(p.actions.map(brief)).toEqual(['hide 1 drift', 'update 2 drift', 'note 2 drift']);
   });
 
+  it('notes an image of a family the catalog no longer sends to the region, and leaves it alone', () => {
+    const gone = image('1', { [PROP.family]: 'old-family', name: 'Old' });
+    const p = planCatalog(
+      catalog('{}'),
+      declared('1'),
+      state([image('1', { name: 'Debian 12', os_hidden: false }), gone]),
+    );
+    expect(p.actions.map((a) => `${a.kind} ${a.family} ${a.drift === true ? 'drift' : ''}`)).toEqual([
+      'note old-family drift',
+    ]);
+    expect(p.changes).toBe(0);
+  });
+
   it('a second look after everything was made plans nothing', () => {
     const p = planCatalog(
       catalog('{}'),

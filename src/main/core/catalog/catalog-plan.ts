@@ -13,7 +13,8 @@ import type { PatchOp } from '../openstack/glance-types';
 import type { ImageMember } from '../openstack/glance-members';
 import type { Catalog, Family } from './catalog-file';
 import { catalogImageId } from './catalog-ids';
-import { ADOPTED, createFieldsOf, desiredOf, olderName, orderVersions, type Desired } from './desired-image';
+import { createFieldsOf, desiredOf, olderName, orderVersions, type Desired } from './desired-image';
+import { adoption, otherFamilies } from './foreign-images';
 import { PROP, regionKey, regionsOf, type RegionKey, type RegionState } from './catalog-state';
 import { sourceLabel, type DeclaredVersion } from './version-sources';
 
@@ -44,7 +45,7 @@ export interface CatalogPlan {
   changes: number;
 }
 
-type Emit = (a: Omit<CatalogAction, 'cloud' | 'region' | 'family'>) => void;
+export type Emit = (a: Omit<CatalogAction, 'cloud' | 'region' | 'family'>) => void;
 
 /** An image that holds its version (an upload under way or a dead one does not). */
 const usable = (i: GlanceImage): boolean => i.status === 'active' || i.status === 'deactivated';
@@ -327,33 +328,6 @@ function planFamily(c: Catalog, f: Family, declared: DeclaredVersion[], s: Regio
   adoption(f, s, emit);
 }
 
-/** Images with the family's name that the catalog did not make: taken in only when told. */
-function adoption(f: Family, s: RegionState, emit: Emit): void {
-  for (const i of s.foreign.get(f.id) ?? []) {
-    if (!f.lifecycle.adopt) {
-      emit({
-        kind: 'note',
-        imageId: i.id,
-        what: `"${i.name ?? ''}" (${i.id}) is not the catalog’s`,
-        why: 'left alone: lifecycle.adopt: true would rotate it with the family',
-      });
-      continue;
-    }
-    const version = `${ADOPTED}${i.created_at.slice(0, 10)}`;
-    emit({
-      kind: 'adopt',
-      version,
-      imageId: i.id,
-      what: `"${i.name ?? ''}" joins the family as an older version`,
-      why: 'lifecycle.adopt is on',
-      patch: [
-        { op: 'add', path: `/${PROP.family}`, value: f.id },
-        { op: 'add', path: `/${PROP.version}`, value: version },
-      ],
-    });
-  }
-}
-
 const ORDER: ActionKind[] = [
   'adopt',
   'upload',
@@ -391,6 +365,7 @@ export function planCatalog(c: Catalog, declared: Map<string, DeclaredVersion[]>
       mine.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || renameOrder(f, a) - renameOrder(f, b));
       actions.push(...mine);
     }
+    actions.push(...otherFamilies(r, s));
   }
   // An adopted image's own rotation is planned once it carries our properties (the next pass).
   for (const a of actions.filter((x) => x.kind === 'adopt'))
