@@ -68,6 +68,8 @@ export interface CatalogStepDto {
 
 export interface CatalogApplyResult {
   jobIds: string[];
+  /** Versions not queued (a refused file, or the same source whose last try failed), with why. */
+  refused: { family: string; version: string; error: ErrorInfo }[];
   steps: CatalogStepDto[];
   /** The plan after the apply: its changes are what could not be made. */
   final: CatalogPlanDto;

@@ -342,6 +342,21 @@ describe('an image catalog', () => {
       .flatMap((j) => j.targets)
       .find((t) => t.state === 'failed');
     expect(failed?.error).toMatchObject({ code: 'catalogfile.id_spent', hint: expect.stringContaining('generation') });
+    // Applied again unchanged, it is not queued again (a watch would queue it every minute).
+    const unchanged = await runCli(['apply', path, '--yes', '--json'], env());
+    expect(unchanged.code, unchanged.stderr).toBe(3);
+    const out = JSON.parse(unchanged.stdout) as {
+      jobs: unknown[];
+      refused: { family: string; version: string; error: { code: string } }[];
+    };
+    expect(out.jobs).toEqual([]);
+    expect(out.refused).toEqual([
+      expect.objectContaining({
+        family: 'alpha',
+        version: '3',
+        error: expect.objectContaining({ code: 'catalogfile.id_spent' }),
+      }),
+    ]);
     writeCatalog(
       'catalog.yaml',
       catalogText({ alpha: ['1', '2', '3'], beta: ['1.9', '1.10'] }).replace(

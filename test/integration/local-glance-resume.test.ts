@@ -84,8 +84,9 @@ describe('embedded server: uploads from our engine, resumed at the byte', () => 
       const tid = targets[0]?.id ?? '';
       expect(scheduler.start()).toEqual({ acquired: true });
       const t0 = Date.now();
-      while (scheduler.repo.getTarget(tid).state !== 'uploading' && Date.now() - t0 < 20_000) await sleep(50);
-      await sleep(2000); // about 6 MiB in
+      // Paused once the engine handed 5 MiB over (written at most once a second), not after a set
+      // time: a loaded machine may take longer to start sending.
+      while (scheduler.repo.getTarget(tid).bytesAccepted < 5 * 1024 * 1024 && Date.now() - t0 < 30_000) await sleep(50);
       scheduler.pause(tid);
       while (scheduler.repo.getTarget(tid).state !== 'paused' && Date.now() - t0 < 30_000) await sleep(50);
       const imageId = scheduler.repo.getTarget(tid).remoteImageId ?? '';

@@ -37,6 +37,7 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
     catalogPlan: async ({ path }) => ({ catalog: 'c', path, changes: 0, regions: [] }),
     catalogApply: async ({ path }) => ({
       jobIds: [],
+      refused: [],
       steps: [],
       final: { catalog: 'c', path, changes: 0, regions: [] },
     }),

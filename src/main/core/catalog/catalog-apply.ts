@@ -14,6 +14,8 @@ import type { AuditLog } from '../queue/audit-log';
 import type { JobRepository, NewJob, NewTarget } from '../queue/job-repository';
 import { isTerminal } from '../queue/target-state';
 import { planUploadJob } from '../planning/upload-plan';
+import { identify } from '../io/source-file';
+import type { VersionSource } from './version-sources';
 import type { Catalog } from './catalog-file';
 import type { CatalogAction, CatalogPlan } from './catalog-plan';
 import { lookAt } from './catalog-session';
@@ -23,6 +25,8 @@ export interface UploadBatch {
   jobs: NewJob[];
   /** Jobs already in the queue for some of these images (followed, not queued again). */
   queued: string[];
+  /** Versions not queued, with why: a refused file, or the same source whose last try failed. */
+  refused: { family: string; version: string; error: ErrorInfo }[];
 }
 
 /** The targets of one version: one per region (the first store gets the data, the others copy-image). */
@@ -45,7 +49,35 @@ function targetsOf(c: Catalog, actions: CatalogAction[], fromUrl: boolean): NewT
   return out;
 }
 
-/** The plan's uploads as jobs (inspected like any upload: a refused image queues nothing). */
+/**
+ * The last try of this image failed and its source is the same as then: it is not queued again
+ * by itself (a watch would queue it every minute), only once the file changes or on `queue retry`.
+ */
+async function failedBefore(
+  repo: JobRepository,
+  a: CatalogAction,
+  source: VersionSource,
+): Promise<ErrorInfo | undefined> {
+  const last = repo.targetsWithFixedImage(a.imageId ?? '').at(-1);
+  if (last?.state !== 'failed') return undefined;
+  const job = repo.getJob(last.jobId);
+  const same =
+    'url' in source
+      ? job.sourceUrl === source.url
+      : await identify(source.path).then(
+          (id) => job.sourcePath === source.path && job.sourceSize === id.size && job.sourceMtimeMs === id.mtimeMs,
+          () => false,
+        );
+  if (!same) return undefined;
+  const e = last.error;
+  return {
+    code: e?.code ?? 'queue.invalid_job',
+    message: `The last upload of this version to ${a.region} failed${e ? `: ${e.message}` : ''}; its source has not changed since.`,
+    hint: `${e?.hint ? `${e.hint} ` : ''}It is queued again once the file changes, or now with \`glance-uploader queue retry ${last.jobId.slice(0, 8)}\`.`,
+  };
+}
+
+/** The plan's uploads as jobs (inspected like any upload); a version that cannot be queued is said, the others go on. */
 export async function uploadBatch(
   c: Catalog,
   plan: CatalogPlan,
@@ -54,11 +86,17 @@ export async function uploadBatch(
 ): Promise<UploadBatch> {
   const groups = new Map<string, CatalogAction[]>();
   const queued = new Set<string>();
+  const refused: UploadBatch['refused'] = [];
   for (const a of plan.actions) {
     if (a.kind !== 'upload' || a.upload === undefined || a.imageId === undefined) continue;
     const live = repo.targetsWithFixedImage(a.imageId).find((t) => !isTerminal(t.state));
     if (live !== undefined) {
       queued.add(live.jobId);
+      continue;
+    }
+    const failed = await failedBefore(repo, a, a.upload.version.source);
+    if (failed !== undefined) {
+      refused.push({ family: a.family, version: a.version ?? '', error: failed });
       continue;
     }
     const k = `${a.family}\u0000${a.version ?? ''}`;
@@ -67,29 +105,41 @@ export async function uploadBatch(
   const jobs: NewJob[] = [];
   for (const actions of groups.values()) {
     const first = actions[0]!;
-    const family = c.families.find((f) => f.id === first.family)!;
-    const { version, fields } = first.upload!;
-    const src = version.source;
-    const props = (fields.properties ?? {}) as Record<string, string>;
-    const job = await planUploadJob({
-      source: 'url' in src ? { url: new URL(src.url), sha512: src.sha512 } : { path: src.path },
-      name: String(fields.name),
-      metadata: {
-        diskFormat: family.disk_format,
-        containerFormat: family.container_format,
-        visibility: fields.visibility as string,
-        minDisk: family.min_disk,
-        minRam: family.min_ram,
-        tags: family.tags,
-        properties: props,
-      },
-      targets: targetsOf(c, actions, 'url' in src),
-      onWarning: (w) => onWarning?.(`${family.id} ${version.version}: ${w.message}`),
-    });
-    if (fields.os_hidden === true) job.metadata = { ...job.metadata, os_hidden: true };
-    jobs.push(job);
+    try {
+      jobs.push(await versionJob(c, actions, onWarning));
+    } catch (e) {
+      refused.push({ family: first.family, version: first.version ?? '', error: toErrorInfo(e) });
+    }
   }
-  return { jobs, queued: [...queued] };
+  return { jobs, queued: [...queued], refused };
+}
+
+async function versionJob(
+  c: Catalog,
+  actions: CatalogAction[],
+  onWarning?: (message: string) => void,
+): Promise<NewJob> {
+  const first = actions[0]!;
+  const family = c.families.find((f) => f.id === first.family)!;
+  const { version, fields } = first.upload!;
+  const src = version.source;
+  const job = await planUploadJob({
+    source: 'url' in src ? { url: new URL(src.url), sha512: src.sha512 } : { path: src.path },
+    name: String(fields.name),
+    metadata: {
+      diskFormat: family.disk_format,
+      containerFormat: family.container_format,
+      visibility: fields.visibility as string,
+      minDisk: family.min_disk,
+      minRam: family.min_ram,
+      tags: family.tags,
+      properties: (fields.properties ?? {}) as Record<string, string>,
+    },
+    targets: targetsOf(c, actions, 'url' in src),
+    onWarning: (w) => onWarning?.(`${family.id} ${version.version}: ${w.message}`),
+  });
+  if (fields.os_hidden === true) job.metadata = { ...job.metadata, os_hidden: true };
+  return job;
 }
 
 export interface StepOutcome {

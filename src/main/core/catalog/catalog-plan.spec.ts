@@ -5,6 +5,7 @@ import { catalogImageId, uuidV5 } from './catalog-ids';
 import { planCatalog, type CatalogAction } from './catalog-plan';
 import { PROP, type RegionState } from './catalog-state';
 import { compareVersions, type DeclaredVersion } from './version-sources';
+import { SOURCE_SHA512 } from '../../../shared/image-properties';
 
 const catalog = (lifecycle: string): ReturnType<typeof parseCatalog> =>
   parseCatalog(
@@ -57,6 +58,7 @@ function image(version: string, over: Partial<GlanceImage> = {}): GlanceImage {
     updated_at: '2026-01-02T00:00:00Z',
     tags: [],
     os_distro: 'debian',
+    [SOURCE_SHA512]: 'f'.repeat(128),
     [PROP.catalog]: 'acme',
     [PROP.family]: 'deb',
     [PROP.version]: version,
@@ -65,7 +67,14 @@ function image(version: string, over: Partial<GlanceImage> = {}): GlanceImage {
 }
 
 const state = (ours: GlanceImage[], foreign: GlanceImage[] = []): RegionState[] => [
-  { cloud: 'prod', region: 'R1', ours, foreign: new Map(foreign.length ? [['deb', foreign]] : []), members: new Map() },
+  {
+    cloud: 'prod',
+    region: 'R1',
+    project: 'p',
+    ours,
+    foreign: new Map(foreign.length ? [['deb', foreign]] : []),
+    members: new Map(),
+  },
 ];
 
 const brief = (a: CatalogAction): string =>
@@ -158,6 +167,27 @@ describe('the catalog plan', () => {
     ];
     const p = planCatalog(catalog('{}'), declared('1', '2'), state(ours));
     expect(p.actions.map(brief)).toEqual(['hide 1 drift', 'update 2 drift', 'note 2 drift']);
+  });
+
+  // Fails if images were told apart by their properties alone: Nova copies an image's properties
+  // to the snapshots of its instances, so keep-N would delete a user's snapshot.
+  it('never touches a snapshot that carries the catalog’s properties (its id is not the version’s)', () => {
+    const snap = image('1', { id: 'snapshot-of-1', name: 'my snapshot', os_hidden: false });
+    const p = planCatalog(
+      catalog('{keep: 1}'),
+      declared('1', '2'),
+      state([image('1'), snap, image('2', { name: 'Debian 12', os_hidden: false })]),
+    );
+    expect(p.actions.map(brief)).toEqual(['delete 1', 'note 1 drift']);
+    expect(p.actions.find((a) => a.kind === 'delete')?.imageId).toBe(image('1').id);
+  });
+
+  // Fails if an active image counted as made before it was verified (a file changed while sent).
+  it('checks again an active image never verified against its source, before it takes the name', () => {
+    const ours = [image('1', { name: 'Debian 12', os_hidden: false }), image('2', { [SOURCE_SHA512]: undefined })];
+    const p = planCatalog(catalog('{}'), declared('1', '2'), state(ours));
+    expect(p.actions.map(brief)).toEqual(['upload 2', 'rename 1 later']);
+    expect(p.actions[0]!.why).toContain('never verified');
   });
 
   it('notes an image of a family the catalog no longer sends to the region, and leaves it alone', () => {

@@ -13,7 +13,9 @@ import type { PatchOp } from '../openstack/glance-types';
 import type { ImageMember } from '../openstack/glance-members';
 import type { Catalog, Family } from './catalog-file';
 import { catalogImageId } from './catalog-ids';
-import { createFieldsOf, desiredOf, olderName, orderVersions, type Desired } from './desired-image';
+import { createFieldsOf, desiredOf, olderName, orderVersions } from './desired-image';
+import { converge, lookChanges } from './image-changes';
+import { madeByCatalog, usable } from './image-identity';
 import { adoption, otherFamilies } from './foreign-images';
 import { PROP, regionKey, regionsOf, type RegionKey, type RegionState } from './catalog-state';
 import { sourceLabel, type DeclaredVersion } from './version-sources';
@@ -47,112 +49,16 @@ export interface CatalogPlan {
 
 export type Emit = (a: Omit<CatalogAction, 'cloud' | 'region' | 'family'>) => void;
 
-/** An image that holds its version (an upload under way or a dead one does not). */
-const usable = (i: GlanceImage): boolean => i.status === 'active' || i.status === 'deactivated';
-
-/** Property, tag, size and protection drift of an image we keep: one update. */
-function attributeDrift(f: Family, i: GlanceImage): { patch: PatchOp[]; what: string[] } {
-  const patch: PatchOp[] = [];
-  const what: string[] = [];
-  const set = (op: PatchOp, text: string): void => {
-    patch.push(op);
-    what.push(text);
-  };
-  for (const [k, v] of Object.entries(f.properties ?? {}))
-    if (i[k] !== v) set({ op: 'add', path: `/${k}`, value: v }, `${k}=${v}`);
-  for (const k of ['min_disk', 'min_ram'] as const)
-    if (f[k] !== undefined && i[k] !== f[k]) set({ op: 'replace', path: `/${k}`, value: f[k] }, `${k}=${f[k]}`);
-  const missing = (f.tags ?? []).filter((t) => !i.tags.includes(t));
-  if (missing.length > 0)
-    set({ op: 'replace', path: '/tags', value: [...i.tags, ...missing] }, `tags +${missing.join(',')}`);
-  if (f.protected !== undefined && i.protected !== f.protected)
-    set({ op: 'replace', path: '/protected', value: f.protected }, `protected=${f.protected}`);
-  return { patch, what };
-}
-
-type Base = Pick<CatalogAction, 'version' | 'imageId' | 'drift'>;
-
-/** Name, listing and visibility: what people see of the image. */
-function lookChanges(f: Family, i: GlanceImage, d: Desired, base: Base, emit: Emit): void {
-  const version = base.version ?? '';
-  if (i.name !== d.name)
-    emit({
-      ...base,
-      kind: 'rename',
-      what: `"${i.name ?? ''}" -> "${d.name}"`,
-      why: d.name === f.name ? `${version} is the latest` : `${version} is an older version`,
-      patch: [{ op: 'replace', path: '/name', value: d.name }],
-    });
-  if ((i.os_hidden === true) !== d.hidden)
-    emit({
-      ...base,
-      kind: d.hidden ? 'hide' : 'show',
-      what: `os_hidden ${String(i.os_hidden === true)} -> ${String(d.hidden)}`,
-      why: d.hidden ? 'older versions are hidden' : `${version} must be listed`,
-      patch: [{ op: 'replace', path: '/os_hidden', value: d.hidden }],
-    });
-  if (i.visibility !== d.visibility)
-    emit({
-      ...base,
-      kind: 'visibility',
-      what: `${i.visibility} -> ${d.visibility}`,
-      why: d.visibility === 'community' ? 'older versions become community' : 'the family’s visibility',
-      patch: [{ op: 'replace', path: '/visibility', value: d.visibility }],
-    });
-}
-
-/** Members of a shared image: added, and accepted with the consumer's credentials when given. */
-function memberChanges(f: Family, members: ImageMember[] | undefined, base: Base, emit: Emit): void {
-  for (const m of f.members ?? []) {
-    const has = members?.find((x) => x.member_id === m.project);
-    if (has === undefined)
-      emit({
-        ...base,
-        kind: 'share',
-        what: `+ member ${m.project}`,
-        why: 'the family is shared with it',
-        member: m.project,
-      });
-    if (m.accept_with !== undefined && has?.status !== 'accepted')
-      emit({
-        ...base,
-        kind: 'accept',
-        what: `${m.project}: ${has?.status ?? 'pending'} -> accepted`,
-        why: `accepted with ${m.accept_with}’s credentials`,
-        member: m.project,
-        acceptWith: m.accept_with,
-      });
-  }
-}
-
-/** The steps that make an image we keep look as declared. */
-function converge(
-  f: Family,
-  i: GlanceImage,
-  d: Desired,
-  members: ImageMember[] | undefined,
-  emit: Emit,
-  drift: boolean,
-): void {
-  const version = String(i[PROP.version]);
-  const base: Base = { version, imageId: i.id, drift };
-  lookChanges(f, i, d, base, emit);
-  const upd = attributeDrift(f, i);
-  if (upd.patch.length > 0)
-    emit({ ...base, kind: 'update', what: upd.what.join(', '), why: 'the catalog declares them', patch: upd.patch });
-  if (i.status === 'active' && d.deactivated)
-    emit({ ...base, kind: 'deactivate', what: 'active -> deactivated', why: 'older versions are deactivated' });
-  if (i.status === 'deactivated' && !d.deactivated)
-    emit({ ...base, kind: 'reactivate', what: 'deactivated -> active', why: `${version} must be usable` });
-  if (d.visibility === 'shared') memberChanges(f, members, base, emit);
-}
-
 /** Why an image beyond keep-N stays (protected, shared), or undefined when it may go. */
 function heldBack(f: Family, i: GlanceImage, members: ImageMember[] | undefined): string | undefined {
   if (i.protected && !f.lifecycle.delete_protected)
     return 'it is protected (lifecycle.delete_protected: true lets it go)';
-  if ((members ?? []).some((m) => m.status === 'accepted') && !f.lifecycle.delete_shared)
-    return 'it is shared with a project that accepted it (lifecycle.delete_shared: true lets it go)';
+  // (members are readable only while the image is shared: a family that shares holds them all)
+  if (
+    ((members ?? []).some((m) => m.status === 'accepted') || (f.members ?? []).length > 0) &&
+    !f.lifecycle.delete_shared
+  )
+    return 'it is shared with other projects (lifecycle.delete_shared: true lets it go)';
   return undefined;
 }
 
@@ -174,6 +80,9 @@ function retire(f: Family, main: GlanceImage, s: RegionState, version: string, e
     });
     return;
   }
+  // First it stops looking like the latest (a delete that fails, or one held back, leaves no
+  // second image with the plain name).
+  lookChanges(f, main, desiredOf(f, version, false, main.created_at), { version, imageId: main.id }, emit);
   const held = heldBack(f, main, s.members.get(main.id));
   if (held !== undefined) {
     emit({
@@ -250,7 +159,8 @@ function planVersion(v: FamilyView, version: string, imgs: GlanceImage[], emit: 
     region: s.region,
     generation: d?.generation,
   });
-  const main = imgs.find((i) => i.id === id) ?? imgs[0];
+  const main =
+    imgs.find((i) => i.id === id && usable(i)) ?? imgs.find(usable) ?? imgs.find((i) => i.id === id) ?? imgs[0];
   noteExtras(s, version, imgs, main, emit);
   const isLatest = version === v.latest?.version;
   if (!v.kept.has(version)) {
@@ -258,6 +168,7 @@ function planVersion(v: FamilyView, version: string, imgs: GlanceImage[], emit: 
     return;
   }
   if (main !== undefined && usable(main)) {
+    // (an image of this version that does not hold it while another does: noteExtras said so)
     const latestNow = version === v.latestNow;
     converge(f, main, desiredOf(f, version, latestNow, main.created_at), s.members.get(main.id), emit, v.settled);
     if (latestNow && !isLatest && v.latest !== undefined)
@@ -271,10 +182,19 @@ function planVersion(v: FamilyView, version: string, imgs: GlanceImage[], emit: 
       });
     return;
   }
-  if (d === undefined) return; // not declared any more and never finished: nothing to make
+  if (d !== undefined) planUpload(v, d, id, main, emit); // (not declared any more and never finished: nothing)
+}
+
+/** A version the region does not hold yet (or whose image was never verified): its upload. */
+function planUpload(v: FamilyView, d: DeclaredVersion, id: string, main: GlanceImage | undefined, emit: Emit): void {
+  const { c, f } = v;
+  const version = d.version;
+  const isLatest = version === v.latest?.version;
   const why =
     main !== undefined
-      ? `its image is ${main.status}: the upload continues`
+      ? main.status === 'active'
+        ? 'its image was never verified against the source: it is checked again'
+        : `its image is ${main.status}: the upload continues`
       : v.held === 0
         ? 'new in this region'
         : 'a new version';
@@ -299,12 +219,37 @@ function planVersion(v: FamilyView, version: string, imgs: GlanceImage[], emit: 
 }
 
 function planFamily(c: Catalog, f: Family, declared: DeclaredVersion[], s: RegionState, emit: Emit): void {
-  const images = s.ours.filter((i) => i[PROP.family] === f.id);
+  const all = s.ours.filter((i) => i[PROP.family] === f.id);
+  const images = all.filter((i) => madeByCatalog(c, f, s, i, declared));
+  for (const i of all.filter((x) => !images.includes(x)))
+    emit({
+      kind: 'note',
+      version: String(i[PROP.version]),
+      imageId: i.id,
+      what: `"${i.name ?? ''}" carries the catalog's properties`,
+      why: 'the catalog did not make it (a snapshot, or made by hand): left alone',
+      drift: true,
+    });
   const byVersion = new Map<string, GlanceImage[]>();
   for (const i of images)
     byVersion.set(String(i[PROP.version]), [...(byVersion.get(String(i[PROP.version])) ?? []), i]);
   const latest = declared.find((v) => v.latest) ?? declared.at(-1);
-  const universe = [...new Set([...declared.map((v) => v.version), ...byVersion.keys()])].sort(orderVersions);
+  const holds = (v: string): boolean => (byVersion.get(v) ?? []).some(usable);
+  // What keep-N counts: versions declared, and those a region holds (an unfinished image of a
+  // version no longer declared holds nothing: noted below, never counted).
+  const universe = [...new Set([...declared.map((v) => v.version), ...[...byVersion.keys()].filter(holds)])].sort(
+    orderVersions,
+  );
+  for (const [v, imgs] of byVersion)
+    if (!universe.includes(v))
+      for (const i of imgs)
+        emit({
+          kind: 'note',
+          version: v,
+          imageId: i.id,
+          what: `"${i.name ?? ''}" is ${i.status}, never verified`,
+          why: `${v} is no longer declared: left alone`,
+        });
   const keep = f.lifecycle.keep;
   const window = (vs: string[], last: string | undefined): Set<string> => {
     const w = new Set(keep === undefined ? vs : vs.slice(-keep));
@@ -313,7 +258,7 @@ function planFamily(c: Catalog, f: Family, declared: DeclaredVersion[], s: Regio
   };
   const kept = window(universe, latest?.version);
   // Until the latest is in this region, the plain name stays where it is (or on the newest there).
-  const present = universe.filter((v) => (byVersion.get(v) ?? []).some(usable));
+  const present = universe.filter(holds);
   const holder = images.find((i) => i.name === f.name && usable(i));
   const latestNow =
     latest !== undefined && present.includes(latest.version)

@@ -17,8 +17,9 @@ export const PROP = {
   catalog: 'glance_uploader_catalog',
   family: 'glance_uploader_family',
   version: 'glance_uploader_version',
-  sourceSha512: 'glance_uploader_source_sha512',
-  // (and glance_uploader_made_by: the queue target that created it, transfer/image-ensure.ts)
+  /** On an image a family adopted: its own id (a snapshot of it, which copies properties, has another). */
+  adopted: 'glance_uploader_adopted',
+  // (and shared/image-properties.ts: which target made it, the sha512 it was verified against)
 } as const;
 
 export interface RegionKey {
@@ -27,7 +28,9 @@ export interface RegionKey {
 }
 
 export interface RegionState extends RegionKey {
-  /** The catalog's images in this region (any family, hidden or not). */
+  /** The project the cloud entry works in: only its images are ever changed. */
+  project: string;
+  /** Images of that project carrying the catalog's name (any family, hidden or not). */
   ours: GlanceImage[];
   /** By family id: images with the family's plain name that the catalog did not make. */
   foreign: Map<string, GlanceImage[]>;
@@ -53,7 +56,8 @@ export function regionsOf(c: Catalog): (RegionKey & { families: Family[] })[] {
 
 async function readRegion(engine: Engine, c: Catalog, r: RegionKey & { families: Family[] }): Promise<RegionState> {
   const glance = await engine.glance(r.cloud, r.region);
-  const mine = { properties: { [PROP.catalog]: c.name } };
+  const project = (await engine.session(r.cloud).auth()).projectId;
+  const mine = { owner: project, properties: { [PROP.catalog]: c.name } };
   const [shown, hidden] = await Promise.all([glance.listImages(mine), glance.listImages({ ...mine, os_hidden: true })]);
   const ours = [...shown, ...hidden].filter((i) => i[PROP.catalog] === c.name);
   const foreign = new Map<string, GlanceImage[]>();
@@ -65,12 +69,10 @@ async function readRegion(engine: Engine, c: Catalog, r: RegionKey & { families:
     const theirs = named.filter((i) => i[PROP.catalog] === undefined);
     if (theirs.length > 0) foreign.set(f.id, theirs);
   }
+  // (members can be read only while an image is shared: the plan holds the others back by rule)
   const members = new Map<string, ImageMember[]>();
-  const sharing = new Set(r.families.filter((f) => (f.members ?? []).length > 0).map((f) => f.id));
-  for (const i of ours)
-    if (sharing.has(String(i[PROP.family])) && i.visibility === 'shared')
-      members.set(i.id, await listMembers(glance, i.id));
-  return { cloud: r.cloud, region: r.region, ours, foreign, members };
+  for (const i of ours) if (i.visibility === 'shared') members.set(i.id, await listMembers(glance, i.id));
+  return { cloud: r.cloud, region: r.region, project, ours, foreign, members };
 }
 
 /** Reads every region the catalog targets; the first that cannot be read refuses the plan. */

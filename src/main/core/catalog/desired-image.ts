@@ -18,7 +18,8 @@ export function orderVersions(a: string, b: string): number {
 
 /** The name an older version takes ({name}, {version}, {date}: the day its image was made). */
 export function olderName(f: Family, version: string, createdAt: string | undefined): string {
-  const v = version.startsWith(ADOPTED) ? version.slice(ADOPTED.length) : version;
+  // (an adopted image's version is `adopted:<day>-<id>`: its name shows the day)
+  const v = version.startsWith(ADOPTED) ? version.slice(ADOPTED.length, ADOPTED.length + 10) : version;
   return f.lifecycle.rename
     .replaceAll('{name}', f.name)
     .replaceAll('{version}', v)
@@ -59,7 +60,6 @@ export function createFieldsOf(c: Catalog, f: Family, v: DeclaredVersion, latest
       [PROP.catalog]: c.name,
       [PROP.family]: f.id,
       [PROP.version]: v.version,
-      ...('url' in v.source ? { [PROP.sourceSha512]: v.source.sha512 } : {}),
     },
   };
 }

@@ -12,16 +12,19 @@ import { ADOPTED } from './desired-image';
 /** Images with the family's name that the catalog did not make: taken in only when told. */
 export function adoption(f: Family, s: RegionState, emit: Emit): void {
   for (const i of s.foreign.get(f.id) ?? []) {
-    if (!f.lifecycle.adopt) {
+    if (!f.lifecycle.adopt || i.owner !== s.project) {
       emit({
         kind: 'note',
         imageId: i.id,
         what: `"${i.name ?? ''}" (${i.id}) is not the catalog’s`,
-        why: 'left alone: lifecycle.adopt: true would rotate it with the family',
+        why:
+          i.owner !== s.project
+            ? 'left alone: another project owns it'
+            : 'left alone: lifecycle.adopt: true would rotate it with the family',
       });
       continue;
     }
-    const version = `${ADOPTED}${i.created_at.slice(0, 10)}`;
+    const version = `${ADOPTED}${i.created_at.slice(0, 10)}-${i.id.slice(0, 8)}`;
     emit({
       kind: 'adopt',
       version,
@@ -31,6 +34,7 @@ export function adoption(f: Family, s: RegionState, emit: Emit): void {
       patch: [
         { op: 'add', path: `/${PROP.family}`, value: f.id },
         { op: 'add', path: `/${PROP.version}`, value: version },
+        { op: 'add', path: `/${PROP.adopted}`, value: i.id },
       ],
     });
   }

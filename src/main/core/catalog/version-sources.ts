@@ -6,7 +6,7 @@
  * seconds is still being written and waits for the next look). Versions are ordered numerically
  * where they hold numbers (1.9 < 1.10, 20240703 < 20240801).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { EngineError } from '../io/errors';
 import { diskFormatFromName, stemOf } from '../planning/upload-plan';
@@ -87,7 +87,8 @@ function packerVersions(c: Catalog, f: Family, now: number): DeclaredVersion[] {
         `the build "${b.name ?? '?'}" in ${file} says no version and no build time`,
         'Set custom_data { version = "..." } in the manifest post-processor.',
       );
-    if (settling(path, now)) continue;
+    // (Packer writes the manifest once the build is over: its file is whole, unlike a folder's)
+    if (!existsSync(path)) continue;
     out.push({ version, source: { path }, latest: false, generation: 0, from: 'packer' });
   }
   return out;

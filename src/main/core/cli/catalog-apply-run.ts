@@ -8,7 +8,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { converge, uploadBatch, type StepOutcome } from '../catalog/catalog-apply';
+import { converge, uploadBatch, type StepOutcome, type UploadBatch } from '../catalog/catalog-apply';
 import type { Catalog } from '../catalog/catalog-file';
 import type { CatalogPlan } from '../catalog/catalog-plan';
 import { lookAt, readCatalog } from '../catalog/catalog-session';
@@ -17,7 +17,7 @@ import { toErrorInfo } from '../io/errors';
 import { JobRepository } from '../queue/job-repository';
 import { UsageError } from './args';
 import type { Ctx } from './cli-context';
-import { EXIT } from './exit-codes';
+import { EXIT, exitCodeFor } from './exit-codes';
 import { out, type CliIo } from './io';
 import { jobJson, targetJson } from './job-report';
 import { runJobs } from './run-jobs';
@@ -42,6 +42,7 @@ interface Outcome {
   jobsCode: number;
   steps: StepOutcome[];
   final: CatalogPlan;
+  refused: UploadBatch['refused'];
 }
 
 /** Uploads, then passes of steps until a look finds nothing to do (or nothing more it can do). */
@@ -51,15 +52,21 @@ async function make(ctx: Ctx, catalog: Catalog, plan: CatalogPlan): Promise<Outc
   const batch = await uploadBatch(catalog, plan, repo, (w) => json || io.stderr.write(`warning: ${w}\n`));
   const created = db.transaction(() => batch.jobs.map((j) => repo.createJob(j).job.id))();
   const jobIds = [...created, ...batch.queued];
+  for (const r of batch.refused)
+    if (!json)
+      io.stderr.write(`not queued: ${r.family} ${r.version}: ${r.error.message}\n  hint: ${r.error.hint ?? ''}\n`);
   const quiet: CliIo = { ...io, stdout: { write: () => true } };
-  const jobsCode = jobIds.length === 0 ? EXIT.ok : await runJobs({ ...ctx, io: json ? quiet : io }, jobIds);
+  let jobsCode: number = jobIds.length === 0 ? EXIT.ok : await runJobs({ ...ctx, io: json ? quiet : io }, jobIds);
+  if (jobsCode === EXIT.interrupted) return { jobIds, jobsCode, steps: [], final: plan, refused: batch.refused };
+  const first = batch.refused[0];
+  if (jobsCode === EXIT.ok && first !== undefined) jobsCode = exitCodeFor(first.error.code);
   const { steps, final } = await converge(engine, repo.audit, catalog, (o) => {
     if (!json)
       io.stderr.write(
         `${o.error === undefined ? 'done' : 'FAILED'}:${actionLine(o.action)}${o.error ? `\n    ${o.error.message}` : ''}\n`,
       );
   });
-  return { jobIds, jobsCode, steps, final };
+  return { jobIds, jobsCode, steps, final, refused: batch.refused };
 }
 
 /** One apply of the catalog at `path`: the exit status by outcome. */
@@ -97,6 +104,7 @@ export async function applyCatalog(ctx: Ctx, path: string, yes: boolean): Promis
           what: s.action.what,
           ...(s.error ? { error: s.error } : {}),
         })),
+        refused: o.refused,
         remaining,
         final: planJson(o.final),
       }),

@@ -14,11 +14,9 @@ import type { GlanceClient } from '../openstack/glance-client';
 import type { CreateImageFields, GlanceImage } from '../openstack/glance-types';
 import type { JobRecord } from '../queue/job-repository';
 import type { RunContext } from './upload-runner';
+import { MADE_BY, SOURCE_SHA512 } from '../../../shared/image-properties';
 
 const DEAD = new Set(['killed', 'deleted', 'pending_delete', 'deactivated']);
-
-/** The property naming the queue target that created an image with a fixed id (ours, or another machine's). */
-export const MADE_BY = 'glance_uploader_made_by';
 
 /** How long another machine's image may stay `queued` and unchanged before this one sends the data itself. */
 export const TAKE_OVER_MS = 30 * 60_000;
@@ -79,7 +77,11 @@ async function ensureFixedImage(
   return waitForOther(ctx, glance, image);
 }
 
-/** Another machine's image: followed until it is active, or taken over once it has stood still too long. */
+/**
+ * Another machine's image: followed until it is active (or importing: followed as an import), or
+ * taken over once it stood queued and unchanged too long; one that stands still in another state
+ * (saving: its Glance died mid-upload) ends the try, to be looked at again by the next.
+ */
 async function waitForOther(ctx: RunContext, glance: GlanceClient, first: GlanceImage): Promise<GlanceImage> {
   let image = first;
   let since = Date.now();
@@ -89,13 +91,17 @@ async function waitForOther(ctx: RunContext, glance: GlanceClient, first: Glance
     if (DEAD.has(image.status)) throw idSpent(ctx.target.region, image.id);
     if (`${image.status} ${image.updated_at}` !== last)
       [since, last] = [Date.now(), `${image.status} ${image.updated_at}`];
-    if (image.status === 'queued' && Date.now() - since >= (ctx.takeOverMs ?? TAKE_OVER_MS)) {
-      ctx.repo.note('target.took_over', ctx.repo.getTarget(ctx.target.id), {
-        imageId: image.id,
-        idleMs: Date.now() - since,
-      });
+    const idle = Date.now() - since;
+    if (image.status === 'queued' && idle >= (ctx.takeOverMs ?? TAKE_OVER_MS)) {
+      ctx.repo.note('target.took_over', ctx.repo.getTarget(ctx.target.id), { imageId: image.id, idleMs: idle });
       return image;
     }
+    if (idle >= (ctx.takeOverMs ?? TAKE_OVER_MS))
+      throw new EngineError(
+        'glance.import_stalled',
+        `Image ${image.id} in ${ctx.target.region}, made by another machine, has stood ${image.status} for ${Math.round(idle / 60_000)} min.`,
+        { hint: 'It is looked at again at the next try; if it stays so, the cloud operator can reset it.' },
+      );
     await sleep(ctx.pollMs ?? 2000, undefined, { signal: ctx.signal });
     image = (await glance.findImage(image.id)) ?? { ...image, status: 'deleted' };
   }
@@ -120,12 +126,13 @@ export async function ensureImage(
   override: Partial<CreateImageFields> = {},
 ): Promise<GlanceImage> {
   const { repo, target } = ctx;
+  const fixed = repo.getTarget(target.id).fixedImageId;
   const recorded = repo.getTarget(target.id).remoteImageId;
-  if (recorded !== null) {
+  // (a fixed id is looked at afresh every time: the image may be another machine's)
+  if (recorded !== null && fixed === null) {
     const kept = await reusableImage(ctx, glance, recorded);
     if (kept !== undefined) return kept;
   }
-  const fixed = repo.getTarget(target.id).fixedImageId;
   const id = fixed ?? ctx.job.sameImageId ?? randomUUID(); // --same-id: one id in every region
   const fields = ctx.engine.createFieldsFor(ctx.target.cloud, {
     ...createFields(ctx.job, id, inspection),
@@ -174,4 +181,18 @@ async function reusableImage(ctx: RunContext, glance: GlanceClient, id: string):
     await deleteQuietly(glance, id);
   repo.note('target.image_replaced', repo.getTarget(target.id), { imageId: id, status: image?.status ?? 'missing' });
   return undefined;
+}
+
+/**
+ * A fixed-id image verified against its source says so (SOURCE_SHA512): the catalog takes only
+ * such images as made. Set by whichever machine verified it (the same value from each).
+ */
+export async function markVerified(
+  ctx: RunContext,
+  glance: GlanceClient,
+  imageId: string,
+  sha512: string | null,
+): Promise<void> {
+  if (sha512 === null || ctx.repo.getTarget(ctx.target.id).fixedImageId === null) return;
+  await glance.updateImage(imageId, [{ op: 'add', path: `/${SOURCE_SHA512}`, value: sha512 }]);
 }

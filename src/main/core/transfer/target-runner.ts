@@ -19,7 +19,7 @@ import { EngineError } from '../io/errors';
 import type { TargetRecord } from '../queue/job-repository';
 import { sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import { runRelayUpload } from './relay-runner';
-import { ensureImage } from './image-ensure';
+import { ensureImage, markVerified } from './image-ensure';
 import { conversionDetail, declaredFormat, isConverted, virtualSizeOf } from './stored-image';
 import { followImport, runDirectUpload, verifyImage, type Expected, type RunContext } from './upload-runner';
 
@@ -159,6 +159,12 @@ async function runImport(ctx: RunContext): Promise<TargetRecord> {
     against: now.converted ? 'converted' : first ? 'first' : 'job',
     ...(now.converted ? { converted: true } : {}),
   });
+  await markVerified(
+    ctx,
+    glance,
+    image.id,
+    repo.getJob(ctx.job.id).sha512 ?? (now.converted ? null : image.os_hash_value),
+  );
   return repo.transition(t.id, 'done');
 }
 

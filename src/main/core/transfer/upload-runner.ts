@@ -20,7 +20,7 @@ import { assertUnchanged, type SourceIdentity } from '../io/source-file';
 import type { TokenBucket } from './token-bucket';
 import { hashFile } from '../io/hashed-read';
 import { uploadStream, type SharedBody } from './upload-stream';
-import { deleteQuietly, ensureImage } from './image-ensure';
+import { deleteQuietly, ensureImage, markVerified } from './image-ensure';
 import { copyToSend, fileDigestsUnderWay, shrinkFields, type ShrinkSend } from './shrink';
 import { conversionDetail, declaredFormat, expectedStored, virtualSizeOf } from './stored-image';
 import { releaseShrunk } from './shrink-cache';
@@ -307,6 +307,7 @@ export async function settleFileTarget(
   });
   const converted = stored === undefined ? undefined : conversionDetail(verified, file, shrink?.copy);
   if (converted !== undefined) repo.note('target.converted', t, converted);
+  await markVerified(ctx, glance, image.id, digests.sha512);
   await beforeDone?.();
   return repo.transition(t.id, 'done');
 }

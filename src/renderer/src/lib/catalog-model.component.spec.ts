@@ -45,7 +45,7 @@ describe('CatalogModel', () => {
 
   // Fails if one click applied (nothing may change without a second, explicit click).
   it('applies only after a second click, then shows the plan after it', async () => {
-    const catalogApply = vi.fn(async () => ({ jobIds: ['j'], steps: [], final: plan(0, []) }));
+    const catalogApply = vi.fn(async () => ({ jobIds: ['j'], refused: [], steps: [], final: plan(0, []) }));
     const m = new CatalogModel(apiWith({ catalogPlan: async () => plan(1), catalogApply }));
     m.path = '/c.yaml';
     await m.refresh();

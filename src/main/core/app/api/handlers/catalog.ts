@@ -27,7 +27,7 @@ export function catalogHandlers({ engine, db, scheduler }: HandlerDeps): Catalog
       const jobIds = [...created, ...batch.queued];
       while (!settled(jobIds)) await sleep(500);
       const { steps, final } = await converge(engine, repo.audit, catalog);
-      return { jobIds, steps: steps.map(stepDto), final: planDto(final, path) };
+      return { jobIds, refused: batch.refused, steps: steps.map(stepDto), final: planDto(final, path) };
     },
   };
 }
