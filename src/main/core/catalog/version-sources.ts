@@ -46,7 +46,7 @@ interface PackerBuild {
   custom_data?: Record<string, string> | null;
 }
 
-function packerVersions(c: Catalog, f: Family, now: number): DeclaredVersion[] {
+function packerVersions(c: Catalog, f: Family): DeclaredVersion[] {
   const p = f.packer;
   if (p === undefined) return [];
   const file = under(c, p.manifest);
@@ -139,7 +139,7 @@ export function declaredVersions(c: Catalog, f: Family, now = Date.now()): Decla
     from: 'versions',
   }));
   const byVersion = new Map<string, DeclaredVersion>();
-  for (const v of [...folderVersions(c, f, now), ...packerVersions(c, f, now), ...listed]) byVersion.set(v.version, v);
+  for (const v of [...folderVersions(c, f, now), ...packerVersions(c, f), ...listed]) byVersion.set(v.version, v);
   return [...byVersion.values()].sort((a, b) => compareVersions(a.version, b.version));
 }
 
