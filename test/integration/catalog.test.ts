@@ -8,7 +8,9 @@
  * and column before anything is queued. What is asserted is what an outsider sees: images in
  * Glance (read over HTTP with our own tokens), rows of the queue's database, exit codes.
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -28,6 +30,8 @@ let home: string;
 let clouds: string;
 const f: Record<string, TestFile> = {};
 const tokens: Record<'demo' | 'extra', string> = { demo: '', extra: '' };
+let server: Server;
+let baseUrl = '';
 
 const env = (h = home): Record<string, string> => ({ GLANCE_UPLOADER_HOME: h, OS_CLIENT_CONFIG_FILE: clouds });
 
@@ -107,6 +111,11 @@ ${versions('beta', o.beta)}
     targets: [{cloud: ref-demo, regions: [RegionOne], stores: [cold]}]
     lifecycle: {older: deactivate}
     packer: {manifest: packer/manifest.json, build: gamma}
+  delta:
+    name: Delta ${CATALOG}
+    targets: [{cloud: ref-demo, regions: [RegionOne]}]
+    versions:
+      - {version: "1", url: "${baseUrl}/web-1.raw", sha512: "${f['web-1']!.sha512}"}
 `;
 }
 
@@ -136,6 +145,15 @@ beforeAll(async () => {
   ] as const)
     f[name] = await makeFile(join(dir, 'files', `${name}.raw`), size * MiB);
   f.gamma = await makeFile(join(dir, 'packer', 'out', 'gamma.raw'), 2 * MiB);
+  f['web-1'] = await makeFile(join(dir, 'files', 'web-1.raw'), 2 * MiB);
+  // Glance fetches the URL versions from here (web-download), on loopback.
+  server = createServer((req, res) => {
+    if (req.url !== '/web-1.raw') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-length': f['web-1']!.size });
+    createReadStream(f['web-1']!.path).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Two runs appended: only the last run's build is taken.
   writeFileSync(
     join(dir, 'packer', 'manifest.json'),
@@ -178,6 +196,7 @@ afterAll(async () => {
             });
           await glance(region, `/v2/images/${i.id}`, who, { method: 'DELETE' });
         }
+  await new Promise((r) => server.close(r));
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
@@ -199,6 +218,7 @@ describe('an image catalog', () => {
       'alpha ref-demo/RegionTwo',
       'beta local/local',
       'beta ref-extra/RegionOne',
+      'delta ref-demo/RegionOne',
       'gamma ref-demo/RegionOne',
     ]);
     expect(await ours('RegionOne')).toEqual([]);
@@ -209,7 +229,13 @@ describe('an image catalog', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { remaining: number; jobs: { targets: { state: string }[] }[] };
     expect(out.remaining).toBe(0);
-    expect(out.jobs.flatMap((j) => j.targets.map((t) => t.state))).toEqual(Array(5).fill('done'));
+    expect(out.jobs.flatMap((j) => j.targets.map((t) => t.state))).toEqual(Array(6).fill('done'));
+    // A URL version: fetched by Glance (web-download) into the catalog's id, verified, marked so.
+    expect(byVersion(await ours('RegionOne'), 'delta')['1']).toMatchObject({
+      id: idOf('delta', '1', 'ref-demo', 'RegionOne'),
+      os_hash_value: f['web-1']!.sha512,
+      glance_uploader_source_sha512: f['web-1']!.sha512,
+    });
     for (const region of ['RegionOne', 'RegionTwo'] as const) {
       const alpha = byVersion(await ours(region), 'alpha')['1']!;
       expect(alpha).toMatchObject({
@@ -219,6 +245,7 @@ describe('an image catalog', () => {
         visibility: 'shared',
         os_hidden: false,
         os_hash_value: f['alpha-1']!.sha512,
+        glance_uploader_source_sha512: f['alpha-1']!.sha512,
         os_distro: 'alpine',
         tags: ['catalog-test'],
       });
