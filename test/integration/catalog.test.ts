@@ -186,7 +186,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const region of ['RegionOne', 'RegionTwo'] as const)
     for (const who of ['demo', 'extra'] as const)
-      for (const catalog of [CATALOG, `${CATALOG}-race`])
+      for (const catalog of [CATALOG, `${CATALOG}-race`, `${CATALOG}-adopt`])
         for (const i of await ours(region, who, catalog).catch(() => [])) {
           if (i.protected === true)
             await glance(region, `/v2/images/${i.id}`, who, {
@@ -353,6 +353,48 @@ describe('an image catalog', () => {
     expect(((await (await glance(r2, `/v2/images/${two}`)).json()) as Img).os_hidden).toBe(true);
     expect((await glance(r2, `/v2/images/${extra.id}`)).status).toBe(200); // never ours to delete
     await glance(r2, `/v2/images/${extra.id}`, 'demo', { method: 'DELETE' });
+  }, 300_000);
+
+  it('adopts an image it did not make when told: it becomes an older version, renamed and hidden', async () => {
+    // Fails if adoption were ignored (the hand-made image would keep the plain name beside the
+    // catalog's), or if an image of another name or project were taken in.
+    const name = `Epsilon ${CATALOG}`;
+    const made = (await (
+      await glance('RegionOne', '/v2/images', 'demo', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, disk_format: 'raw', container_format: 'bare', visibility: 'private' }),
+      })
+    ).json()) as { id: string };
+    const put = await glance('RegionOne', `/v2/images/${made.id}/file`, 'demo', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(4096, 7),
+    });
+    expect(put.status).toBe(204);
+    const apath = writeCatalog(
+      'adopt.yaml',
+      `catalog: ${CATALOG}-adopt
+families:
+  eps:
+    name: ${name}
+    targets: [{cloud: ref-demo, regions: [RegionOne]}]
+    lifecycle: {adopt: true}
+    versions: [{version: "1", file: files/alpha-2.raw}]
+`,
+    );
+    const r = await runCli(['apply', apath, '--yes', '--json'], env());
+    expect(r.code, r.stderr).toBe(0);
+    const adopted = (await (await glance('RegionOne', `/v2/images/${made.id}`)).json()) as Img;
+    expect(adopted).toMatchObject({
+      name: `${name} (${new Date().toISOString().slice(0, 10)})`,
+      os_hidden: true,
+      glance_uploader_catalog: `${CATALOG}-adopt`,
+      glance_uploader_family: 'eps',
+      glance_uploader_adopted: made.id,
+    });
+    const v1 = byVersion(await ours('RegionOne', 'demo', `${CATALOG}-adopt`), 'eps')['1'];
+    expect(v1).toMatchObject({ name, os_hidden: false, os_hash_value: f['alpha-2']!.sha512 });
   }, 300_000);
 
   it('a version whose image was deleted by hand is refused with its code, and made again with the next generation', async () => {
