@@ -203,6 +203,21 @@ describe('the catalog plan', () => {
     expect(p.changes).toBe(0);
   });
 
+  it('tells a rotation from a latest renamed by hand (drift)', () => {
+    const fresh = planCatalog(
+      catalog('{}'),
+      declared('1', '2'),
+      state([image('1', { name: 'Debian 12', os_hidden: false }), image('2', { os_hidden: false })]),
+    );
+    expect(fresh.actions.map(brief)).toEqual(['rename 1', 'rename 2', 'hide 1']);
+    const byHand = planCatalog(
+      catalog('{}'),
+      declared('1', '2'),
+      state([image('1'), image('2', { name: 'my name', os_hidden: false })]),
+    );
+    expect(byHand.actions.map(brief)).toEqual(['rename 2 drift']);
+  });
+
   it('a second look after everything was made plans nothing', () => {
     const p = planCatalog(
       catalog('{}'),

@@ -218,6 +218,34 @@ function planUpload(v: FamilyView, d: DeclaredVersion, id: string, main: GlanceI
     });
 }
 
+/**
+ * Which version carries the plain name now: the latest once it is in this region, else where
+ * the name is (or the newest there). And whether the family is settled here (not rotating): the
+ * latest holds the name, or was renamed since it was made (by hand: a change then is drift).
+ */
+function whereTheNameIs(
+  f: Family,
+  images: GlanceImage[],
+  byVersion: Map<string, GlanceImage[]>,
+  latest: DeclaredVersion | undefined,
+  kept: Set<string>,
+  present: string[],
+): { latestNow: string | undefined; settled: boolean } {
+  const holder = images.find((i) => i.name === f.name && usable(i));
+  const latestNow =
+    latest !== undefined && present.includes(latest.version)
+      ? latest.version
+      : holder !== undefined && kept.has(String(holder[PROP.version]))
+        ? String(holder[PROP.version])
+        : present.at(-1);
+  const newest = (byVersion.get(latestNow ?? '') ?? []).find(usable);
+  const settled =
+    newest === undefined ||
+    String(holder?.[PROP.version]) === latestNow ||
+    newest.name !== olderName(f, latestNow ?? '', newest.created_at);
+  return { latestNow, settled };
+}
+
 function planFamily(c: Catalog, f: Family, declared: DeclaredVersion[], s: RegionState, emit: Emit): void {
   const all = s.ours.filter((i) => i[PROP.family] === f.id);
   const images = all.filter((i) => madeByCatalog(c, f, s, i, declared));
@@ -257,17 +285,9 @@ function planFamily(c: Catalog, f: Family, declared: DeclaredVersion[], s: Regio
     return w;
   };
   const kept = window(universe, latest?.version);
-  // Until the latest is in this region, the plain name stays where it is (or on the newest there).
   const present = universe.filter(holds);
-  const holder = images.find((i) => i.name === f.name && usable(i));
-  const latestNow =
-    latest !== undefined && present.includes(latest.version)
-      ? latest.version
-      : holder !== undefined && kept.has(String(holder[PROP.version]))
-        ? String(holder[PROP.version])
-        : present.at(-1);
+  const { latestNow, settled } = whereTheNameIs(f, images, byVersion, latest, kept, present);
   const keptNow = window(present, latestNow);
-  const settled = latestNow === undefined || String(holder?.[PROP.version]) === latestNow;
   const view: FamilyView = { c, f, s, declared, latest, kept, latestNow, keptNow, settled, held: byVersion.size };
   for (const version of universe) planVersion(view, version, byVersion.get(version) ?? [], emit);
   adoption(f, s, emit);
