@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diskFormatFromName, imageName, parseProperties, parseRate, stemOf, UsageError } from './args';
+import { bandwidthOption, diskFormatFromName, imageName, parseProperties, parseRate, stemOf, UsageError } from './args';
 
 describe('CLI values', () => {
   it.each([
@@ -40,5 +40,20 @@ describe('CLI values', () => {
     expect(diskFormatFromName('a.QCOW2')).toBe('qcow2');
     expect(diskFormatFromName('a.img')).toBe('raw');
     expect(diskFormatFromName('a.bin')).toBeUndefined();
+  });
+});
+
+describe('--bwlimit for the whole queue', () => {
+  it('is a rate, or a timetable; a bad timetable is a usage error that shows the syntax', () => {
+    expect(bandwidthOption('20M')).toEqual({ rate: 20 * 1024 * 1024 });
+    expect(bandwidthOption('Mon-Fri 08:00,10M 18:00,off').schedule).toHaveLength(10);
+    expect(bandwidthOption(undefined)).toEqual({});
+    expect(() => bandwidthOption('Mon-Fri 08:00,fast')).toThrow(/not a rate/);
+    try {
+      bandwidthOption('08:00,1M 25:00,off');
+    } catch (e) {
+      expect(e).toBeInstanceOf(UsageError);
+      expect((e as UsageError).hint).toContain('Mon-Fri 08:00,10M 18:00,off');
+    }
   });
 });

@@ -1,4 +1,10 @@
 /** Parsing of the CLI's values: rates, properties, name templates. Bad input is a coded error with a hint. */
+import {
+  isTimetable,
+  parseRate as parseRateText,
+  parseSchedule,
+  type BandwidthSchedule,
+} from '../../../shared/bandwidth-schedule';
 import { EngineError } from '../io/errors';
 import { stemOf } from '../planning/upload-plan';
 
@@ -15,17 +21,26 @@ export class UsageError extends Error {
 
 /** "20M" -> 20 MiB per second. Binary suffixes K, M, G, T (as rclone's --bwlimit); "0" or "off" is no limit. */
 export function parseRate(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B?)?$/i.exec(text.trim());
-  if (text.trim().toLowerCase() === 'off') return 0;
-  if (m === null)
+  const rate = parseRateText(text);
+  if (rate === undefined)
     throw new UsageError(
       `"${text}" is not a rate.`,
       'Write bytes per second with an optional binary suffix: 512K, 20M, 1G (0 or off: no limit).',
     );
-  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
-    (m[2] ?? '').toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'
-  ];
-  return Math.round(Number(m[1]) * mult);
+  return rate;
+}
+
+/** A whole-queue --bwlimit: one rate, or a weekly timetable (rclone's syntax, and day tokens). */
+export function bandwidthOption(text: string | undefined): { rate?: number; schedule?: BandwidthSchedule } {
+  if (text === undefined) return {};
+  if (!isTimetable(text)) return { rate: parseRate(text) };
+  const r = parseSchedule(text);
+  if ('error' in r)
+    throw new UsageError(
+      `--bwlimit "${text}": ${r.error}.`,
+      'A timetable is entries HH:MM,RATE (every day) or DAY-HH:MM,RATE, after optional days: "Mon-Fri 08:00,10M 18:00,off".',
+    );
+  return { schedule: r.schedule };
 }
 
 /** "24h" -> milliseconds. Units s, m, h, d (a plain number is hours), as --retry-for takes them. */

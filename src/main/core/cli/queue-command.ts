@@ -12,7 +12,7 @@ import type { JobRepository } from '../queue/job-repository';
 import { Settings } from '../queue/settings';
 import { OPEN_STATES } from '../queue/target-state';
 import type { Scheduler } from '../transfer/scheduler';
-import { rateOption, retryOptions, UsageError } from './args';
+import { bandwidthOption, retryOptions, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo, type Parsed } from './io';
 import { formatBytes, type ProgressLine } from './progress-line';
@@ -31,6 +31,9 @@ export const QUEUE_HELP = `Usage: glance-uploader queue run [--watch] [--bwlimit
        glance-uploader queue remove ID
 
 queue run takes --concurrency N (uploads at once, default 2) and --per-region N (default 2).
+--bwlimit caps the whole queue: a rate (20M), or a weekly timetable followed live, rclone's
+syntax with day tokens: "Mon-Fri 08:00,10M 18:00,off" (10 MiB/s on weekdays 08-18, no limit
+otherwise), "08:00,512K 23:00,off", "Mon-00:00,1M Sat-00:00,off". Local time; off: no limit.
 
 ID is a job id or a target id (a unique prefix of at least 4 characters is enough).
 Against a cloud, resume sends the whole file again into the same image (Glance takes the data
@@ -54,7 +57,7 @@ export async function queueCommand(args: string[], io: CliIo): Promise<number> {
   if (sub === undefined || p.values.help === true || sub === 'help') return (out(io, QUEUE_HELP), EXIT.ok);
   return withContext(io, async ({ db, engine }) => {
     const ctx: Ctx = { io, db, engine, json: p.values.json === true, ...retryOptions(p.values) };
-    const { scheduler, line } = cliScheduler(ctx, rateOption(p.values.bwlimit));
+    const { scheduler, line } = cliScheduler(ctx, bandwidthOption(p.values.bwlimit));
     if (sub === 'run') return runQueue(ctx, scheduler, line, p.values.watch === true);
     if (sub === 'list') return listQueue(ctx, scheduler.repo);
     if (sub === 'show') return showJob(ctx, scheduler.repo, p.positionals[0] ?? '');

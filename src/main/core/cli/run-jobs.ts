@@ -2,6 +2,7 @@
  * Running jobs from the command line: the CLI's scheduler (its progress line, its completion
  * hook), following it until some jobs settle or the user interrupts, then their report.
  */
+import type { BandwidthSchedule } from '../../../shared/bandwidth-schedule';
 import type { JobUpdate } from '../queue/job-events';
 import type { TargetRecord } from '../queue/job-repository';
 import { retryBudgetMsOf, Settings } from '../queue/settings';
@@ -44,8 +45,14 @@ export async function follow(
   return interrupted;
 }
 
-/** The CLI's scheduler, feeding a progress line; `bwlimit` caps the whole queue (queue run --bwlimit). */
-export function cliScheduler(ctx: Ctx, bwlimit?: number): { scheduler: Scheduler; line: ProgressLine } {
+/**
+ * The CLI's scheduler, feeding a progress line; `bandwidth` caps the whole queue (queue run
+ * --bwlimit: a rate, or a weekly schedule followed live).
+ */
+export function cliScheduler(
+  ctx: Ctx,
+  bandwidth: { rate?: number; schedule?: BandwidthSchedule } = {},
+): { scheduler: Scheduler; line: ProgressLine } {
   const line = new ProgressLine();
   const scheduler = new Scheduler({
     db: ctx.db,
@@ -53,10 +60,11 @@ export function cliScheduler(ctx: Ctx, bwlimit?: number): { scheduler: Scheduler
     actor: `cli:${process.pid}`,
     onJobDone: removeLocalCopy(ctx.engine),
     onJobUpdated: (u: JobUpdate) => line.update(u),
-    bwlimit,
+    bwlimit: bandwidth.rate,
     retryBudgetMs: ctx.retryBudgetMs ?? retryBudgetMsOf(new Settings(ctx.db)),
     ...(ctx.importStallMs !== undefined ? { importStallMs: ctx.importStallMs } : {}),
   });
+  if (bandwidth.schedule !== undefined) scheduler.bandwidth.setSchedule(bandwidth.schedule);
   return { scheduler, line };
 }
 

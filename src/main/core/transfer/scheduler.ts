@@ -64,7 +64,8 @@ interface Running {
 export class Scheduler {
   readonly repo: JobRepository;
   readonly #lease: Lease;
-  readonly #bandwidth: BandwidthLimits;
+  /** The global limit (a constant or a schedule, `now` says which) and the jobs' own. */
+  readonly bandwidth: BandwidthLimits;
   readonly #doneJobs = new Set<string>();
   readonly #running = new Map<string, Running>();
   readonly #events: JobEventCoalescer;
@@ -82,7 +83,7 @@ export class Scheduler {
     this.#concurrency = Math.max(1, o.concurrency ?? 2);
     const policy = o.retryPolicy ?? DEFAULT_RETRY_POLICY;
     this.#policy = o.retryBudgetMs !== undefined ? { ...policy, budgetMs: o.retryBudgetMs } : policy;
-    this.#bandwidth = new BandwidthLimits(o.bwlimit);
+    this.bandwidth = new BandwidthLimits(o.bwlimit);
     this.#events = new JobEventCoalescer(
       (jobId) => this.snapshot(jobId),
       (u) => o.onJobUpdated?.(u),
@@ -138,6 +139,7 @@ export class Scheduler {
   #tick(): void {
     if (!this.#lease.held) return;
     this.#applyControls();
+    this.bandwidth.follow(); // a schedule's limit changes running transfers at once
     if (this.#pausedAll) return;
     const now = Date.now();
     const runnable = this.repo
@@ -166,7 +168,7 @@ export class Scheduler {
     const first = group[0];
     if (first === undefined) return;
     const job = this.repo.getJob(first.jobId);
-    const buckets = this.#bandwidth.forJob(job.id, job.bwlimit);
+    const buckets = this.bandwidth.forJob(job.id, job.bwlimit);
     if (group.length === 1 || job.sourcePath === null || job.sourceSize === null) {
       for (const t of group) void this.#launch(t);
       return;
@@ -201,7 +203,7 @@ export class Scheduler {
       signal: abort.signal,
       // A fan-out branch is throttled once, in the reader, for all its targets; these buckets
       // apply when the target reads the file on its own (a resend after a 401).
-      buckets: this.#bandwidth.forJob(job.id, job.bwlimit),
+      buckets: this.bandwidth.forJob(job.id, job.bwlimit),
       onProgress: (bytes) => this.#progress(t, bytes),
       shared,
       ...(this.o.importStallMs !== undefined ? { importStallMs: this.o.importStallMs } : {}),
@@ -364,8 +366,9 @@ export class Scheduler {
     this.#concurrency = Math.max(1, Math.floor(n));
   }
 
+  /** A constant global limit (a schedule: `bandwidth.setSchedule`). */
   setBandwidth(bytesPerSecond: number | undefined): void {
-    this.#bandwidth.global.setRate(bytesPerSecond);
+    this.bandwidth.setRate(bytesPerSecond);
   }
 
   /** Resolves when nothing is left to run (every target done, failed, canceled or paused). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from './token-bucket';
+import { BandwidthLimits, TokenBucket } from './token-bucket';
+import { parseSchedule } from '../../../shared/bandwidth-schedule';
 
 /** A clock that only moves when the bucket sleeps: the timing is exact, never flaky. */
 function fakeClock(): { now: () => number; wait: (ms: number) => Promise<void>; slept: () => number } {
@@ -49,5 +50,27 @@ describe('TokenBucket', () => {
     const before = c.slept();
     await b.take(1024 * MiB);
     expect(c.slept()).toBe(before);
+  });
+});
+
+describe('BandwidthLimits with a schedule', () => {
+  // Fails if follow() kept the rate it started with (the limit would never lift at 18:00).
+  it('follows the schedule live: the global bucket takes the rate in force, and says until when', () => {
+    const r = parseSchedule('Mon-Fri 08:00,10M 18:00,off');
+    if ('error' in r) throw new Error(r.error);
+    const limits = new BandwidthLimits(undefined);
+    const monday = (hh: number, mm = 0): Date => new Date(2026, 11, 7, hh, mm);
+    limits.setSchedule(r.schedule, monday(9));
+    expect([limits.global.rate, limits.now]).toEqual([
+      10 * 1024 * 1024,
+      { rate: 10 * 1024 * 1024, schedule: { until: monday(18) } },
+    ]);
+    expect(limits.follow(monday(17, 59))).toBe(false);
+    expect(limits.follow(monday(18, 0))).toBe(true);
+    expect(limits.global.rate).toBe(0);
+    expect(limits.now.schedule?.until).toEqual(new Date(2026, 11, 8, 8, 0));
+    // A constant rate drops the schedule.
+    limits.setRate(1024);
+    expect([limits.follow(monday(9)), limits.now]).toEqual([false, { rate: 1024 }]);
   });
 });

@@ -4,6 +4,7 @@
  * apply to one transfer (the global limit and the job's own): it takes from each.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { limitAt, type BandwidthSchedule } from '../../../shared/bandwidth-schedule';
 
 export class TokenBucket {
   #rate: number;
@@ -60,13 +61,55 @@ export class TokenBucket {
   }
 }
 
-/** The global limit and each job's own (`--bwlimit` on a job): the buckets a job's transfer takes from. */
+/** What the global limit is now, and why: a constant, or a schedule until its next change. */
+export interface BandwidthNow {
+  /** Bytes per second; 0: none. */
+  rate: number;
+  /** Set by a schedule: when it changes next (undefined: never). */
+  schedule?: { until: Date | undefined };
+}
+
+/**
+ * The global limit (a constant, or a weekly schedule followed live: `follow` at each tick sets
+ * the rate running transfers take from) and each job's own (`--bwlimit` on a job): the buckets a
+ * job's transfer takes from.
+ */
 export class BandwidthLimits {
   readonly global: TokenBucket;
   readonly #perJob = new Map<string, TokenBucket>();
+  #schedule: BandwidthSchedule | undefined;
+  #now: BandwidthNow;
 
   constructor(globalRate: number | undefined) {
     this.global = new TokenBucket(globalRate);
+    this.#now = { rate: globalRate ?? 0 };
+  }
+
+  /** A constant global limit (bytes per second, 0 or undefined: none); a schedule is dropped. */
+  setRate(rate: number | undefined): void {
+    this.#schedule = undefined;
+    this.global.setRate(rate);
+    this.#now = { rate: rate ?? 0 };
+  }
+
+  /** A weekly schedule for the global limit, in force at once. */
+  setSchedule(schedule: BandwidthSchedule, at = new Date()): void {
+    this.#schedule = schedule;
+    this.follow(at);
+  }
+
+  /** The schedule's limit at `at`, applied when it changed; true when it did. */
+  follow(at = new Date()): boolean {
+    if (this.#schedule === undefined) return false;
+    const { rate, until } = limitAt(this.#schedule, at);
+    const changed = rate !== this.global.rate || this.#now.schedule === undefined;
+    if (rate !== this.global.rate) this.global.setRate(rate);
+    this.#now = { rate, schedule: { until } };
+    return changed;
+  }
+
+  get now(): BandwidthNow {
+    return this.#now;
   }
 
   forJob(jobId: string, rate: number | null): TokenBucket[] {
