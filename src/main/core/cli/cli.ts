@@ -14,6 +14,7 @@ import { cloudsCommand } from './clouds-command';
 import { doctorCommand } from './doctor-command';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { inspectCommand } from './inspect-command';
+import { janitorCommand } from './janitor-command';
 import { out, type CliIo } from './io';
 import { queueCommand } from './queue-command';
 import { replicate } from './replicate-command';
@@ -45,6 +46,7 @@ Commands:
   apply CATALOG.yaml [--yes] [--watch]            make the clouds hold what the catalog declares, and keep them so
   catalog schema | example                        the catalog file's JSON Schema, and a catalog to start from
   clouds list | show NAME                         the clouds found, and what each region offers
+  janitor --cloud C [--delete ID --yes]         half-made images (queued, saving, killed...) and their cleanup
   doctor --cloud C [--horizon-origin URL]         check a cloud (and Horizon direct upload) and say what to fix
   audit export --format json|csv [--output FILE]  the attempts and audit log
   settings [set KEY VALUE | unset KEY]            the settings the app shows (shared with it)
@@ -83,6 +85,7 @@ const COMMANDS: ReadonlyMap<string, (args: string[], io: CliIo) => Promise<numbe
   ['plan', planCommand],
   ['apply', applyCommand],
   ['catalog', catalogCommand],
+  ['janitor', janitorCommand],
 ]);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -157,6 +157,13 @@ export class JobRepository {
     ).map(toTarget);
   }
 
+  /** Targets that recorded this remote image (made or adopted it), oldest first. */
+  targetsWithImage(imageId: string): TargetRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM targets WHERE remote_image_id = ? ORDER BY created_at').all(imageId) as TargetRow[]
+    ).map(toTarget);
+  }
+
   /** Targets queued to create their image with this id (a catalog's), oldest first. */
   targetsWithFixedImage(imageId: string): TargetRecord[] {
     return (
