@@ -60,12 +60,7 @@ async function ensureFixedImage(
   const madeBy = image[MADE_BY];
   if (repo.targetsWithFixedImage(id).some((t) => t.id === madeBy)) {
     // Made by this queue (this target, or an earlier one for the same version): continued.
-    // Our own upload that was cut leaves it `saving` a moment before Glance makes it `queued` again.
-    const deadline = Date.now() + (ctx.savingGraceMs ?? 15_000);
-    while (image?.status === 'saving' && Date.now() < deadline) {
-      await sleep(500, undefined, { signal: ctx.signal });
-      image = await glance.findImage(id);
-    }
+    image = await pastSaving(ctx, glance, id, image);
     if (image === undefined || DEAD.has(image.status)) throw idSpent(target.region, id);
     return image;
   }
@@ -164,15 +159,28 @@ export async function ensureImage(
  * finished before a crash) or is an import under way to follow; else it is replaced (deleted when
  * ours and not dead already) and undefined is returned.
  */
-async function reusableImage(ctx: RunContext, glance: GlanceClient, id: string): Promise<GlanceImage | undefined> {
-  const { repo, target } = ctx;
-  let image = await glance.findImage(id);
+/**
+ * An aborted upload leaves the image `saving` for a moment before Glance resets it to `queued`:
+ * the image once it left `saving`, or as it is after the grace.
+ */
+async function pastSaving(
+  ctx: RunContext,
+  glance: GlanceClient,
+  id: string,
+  first: GlanceImage | undefined,
+): Promise<GlanceImage | undefined> {
+  let image = first;
   const deadline = Date.now() + (ctx.savingGraceMs ?? 15_000);
-  // An aborted upload leaves the image `saving` for a moment before Glance resets it to `queued`.
   while (image?.status === 'saving' && Date.now() < deadline) {
     await sleep(500, undefined, { signal: ctx.signal });
     image = await glance.findImage(id);
   }
+  return image;
+}
+
+async function reusableImage(ctx: RunContext, glance: GlanceClient, id: string): Promise<GlanceImage | undefined> {
+  const { repo, target } = ctx;
+  const image = await pastSaving(ctx, glance, id, await glance.findImage(id));
   if (image !== undefined && (image.status === 'queued' || image.status === 'active')) return image;
   // An import that was running when the engine stopped is followed, not redone.
   if (image !== undefined && image.status === 'importing' && ctx.target.method !== 'direct') return image;
