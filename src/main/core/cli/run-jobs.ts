@@ -4,19 +4,14 @@
  */
 import type { BandwidthSchedule } from '../../../shared/bandwidth-schedule';
 import type { JobUpdate } from '../queue/job-events';
-import type { TargetRecord } from '../queue/job-repository';
 import { retryBudgetMsOf, Settings } from '../queue/settings';
-import { isTerminal } from '../queue/target-state';
+import { allSettled } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
 import { EXIT } from './exit-codes';
 import { ProgressLine } from './progress-line';
 import { removeLocalCopy } from '../distribution/local-copy-cleanup';
 import type { Ctx } from './cli-context';
 import { report } from './job-report';
-
-export function allSettled(targets: TargetRecord[]): boolean {
-  return targets.every((t) => isTerminal(t.state) || t.state === 'paused');
-}
 
 /**
  * Follow a started scheduler until `done` holds or the user interrupts: the progress line (fed by

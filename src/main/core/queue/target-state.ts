@@ -8,6 +8,11 @@ import type { ErrorInfo } from '../../../shared/errors';
 import { isTerminal, isWorking, type TargetState } from '../../../shared/target-states';
 import type { TargetRecord, TransitionOptions } from './job-types';
 
+/** Whether these targets went as far as they will without someone acting: ended, or paused. */
+export function allSettled(targets: TargetRecord[]): boolean {
+  return targets.every((t) => isTerminal(t.state) || t.state === 'paused');
+}
+
 // The states and the user's controls are shared with the renderer: one definition.
 export {
   isTerminal,

@@ -9,14 +9,13 @@ import type { HandlerDeps } from './deps';
 import { converge, uploadBatch } from '../../../catalog/catalog-apply';
 import { lookAt, readCatalog } from '../../../catalog/catalog-session';
 import { planDto, stepDto } from '../../../catalog/plan-dto';
-import { isTerminal } from '../../../queue/target-state';
+import { allSettled } from '../../../queue/target-state';
 
 type CatalogHandlers = Pick<ApiHandlers, 'catalogPlan' | 'catalogApply'>;
 
 export function catalogHandlers({ engine, db, scheduler }: HandlerDeps): CatalogHandlers {
   const repo = scheduler.repo;
-  const settled = (jobIds: string[]): boolean =>
-    jobIds.every((id) => repo.targetsOf(id).every((t) => isTerminal(t.state) || t.state === 'paused'));
+  const settled = (jobIds: string[]): boolean => allSettled(jobIds.flatMap((id) => repo.targetsOf(id)));
   return {
     catalogPlan: async ({ path }) => planDto((await lookAt(engine, readCatalog(engine, path))).plan, path),
     catalogApply: async ({ path }) => {
