@@ -36,7 +36,8 @@ function sourceError(c: Catalog, f: Family, key: 'packer' | 'folder', message: s
   return new EngineError('catalogfile.source', `${c.path}, line ${at.line}: ${message}`, { hint });
 }
 
-const under = (c: Catalog, p: string): string => (isAbsolute(p) ? p : resolve(c.dir, p));
+/** A path of the catalog file, relative to its folder. */
+export const under = (c: Catalog, p: string): string => (isAbsolute(p) ? p : resolve(c.dir, p));
 
 interface PackerBuild {
   name?: string;

@@ -12,6 +12,7 @@ import { converge, uploadBatch, type StepOutcome, type UploadBatch } from '../ca
 import type { Catalog } from '../catalog/catalog-file';
 import type { CatalogPlan } from '../catalog/catalog-plan';
 import { lookAt, readCatalog } from '../catalog/catalog-session';
+import { under } from '../catalog/version-sources';
 import { actionLine, planSummary, planText } from '../catalog/plan-text';
 import { toErrorInfo } from '../io/errors';
 import { JobRepository } from '../queue/job-repository';
@@ -122,9 +123,8 @@ export async function applyCatalog(ctx: Ctx, path: string, yes: boolean): Promis
 function watchedPaths(c: Catalog): string[] {
   const paths = new Set<string>([c.path]);
   for (const f of c.families) {
-    if (f.folder !== undefined) paths.add(f.folder.path.startsWith('/') ? f.folder.path : `${c.dir}/${f.folder.path}`);
-    if (f.packer !== undefined)
-      paths.add(dirname(f.packer.manifest.startsWith('/') ? f.packer.manifest : `${c.dir}/${f.packer.manifest}`));
+    if (f.folder !== undefined) paths.add(under(c, f.folder.path));
+    if (f.packer !== undefined) paths.add(dirname(under(c, f.packer.manifest)));
   }
   return [...paths];
 }

@@ -3,6 +3,7 @@
  * the queue, then the other steps, then a look again until nothing is left; `--watch` keeps
  * applying as the file, its folders and manifests change) and `catalog schema|example`.
  */
+import { resolve } from 'node:path';
 import { catalogJsonSchema } from '../catalog/catalog-schema';
 import { CATALOG_EXAMPLE } from '../catalog/catalog-example';
 import type { CatalogPlan } from '../catalog/catalog-plan';
@@ -64,7 +65,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   const path = catalogPath(p.positionals, PLAN_HELP);
   const json = p.values.json === true;
   return withContext(io, async ({ engine }) => {
-    const catalog = readCatalog(engine, resolvePath(io, path));
+    const catalog = readCatalog(engine, resolve(io.cwd, path));
     const run = (): ReturnType<typeof lookAt> => lookAt(engine, catalog);
     const { plan } = targetsLocal(catalog, isLocalCloud) ? await withLocalServer(io, engine, json, run) : await run();
     out(io, json ? JSON.stringify(planJson(plan)) : planText(plan));
@@ -72,14 +73,10 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   });
 }
 
-function resolvePath(io: CliIo, path: string): string {
-  return path.startsWith('/') ? path : `${io.cwd}/${path}`;
-}
-
 export async function applyCommand(args: string[], io: CliIo): Promise<number> {
   const p = parse(args, { yes: { type: 'boolean', short: 'y' }, watch: { type: 'boolean' } });
   if (p.values.help === true) return (out(io, APPLY_HELP), EXIT.ok);
-  const path = resolvePath(io, catalogPath(p.positionals, APPLY_HELP));
+  const path = resolve(io.cwd, catalogPath(p.positionals, APPLY_HELP));
   const json = p.values.json === true;
   const yes = p.values.yes === true;
   return withContext(io, async ({ db, engine }) => {
