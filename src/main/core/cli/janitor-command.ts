@@ -9,6 +9,7 @@ import { parseDuration, splitList, UsageError } from './args';
 import { withContext } from './cli-context';
 import { EXIT } from './exit-codes';
 import { out, parse, type CliIo } from './io';
+import { formatBytes, formatDuration } from './progress-line';
 
 export const JANITOR_HELP = `Usage: glance-uploader janitor --cloud C [--region R[,R2]] [--older-than 1h] [--json]
        glance-uploader janitor --cloud C --delete ID[,ID2] [--yes]
@@ -18,16 +19,11 @@ importing, killed), by any tool, unchanged for longer than --older-than (default
 and size; "ours" when a job of this queue made it (its file, and "retry" when the job can).
 --delete deletes the images named, only those listed, and only with --yes.`;
 
-function age(ms: number): string {
-  const h = ms / 3600_000;
-  return h >= 48 ? `${Math.round(h / 24)} d` : h >= 1 ? `${Math.round(h)} h` : `${Math.round(ms / 60_000)} min`;
-}
-
 function line(l: Leftover): string {
   const who = l.ours
     ? `ours: ${l.ours.source ?? 'job ' + l.ours.jobId.slice(0, 8)}${l.ours.live ? ' (the queue still works on it)' : `; retry: glance-uploader queue retry ${l.ours.jobId.slice(0, 8)}`}`
     : 'not made by this queue';
-  return `${l.region}  ${l.id}  ${l.status.padEnd(9)} ${age(l.ageMs).padStart(7)}  ${l.size ?? '-'} B  "${l.name ?? ''}"  ${who}`;
+  return `${l.region}  ${l.id}  ${l.status.padEnd(9)} ${formatDuration(l.ageMs / 1000).padStart(10)}  ${l.size === null ? '-' : formatBytes(l.size)}  "${l.name ?? ''}"  ${who}`;
 }
 
 /** The images to delete: each must be a listed leftover, none one the queue still works on. */
