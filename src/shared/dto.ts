@@ -1,4 +1,5 @@
 /** Data that crosses process boundaries. Plain JSON: no classes, no Dates, no secrets. */
+import type { SpeedView } from './speed-series';
 import type { TargetState } from './target-states';
 
 export interface CloudSummary {
@@ -124,6 +125,8 @@ export interface SettingsDto {
   concurrency: number;
   /** Bandwidth of the whole queue, bytes per second (0: no limit). */
   bwlimit: number;
+  /** A weekly timetable for the whole queue (bandwidth-schedule.ts; '' none): over bwlimit when set. */
+  bwSchedule: string;
   tokenRenewMarginS: number;
   /** How long transient failures of a target are retried before it fails (hours). */
   retryBudgetHours: number;
@@ -152,6 +155,8 @@ export interface SettingsUpdate {
   concurrency?: number;
   /** Bandwidth for the whole queue, bytes per second (0: no limit). */
   bwlimit?: number;
+  /** A weekly timetable of limits, rclone's syntax ("Mon-Fri 08:00,10M 18:00,off"); '' for none. */
+  bwSchedule?: string;
   /** Renew a token this many seconds before it expires. */
   tokenRenewMarginS?: number;
   /** How long transient failures of a target are retried before it fails (hours; default 24). */
@@ -300,4 +305,21 @@ export interface DoctorReport {
   warned: number;
   /** Measured by the probe upload, bytes per second, per region. */
   throughput: Record<string, number>;
+}
+
+/** The queue's limit as the engine of this app runs it: a constant, or a schedule until its next change. */
+export interface BandwidthState {
+  /** Bytes per second; 0: none. */
+  rate: number;
+  /** Set by the weekly schedule (Settings) rather than a constant. */
+  scheduled: boolean;
+  /** When the schedule changes the limit next (ms since the epoch); null: never, or no schedule. */
+  until: number | null;
+}
+
+/** The status bar and the speed graphs: the limit, the whole queue's speed, each busy job's. */
+export interface TransferStatus {
+  bandwidth: BandwidthState;
+  queue: SpeedView;
+  jobs: { jobId: string; speed: SpeedView }[];
 }

@@ -7,12 +7,18 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
     listRegions: async () => [],
     listImages: async () => [],
     listJobs: async () => [],
+    transferStatus: async () => ({
+      bandwidth: { rate: 0, scheduled: false, until: null },
+      queue: { bucketMs: 5000, series: [], rate: 0, remaining: 0, etaMs: 0 },
+      jobs: [],
+    }),
     controlTarget: async () => null,
     getSettings: async () => ({
       autoSync: null,
       allowPlaintextSecrets: false,
       concurrency: 2,
       bwlimit: 0,
+      bwSchedule: '',
       tokenRenewMarginS: 120,
       retryBudgetHours: 24,
       duplicateCheck: 'upload',

@@ -4,6 +4,7 @@
  * zod at run time (contract.ts only takes their types).
  */
 import { z } from 'zod';
+import { parseSchedule } from '../bandwidth-schedule';
 import { isLocalCloud, LOCAL_CLOUD } from '../local-cloud';
 import { PLAN_METHODS, UPLOAD_METHODS } from '../plan-methods';
 
@@ -30,6 +31,7 @@ export const apiArgSchemas = {
   listRegions: z.tuple([z.object({ cloud: cloudName }).strict()]),
   listImages: z.tuple([z.object({ cloud: cloudName, region: regionId }).strict()]),
   listJobs: z.tuple([]),
+  transferStatus: z.tuple([]),
   controlTarget: z.tuple([
     z.object({ targetId: z.string().min(4).max(64), action: z.enum(['pause', 'resume', 'cancel', 'retry']) }).strict(),
   ]),
@@ -177,6 +179,14 @@ export const apiArgSchemas = {
           .int()
           .min(0)
           .max(100 * 1000 * 1000 * 1000)
+          .optional(),
+        bwSchedule: z
+          .string()
+          .max(4096)
+          .superRefine((text, ctx) => {
+            const r = text.trim() === '' ? undefined : parseSchedule(text);
+            if (r !== undefined && 'error' in r) ctx.addIssue({ code: 'custom', message: r.error });
+          })
           .optional(),
         tokenRenewMarginS: z.int().min(30).max(3600).optional(),
         retryBudgetHours: z

@@ -18,6 +18,7 @@ import type {
   RegionSummary,
   SettingsDto,
   StagedImage,
+  TransferStatus,
 } from '../dto';
 import type { CatalogApplyResult, CatalogPlanDto } from '../catalog-dto';
 import type { ErrorInfo } from '../errors';
@@ -57,6 +58,7 @@ export interface ApiResults {
   scanData: { path: string; dataSize: number };
   catalogPlan: CatalogPlanDto;
   catalogApply: CatalogApplyResult;
+  transferStatus: TransferStatus;
 }
 
 /**
@@ -125,6 +127,7 @@ export const API_METHODS = [
   'scanData',
   'catalogPlan',
   'catalogApply',
+  'transferStatus',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

@@ -11,7 +11,7 @@ import { Engine } from '../clouds/engine';
 import { toErrorInfo } from '../io/errors';
 import { databasePath, openDatabase, type Db } from '../queue/database';
 import type { AcquireResult } from '../queue/lease';
-import { DEFAULT_CONCURRENCY, retryBudgetMsOf, Settings } from '../queue/settings';
+import { DEFAULT_CONCURRENCY, retryBudgetMsOf, savedBandwidth, Settings } from '../queue/settings';
 import { SavedClouds } from '../clouds/saved-clouds';
 import type { SecretCodec } from '../clouds/secret-codec';
 import { autoSyncTick } from '../distribution/auto-sync';
@@ -82,9 +82,9 @@ export class AppRuntime {
       onJobDone: removeLocalCopy(engine),
       onJobUpdated: o.onJobUpdated,
       concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
-      bwlimit: settings.get('bwlimit') ?? 0,
       retryBudgetMs: retryBudgetMsOf(settings),
     });
+    scheduler.bandwidth.apply(savedBandwidth(settings));
     return new AppRuntime(o, { db, engine, scheduler, savedClouds });
   }
 

@@ -4,6 +4,9 @@
  * watching, with auto-sync); the controls act on a job (all its targets) or one target, directly
  * when no engine runs the queue, else through the controls table (queue-controls.ts).
  */
+import { phasesOf } from '../../../shared/phase-timeline';
+import { jobSpeed, queueSpeed } from '../queue/queue-speed';
+import { phasesText, speedLines } from './speed-text';
 import { retryingText } from '../../../shared/retry-text';
 import { autoSyncTick } from '../distribution/auto-sync';
 import { LOCAL_CLOUD } from '../distribution/local-cloud';
@@ -57,7 +60,10 @@ export async function queueCommand(args: string[], io: CliIo): Promise<number> {
   if (sub === undefined || p.values.help === true || sub === 'help') return (out(io, QUEUE_HELP), EXIT.ok);
   return withContext(io, async ({ db, engine }) => {
     const ctx: Ctx = { io, db, engine, json: p.values.json === true, ...retryOptions(p.values) };
-    const { scheduler, line } = cliScheduler(ctx, bandwidthOption(p.values.bwlimit));
+    const { scheduler, line } = cliScheduler(
+      ctx,
+      p.values.bwlimit === undefined ? undefined : bandwidthOption(p.values.bwlimit),
+    );
     if (sub === 'run') return runQueue(ctx, scheduler, line, p.values.watch === true);
     if (sub === 'list') return listQueue(ctx, scheduler.repo);
     if (sub === 'show') return showJob(ctx, scheduler.repo, p.positionals[0] ?? '');
@@ -110,20 +116,25 @@ async function runQueue(ctx: Ctx, scheduler: Scheduler, line: ProgressLine, watc
 
 function listQueue(ctx: Ctx, repo: JobRepository): number {
   const jobs = repo.listJobs().map((j) => ({ job: j, targets: repo.targetsOf(j.id) }));
+  const speed = queueSpeed(repo).queue;
   if (ctx.json)
     out(
       ctx.io,
       JSON.stringify({
         jobs: jobs.map((j) => ({ ...jobJson(j.job), targets: j.targets.map((t) => targetJson(t, repo)) })),
+        speed,
       }),
     );
   else if (jobs.length === 0) out(ctx.io, 'The queue is empty.');
-  else
+  else {
     for (const j of jobs)
       out(
         ctx.io,
         `${j.job.id.slice(0, 8)}  ${j.job.name}  ${formatBytes(j.job.sourceSize ?? 0)}  ${j.targets.map((t) => `${t.region}:${retryingText(t, Date.now()) ?? t.state}`).join(' ')}`,
       );
+    // The whole queue's speed while something runs or ran in the last minutes.
+    if (speed.remaining > 0 || speed.series.some((b) => b > 0)) for (const l of speedLines(speed)) out(ctx.io, l);
+  }
   return EXIT.ok;
 }
 
@@ -132,13 +143,15 @@ function showJob(ctx: Ctx, repo: JobRepository, id: string): number {
   const job = repo.getJob(jobId);
   const targets = repo.targetsOf(jobId);
   const events = repo.events({ jobId });
+  const speed = jobSpeed(repo, jobId);
   if (ctx.json) {
     out(
       ctx.io,
       JSON.stringify({
         ...jobJson(job),
         metadata: job.metadata,
-        targets: targets.map((t) => targetJson(t, repo)),
+        targets: targets.map((t) => ({ ...targetJson(t, repo), phases: phasesOf(events, t.id, t.method) })),
+        speed,
         events,
       }),
     );
@@ -151,7 +164,10 @@ function showJob(ctx: Ctx, repo: JobRepository, id: string): number {
   for (const t of targets) {
     out(ctx.io, `  ${targetLine(job, t, repo)}`);
     if (t.planReason !== null) out(ctx.io, `      why: ${t.planReason}`);
+    const phases = phasesOf(events, t.id, t.method);
+    if (phases.length > 0) out(ctx.io, `      phases: ${phasesText(phases)}`);
   }
+  for (const line of speedLines(speed)) out(ctx.io, `  ${line}`);
   for (const e of events.slice(-30))
     out(
       ctx.io,

@@ -4,7 +4,7 @@
  */
 import type { BandwidthSchedule } from '../../../shared/bandwidth-schedule';
 import type { JobUpdate } from '../queue/job-events';
-import { retryBudgetMsOf, Settings } from '../queue/settings';
+import { retryBudgetMsOf, savedBandwidth, Settings } from '../queue/settings';
 import { allSettled } from '../queue/target-state';
 import { Scheduler } from '../transfer/scheduler';
 import { EXIT } from './exit-codes';
@@ -42,11 +42,11 @@ export async function follow(
 
 /**
  * The CLI's scheduler, feeding a progress line; `bandwidth` caps the whole queue (queue run
- * --bwlimit: a rate, or a weekly schedule followed live).
+ * --bwlimit: a rate, or a weekly schedule followed live), the saved setting when not given.
  */
 export function cliScheduler(
   ctx: Ctx,
-  bandwidth: { rate?: number; schedule?: BandwidthSchedule } = {},
+  bandwidth?: { rate?: number; schedule?: BandwidthSchedule },
 ): { scheduler: Scheduler; line: ProgressLine } {
   const line = new ProgressLine();
   const scheduler = new Scheduler({
@@ -55,11 +55,11 @@ export function cliScheduler(
     actor: `cli:${process.pid}`,
     onJobDone: removeLocalCopy(ctx.engine),
     onJobUpdated: (u: JobUpdate) => line.update(u),
-    bwlimit: bandwidth.rate,
     retryBudgetMs: ctx.retryBudgetMs ?? retryBudgetMsOf(new Settings(ctx.db)),
     ...(ctx.importStallMs !== undefined ? { importStallMs: ctx.importStallMs } : {}),
   });
-  if (bandwidth.schedule !== undefined) scheduler.bandwidth.setSchedule(bandwidth.schedule);
+  // The saved limit of the queue (the Settings screen, `settings set`) unless --bwlimit says otherwise.
+  scheduler.bandwidth.apply(bandwidth ?? savedBandwidth(new Settings(ctx.db)));
   return { scheduler, line };
 }
 

@@ -16,7 +16,9 @@ export const SETTINGS_HELP = `Usage: glance-uploader settings [list] [--json]
        glance-uploader settings unset KEY      (back to the default)
 
   concurrency N           targets transferring at once (default 2)
-  bwlimit BYTES_PER_S     bandwidth of the whole queue (0: none)
+  bwlimit BYTES_PER_S     bandwidth of the whole queue (0: none), in the app and in CLI runs
+  bwSchedule TIMETABLE    a weekly timetable over bwlimit ('' : none), rclone's syntax:
+                          "Mon-Fri 08:00,10M 18:00,off" (queue run --bwlimit overrides both)
   tokenRenewMarginS S     renew a token this long before it expires (default 120)
   retryBudgetHours H      retry transient failures this long (default 24)
   duplicateCheck reuse|upload

@@ -13,6 +13,7 @@ import { RegionFacts } from './region-facts';
 import { Settings } from './settings';
 import { insertSourceTarget, insertTarget } from './target-rows';
 import { ShrunkFiles } from './shrunk-files';
+import { ProgressSamples } from './progress-samples';
 import type { Db } from './database';
 import { sourceColumns, toJob, toTarget, type JobRow, type TargetRow } from './job-rows';
 import type { EventRecord, JobRecord, NewJob, TargetRecord, TransitionOptions } from './job-types';
@@ -40,14 +41,17 @@ export class JobRepository {
     this.relays = new RelayStore(db, now);
     this.regionFacts = new RegionFacts(db, now);
     this.shrunk = new ShrunkFiles(db, now);
+    this.samples = new ProgressSamples(db, now);
     this.settings = new Settings(db);
   }
 
   /**
    * Relays through an object store (relay-store.ts), what probes found about regions
-   * (region-facts.ts), the compressed copies jobs send (shrunk-files.ts), the settings.
+   * (region-facts.ts), the compressed copies jobs send (shrunk-files.ts), the progress samples
+   * the speed graphs are drawn from (progress-samples.ts), the settings.
    */
   readonly relays: RelayStore;
+  readonly samples: ProgressSamples;
   readonly regionFacts: RegionFacts;
   readonly shrunk: ShrunkFiles;
   readonly settings: Settings;
@@ -292,6 +296,7 @@ export class JobRepository {
     this.db
       .prepare('UPDATE targets SET bytes_accepted = ?, updated_at = ? WHERE id = ?')
       .run(bytesAccepted, this.now(), targetId);
+    this.samples.add(targetId, bytesAccepted);
   }
 
   setHashes(jobId: string, hashes: { md5: string; sha512: string }): void {

@@ -238,6 +238,29 @@ const FIXTURES: Record<number, { write: (db: Db) => void; check: (db: Db) => voi
       expect(repo.targetsWithFixedImage('a9c1e0f2-1b2c-5d3e-8f40-123456789abc').map((t) => t.id)).toEqual(['t12']);
     },
   },
+  13: {
+    write: (db) => {
+      db.prepare(
+        `INSERT INTO jobs (id, created_at, updated_at, source_kind, source_path, source_size, name, position) VALUES ('j13', 1, 1, 'file', '/img/v.qcow2', 9, 'v', 1)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO targets (id, job_id, cloud, region, method, state, created_at, updated_at) VALUES ('t13', 'j13', 'c', 'R', 'direct', 'uploading', 1, 1)`,
+      ).run();
+      db.prepare(`INSERT INTO progress_samples (target_id, at, bytes) VALUES ('t13', 5, 3), ('t13', 6, 7)`).run();
+    },
+    check: (db) => {
+      const repo = new JobRepository(db, 'test');
+      expect(repo.samples.since(0).get('t13')).toEqual({
+        jobId: 'j13',
+        samples: [
+          { at: 5, bytes: 3 },
+          { at: 6, bytes: 7 },
+        ],
+      });
+      db.prepare(`DELETE FROM targets WHERE id = 't13'`).run(); // the samples go with their target
+      expect(repo.samples.since(0).size).toBe(0);
+    },
+  },
 };
 
 let dir: string;

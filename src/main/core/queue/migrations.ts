@@ -355,6 +355,22 @@ export const MIGRATIONS: Migration[] = [
         CREATE INDEX targets_fixed_image ON targets (fixed_image_id) WHERE fixed_image_id IS NOT NULL;`);
     },
   },
+  {
+    version: 13,
+    name: 'speed: progress samples of the last minutes',
+    up: (db) => {
+      // One row per progress write (at most one a second per running target), kept half an
+      // hour: the speed graphs and the steady ETA of the app and `queue show`, whichever process
+      // runs the queue.
+      db.exec(`CREATE TABLE progress_samples (
+          target_id TEXT NOT NULL REFERENCES targets (id) ON DELETE CASCADE,
+          at        INTEGER NOT NULL,
+          bytes     INTEGER NOT NULL
+        );
+        CREATE INDEX progress_samples_at ON progress_samples (at);
+        CREATE INDEX progress_samples_target ON progress_samples (target_id, at);`);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -3,6 +3,7 @@
  * the CLI (one data folder) share them.
  * Values are JSON; each key has a type, and a value that does not parse reads as unset.
  */
+import { parseSchedule, type BandwidthSchedule } from '../../../shared/bandwidth-schedule';
 import type { SettingsUpdate } from '../../../shared/dto';
 import type { PlanMethod } from '../../../shared/plan-methods';
 import type { Db } from './database';
@@ -36,6 +37,14 @@ export const DEFAULT_RETRY_BUDGET_HOURS = 24;
 
 export function retryBudgetMsOf(settings: Settings): number {
   return (settings.get('retryBudgetHours') ?? DEFAULT_RETRY_BUDGET_HOURS) * 3600_000;
+}
+
+/** The whole queue's saved limit: the weekly timetable when one is set, else the constant rate. */
+export function savedBandwidth(settings: Settings): { rate?: number; schedule?: BandwidthSchedule } {
+  const text = settings.get('bwSchedule') ?? '';
+  const parsed = text.trim() === '' ? undefined : parseSchedule(text);
+  if (parsed !== undefined && 'schedule' in parsed) return { schedule: parsed.schedule };
+  return { rate: settings.get('bwlimit') ?? 0 };
 }
 
 export class Settings {

@@ -366,11 +366,6 @@ export class Scheduler {
     this.#concurrency = Math.max(1, Math.floor(n));
   }
 
-  /** A constant global limit (a schedule: `bandwidth.setSchedule`). */
-  setBandwidth(bytesPerSecond: number | undefined): void {
-    this.bandwidth.setRate(bytesPerSecond);
-  }
-
   /** Resolves when nothing is left to run (every target done, failed, canceled or paused). */
   async idle(pollMs = 200): Promise<void> {
     for (;;) {

@@ -92,6 +92,12 @@ export class BandwidthLimits {
     this.#now = { rate: rate ?? 0 };
   }
 
+  /** The global limit: a schedule when one is given, else the rate (a saved setting, `--bwlimit`). */
+  apply(limit: { rate?: number; schedule?: BandwidthSchedule }): void {
+    if (limit.schedule !== undefined) this.setSchedule(limit.schedule);
+    else this.setRate(limit.rate);
+  }
+
   /** A weekly schedule for the global limit, in force at once. */
   setSchedule(schedule: BandwidthSchedule, at = new Date()): void {
     this.#schedule = schedule;

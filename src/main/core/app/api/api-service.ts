@@ -16,6 +16,7 @@ import { inspectHandlers } from './handlers/inspect';
 import { queueHandlers } from './handlers/queue';
 import { settingHandlers } from './handlers/settings';
 import { stagingHandlers } from './handlers/staging';
+import { transferWindowHandlers } from './handlers/transfer-window';
 
 export { dispatch } from './dispatch';
 
@@ -37,5 +38,6 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
     ...settingHandlers(deps),
     ...inspectHandlers(deps),
     ...catalogHandlers(deps),
+    ...transferWindowHandlers(deps),
   } satisfies ApiHandlers;
 }

@@ -4,7 +4,7 @@ import type { HandlerDeps } from './deps';
 import type { ApiHandlers } from '../api-service';
 import { dirname } from 'node:path';
 import { announcedServer, localCredentials } from '../../../distribution/local-cloud';
-import { DEFAULT_CONCURRENCY } from '../../../queue/settings';
+import { DEFAULT_CONCURRENCY, savedBandwidth } from '../../../queue/settings';
 import type { RelayOptions } from '../../../queue/relay-store';
 
 function relaySettings(
@@ -30,6 +30,7 @@ export function settingHandlers({ engine, scheduler, settings }: HandlerDeps): S
         allowPlaintextSecrets: settings.get('allowPlaintextSecrets') === true,
         concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
         bwlimit: settings.get('bwlimit') ?? 0,
+        bwSchedule: settings.get('bwSchedule') ?? '',
         tokenRenewMarginS: Math.round(engine.tokenRenewMarginMs / 1000),
         retryBudgetHours: scheduler.retryBudgetMs / 3600_000,
         duplicateCheck: settings.get('duplicateCheck') ?? 'upload',
@@ -56,10 +57,9 @@ export function settingHandlers({ engine, scheduler, settings }: HandlerDeps): S
         settings.set('concurrency', u.concurrency);
         scheduler.setConcurrency(u.concurrency);
       }
-      if (u.bwlimit !== undefined) {
-        settings.set('bwlimit', u.bwlimit);
-        scheduler.setBandwidth(u.bwlimit);
-      }
+      if (u.bwlimit !== undefined) settings.set('bwlimit', u.bwlimit);
+      if (u.bwSchedule !== undefined) settings.set('bwSchedule', u.bwSchedule.trim());
+      if (u.bwlimit !== undefined || u.bwSchedule !== undefined) scheduler.bandwidth.apply(savedBandwidth(settings));
       if (u.tokenRenewMarginS !== undefined) {
         settings.set('tokenRenewMarginS', u.tokenRenewMarginS);
         engine.setTokenRenewMargin(u.tokenRenewMarginS * 1000);
