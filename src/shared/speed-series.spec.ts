@@ -63,6 +63,13 @@ describe('speed series', () => {
     expect(steadyRate([a, b], T0 + 10_000)).toBeCloseTo((10 * MiB + 15 * MiB) / 10, 0);
   });
 
+  it('ends at the last sample while bytes arrive, so a second not written yet does not dilute the rate', () => {
+    const s = samples(6, () => MiB);
+    expect(speedView([s], 10 * MiB, T0 + 6900).rate).toBeCloseTo(MiB, 0);
+    // Stalled for 10 s: the rate falls.
+    expect(speedView([s], 10 * MiB, T0 + 16_000).rate).toBeLessThan(0.5 * MiB);
+  });
+
   it('gives no ETA when nothing moved, and 0 when nothing is left', () => {
     const still = [
       { at: T0, bytes: 5 },

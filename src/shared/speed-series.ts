@@ -87,11 +87,22 @@ export function steadyRate(targets: Iterable<readonly Sample[]>, now: number, wi
   return moved > 0 ? (moved * 1000) / elapsed : 0;
 }
 
+/**
+ * Where the figures end: the last sample while bytes still arrive (samples come once a second,
+ * so `now` would count up to a second of silence that is only not written yet), `now` once the
+ * samples stopped (a stall: the rate falls as it should).
+ */
+export function seriesEnd(targets: readonly (readonly Sample[])[], now: number): number {
+  const last = Math.max(-Infinity, ...targets.map((s) => s.at(-1)?.at ?? -Infinity));
+  return now - last <= 2500 ? Math.min(now, last) : now;
+}
+
 export function speedView(targets: readonly (readonly Sample[])[], remaining: number, now: number): SpeedView {
-  const rate = steadyRate(targets, now);
+  const end = seriesEnd(targets, now);
+  const rate = steadyRate(targets, end);
   return {
     bucketMs: SPEED_BUCKET_MS,
-    series: speedSeries(targets, now),
+    series: speedSeries(targets, end),
     rate,
     remaining,
     etaMs: remaining <= 0 ? 0 : rate > 0 ? Math.round((remaining / rate) * 1000) : null,

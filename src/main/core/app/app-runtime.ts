@@ -34,6 +34,8 @@ export interface AppRuntimeOptions {
   /** Problems that are not a call's answer (auto-sync, the local server): for the log and the UI. */
   onNotice?: (message: string) => void;
   autoSyncEveryMs?: number;
+  /** The wall clock the bandwidth schedule is read with (default: now; tests set the hour). */
+  clock?: () => Date;
 }
 
 export class AppRuntime {
@@ -83,8 +85,9 @@ export class AppRuntime {
       onJobUpdated: o.onJobUpdated,
       concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
       retryBudgetMs: retryBudgetMsOf(settings),
+      ...(o.clock !== undefined ? { clock: o.clock } : {}),
     });
-    scheduler.bandwidth.apply(savedBandwidth(settings));
+    scheduler.bandwidth.apply(savedBandwidth(settings), o.clock?.());
     return new AppRuntime(o, { db, engine, scheduler, savedClouds });
   }
 

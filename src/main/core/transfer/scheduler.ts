@@ -40,6 +40,8 @@ export interface SchedulerOptions {
   importStallMs?: number;
   /** Global bandwidth limit, bytes per second (0 or unset: none). */
   bwlimit?: number;
+  /** The wall clock a bandwidth schedule is read with (default: now; tests set the day and hour). */
+  clock?: () => Date;
   /** Keep the images of failed and canceled targets (debugging); default false: delete them. */
   keepFailedImages?: boolean;
   leaseTtlMs?: number;
@@ -139,7 +141,7 @@ export class Scheduler {
   #tick(): void {
     if (!this.#lease.held) return;
     this.#applyControls();
-    this.bandwidth.follow(); // a schedule's limit changes running transfers at once
+    this.bandwidth.follow(this.o.clock?.()); // a schedule's limit changes running transfers at once
     if (this.#pausedAll) return;
     const now = Date.now();
     const runnable = this.repo

@@ -93,8 +93,8 @@ export class BandwidthLimits {
   }
 
   /** The global limit: a schedule when one is given, else the rate (a saved setting, `--bwlimit`). */
-  apply(limit: { rate?: number; schedule?: BandwidthSchedule }): void {
-    if (limit.schedule !== undefined) this.setSchedule(limit.schedule);
+  apply(limit: { rate?: number; schedule?: BandwidthSchedule }, at = new Date()): void {
+    if (limit.schedule !== undefined) this.setSchedule(limit.schedule, at);
     else this.setRate(limit.rate);
   }
 

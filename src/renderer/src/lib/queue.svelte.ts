@@ -76,6 +76,9 @@ export class QueueModel {
   }
 
   row(jobId: string): QueueRow | undefined {
+    // Read `rows` so that whoever shows a row (the details pane) is redrawn with the list: the
+    // map itself is not reactive.
+    void this.rows;
     return this.#all.get(jobId);
   }
 

@@ -9,6 +9,7 @@ describe('the settings form', () => {
     expect(updateOf(valid)).toEqual({
       concurrency: 3,
       bwlimit: 2_500_000,
+      bwSchedule: '',
       tokenRenewMarginS: 120,
       retryBudgetHours: 6,
       duplicateCheck: 'upload',
@@ -26,6 +27,10 @@ describe('the settings form', () => {
       shrinkCacheGiB: 20,
     });
     expect(updateOf({ ...valid, shrinkCacheGiB: '' }).shrinkCacheGiB).toBe(0);
+    expect(updateOf({ ...valid, bwSchedule: ' Mon-Fri 08:00,10M 18:00,off ' }).bwSchedule).toBe(
+      'Mon-Fri 08:00,10M 18:00,off',
+    );
+    expect(settingsFormErrors({ ...valid, bwSchedule: 'Mon-Fri 25:00,10M' }).bwSchedule).toMatch(/not a time of day/);
   });
 
   it('says what is wrong with each field, in the ranges the API accepts', () => {

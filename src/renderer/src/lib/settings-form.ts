@@ -4,11 +4,14 @@
  */
 import type { ActivityEvent, SettingsDto, ShrinkMode } from '../../../shared/dto';
 import type { ApiArgs } from '../../../shared/ipc/contract';
+import { parseSchedule } from '../../../shared/bandwidth-schedule';
 
 export interface SettingsForm {
   concurrency: string;
   /** MB/s, empty: no limit. */
   bwlimit: string;
+  /** The weekly timetable (rclone syntax), empty: none; over bwlimit when set. */
+  bwSchedule: string;
   margin: string;
   retryHours: string;
   duplicateCheck: 'upload' | 'reuse';
@@ -26,6 +29,7 @@ export function blankSettingsForm(): SettingsForm {
   return {
     concurrency: '',
     bwlimit: '',
+    bwSchedule: '',
     margin: '',
     retryHours: '24',
     duplicateCheck: 'upload',
@@ -43,6 +47,7 @@ export function formFromSettings(s: SettingsDto): SettingsForm {
   return {
     concurrency: String(s.concurrency),
     bwlimit: s.bwlimit > 0 ? String(s.bwlimit / 1e6) : '',
+    bwSchedule: s.bwSchedule,
     margin: String(s.tokenRenewMarginS),
     retryHours: String(s.retryBudgetHours),
     duplicateCheck: s.duplicateCheck,
@@ -62,6 +67,9 @@ export function settingsFormErrors(form: SettingsForm): Record<string, string> {
   const c = Number(form.concurrency);
   if (!/^\d+$/.test(form.concurrency.trim()) || c < 1 || c > 16) e.concurrency = 'From 1 to 16 at once.';
   if (form.bwlimit.trim() !== '' && !(Number(form.bwlimit) > 0)) e.bwlimit = 'A number of MB/s above 0, or empty.';
+  const schedule = form.bwSchedule.trim() === '' ? undefined : parseSchedule(form.bwSchedule);
+  if (schedule !== undefined && 'error' in schedule)
+    e.bwSchedule = `${schedule.error}. Entries are HH:MM,RATE after optional days: Mon-Fri 08:00,10M 18:00,off`;
   const m = Number(form.margin);
   if (!/^\d+$/.test(form.margin.trim()) || m < 30 || m > 3600) e.margin = 'From 30 to 3600 seconds.';
   const h = Number(form.retryHours);
@@ -91,6 +99,7 @@ export function updateOf(form: SettingsForm): ApiArgs['updateSettings'][0] {
   return {
     concurrency: Number(form.concurrency),
     bwlimit: form.bwlimit.trim() === '' ? 0 : Math.round(Number(form.bwlimit) * 1e6),
+    bwSchedule: form.bwSchedule.trim(),
     tokenRenewMarginS: Number(form.margin),
     retryBudgetHours: Number(form.retryHours),
     duplicateCheck: form.duplicateCheck,

@@ -33,6 +33,7 @@ describe('API dispatch', () => {
     ['empty string', 'listImages', [{ cloud: 'c', region: '' }]],
     ['unknown key', 'listImages', [{ cloud: 'c', region: 'r', evil: true }]],
     ['oversized', 'listRegions', [{ cloud: 'x'.repeat(256) }]],
+    ['a timetable that does not parse', 'updateSettings', [{ bwSchedule: 'Mon-Fri 25:00,10M' }]],
   ])('refuses invalid arguments (%s) before any handler runs', async (_label, method, args) => {
     const env = await dispatch(handlers, method, args);
     expect(env).toMatchObject({ error: { code: 'ipc.invalid_argument' } });

@@ -1,0 +1,138 @@
+/**
+ * The transfer window in Chromium (an AppRuntime, the reference Glance behind a proxy that counts
+ * the bytes it is sent): a bandwidth schedule painted in Settings limits a running upload and
+ * lifts it at its boundary (the proxy's bytes per second change accordingly), the status bar
+ * says so, and the job's speed graph and phases are drawn. The schedule is read with a clock the
+ * test sets (the app's `clock` option), so crossing 12:00 takes no waiting.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DAYS } from '../../src/shared/bandwidth-schedule';
+import { createApiHandlers } from '../../src/main/core/app/api/api-service';
+import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
+import { startFaultProxy, type FaultProxy, type ProxyLogEntry } from '../support/fault-proxy';
+import { makeFile } from '../support/files';
+import { ReferenceImages } from '../support/reference-images';
+import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
+import { AppModel } from './support/app-pages';
+import { launchChromium } from './support/chromium';
+
+const cloud = inject('referenceCloud');
+const images = new ReferenceImages(cloud);
+const artifacts = join(import.meta.dirname, '..', '..', 'test-results', 'e2e');
+const MiB = 1024 * 1024;
+const UPLOAD = /^\/v2\/images\/[^/]+\/(file|stage)$/;
+let browser: Browser;
+let scratch: string;
+let proxy: FaultProxy;
+let app: RuntimeHarness;
+// 11:59 today: one minute before the schedule lifts its limit (the test moves it past 12:00).
+const today = new Date();
+let clockAt = new Date(today.getFullYear(), today.getMonth(), today.getDate(), 11, 59, 0);
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  scratch = mkdtempSync(join(tmpdir(), 'gu-e2e-window-'));
+  proxy = await startFaultProxy(cloud.glance.RegionOne.url, []);
+  const clouds = writeCloudsYaml(join(scratch, 'clouds.yaml'), cloud, [proxiedEntry(cloud, 'proxied', proxy.url)]);
+  browser = await launchChromium();
+  app = await openRuntimeApp(browser, {
+    env: { GLANCE_UPLOADER_HOME: join(scratch, 'home'), OS_CLIENT_CONFIG_FILE: clouds },
+    clock: () => clockAt,
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await browser?.close();
+  await proxy?.close();
+  await images.deleteAll();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, f: () => T | undefined, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Bytes per second the proxy received for this upload over `ms`. */
+async function rateAtProxy(put: ProxyLogEntry, ms: number): Promise<number> {
+  const [b0, t0] = [put.bytesIn, Date.now()];
+  await new Promise((r) => setTimeout(r, ms));
+  return ((put.bytesIn - b0) * 1000) / (Date.now() - t0);
+}
+
+describe('the transfer window in Chromium', () => {
+  // Fails when a running upload keeps the rate it started with (tried: BandwidthLimits.forJob
+  // handing out `new TokenBucket(this.global.rate)` instead of the global bucket): after 12:00 it
+  // stays at 1 MiB/s and the second rate is not three times the first. Without `bandwidth.follow`
+  // in the scheduler's tick the status bar never says "Limited by schedule" (tried too).
+  it('limits an upload by the schedule painted in Settings and lifts it at the boundary', async () => {
+    const page = app.page;
+    const shell = new AppModel(page);
+    await shell.go('Settings and activity');
+    const day = DAYS[(clockAt.getDay() + 6) % 7];
+    await page.getByLabel('Paint with').fill('1M');
+    await page.getByRole('button', { name: `${day} 11:00: no limit` }).click();
+    expect(await page.getByLabel(/^Timetable/).inputValue()).toContain('11:00,1M 12:00,off');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Saved/ })
+      .waitFor();
+    const bar = page.getByRole('contentinfo', { name: 'Transfer status' });
+    await bar.getByText(/Limited by schedule to 1M\/s until (\w{3} )?12:00/).waitFor();
+    await page
+      .getByRole('group', { name: /^Bandwidth schedule/ })
+      .screenshot({ path: join(artifacts, 'settings-schedule.png') });
+    await bar.screenshot({ path: join(artifacts, 'status-bar-limited.png') });
+
+    const name = ReferenceImages.uniqueName('e2e-window');
+    const f = await makeFile(join(scratch, `${name}.raw`), 24 * MiB);
+    const api = createApiHandlers(app.runtime.engine, app.runtime);
+    const { jobIds } = await api.enqueueUploads({
+      images: [{ path: f.path, name }],
+      cloud: 'proxied',
+      regions: ['RegionOne'],
+      method: 'push',
+      shrink: 'off',
+      diskFormat: 'raw',
+      containerFormat: 'bare',
+    });
+    const put = await until('the upload', () =>
+      proxy.log.find((e) => e.method === 'PUT' && UPLOAD.test(e.path) && e.bytesIn > 512 * 1024),
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // past the socket buffers' first fill
+    const limited = await rateAtProxy(put, 3000);
+    expect(limited / MiB).toBeGreaterThan(0.6);
+    expect(limited / MiB).toBeLessThan(1.5);
+    await shell.go('Queue');
+    await page.getByRole('button', { name, exact: true }).click();
+    await page.getByRole('img', { name: new RegExp(`^Speed of ${name} over the last`) }).waitFor();
+    await page.screenshot({ path: join(artifacts, 'queue-limited.png'), fullPage: true });
+
+    clockAt = new Date(clockAt.getTime() + 65_000); // 12:00:05
+    const [sentAtLift, liftedAt] = [put.bytesIn, Date.now()];
+    await until('the job to finish', () =>
+      app.runtime.scheduler.repo.targetsOf(jobIds[0]!).every((t) => t.state === 'done') ? true : undefined,
+    );
+    const lifted = ((f.size - sentAtLift) * 1000) / (Date.now() - liftedAt);
+    expect(lifted).toBeGreaterThan(3 * limited);
+    const target = app.runtime.scheduler.repo.targetsOf(jobIds[0]!)[0]!;
+    images.track('RegionOne', target.remoteImageId!);
+    await bar.getByText(/Not limited by schedule until/).waitFor();
+    await page
+      .getByRole('list', { name: 'Phases on one timeline' })
+      .getByText(/uploading \d.*, done$/)
+      .waitFor();
+    await page.screenshot({ path: join(artifacts, 'queue-lifted.png'), fullPage: true });
+  });
+});
