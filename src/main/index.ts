@@ -48,6 +48,7 @@ if (!app.requestSingleInstanceLock()) {
       onEvent: (e) => {
         gate.push(e);
         if (e.kind === 'jobUpdated') desktop?.jobUpdated(e.update);
+        if (e.kind === 'queueDone') desktop?.queueDone(e.summary);
       },
     });
     runtime = client;
@@ -57,11 +58,18 @@ if (!app.requestSingleInstanceLock()) {
       win.on('closed', wireEvents(ipcMain, win, gate, location.isOwnUrl));
     };
     open();
-    desktop = createDesktop(join(out, '..', 'resources', 'icon.png'), () => {
-      const win = BrowserWindow.getAllWindows()[0];
-      if (win === undefined) open();
-      else win.show();
-    });
+    desktop = createDesktop(
+      join(out, '..', 'resources', 'icon.png'),
+      () => {
+        const win = BrowserWindow.getAllWindows()[0];
+        if (win === undefined) open();
+        else win.show();
+      },
+      // "Retry" on a failed job's notification: the same control the window's button sends.
+      (targetIds) => {
+        for (const targetId of targetIds) void client.call('controlTarget', [{ targetId, action: 'retry' }]);
+      },
+    );
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) open();
     });

@@ -123,6 +123,8 @@ export interface SettingsDto {
   allowPlaintextSecrets: boolean;
   /** Targets transferring at once. */
   concurrency: number;
+  /** When the queue is done: notify only, or also sleep or run a command. */
+  whenDone: WhenQueueDone;
   /** Bandwidth of the whole queue, bytes per second (0: no limit). */
   bwlimit: number;
   /** A weekly timetable for the whole queue (bandwidth-schedule.ts; '' none): over bwlimit when set. */
@@ -157,6 +159,8 @@ export interface SettingsUpdate {
   bwlimit?: number;
   /** A weekly timetable of limits, rclone's syntax ("Mon-Fri 08:00,10M 18:00,off"); '' for none. */
   bwSchedule?: string;
+  /** When the queue is done: notify only, or also sleep or run a command (through the shell). */
+  whenDone?: WhenQueueDone;
   /** Renew a token this many seconds before it expires. */
   tokenRenewMarginS?: number;
   /** How long transient failures of a target are retried before it fails (hours; default 24). */
@@ -322,4 +326,21 @@ export interface TransferStatus {
   bandwidth: BandwidthState;
   queue: SpeedView;
   jobs: { jobId: string; speed: SpeedView }[];
+}
+
+/** What the app does when the queue is done, besides notifying: nothing more, sleep, or run a command. */
+export type WhenQueueDone = { action: 'notify' } | { action: 'sleep' } | { action: 'command'; command: string };
+
+/** The queue is done: the targets of the work since it was last idle, and what the action did. */
+export interface QueueDoneSummary {
+  jobs: number;
+  done: number;
+  failed: number;
+  canceled: number;
+  action: {
+    kind: WhenQueueDone['action'];
+    /** The sleep or command's exit code (null: none ran, or it was killed). */
+    exitCode: number | null;
+    error?: string;
+  };
 }

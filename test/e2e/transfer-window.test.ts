@@ -3,9 +3,10 @@
  * the bytes it is sent): a bandwidth schedule painted in Settings limits a running upload and
  * lifts it at its boundary (the proxy's bytes per second change accordingly), the status bar
  * says so, and the job's speed graph and phases are drawn. The schedule is read with a clock the
- * test sets (the app's `clock` option), so crossing 12:00 takes no waiting.
+ * test sets (the app's `clock` option), so crossing 12:00 takes no waiting. When the queue is done
+ * the window says so and the user's command runs; a failed job's notice retries it.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DAYS } from '../../src/shared/bandwidth-schedule';
 import { createApiHandlers } from '../../src/main/core/app/api/api-service';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
-import { startFaultProxy, type FaultProxy, type ProxyLogEntry } from '../support/fault-proxy';
+import { startFaultProxy, type FaultProxy, type FaultRule, type ProxyLogEntry } from '../support/fault-proxy';
 import { makeFile } from '../support/files';
 import { ReferenceImages } from '../support/reference-images';
 import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
@@ -28,6 +29,7 @@ const UPLOAD = /^\/v2\/images\/[^/]+\/(file|stage)$/;
 let browser: Browser;
 let scratch: string;
 let proxy: FaultProxy;
+const rules: FaultRule[] = [];
 let app: RuntimeHarness;
 // 11:59 today: one minute before the schedule lifts its limit (the test moves it past 12:00).
 const today = new Date();
@@ -36,7 +38,7 @@ let clockAt = new Date(today.getFullYear(), today.getMonth(), today.getDate(), 1
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), 'gu-e2e-window-'));
-  proxy = await startFaultProxy(cloud.glance.RegionOne.url, []);
+  proxy = await startFaultProxy(cloud.glance.RegionOne.url, rules);
   const clouds = writeCloudsYaml(join(scratch, 'clouds.yaml'), cloud, [proxiedEntry(cloud, 'proxied', proxy.url)]);
   browser = await launchChromium();
   app = await openRuntimeApp(browser, {
@@ -134,5 +136,58 @@ describe('the transfer window in Chromium', () => {
       .getByText(/uploading \d.*, done$/)
       .waitFor();
     await page.screenshot({ path: join(artifacts, 'queue-lifted.png'), fullPage: true });
+  });
+
+  // Fails when the queue's end is not acted on (QueueDoneWatch.seen never called by AppRuntime):
+  // no "The queue is done" notice and no file written by the command; and when the notice's Retry
+  // retries nothing (NoticesModel.retry's loop removed): the job stays failed.
+  it('runs the command and says so when the queue is done; a failed job’s notice retries it', async () => {
+    const page = app.page;
+    const shell = new AppModel(page);
+    const out = join(scratch, 'done.txt');
+    await shell.go('Settings and activity');
+    await page.getByLabel('Besides a notification').selectOption('command');
+    await page.getByLabel(/^Command \(run through the shell/).fill(`printf %s "$GLANCE_UPLOADER_DONE" > '${out}'`);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Saved/ })
+      .waitFor();
+    await shell.go('Queue');
+
+    // Glance refuses the upload once (over quota: a final error, not retried by the engine).
+    rules.push({ method: 'PUT', path: UPLOAD, fault: { kind: 'status', status: 413 }, times: 1 });
+    const name = ReferenceImages.uniqueName('e2e-done');
+    const f = await makeFile(join(scratch, `${name}.raw`), 2 * MiB);
+    const api = createApiHandlers(app.runtime.engine, app.runtime);
+    const { jobIds } = await api.enqueueUploads({
+      images: [{ path: f.path, name }],
+      cloud: 'proxied',
+      regions: ['RegionOne'],
+      method: 'push',
+      shrink: 'off',
+      diskFormat: 'raw',
+      containerFormat: 'bare',
+    });
+    const toasts = page.getByRole('region', { name: 'Notifications' });
+    const failed = toasts.getByRole('article', { name: `${name}: 1 of 1 failed` });
+    await failed.waitFor({ timeout: 60_000 });
+    await toasts.getByRole('article', { name: 'The queue is done: 0 uploaded, 1 failed' }).waitFor();
+    await until('the command', () => (existsSync(out) ? readFileSync(out, 'utf8') : undefined));
+    expect(readFileSync(out, 'utf8')).toBe('0');
+    await page.screenshot({ path: join(artifacts, 'notices-failed.png') });
+
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await toasts.getByRole('article', { name: 'The queue is done: 1 uploaded' }).waitFor({ timeout: 60_000 });
+    await until('the command again', () => (readFileSync(out, 'utf8') === '1' ? true : undefined));
+    const target = app.runtime.scheduler.repo.targetsOf(jobIds[0]!)[0]!;
+    expect(target.state).toBe('done');
+    images.track('RegionOne', target.remoteImageId!);
+    const glance = await app.runtime.engine.glance('proxied', 'RegionOne');
+    expect(await glance.getImage(target.remoteImageId!)).toMatchObject({ status: 'active', os_hash_value: f.sha512 });
+    expect(
+      app.runtime.scheduler.repo.events().filter((e) => e.kind === 'queue.completed').length,
+    ).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: join(artifacts, 'notices-done.png') });
   });
 });

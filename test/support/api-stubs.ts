@@ -19,6 +19,7 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
       concurrency: 2,
       bwlimit: 0,
       bwSchedule: '',
+      whenDone: { action: 'notify' },
       tokenRenewMarginS: 120,
       retryBudgetHours: 24,
       duplicateCheck: 'upload',

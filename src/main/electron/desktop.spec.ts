@@ -4,6 +4,7 @@ const h = vi.hoisted(() => ({
   progress: [] as number[],
   tooltips: [] as string[],
   notes: [] as unknown[],
+  shown: [] as { handlers: Record<string, () => void> }[],
   answer: 1,
   asked: [] as unknown[],
 }));
@@ -20,9 +21,14 @@ vi.mock('electron', () => ({
   nativeImage: { createFromPath: (p: string) => p },
   Notification: class {
     static isSupported = (): boolean => true;
+    readonly handlers: Record<string, () => void> = {};
     constructor(private readonly o: unknown) {}
+    on(event: string, f: () => void): void {
+      this.handlers[event] = f;
+    }
     show(): void {
       h.notes.push(this.o);
+      h.shown.push(this);
     }
   },
   Tray: class {
@@ -62,6 +68,32 @@ describe('desktop integration', () => {
     d.jobUpdated({ jobId: 'j', seq: 2, name: 'ubuntu', size: 200, sha512: null, targets: [target('done', 200)] });
     expect(h.progress.at(-1)).toBe(-1); // no bar when nothing runs
     expect(h.notes).toEqual([{ title: 'ubuntu is in R1', body: 'Active, with its sha512 verified.' }]);
+  });
+
+  it('offers Retry on a failed job and retries its failed targets; says when the queue is done', () => {
+    const retried: string[][] = [];
+    let shown = 0;
+    const d = createDesktop(
+      '/icon.png',
+      () => shown++,
+      (ids) => retried.push(ids),
+    );
+    const failed = { ...target('failed', 0), id: 't9', error: { code: 'glance.over_limit', message: 'over quota' } };
+    d.jobUpdated({ jobId: 'k', seq: 1, name: 'debian', size: 200, sha512: null, targets: [failed] });
+    expect(h.notes.at(-1)).toEqual({
+      title: 'debian: 1 of 1 failed',
+      body: 'R1: over quota',
+      actions: [{ type: 'button', text: 'Retry' }],
+    });
+    h.shown.at(-1)?.handlers.action?.();
+    h.shown.at(-1)?.handlers.click?.();
+    expect(retried).toEqual([['t9']]);
+    expect(shown).toBe(1);
+    d.queueDone({ jobs: 2, done: 1, failed: 1, canceled: 0, action: { kind: 'command', exitCode: 0 } });
+    expect(h.notes.at(-1)).toEqual({
+      title: 'The queue is done: 1 uploaded, 1 failed',
+      body: '2 jobs ended. Your command ended with exit code 0.',
+    });
   });
 
   it('asks before quitting with unfinished uploads, and only then', () => {

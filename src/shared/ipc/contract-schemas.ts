@@ -188,6 +188,13 @@ export const apiArgSchemas = {
             if (r !== undefined && 'error' in r) ctx.addIssue({ code: 'custom', message: r.error });
           })
           .optional(),
+        whenDone: z
+          .discriminatedUnion('action', [
+            z.object({ action: z.literal('notify') }).strict(),
+            z.object({ action: z.literal('sleep') }).strict(),
+            z.object({ action: z.literal('command'), command: z.string().trim().min(1).max(4096) }).strict(),
+          ])
+          .optional(),
         tokenRenewMarginS: z.int().min(30).max(3600).optional(),
         retryBudgetHours: z
           .number()

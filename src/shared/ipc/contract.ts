@@ -17,6 +17,7 @@ import type {
   JobUpdate,
   RegionSummary,
   SettingsDto,
+  QueueDoneSummary,
   StagedImage,
   TransferStatus,
 } from '../dto';
@@ -82,7 +83,10 @@ export interface FileAccess {
 }
 
 /** What main pushes to the renderer, besides the answers to its calls. */
-export type ApiEvent = { kind: 'jobUpdated'; update: JobUpdate } | { kind: 'notice'; message: string };
+export type ApiEvent =
+  | { kind: 'jobUpdated'; update: JobUpdate }
+  | { kind: 'notice'; message: string }
+  | { kind: 'queueDone'; summary: QueueDoneSummary };
 
 export interface EventSubscription {
   /**

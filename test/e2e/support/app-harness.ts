@@ -123,6 +123,10 @@ export async function openRuntimeApp(browser: Browser, options: AppRuntimeOption
     ...options,
     onJobUpdated: (update) => gate.push({ kind: 'jobUpdated', update }),
     onNotice: (message) => gate.push({ kind: 'notice', message }),
+    onQueueDone: (summary) => {
+      gate.push({ kind: 'queueDone', summary });
+      options.onQueueDone?.(summary);
+    },
   });
   await runtime.start();
   const opened = await openPage(browser, createApiHandlers(runtime.engine, runtime), gate);

@@ -19,6 +19,9 @@ import { findRunningServer, type ServerInfo } from '../local-glance/server-proce
 import { Scheduler } from '../transfer/scheduler';
 import { withLocalCloud } from '../distribution/local-cloud';
 import { removeLocalCopy } from '../distribution/local-copy-cleanup';
+import type { QueueDoneSummary } from '../../../shared/dto';
+import { QueueDoneWatch, type ActionRunner } from './queue-done';
+import { JobRepository } from '../queue/job-repository';
 
 export interface LocalServerHandle extends ServerInfo {
   stop: () => Promise<void>;
@@ -36,6 +39,10 @@ export interface AppRuntimeOptions {
   autoSyncEveryMs?: number;
   /** The wall clock the bandwidth schedule is read with (default: now; tests set the hour). */
   clock?: () => Date;
+  /** The queue is done (queue-done.ts): the shell notifies, the window shows it. */
+  onQueueDone?: (s: QueueDoneSummary) => void;
+  /** How the sleep or the user's command is run when the queue is done (tests record it instead). */
+  runAction?: ActionRunner;
 }
 
 export class AppRuntime {
@@ -77,12 +84,22 @@ export class AppRuntime {
         ...(margin !== undefined ? { tokenRenewMarginMs: margin * 1000 } : {}),
       }),
     );
+    const queueDone = new QueueDoneWatch(
+      new JobRepository(db, 'app'),
+      () => settings.get('whenDone') ?? { action: 'notify' },
+      (s) => o.onQueueDone?.(s),
+      o.runAction,
+      env,
+    );
     const scheduler = new Scheduler({
       db,
       engine,
       actor: 'app',
       onJobDone: removeLocalCopy(engine),
-      onJobUpdated: o.onJobUpdated,
+      onJobUpdated: (u) => {
+        o.onJobUpdated?.(u);
+        queueDone.seen(u);
+      },
       concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
       retryBudgetMs: retryBudgetMsOf(settings),
       ...(o.clock !== undefined ? { clock: o.clock } : {}),

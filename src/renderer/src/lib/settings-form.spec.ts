@@ -10,6 +10,7 @@ describe('the settings form', () => {
       concurrency: 3,
       bwlimit: 2_500_000,
       bwSchedule: '',
+      whenDone: { action: 'notify' },
       tokenRenewMarginS: 120,
       retryBudgetHours: 6,
       duplicateCheck: 'upload',
@@ -31,6 +32,11 @@ describe('the settings form', () => {
       'Mon-Fri 08:00,10M 18:00,off',
     );
     expect(settingsFormErrors({ ...valid, bwSchedule: 'Mon-Fri 25:00,10M' }).bwSchedule).toMatch(/not a time of day/);
+    expect(updateOf({ ...valid, whenDone: 'command', whenDoneCommand: ' notify-send done ' }).whenDone).toEqual({
+      action: 'command',
+      command: 'notify-send done',
+    });
+    expect(settingsFormErrors({ ...valid, whenDone: 'command' }).whenDoneCommand).toMatch(/^The command/);
   });
 
   it('says what is wrong with each field, in the ranges the API accepts', () => {

@@ -2,7 +2,7 @@
  * The Settings screen's form as data: filled from the saved settings, checked as typed (the
  * ranges the API accepts), and turned into `updateSettings`'s arguments. Pure.
  */
-import type { ActivityEvent, SettingsDto, ShrinkMode } from '../../../shared/dto';
+import type { ActivityEvent, SettingsDto, ShrinkMode, WhenQueueDone } from '../../../shared/dto';
 import type { ApiArgs } from '../../../shared/ipc/contract';
 import { parseSchedule } from '../../../shared/bandwidth-schedule';
 
@@ -12,6 +12,9 @@ export interface SettingsForm {
   bwlimit: string;
   /** The weekly timetable (rclone syntax), empty: none; over bwlimit when set. */
   bwSchedule: string;
+  /** When the queue is done: notify only, or also sleep or run `whenDoneCommand`. */
+  whenDone: WhenQueueDone['action'];
+  whenDoneCommand: string;
   margin: string;
   retryHours: string;
   duplicateCheck: 'upload' | 'reuse';
@@ -30,6 +33,8 @@ export function blankSettingsForm(): SettingsForm {
     concurrency: '',
     bwlimit: '',
     bwSchedule: '',
+    whenDone: 'notify',
+    whenDoneCommand: '',
     margin: '',
     retryHours: '24',
     duplicateCheck: 'upload',
@@ -48,6 +53,8 @@ export function formFromSettings(s: SettingsDto): SettingsForm {
     concurrency: String(s.concurrency),
     bwlimit: s.bwlimit > 0 ? String(s.bwlimit / 1e6) : '',
     bwSchedule: s.bwSchedule,
+    whenDone: s.whenDone.action,
+    whenDoneCommand: s.whenDone.action === 'command' ? s.whenDone.command : '',
     margin: String(s.tokenRenewMarginS),
     retryHours: String(s.retryBudgetHours),
     duplicateCheck: s.duplicateCheck,
@@ -70,6 +77,8 @@ export function settingsFormErrors(form: SettingsForm): Record<string, string> {
   const schedule = form.bwSchedule.trim() === '' ? undefined : parseSchedule(form.bwSchedule);
   if (schedule !== undefined && 'error' in schedule)
     e.bwSchedule = `${schedule.error}. Entries are HH:MM,RATE after optional days: Mon-Fri 08:00,10M 18:00,off`;
+  if (form.whenDone === 'command' && form.whenDoneCommand.trim() === '')
+    e.whenDoneCommand = 'The command to run (through the shell), or choose another action.';
   const m = Number(form.margin);
   if (!/^\d+$/.test(form.margin.trim()) || m < 30 || m > 3600) e.margin = 'From 30 to 3600 seconds.';
   const h = Number(form.retryHours);
@@ -100,6 +109,10 @@ export function updateOf(form: SettingsForm): ApiArgs['updateSettings'][0] {
     concurrency: Number(form.concurrency),
     bwlimit: form.bwlimit.trim() === '' ? 0 : Math.round(Number(form.bwlimit) * 1e6),
     bwSchedule: form.bwSchedule.trim(),
+    whenDone:
+      form.whenDone === 'command'
+        ? { action: 'command', command: form.whenDoneCommand.trim() }
+        : { action: form.whenDone },
     tokenRenewMarginS: Number(form.margin),
     retryBudgetHours: Number(form.retryHours),
     duplicateCheck: form.duplicateCheck,

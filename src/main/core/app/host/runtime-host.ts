@@ -65,6 +65,7 @@ export function hostRuntime(parent: PortLike | MessagePort, init: HostInit): Por
         : {}),
       onJobUpdated: (update) => rpc.emit('event', { kind: 'jobUpdated', update } satisfies ApiEvent),
       onNotice: (message) => rpc.emit('event', { kind: 'notice', message } satisfies ApiEvent),
+      onQueueDone: (summary) => rpc.emit('event', { kind: 'queueDone', summary } satisfies ApiEvent),
       ...(init.autoSyncEveryMs !== undefined ? { autoSyncEveryMs: init.autoSyncEveryMs } : {}),
     });
   } catch (e) {

@@ -31,6 +31,7 @@ export function settingHandlers({ engine, scheduler, settings }: HandlerDeps): S
         concurrency: settings.get('concurrency') ?? DEFAULT_CONCURRENCY,
         bwlimit: settings.get('bwlimit') ?? 0,
         bwSchedule: settings.get('bwSchedule') ?? '',
+        whenDone: settings.get('whenDone') ?? { action: 'notify' },
         tokenRenewMarginS: Math.round(engine.tokenRenewMarginMs / 1000),
         retryBudgetHours: scheduler.retryBudgetMs / 3600_000,
         duplicateCheck: settings.get('duplicateCheck') ?? 'upload',
@@ -60,6 +61,7 @@ export function settingHandlers({ engine, scheduler, settings }: HandlerDeps): S
       if (u.bwlimit !== undefined) settings.set('bwlimit', u.bwlimit);
       if (u.bwSchedule !== undefined) settings.set('bwSchedule', u.bwSchedule.trim());
       if (u.bwlimit !== undefined || u.bwSchedule !== undefined) scheduler.bandwidth.apply(savedBandwidth(settings));
+      if (u.whenDone !== undefined) settings.set('whenDone', u.whenDone); // read when the queue is next done
       if (u.tokenRenewMarginS !== undefined) {
         settings.set('tokenRenewMarginS', u.tokenRenewMarginS);
         engine.setTokenRenewMargin(u.tokenRenewMarginS * 1000);

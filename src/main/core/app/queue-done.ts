@@ -1,0 +1,148 @@
+/**
+ * When the queue is done: the notice (always: the shell notifies, the window shows a toast), and
+ * the user's optional action, putting the computer to sleep or running a command. "Done" means
+ * every target of the work since the queue was last idle has ended (none open, none paused: a
+ * queue the user paused is not done) and at least one of them ran in this app; the queue
+ * database, not the events, decides it. Each completion is a `queue.completed` row in the audit
+ * log, with what the action did.
+ */
+import { spawn } from 'node:child_process';
+import type { JobUpdate, QueueDoneSummary, WhenQueueDone } from '../../../shared/dto';
+import { OPEN_STATES } from '../../../shared/target-states';
+import { toErrorInfo } from '../io/errors';
+import type { JobRepository } from '../queue/job-repository';
+
+/** A command that never ends does not hold the next completion back for ever. */
+const ACTION_TIMEOUT_MS = 10 * 60_000;
+
+/** The platform's own way to suspend (no privileges needed on a desktop session). */
+export function sleepCommand(
+  platform: NodeJS.Platform = process.platform,
+): { file: string; args: string[] } | undefined {
+  if (platform === 'linux') return { file: 'systemctl', args: ['suspend'] };
+  if (platform === 'darwin') return { file: 'pmset', args: ['sleepnow'] };
+  if (platform === 'win32') return { file: 'rundll32.exe', args: ['powrprof.dll,SetSuspendState', '0,1,0'] };
+  return undefined;
+}
+
+export type ActionRunner = (
+  file: string,
+  args: string[],
+  o: { shell: boolean; env: Record<string, string | undefined> },
+) => Promise<number | null>;
+
+/** Runs a program to its end (or the timeout): its exit code, null when killed. */
+export const runProgram: ActionRunner = (file, args, o) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(file, args, { shell: o.shell, env: o.env, stdio: 'ignore', windowsHide: true });
+    const timer = setTimeout(() => child.kill(), ACTION_TIMEOUT_MS);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+
+export class QueueDoneWatch {
+  /** Jobs with work since the queue was last idle. */
+  readonly #batch = new Set<string>();
+  #ran = false;
+  /** Each target's state in its last update. */
+  readonly #states = new Map<string, string>();
+
+  constructor(
+    private readonly repo: JobRepository,
+    private readonly when: () => WhenQueueDone,
+    private readonly onDone: (s: QueueDoneSummary) => void,
+    private readonly run: ActionRunner = runProgram,
+    private readonly env: Record<string, string | undefined> = process.env,
+  ) {}
+
+  /** A job's update (the scheduler's): the batch grows; the end of its last open target completes it. */
+  seen(u: JobUpdate): void {
+    // Work ran: a target moved into a state past waiting (updates are coalesced: a quick failure
+    // may be the first state seen; a repeated update is no news). Canceling queued work is not
+    // the queue finishing its work.
+    for (const t of u.targets) {
+      if (this.#states.get(t.id) === t.state) continue;
+      this.#batch.add(u.jobId);
+      if (!['pending', 'paused', 'canceled'].includes(t.state)) this.#ran = true;
+      this.#states.set(t.id, t.state);
+    }
+    if (!this.#ran || u.targets.some((t) => (OPEN_STATES as readonly string[]).includes(t.state))) return;
+    if (this.repo.targetsIn([...OPEN_STATES, 'paused']).length > 0) return;
+    const summary = this.#summary();
+    this.#batch.clear();
+    this.#ran = false;
+    void this.#complete(summary);
+  }
+
+  #summary(): Omit<QueueDoneSummary, 'action'> {
+    const s = { jobs: 0, done: 0, failed: 0, canceled: 0 };
+    for (const jobId of this.#batch) {
+      let targets;
+      try {
+        targets = this.repo.targetsOf(jobId);
+      } catch {
+        continue; // removed meanwhile
+      }
+      s.jobs++;
+      for (const t of targets) if (t.state === 'done' || t.state === 'failed' || t.state === 'canceled') s[t.state]++;
+    }
+    return s;
+  }
+
+  async #complete(counts: Omit<QueueDoneSummary, 'action'>): Promise<void> {
+    const when = this.when();
+    // Told before the computer sleeps (and again if it could not).
+    if (when.action === 'sleep') this.onDone({ ...counts, action: { kind: 'sleep', exitCode: null } });
+    const action = await this.#act(when, counts);
+    const summary: QueueDoneSummary = { ...counts, action };
+    this.repo.audit.record({
+      kind: 'queue.completed',
+      jobId: null,
+      targetId: null,
+      fromState: null,
+      toState: null,
+      cloud: null,
+      region: null,
+      imageId: null,
+      detail: { ...summary },
+    });
+    if (when.action !== 'sleep' || action.error !== undefined) this.onDone(summary);
+  }
+
+  async #act(when: WhenQueueDone, counts: Omit<QueueDoneSummary, 'action'>): Promise<QueueDoneSummary['action']> {
+    if (when.action === 'notify') return { kind: 'notify', exitCode: null };
+    const program =
+      when.action === 'sleep'
+        ? sleepCommand()
+        : when.command.trim() === ''
+          ? undefined
+          : { file: when.command, args: [] };
+    if (program === undefined)
+      return {
+        kind: when.action,
+        exitCode: null,
+        error: when.action === 'sleep' ? `no way to sleep on ${process.platform}` : 'no command set',
+      };
+    try {
+      const exitCode = await this.run(program.file, program.args, {
+        shell: when.action === 'command',
+        env: {
+          ...this.env,
+          GLANCE_UPLOADER_JOBS: String(counts.jobs),
+          GLANCE_UPLOADER_DONE: String(counts.done),
+          GLANCE_UPLOADER_FAILED: String(counts.failed),
+          GLANCE_UPLOADER_CANCELED: String(counts.canceled),
+        },
+      });
+      return { kind: when.action, exitCode };
+    } catch (e) {
+      return { kind: when.action, exitCode: null, error: toErrorInfo(e).message };
+    }
+  }
+}
