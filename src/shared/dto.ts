@@ -267,6 +267,14 @@ export interface InspectedFile {
   findings: { code: string; severity: 'error' | 'warning' | 'info'; message: string; hint: string }[];
   /** Why it would not be queued (an error finding); null: it can go. */
   refused: { code: string; message: string; hint?: string } | null;
+  /** Metadata read from the image (firmware, architecture, distribution...), offered to the user. */
+  suggested?: Record<string, Suggestion>;
+}
+
+/** A value the inspection read for a property, and where it read it ("the file name"...). */
+export interface Suggestion {
+  value: string;
+  from: string;
 }
 
 /** One line of the audit log (job and target events, with who did it). */
@@ -343,4 +351,18 @@ export interface QueueDoneSummary {
     exitCode: number | null;
     error?: string;
   };
+}
+
+/** A half-made image (the janitor): queued, saving, uploading, importing or killed, by any tool. */
+export interface Leftover {
+  cloud: string;
+  region: string;
+  id: string;
+  name: string | null;
+  status: string;
+  /** Since Glance last changed it. */
+  ageMs: number;
+  size: number | null;
+  /** A target of this queue made it: its job and file; `live` while the queue works on it. */
+  ours: { jobId: string; targetId: string; source: string | null; live: boolean; retryable: boolean } | null;
 }

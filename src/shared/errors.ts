@@ -100,12 +100,24 @@ export const ERROR_CODES = [
   'inspect.hybrid_iso',
   'inspect.vhd_fixed',
   'inspect.ova',
+  // metadata profiles (required properties; shipped or the user's JSON Schema files)
+  /** No profile of that id (shipped or in the data folder's profiles/). */
+  'metadata.profile_unknown',
+  /** A profile file that is not a profile: its problem is said. */
+  'metadata.profile_invalid',
+  /** An image lacks a property the chosen profile requires, or has a value it does not allow. */
+  'metadata.profile_unmet',
   // the image catalog (plan, apply): the file, its sources, and what the clouds hold
   'catalogfile.not_found',
   'catalogfile.invalid',
   'catalogfile.source',
   /** The catalog's image for a version was deleted: Glance never gives its id again. */
   'catalogfile.id_spent',
+  // the janitor (half-made images): what may be deleted
+  /** The image is not one of the half-made images listed (any more). */
+  'janitor.not_listed',
+  /** The queue still works on the image: cancel its job first. */
+  'janitor.in_use',
   // the command line: bad arguments (exit status 2)
   'usage',
   // IPC boundary

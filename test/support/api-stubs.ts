@@ -7,6 +7,11 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
     listRegions: async () => [],
     listImages: async () => [],
     listJobs: async () => [],
+    listProfiles: async () => ({ profiles: [], problems: [], folder: '/data/profiles' }),
+    saveProfile: async ({ id }) => ({ id, title: id, properties: {}, required: [], recommended: [], source: 'user' }),
+    listLeftovers: async () => ({ leftovers: [], ignored: [] }),
+    deleteLeftovers: async () => ({ deleted: [] }),
+    ignoreLeftovers: async () => null,
     transferStatus: async () => ({
       bandwidth: { rate: 0, scheduled: false, until: null },
       queue: { bucketMs: 5000, series: [], rate: 0, remaining: 0, etaMs: 0 },

@@ -59,6 +59,19 @@ export class ReferenceImages {
     return image;
   }
 
+  /** The image as Glance shows it (undefined: 404, gone). */
+  async get(region: Region, id: string): Promise<{ id: string; status: string } | undefined> {
+    const res = await fetch(`${this.cloud.glance[region].url}/v2/images/${id}`, {
+      headers: { 'x-auth-token': await this.#auth(), accept: 'application/json' },
+    });
+    if (res.status === 404) {
+      await res.arrayBuffer();
+      return undefined;
+    }
+    if (res.status !== 200) throw new Error(`get ${id} in ${region}: HTTP ${res.status}`);
+    return (await res.json()) as { id: string; status: string };
+  }
+
   /** An image made by the code under test, deleted with the others at the end. */
   track(region: Region, id: string, name = id): void {
     if (id !== '') this.created.push({ id, name, region });

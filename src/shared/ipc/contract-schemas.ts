@@ -32,6 +32,48 @@ export const apiArgSchemas = {
   listImages: z.tuple([z.object({ cloud: cloudName, region: regionId }).strict()]),
   listJobs: z.tuple([]),
   transferStatus: z.tuple([]),
+  listProfiles: z.tuple([]),
+  saveProfile: z.tuple([
+    z
+      .object({
+        id: z.string().min(1).max(64),
+        text: z
+          .string()
+          .min(2)
+          .max(1024 * 1024),
+      })
+      .strict(),
+  ]),
+  listLeftovers: z.tuple([
+    z
+      .object({
+        cloud: cloudName,
+        regions: z.array(regionId).max(50).optional(),
+        olderThanHours: z
+          .number()
+          .min(0)
+          .max(24 * 365)
+          .optional(),
+      })
+      .strict(),
+  ]),
+  deleteLeftovers: z.tuple([
+    z
+      .object({
+        cloud: cloudName,
+        ids: z.array(z.string().min(1).max(64)).min(1).max(500),
+        regions: z.array(regionId).max(50).optional(),
+        olderThanHours: z
+          .number()
+          .min(0)
+          .max(24 * 365)
+          .optional(),
+      })
+      .strict(),
+  ]),
+  ignoreLeftovers: z.tuple([
+    z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(500), ignore: z.boolean() }).strict(),
+  ]),
   controlTarget: z.tuple([
     z.object({ targetId: z.string().min(4).max(64), action: z.enum(['pause', 'resume', 'cancel', 'retry']) }).strict(),
   ]),
@@ -124,6 +166,8 @@ export const apiArgSchemas = {
         sameId: z.boolean().optional(),
         bwlimit: z.int().min(1).optional(),
         allowFormatMismatch: z.boolean().optional(),
+        /** A metadata profile every image must meet (checked before anything is queued). */
+        profile: z.string().min(1).max(64).optional(),
         /** Raw files as a compressed qcow2: auto (the setting's default), qcow2, off. */
         shrink: z.enum(['auto', 'qcow2', 'off']).optional(),
       })

@@ -14,6 +14,7 @@ import type {
   ImageSummary,
   InspectedFile,
   KnownConversion,
+  Leftover,
   JobUpdate,
   RegionSummary,
   SettingsDto,
@@ -22,6 +23,7 @@ import type {
   TransferStatus,
 } from '../dto';
 import type { CatalogApplyResult, CatalogPlanDto } from '../catalog-dto';
+import type { MetadataProfile } from '../metadata-profile';
 import type { ErrorInfo } from '../errors';
 import type { apiArgSchemas } from './contract-schemas';
 
@@ -60,6 +62,11 @@ export interface ApiResults {
   catalogPlan: CatalogPlanDto;
   catalogApply: CatalogApplyResult;
   transferStatus: TransferStatus;
+  listLeftovers: { leftovers: Leftover[]; ignored: string[] };
+  deleteLeftovers: { deleted: { region: string; id: string }[] };
+  ignoreLeftovers: null;
+  listProfiles: { profiles: MetadataProfile[]; problems: { file: string; error: string }[]; folder: string };
+  saveProfile: MetadataProfile;
 }
 
 /**
@@ -132,6 +139,11 @@ export const API_METHODS = [
   'catalogPlan',
   'catalogApply',
   'transferStatus',
+  'listLeftovers',
+  'deleteLeftovers',
+  'ignoreLeftovers',
+  'listProfiles',
+  'saveProfile',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

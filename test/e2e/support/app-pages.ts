@@ -11,6 +11,7 @@ export class AppModel {
       | 'New upload'
       | 'Clouds'
       | 'Images'
+      | 'Leftovers'
       | 'Staging and sync'
       | 'Catalog'
       | 'Settings and activity',

@@ -17,36 +17,30 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** Each error family's exit status; a family not named here is an internal error (70). */
+const BY_FAMILY: Record<string, number> = {
+  usage: EXIT.usage,
+  janitor: EXIT.usage, // a refused deletion: the request was wrong, nothing happened
+  config: EXIT.config,
+  catalog: EXIT.config,
+  catalogfile: EXIT.config,
+  metadata: EXIT.config,
+  secrets: EXIT.config,
+  setup: EXIT.config,
+  auth: EXIT.auth,
+  net: EXIT.network,
+  glance: EXIT.glance,
+  objectstore: EXIT.glance,
+  source: EXIT.source,
+  transfer: EXIT.source,
+  inspect: EXIT.source,
+  shrink: EXIT.source,
+  queue: EXIT.queue,
+  db: EXIT.queue,
+  local: EXIT.staging,
+  staged: EXIT.staging,
+};
+
 export function exitCodeFor(code: ErrorCode): number {
-  const family = code.split('.')[0];
-  switch (family) {
-    case 'usage':
-      return EXIT.usage;
-    case 'config':
-    case 'catalog':
-    case 'catalogfile':
-    case 'secrets':
-    case 'setup':
-      return EXIT.config;
-    case 'auth':
-      return EXIT.auth;
-    case 'net':
-      return EXIT.network;
-    case 'glance':
-    case 'objectstore':
-      return EXIT.glance;
-    case 'source':
-    case 'transfer':
-    case 'inspect':
-    case 'shrink':
-      return EXIT.source;
-    case 'queue':
-    case 'db':
-      return EXIT.queue;
-    case 'local':
-    case 'staged':
-      return EXIT.staging;
-    default:
-      return EXIT.internal;
-  }
+  return BY_FAMILY[code.split('.')[0] ?? ''] ?? EXIT.internal;
 }

@@ -1,9 +1,9 @@
 /**
- * `glance-uploader janitor`: the half-made images of a cloud (queued, saving, importing, killed;
+ * `glance-uploader janitor`: the half-made images of a cloud (queued, saving, uploading, importing, killed;
  * any tool's), with their age and size, ours told apart; `--delete ID[,ID]` deletes those named,
  * only with `--yes` (without it, the images that would go are named and nothing is deleted).
  */
-import { findLeftovers, type Leftover } from '../doctor/leftovers';
+import { chooseLeftovers, deleteLeftovers, findLeftovers, type Leftover } from '../doctor/leftovers';
 import { JobRepository } from '../queue/job-repository';
 import { parseDuration, splitList, UsageError } from './args';
 import { withContext } from './cli-context';
@@ -15,33 +15,15 @@ export const JANITOR_HELP = `Usage: glance-uploader janitor --cloud C [--region 
        glance-uploader janitor --cloud C --delete ID[,ID2] [--yes]
 
 Lists your project's images that a failed upload or import left half-made (queued, saving,
-importing, killed), by any tool, unchanged for longer than --older-than (default 1h), with age
+uploading, importing, killed), by any tool, unchanged for longer than --older-than (default 1h), with age
 and size; "ours" when a job of this queue made it (its file, and "retry" when the job can).
 --delete deletes the images named, only those listed, and only with --yes.`;
 
 function line(l: Leftover): string {
   const who = l.ours
-    ? `ours: ${l.ours.source ?? 'job ' + l.ours.jobId.slice(0, 8)}${l.ours.live ? ' (the queue still works on it)' : `; retry: glance-uploader queue retry ${l.ours.jobId.slice(0, 8)}`}`
+    ? `ours: ${l.ours.source ?? 'job ' + l.ours.jobId.slice(0, 8)}${l.ours.live ? ' (the queue still works on it)' : l.ours.retryable ? `; retry: glance-uploader queue retry ${l.ours.jobId.slice(0, 8)}` : ''}`
     : 'not made by this queue';
   return `${l.region}  ${l.id}  ${l.status.padEnd(9)} ${formatDuration(l.ageMs / 1000).padStart(10)}  ${l.size === null ? '-' : formatBytes(l.size)}  "${l.name ?? ''}"  ${who}`;
-}
-
-/** The images to delete: each must be a listed leftover, none one the queue still works on. */
-function chosen(leftovers: Leftover[], ids: string[]): Leftover[] {
-  return ids.map((id) => {
-    const l = leftovers.find((x) => x.id === id);
-    if (l === undefined)
-      throw new UsageError(
-        `${id} is not one of the half-made images listed.`,
-        'Run janitor without --delete to list them.',
-      );
-    if (l.ours?.live === true)
-      throw new UsageError(
-        `${id} is being uploaded by this queue.`,
-        `Cancel its job first: glance-uploader queue cancel ${l.ours.jobId.slice(0, 8)}`,
-      );
-    return l;
-  });
 }
 
 export async function janitorCommand(args: string[], io: CliIo): Promise<number> {
@@ -69,7 +51,7 @@ export async function janitorCommand(args: string[], io: CliIo): Promise<number>
       else out(io, leftovers.length === 0 ? 'No half-made images.' : leftovers.map(line).join('\n'));
       return EXIT.ok;
     }
-    const doomed = chosen(leftovers, ids);
+    const doomed = chooseLeftovers(leftovers, ids);
     if (p.values.yes !== true) {
       for (const l of doomed) io.stderr.write(`would delete: ${line(l)}\n`);
       throw new UsageError(
@@ -77,21 +59,8 @@ export async function janitorCommand(args: string[], io: CliIo): Promise<number>
         'The images that would go are named above.',
       );
     }
-    for (const l of doomed) {
-      await (await engine.glance(cloud, l.region)).deleteImageIfPresent(l.id);
-      repo.audit.record({
-        kind: 'janitor.deleted',
-        jobId: l.ours?.jobId ?? null,
-        targetId: l.ours?.targetId ?? null,
-        fromState: null,
-        toState: null,
-        cloud,
-        region: l.region,
-        imageId: l.id,
-        detail: { status: l.status, name: l.name, ageMs: l.ageMs, ours: l.ours !== null },
-      });
-      if (!json) io.stderr.write(`deleted: ${l.region} ${l.id} "${l.name ?? ''}"\n`);
-    }
+    await deleteLeftovers(engine, repo, doomed);
+    if (!json) for (const l of doomed) io.stderr.write(`deleted: ${l.region} ${l.id} "${l.name ?? ''}"\n`);
     if (json) out(io, JSON.stringify({ deleted: doomed.map((l) => ({ region: l.region, id: l.id })) }));
     return EXIT.ok;
   });

@@ -25,6 +25,8 @@ export interface SettingTypes extends Required<SettingsUpdate> {
   allowPlaintextSecrets: boolean;
   /** This data folder's id: the prefix of what it leaves in object stores (the relay's sweep). */
   installId: string;
+  /** Half-made images the user chose to ignore (the Leftovers screen hides them unless asked). */
+  ignoredLeftovers: string[];
 }
 
 export type SettingKey = keyof SettingTypes;

@@ -34,6 +34,15 @@ export function formatEta(seconds: number | null | undefined): string {
   return m === 0 ? `about ${h} h left` : `about ${h} h ${m} min left`;
 }
 
+/** How long ago, said roughly: "40 min", "3 h", "2 days". */
+export function formatAge(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  if (min < 60) return `${Math.max(1, min)} min`;
+  const h = Math.round(min / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.round(h / 24)} days`;
+}
+
 /** A moment of the activity log, in the user's locale. */
 export function formatTime(epochMs: number): string {
   return new Date(epochMs).toLocaleString(undefined, {

@@ -16,6 +16,7 @@ import { inspectHandlers } from './handlers/inspect';
 import { queueHandlers } from './handlers/queue';
 import { settingHandlers } from './handlers/settings';
 import { stagingHandlers } from './handlers/staging';
+import { leftoverHandlers } from './handlers/leftovers';
 import { transferWindowHandlers } from './handlers/transfer-window';
 
 export { dispatch } from './dispatch';
@@ -39,5 +40,6 @@ export function createApiHandlers(engine: Engine, queue: QueueAccess): ApiHandle
     ...inspectHandlers(deps),
     ...catalogHandlers(deps),
     ...transferWindowHandlers(deps),
+    ...leftoverHandlers(deps),
   } satisfies ApiHandlers;
 }

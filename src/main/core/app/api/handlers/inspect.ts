@@ -1,4 +1,7 @@
 /** Inspection before an upload: each file's real format, virtual size, findings, and whether Glance would refuse it. */
+import { dirname } from 'node:path';
+import { guestHints } from '../../../inspect/guest-hints';
+import { loadProfiles, profilesDir, saveProfile } from '../../../planning/profiles';
 import type { HandlerDeps } from './deps';
 import type { ApiHandlers } from '../api-service';
 import { inspectFile, refusal } from '../../../inspect/inspect';
@@ -6,10 +9,13 @@ import { EngineError, toErrorInfo } from '../../../io/errors';
 import { scanData } from '../../../io/zero-runs';
 import { diskFormatFromName, expandImagePaths, stemOf } from '../../../planning/upload-plan';
 
-type InspectHandlers = Pick<ApiHandlers, 'inspectFiles' | 'scanData'>;
+type InspectHandlers = Pick<ApiHandlers, 'inspectFiles' | 'scanData' | 'listProfiles' | 'saveProfile'>;
 
-export function inspectHandlers(_deps: HandlerDeps): InspectHandlers {
+export function inspectHandlers({ engine }: HandlerDeps): InspectHandlers {
+  const dataFolder = dirname(engine.cacheDir);
   return {
+    listProfiles: async () => ({ ...loadProfiles(dataFolder), folder: profilesDir(dataFolder) }),
+    saveProfile: async ({ id, text }) => saveProfile(dataFolder, id, text),
     // Reads the file through (zero runs count as empty): asked for a raw file whose st_blocks
     // do not show it mostly empty, after its inspection is shown.
     scanData: async ({ path }) => {
@@ -48,6 +54,7 @@ export function inspectHandlers(_deps: HandlerDeps): InspectHandlers {
                 hint: f.hint,
               })),
               refused: refused === undefined ? null : refused.info,
+              suggested: await guestHints(path, ins.format),
             };
           } catch (e) {
             return {

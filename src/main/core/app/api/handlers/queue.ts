@@ -3,6 +3,8 @@ import { shrinkJobs } from '../../../planning/shrink-jobs';
 import type { HandlerDeps } from './deps';
 import type { ApiHandlers } from '../api-service';
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
+import { enforceProfile, findProfile } from '../../../planning/profiles';
 import { allowedActions } from '../../../../../shared/target-states';
 import { EngineError } from '../../../io/errors';
 import { planDistribution } from '../../../planning/distribution-plan';
@@ -65,6 +67,7 @@ export function queueHandlers({ engine, db, scheduler, settings }: HandlerDeps):
         if (job.source.kind === 'file') job.targets = plan(job.source.size); // auto relays a big file
         jobs.push(job);
       }
+      if (r.profile !== undefined) enforceProfile(findProfile(dirname(engine.cacheDir), r.profile), jobs);
       const warnings = new Map<NewJob, string[]>();
       await shrinkJobs(engine, scheduler.repo, jobs, {
         mode: r.shrink ?? settings.get('shrink') ?? 'auto',

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { guestHints, hintsFromName } from './guest-hints';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gu-hints-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A GPT type GUID's on-disk bytes (first three fields little-endian). */
+function guidBytes(text: string): Buffer {
+  const h = text.replace(/-/g, '');
+  const le = (s: string): Buffer => Buffer.from(s, 'hex').reverse();
+  return Buffer.concat([le(h.slice(0, 8)), le(h.slice(8, 12)), le(h.slice(12, 16)), Buffer.from(h.slice(16), 'hex')]);
+}
+
+/** A raw disk with a protective MBR and a GPT holding these partition types. */
+function gptDisk(path: string, types: string[]): void {
+  const disk = Buffer.alloc(64 * 1024);
+  disk[446 + 4] = 0xee;
+  disk.writeUInt32LE(1, 446 + 8);
+  disk[510] = 0x55;
+  disk[511] = 0xaa;
+  disk.write('EFI PART', 512, 'latin1');
+  disk.writeBigUInt64LE(2n, 512 + 72);
+  disk.writeUInt32LE(128, 512 + 80);
+  disk.writeUInt32LE(128, 512 + 84);
+  types.forEach((t, i) => guidBytes(t).copy(disk, 1024 + i * 128));
+  writeFileSync(path, disk);
+}
+
+describe('guest hints', () => {
+  it('reads UEFI from a GPT with an EFI system partition and the architecture from its root partition type', async () => {
+    const path = join(dir, 'disk.raw');
+    gptDisk(path, ['c12a7328-f81f-11d2-ba4b-00a0c93ec93b', 'b921b045-1df0-41c3-af44-4c6f280d3fae']);
+    utimesSync(path, new Date('2026-11-30T10:00:00Z'), new Date('2026-11-30T10:00:00Z'));
+    expect(await guestHints(path, 'raw')).toEqual({
+      hw_firmware_type: { value: 'uefi', from: 'a GPT with an EFI system partition' },
+      architecture: { value: 'aarch64', from: 'the root partition’s type (GPT)' },
+      image_build_date: { value: '2026-11-30', from: 'the file’s date' },
+    });
+  });
+
+  it('reads BIOS from an MBR alone, and nothing from a disk without a partition table', async () => {
+    const mbr = Buffer.alloc(4096);
+    mbr[446 + 4] = 0x83;
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    writeFileSync(join(dir, 'mbr.raw'), mbr);
+    expect((await guestHints(join(dir, 'mbr.raw'), 'raw')).hw_firmware_type?.value).toBe('bios');
+    writeFileSync(join(dir, 'blank.raw'), Buffer.alloc(4096));
+    expect((await guestHints(join(dir, 'blank.raw'), 'raw')).hw_firmware_type).toBeUndefined();
+  });
+
+  it('reads the distribution, version, default user and architecture cloud images are named with', () => {
+    const v = (name: string): Record<string, string> =>
+      Object.fromEntries(Object.entries(hintsFromName(name)).map(([k, s]) => [k, s.value]));
+    expect(v('ubuntu-24.04-server-cloudimg-amd64.img')).toEqual({
+      architecture: 'x86_64',
+      os_distro: 'ubuntu',
+      os_version: '24.04',
+      image_original_user: 'ubuntu',
+    });
+    expect(v('noble-server-cloudimg-arm64.img')).toMatchObject({ architecture: 'aarch64', os_version: '24.04' });
+    expect(v('debian-12-genericcloud-arm64.qcow2')).toMatchObject({ os_distro: 'debian', os_version: '12' });
+    expect(v('Fedora-Cloud-Base-Generic-41-1.4.x86_64.qcow2')).toMatchObject({ os_distro: 'fedora', os_version: '41' });
+    expect(v('CentOS-Stream-GenericCloud-9-20240101.0.x86_64.qcow2')).toMatchObject({
+      os_distro: 'centos',
+      os_version: '9',
+      image_original_user: 'cloud-user',
+    });
+    expect(v('Rocky-9-GenericCloud.latest.x86_64.qcow2')).toMatchObject({ os_distro: 'rocky', os_version: '9' });
+    expect(v('my-appliance.raw')).toEqual({});
+  });
+});

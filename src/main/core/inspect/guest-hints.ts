@@ -1,0 +1,150 @@
+/**
+ * Metadata suggested from what an image shows of its guest, each with where it was read, for the
+ * upload form to offer (never set without the user): the firmware from the partition table (a
+ * GPT with an EFI system partition boots with UEFI; an MBR alone with BIOS), the architecture
+ * from a GPT root or /usr partition's type (the Discoverable Partitions Specification) or the
+ * file's name, and the distribution, its version and its default user from the name cloud
+ * images are published under (ubuntu-24.04-server-cloudimg-amd64.img, debian-12-genericcloud-
+ * arm64.qcow2, Fedora-Cloud-Base-41-1.4.x86_64.qcow2...). Raw and qcow2 disks are read; other
+ * formats get the name's hints only.
+ */
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Suggestion } from '../../../shared/dto';
+import { FileWindow } from '../io/file-window';
+import { Qcow2Reader } from '../io/qcow2-reader';
+
+export type Suggestions = Record<string, Suggestion>;
+
+const ESP = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
+/** Root and /usr partition types of the Discoverable Partitions Specification. */
+const ARCH_OF_TYPE: Record<string, string> = {
+  '4f68bce3-e8cd-4db1-96e7-fbcaf984b709': 'x86_64',
+  '8484680c-9521-48c6-9c11-b0720656f69e': 'x86_64',
+  'b921b045-1df0-41c3-af44-4c6f280d3fae': 'aarch64',
+  'b0e01050-ee5f-4390-949a-9101b17104e9': 'aarch64',
+};
+
+/** A GPT type GUID as text (its first three fields are little-endian). */
+function guid(b: Buffer): string {
+  const h = (x: Buffer): string => x.toString('hex');
+  const le = (s: number, n: number): string => h(Buffer.from(b.subarray(s, s + n)).reverse());
+  return `${le(0, 4)}-${le(4, 2)}-${le(6, 2)}-${h(b.subarray(8, 10))}-${h(b.subarray(10, 16))}`;
+}
+
+type Read = (offset: number, length: number) => Promise<Buffer>;
+
+/** The firmware and architecture a disk's partition table shows. */
+export async function hintsFromDisk(read: Read): Promise<Suggestions> {
+  const mbr = await read(0, 512);
+  if (mbr.length < 512 || mbr[510] !== 0x55 || mbr[511] !== 0xaa) return {};
+  const header = await read(512, 92);
+  if (header.toString('latin1', 0, 8) !== 'EFI PART') {
+    const efi = [0, 1, 2, 3].some((i) => mbr[446 + i * 16 + 4] === 0xef);
+    return {
+      hw_firmware_type: {
+        value: efi ? 'uefi' : 'bios',
+        from: `an MBR partition table${efi ? ' with an EFI partition' : ''}`,
+      },
+    };
+  }
+  const entriesAt = Number(header.readBigUInt64LE(72)) * 512;
+  const count = Math.min(256, header.readUInt32LE(80));
+  const size = header.readUInt32LE(84);
+  if (size < 128 || size > 4096) return {};
+  const table = await read(entriesAt, count * size);
+  const types = new Set<string>();
+  for (let i = 0; i + size <= table.length; i += size) {
+    const t = table.subarray(i, i + 16);
+    if (t.some((x) => x !== 0)) types.add(guid(t));
+  }
+  const out: Suggestions = {};
+  out.hw_firmware_type = types.has(ESP)
+    ? { value: 'uefi', from: 'a GPT with an EFI system partition' }
+    : { value: 'bios', from: 'a GPT without an EFI system partition' };
+  const arch = [...types].map((t) => ARCH_OF_TYPE[t]).find((a) => a !== undefined);
+  if (arch !== undefined) out.architecture = { value: arch, from: 'the root partition’s type (GPT)' };
+  return out;
+}
+
+interface Distro {
+  test: RegExp;
+  distro: string;
+  user: string;
+  /** The version from the match, or from an Ubuntu code name. */
+  version: (m: RegExpExecArray) => string | undefined;
+}
+
+const UBUNTU_CODENAMES: Record<string, string> = {
+  focal: '20.04',
+  jammy: '22.04',
+  noble: '24.04',
+  oracular: '24.10',
+  plucky: '25.04',
+  questing: '25.10',
+};
+
+const DISTROS: Distro[] = [
+  { test: /ubuntu[-_]?(\d{2}\.\d{2})/i, distro: 'ubuntu', user: 'ubuntu', version: (m) => m[1] },
+  {
+    test: new RegExp(`\\b(${Object.keys(UBUNTU_CODENAMES).join('|')})\\b`, 'i'),
+    distro: 'ubuntu',
+    user: 'ubuntu',
+    version: (m) => UBUNTU_CODENAMES[(m[1] ?? '').toLowerCase()],
+  },
+  { test: /debian[-_](\d+)/i, distro: 'debian', user: 'debian', version: (m) => m[1] },
+  { test: /fedora[-_a-z]*?[-_](\d{2})\b/i, distro: 'fedora', user: 'fedora', version: (m) => m[1] },
+  { test: /centos[-_]stream[-_a-z]*?[-_](\d+)/i, distro: 'centos', user: 'cloud-user', version: (m) => m[1] },
+  { test: /rocky[-_](\d+(?:\.\d+)?)/i, distro: 'rocky', user: 'rocky', version: (m) => m[1] },
+  { test: /almalinux[-_](\d+(?:\.\d+)?)/i, distro: 'almalinux', user: 'almalinux', version: (m) => m[1] },
+  { test: /opensuse[-_a-z]*?[-_](\d+\.\d+)/i, distro: 'opensuse', user: 'opensuse', version: (m) => m[1] },
+];
+
+/** What a cloud image's published file name says of its guest. */
+export function hintsFromName(path: string): Suggestions {
+  const name = basename(path);
+  const from = 'the file name';
+  const out: Suggestions = {};
+  if (/(x86[-_]64|amd64|x64)/i.test(name)) out.architecture = { value: 'x86_64', from };
+  else if (/(aarch64|arm64)/i.test(name)) out.architecture = { value: 'aarch64', from };
+  for (const d of DISTROS) {
+    const m = d.test.exec(name);
+    if (m === null) continue;
+    out.os_distro = { value: d.distro, from };
+    const version = d.version(m);
+    if (version !== undefined) out.os_version = { value: version, from };
+    out.image_original_user = { value: d.user, from: `the ${d.distro} cloud images’ default user` };
+    break;
+  }
+  return out;
+}
+
+/** Every suggestion for a file: the disk's (more exact) over the name's, and its build date. */
+export async function guestHints(path: string, format: string): Promise<Suggestions> {
+  const out: Suggestions = { ...hintsFromName(path) };
+  try {
+    out.image_build_date = { value: statSync(path).mtime.toISOString().slice(0, 10), from: 'the file’s date' };
+  } catch {
+    /* the inspection already said the file cannot be read */
+  }
+  try {
+    if (format === 'qcow2') {
+      const q = await Qcow2Reader.open(path);
+      try {
+        Object.assign(out, await hintsFromDisk((o, n) => q.read(o, n)));
+      } finally {
+        await q.close();
+      }
+    } else if (format === 'raw' || format === 'raw (partitioned)') {
+      const w = await FileWindow.open(path);
+      try {
+        Object.assign(out, await hintsFromDisk((o, n) => w.read(o, n)));
+      } finally {
+        await w.close();
+      }
+    }
+  } catch {
+    /* a disk we cannot read further (encrypted, a backing file): the name's hints stand */
+  }
+  return out;
+}
