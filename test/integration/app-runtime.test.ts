@@ -146,6 +146,8 @@ describe('AppRuntime', () => {
           allowPlaintextSecrets: false,
           concurrency: 2,
           bwlimit: 0,
+          bwSchedule: '',
+          whenDone: { action: 'notify' },
           tokenRenewMarginS: 120,
           retryBudgetHours: 24,
           duplicateCheck: 'upload',

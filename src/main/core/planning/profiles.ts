@@ -69,10 +69,11 @@ export function saveProfile(dataFolder: string, id: string, text: string): Metad
   return r.profile;
 }
 
-/** The metadata a job will send, as the strings Glance keeps them as. */
+/** The metadata a job will send (its fields and its custom properties), as the strings Glance keeps. */
 function valuesOf(job: NewJob): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(job.metadata ?? {}))
+  const { properties, ...fields } = job.metadata ?? {};
+  for (const [k, v] of Object.entries({ ...fields, ...(properties as Record<string, unknown> | undefined) }))
     if (v !== null && v !== undefined && typeof v !== 'object') out[k] = String(v);
   return out;
 }

@@ -8,7 +8,9 @@
 import type { CloudSummary, ConnectionReport, InspectedFile } from '../../../shared/dto';
 import type { ErrorInfo } from '../../../shared/errors';
 import type { Api } from '../../../shared/ipc/contract';
+import type { MetadataProfile } from '../../../shared/metadata-profile';
 import { unique } from './collections';
+import { blockingByFile, profileBlocker } from './profile-form';
 import { asErrorInfo } from './errors';
 import {
   emptyFields,
@@ -47,6 +49,7 @@ interface Draft {
   method: Method;
   bwlimit?: string;
   shrinkQcow2?: boolean;
+  profileId?: string;
   files: { path: string; include: boolean; overrides: FileOverrides }[];
 }
 
@@ -79,6 +82,9 @@ export class UploadModel {
    */
   shrinkQcow2 = $state(false);
   schema = $state.raw<ImageSchema | undefined>(undefined);
+  /** The metadata profiles known (shipped and the user's) and the one the batch must meet ('' none). */
+  profiles = $state.raw<MetadataProfile[]>([]);
+  profileId = $state('');
   submitting = $state(false);
   error = $state<ErrorInfo | undefined>(undefined);
   /** After a successful submit: how many jobs were queued. */
@@ -87,8 +93,19 @@ export class UploadModel {
 
   constructor(private readonly api: Api) {}
 
+  get profile(): MetadataProfile | undefined {
+    return this.profiles.find((p) => p.id === this.profileId);
+  }
+
+  /** The included images the profile refuses, with why. */
+  get profileProblems(): ReturnType<typeof blockingByFile> {
+    const p = this.profile;
+    return p === undefined ? [] : blockingByFile(p, this.template, this.included);
+  }
+
   async init(): Promise<void> {
     try {
+      this.profiles = (await this.api.listProfiles()).profiles;
       this.clouds = await this.api.listClouds();
     } catch (e) {
       this.error = asErrorInfo(e);
@@ -101,6 +118,7 @@ export class UploadModel {
       this.method = d.method ?? 'auto';
       this.bwlimit = d.bwlimit ?? '';
       this.shrinkQcow2 = d.shrinkQcow2 ?? false;
+      this.profileId = this.profiles.some((p) => p.id === d.profileId) ? (d.profileId ?? '') : '';
       if (d.cloud !== '' && this.clouds.some((c) => c.name === d.cloud)) {
         await this.chooseCloud(d.cloud, { regions: d.regions, stores: d.stores });
       }
@@ -129,6 +147,7 @@ export class UploadModel {
       method: this.method,
       bwlimit: this.bwlimit,
       shrinkQcow2: this.shrinkQcow2,
+      profileId: this.profileId,
       files: this.files.map((f) => ({ path: f.path, include: f.include, overrides: $state.snapshot(f.overrides) })),
     };
     storage()?.setItem(DRAFT_KEY, JSON.stringify(d));
@@ -292,7 +311,8 @@ export class UploadModel {
     if (hasErrors(this.templateErrors)) return 'Fix the metadata marked above.';
     if (this.bwlimitError !== undefined) return this.bwlimitError;
     if (this.included.some((f) => hasErrors(this.fileErrors(f)))) return 'Fix the file overrides marked above.';
-    return undefined;
+    const p = this.profile;
+    return p === undefined ? undefined : profileBlocker(p, this.profileProblems);
   }
 
   async submit(): Promise<string[] | undefined> {
@@ -318,6 +338,7 @@ export class UploadModel {
         method: this.method,
         ...(this.bwlimit.trim() !== '' ? { bwlimit: Math.max(1, Math.round(Number(this.bwlimit) * 1e6)) } : {}),
         ...(this.shrinkQcow2 ? { shrink: 'qcow2' as const } : {}),
+        ...(this.profileId !== '' ? { profile: this.profileId } : {}),
         ...toRequest(this.template),
       });
       this.queued = jobIds.length;
