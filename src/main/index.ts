@@ -1,6 +1,6 @@
 /** Electron entry: the composition root of the main process. Thin on purpose; logic lives in core. */
 import { join } from 'node:path';
-import { app, BrowserWindow, clipboard, dialog, ipcMain, safeStorage, session } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, safeStorage, session } from 'electron';
 import { EventGate } from './core/app/api/event-gate';
 import { toErrorInfo } from './core/io/errors';
 import { RuntimeClient } from './core/app/host/runtime-client';
@@ -67,7 +67,12 @@ if (!app.requestSingleInstanceLock()) {
       },
       // "Retry" on a failed job's notification: the same control the window's button sends.
       (targetIds) => {
-        for (const targetId of targetIds) void client.call('controlTarget', [{ targetId, action: 'retry' }]);
+        for (const targetId of targetIds)
+          void client.call('controlTarget', [{ targetId, action: 'retry' }]).then((answer) => {
+            // Refused (already retried from the window, say): tell rather than drop it.
+            if ('error' in answer && Notification.isSupported())
+              new Notification({ title: 'Retry refused', body: answer.error.message }).show();
+          });
       },
     );
     app.on('activate', () => {

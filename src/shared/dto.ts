@@ -327,6 +327,8 @@ export interface BandwidthState {
   scheduled: boolean;
   /** When the schedule changes the limit next (ms since the epoch); null: never, or no schedule. */
   until: number | null;
+  /** Another process (a CLI `queue run`) runs the queue, with its own limit: this one is not in force. */
+  elsewhere?: boolean;
 }
 
 /** The status bar and the speed graphs: the limit, the whole queue's speed, each busy job's. */
@@ -365,4 +367,15 @@ export interface Leftover {
   size: number | null;
   /** A target of this queue made it: its job and file; `live` while the queue works on it. */
   ours: { jobId: string; targetId: string; source: string | null; live: boolean; retryable: boolean } | null;
+}
+
+/** A property a cloud's metadata definitions (/v2/metadefs) describe for images. */
+export interface MetadefProperty {
+  key: string;
+  /** The namespace's display name ("Libvirt Driver Options"...). */
+  namespace: string;
+  title?: string;
+  description?: string;
+  type?: string;
+  enum?: string[];
 }

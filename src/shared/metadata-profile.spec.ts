@@ -43,7 +43,7 @@ describe('metadata profiles', () => {
         image_source: 'ftp:/broken',
         replace_frequency: 'sometimes',
         uuid_validity: 'last-',
-        min_ram: '32',
+        min_ram: '-1',
         hw_disk_bus: undefined,
       }),
     );
@@ -57,6 +57,18 @@ describe('metadata profiles', () => {
       ['replace_frequency', 'invalid'],
       ['uuid_validity', 'invalid'],
     ]);
+    expect(blocking(checkProfile(SCS_0102, { ...compliant, image_build_date: '2024-02-30' }))).toMatchObject([
+      { key: 'image_build_date', level: 'invalid' },
+    ]);
+    expect(
+      blocking(
+        checkProfile(SCS_0102, {
+          ...compliant,
+          image_build_date: '2024-02-29 13:05',
+          uuid_validity: '2027-01-01 00:00',
+        }),
+      ),
+    ).toEqual([]);
     expect(f.find((x) => x.key === 'architecture')?.message).toBe(
       'architecture must be one of x86_64, aarch64, risc-v (SCS-0102 v1 (Sovereign Cloud Stack image metadata)).',
     );

@@ -40,7 +40,18 @@ export interface ProfileFinding {
   message: string;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?|T\d{2}:\d{2}:\d{2}Z)?$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?Z?)?$/;
+
+/** YYYY-MM-DD, optionally a time after it, that names a real day and time (not 2024-02-30). */
+export function isDate(text: string): boolean {
+  const m = DATE.exec(text);
+  if (m === null) return false;
+  const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1).map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  const at = new Date(Date.UTC(y!, mo! - 1, d));
+  return (
+    at.getUTCFullYear() === y && at.getUTCMonth() === mo! - 1 && at.getUTCDate() === d && h < 24 && mi < 60 && s < 60
+  );
+}
 
 /** What is wrong with one value for its property (undefined: nothing). */
 export function valueProblem(p: ProfileProperty, value: string): string | undefined {
@@ -50,8 +61,7 @@ export function valueProblem(p: ProfileProperty, value: string): string | undefi
   if ((p.type === 'integer' || p.type === 'number') && p.minimum !== undefined && Number(value) < p.minimum)
     return `at least ${p.minimum}`;
   if (p.enum !== undefined && !p.enum.includes(value)) return `one of ${p.enum.join(', ')}`;
-  if (p.format === 'date' && !(DATE.test(value) && !Number.isNaN(Date.parse(value.slice(0, 10)))))
-    return 'a date, YYYY-MM-DD (a time after it allowed)';
+  if (p.format === 'date' && !isDate(value)) return 'a date, YYYY-MM-DD (a time after it allowed)';
   if (p.pattern !== undefined && !new RegExp(`^(?:${p.pattern})$`).test(value)) return `of the form ${p.pattern}`;
   return undefined;
 }
@@ -77,6 +87,19 @@ export function checkProfile(profile: MetadataProfile, values: Record<string, st
   for (const key of profile.recommended)
     if (set(key) === undefined && !profile.required.includes(key))
       out.push({ key, level: 'recommended', message: `${key} is recommended by ${profile.title}.` });
+  return out;
+}
+
+/**
+ * What an image's metadata holds, as Glance keeps it (strings): its custom `properties`, then
+ * its fields (disk_format, min_disk...), which a property of the same name cannot override. The
+ * one reading of "the image's values" for the form and the engine alike.
+ */
+export function profileValues(metadata: Record<string, unknown>): Record<string, string> {
+  const { properties, ...fields } = metadata;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...(properties as Record<string, unknown> | undefined), ...fields }))
+    if (v !== null && v !== undefined && typeof v !== 'object') out[k] = String(v);
   return out;
 }
 

@@ -91,7 +91,7 @@ describe('the transfer window in Chromium', () => {
       .filter({ hasText: /^Saved/ })
       .waitFor();
     const bar = page.getByRole('contentinfo', { name: 'Transfer status' });
-    await bar.getByText(/Limited by schedule to 1M\/s until (\w{3} )?12:00/).waitFor();
+    await bar.getByText(/Limited by schedule to 1\.0 MB\/s until (\w{3} )?12:00/).waitFor();
     await page
       .getByRole('group', { name: /^Bandwidth schedule/ })
       .screenshot({ path: join(artifacts, 'settings-schedule.png') });

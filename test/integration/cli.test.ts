@@ -201,6 +201,44 @@ describe('glance-uploader CLI', () => {
     }
   });
 
+  // Fails when upload does not check --profile (enforceProfile removed): the file is queued.
+  it('refuses an upload that does not meet the metadata profile, naming what is missing, queuing nothing', async () => {
+    const before = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as { jobs: unknown[] };
+    const r = await runCli(
+      [
+        'upload',
+        file.path,
+        '--cloud',
+        'ref-demo',
+        '--region',
+        'RegionOne',
+        '--profile',
+        'scs-0102-v1',
+        '--property',
+        'os_distro=cirros',
+      ],
+      env,
+    );
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('metadata.profile_unmet');
+    expect(r.stderr).toContain('architecture is required by SCS-0102 v1');
+    expect(r.stderr).not.toContain('os_distro is required');
+    const after = JSON.parse((await runCli(['queue', 'list', '--json'], env)).stdout) as { jobs: unknown[] };
+    expect(after.jobs).toHaveLength(before.jobs.length);
+    const unknown = await runCli(
+      ['upload', file.path, '--cloud', 'ref-demo', '--region', 'RegionOne', '--profile', 'nope'],
+      env,
+    );
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain('metadata.profile_unknown');
+    const timetable = await runCli(
+      ['upload', file.path, '--cloud', 'ref-demo', '--region', 'RegionOne', '--bwlimit', 'Mon-Fri 08:00,10M 18:00,off'],
+      env,
+    );
+    expect(timetable.code).toBe(2);
+    expect(timetable.stderr).toContain('settings set bwSchedule');
+  });
+
   it('inspects files: text and JSON, exit 7 when one would be refused', async () => {
     const good = await runCli(['inspect', file.path], env);
     expect(good.code, good.stderr).toBe(0);
@@ -346,6 +384,13 @@ describe('glance-uploader CLI', () => {
     const show = await runCli(['queue', 'show', (job?.id ?? '').slice(0, 8)], env);
     expect(show.code).toBe(0);
     expect(show.stdout).toContain('target.verified');
+    // Each target's phases, and the job's speed from the progress samples its run wrote.
+    expect(show.stdout).toMatch(/phases: waiting .*uploading \d+ s.*, done/);
+    expect(show.stdout).toMatch(/speed {2}[\d.]+ (B|KiB|MiB)\/s \(last 2 min\), 0 B left, nothing left/);
+    const json = JSON.parse((await runCli(['queue', 'show', (job?.id ?? '').slice(0, 8), '--json'], env)).stdout) as {
+      speed: { series: number[] };
+    };
+    expect(json.speed.series.some((b) => b > 0)).toBe(true);
     const csv = join(dir, 'audit.csv');
     expect((await runCli(['audit', 'export', '--format', 'csv', '--output', csv], env)).code).toBe(0);
     const lines = readFileSync(csv, 'utf8').trim().split('\r\n');

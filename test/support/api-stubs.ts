@@ -7,6 +7,7 @@ export function stubHandlers(overrides: Partial<ApiHandlers> = {}): ApiHandlers 
     listRegions: async () => [],
     listImages: async () => [],
     listJobs: async () => [],
+    imageMetadefs: async () => [],
     listProfiles: async () => ({ profiles: [], problems: [], folder: '/data/profiles' }),
     saveProfile: async ({ id }) => ({ id, title: id, properties: {}, required: [], recommended: [], source: 'user' }),
     listLeftovers: async () => ({ leftovers: [], ignored: [] }),

@@ -33,6 +33,7 @@ export const apiArgSchemas = {
   listJobs: z.tuple([]),
   transferStatus: z.tuple([]),
   listProfiles: z.tuple([]),
+  imageMetadefs: z.tuple([z.object({ cloud: cloudName, region: regionId }).strict()]),
   saveProfile: z.tuple([
     z
       .object({
@@ -61,7 +62,10 @@ export const apiArgSchemas = {
     z
       .object({
         cloud: cloudName,
-        ids: z.array(z.string().min(1).max(64)).min(1).max(500),
+        images: z
+          .array(z.object({ region: regionId, id: z.string().min(1).max(64) }).strict())
+          .min(1)
+          .max(500),
         regions: z.array(regionId).max(50).optional(),
         olderThanHours: z
           .number()

@@ -15,6 +15,7 @@ import type {
   InspectedFile,
   KnownConversion,
   Leftover,
+  MetadefProperty,
   JobUpdate,
   RegionSummary,
   SettingsDto,
@@ -67,6 +68,7 @@ export interface ApiResults {
   ignoreLeftovers: null;
   listProfiles: { profiles: MetadataProfile[]; problems: { file: string; error: string }[]; folder: string };
   saveProfile: MetadataProfile;
+  imageMetadefs: MetadefProperty[];
 }
 
 /**
@@ -144,6 +146,7 @@ export const API_METHODS = [
   'ignoreLeftovers',
   'listProfiles',
   'saveProfile',
+  'imageMetadefs',
 ] as const satisfies readonly ApiMethod[];
 
 /** The Electron IPC channel of a method. */

@@ -7,7 +7,9 @@
  */
 import type { MetadataProfile } from '../metadata-profile';
 
-const VALIDITY = 'none|notice|forever|last-\\d+|\\d{4}-\\d{2}-\\d{2}';
+/** A date as the SCS checker reads one: YYYY-MM-DD, optionally with a time. */
+const DAY = '\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2})?Z?)?';
+const VALIDITY = `none|notice|forever|last-\\d+|${DAY}`;
 
 export const SCS_0102: MetadataProfile = {
   id: 'scs-0102-v1',
@@ -17,7 +19,7 @@ export const SCS_0102: MetadataProfile = {
   properties: {
     architecture: { type: 'string', enum: ['x86_64', 'aarch64', 'risc-v'], description: 'The CPU architecture.' },
     min_disk: { type: 'integer', minimum: 1, description: 'GiB; at least the image’s virtual size.' },
-    min_ram: { type: 'integer', minimum: 64, description: 'MiB the VM needs to boot and survive.' },
+    min_ram: { type: 'integer', minimum: 0, description: 'MiB the VM needs to boot and survive (64 or more).' },
     os_distro: {
       type: 'string',
       examples: ['ubuntu'],
@@ -39,7 +41,7 @@ export const SCS_0102: MetadataProfile = {
       type: 'string',
       enum: ['yearly', 'quarterly', 'monthly', 'weekly', 'daily', 'critical_bug', 'never'],
     },
-    provided_until: { type: 'string', pattern: 'none|notice|\\d{4}-\\d{2}-\\d{2}', examples: ['2027-12-31'] },
+    provided_until: { type: 'string', pattern: `none|notice|${DAY}`, examples: ['2027-12-31'] },
     uuid_validity: { type: 'string', pattern: VALIDITY, examples: ['last-3'] },
     hotfix_hours: { type: 'integer', minimum: 0 },
     hypervisor_type: { type: 'string', enum: ['qemu', 'kvm', 'xen', 'hyper-v', 'esxi'] },

@@ -91,6 +91,11 @@ async function openPage(
   };
 }
 
+/** The page over handlers the test gives (stubs): screens drawn with chosen data, no engine. */
+export async function openStubApp(browser: Browser, handlers: ApiHandlers): Promise<AppHarness> {
+  return openPage(browser, handlers);
+}
+
 export async function openApp(browser: Browser, engine: Engine): Promise<AppHarness> {
   // The queue calls run on a queue database of their own, next to the engine the test gives.
   const dir = mkdtempSync(join(tmpdir(), 'gu-harness-'));

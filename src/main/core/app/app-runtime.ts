@@ -52,16 +52,18 @@ export class AppRuntime {
   readonly savedClouds: SavedClouds;
   #server: LocalServerHandle | undefined;
   #autoSync: NodeJS.Timeout | undefined;
+  readonly #queueDone: QueueDoneWatch;
 
   /** Builds nothing by itself: `AppRuntime.open` opens the data folder and composes the parts. */
   private constructor(
     private readonly o: AppRuntimeOptions,
-    parts: { db: Db; engine: Engine; scheduler: Scheduler; savedClouds: SavedClouds },
+    parts: { db: Db; engine: Engine; scheduler: Scheduler; savedClouds: SavedClouds; queueDone: QueueDoneWatch },
   ) {
     this.db = parts.db;
     this.engine = parts.engine;
     this.scheduler = parts.scheduler;
     this.savedClouds = parts.savedClouds;
+    this.#queueDone = parts.queueDone;
   }
 
   /** Opens the data folder's queue database and composes the engine and the scheduler from its settings. */
@@ -84,14 +86,17 @@ export class AppRuntime {
         ...(margin !== undefined ? { tokenRenewMarginMs: margin * 1000 } : {}),
       }),
     );
-    const queueDone = new QueueDoneWatch(
-      new JobRepository(db, 'app'),
-      () => settings.get('whenDone') ?? { action: 'notify' },
-      (s) => o.onQueueDone?.(s),
-      o.runAction,
+    // eslint-disable-next-line prefer-const -- the watch waits on the scheduler made after it
+    let scheduler: Scheduler;
+    const queueDone = new QueueDoneWatch({
+      repo: new JobRepository(db, 'app'),
+      when: () => settings.get('whenDone') ?? { action: 'notify' },
+      onDone: (s) => o.onQueueDone?.(s),
+      idle: () => scheduler.idle(),
+      ...(o.runAction !== undefined ? { run: o.runAction } : {}),
       env,
-    );
-    const scheduler = new Scheduler({
+    });
+    scheduler = new Scheduler({
       db,
       engine,
       actor: 'app',
@@ -105,7 +110,7 @@ export class AppRuntime {
       ...(o.clock !== undefined ? { clock: o.clock } : {}),
     });
     scheduler.bandwidth.apply(savedBandwidth(settings), o.clock?.());
-    return new AppRuntime(o, { db, engine, scheduler, savedClouds });
+    return new AppRuntime(o, { db, engine, scheduler, savedClouds, queueDone });
   }
 
   /**
@@ -124,6 +129,7 @@ export class AppRuntime {
     } catch (e) {
       this.o.onNotice?.(`The local server did not start: ${toErrorInfo(e).message}`);
     }
+    this.#queueDone.start(); // before the queue runs: what each target is now
     const got = this.scheduler.start();
     const tick = (): void =>
       void autoSyncTick(this.engine, this.db, 'app').then(

@@ -27,13 +27,15 @@ beforeEach(() => {
   ran = [];
   told = [];
   when = { action: 'notify' };
-  watch = new QueueDoneWatch(
+  watch = new QueueDoneWatch({
     repo,
-    () => when,
-    (s) => told.push(s),
-    runner,
-    { PATH: '/bin' },
-  );
+    when: () => when,
+    onDone: (s) => told.push(s),
+    idle: async () => undefined,
+    run: runner,
+    env: { PATH: '/bin' },
+  });
+  watch.start();
 });
 afterEach(() => {
   db.close();
@@ -140,5 +142,44 @@ describe('the queue being done', () => {
     expect(sleepCommand('linux')).toEqual({ file: 'systemctl', args: ['suspend'] });
     expect(sleepCommand('darwin')).toEqual({ file: 'pmset', args: ['sleepnow'] });
     expect(sleepCommand('win32')?.file).toBe('rundll32.exe');
+  });
+
+  // Fails without start() reading the database: the old job's first update counts as work.
+  it('is not done by an old job’s first update, nor by the user’s own cancel', async () => {
+    const old = job(['R1', 'R2']);
+    update(old, ['done', 'failed'], 1); // as the database holds them at the app's start
+    watch = new QueueDoneWatch({
+      repo,
+      when: () => when,
+      onDone: (s) => told.push(s),
+      idle: async () => undefined,
+      run: runner,
+    });
+    watch.start();
+    watch.seen(update(old, ['done', 'failed'], 2)); // an update of it, nothing changed (a flush at start)
+    await settle();
+    expect(told).toEqual([]);
+    watch.seen(update(old, ['done', 'canceled'], 3)); // the user gives up on R2
+    await settle();
+    expect(told).toEqual([]);
+    const a = job(['R1']);
+    watch.seen(update(a, ['uploading'], 1));
+    watch.seen(update(a, ['canceled'], 2)); // cancels the only running upload
+    await settle();
+    expect(told).toEqual([]);
+  });
+
+  it('waits for the scheduler to be idle, and is not done when work was queued meanwhile', async () => {
+    let release: () => void = () => undefined;
+    const idle = new Promise<void>((r) => (release = r));
+    watch = new QueueDoneWatch({ repo, when: () => when, onDone: (s) => told.push(s), idle: () => idle, run: runner });
+    watch.start();
+    const a = job(['R1']);
+    watch.seen(update(a, ['uploading'], 1));
+    watch.seen(update(a, ['done'], 2));
+    job(['R2']); // queued while the scheduler was still cleaning up
+    release();
+    await settle();
+    expect(told).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { JobUpdate, QueueDoneSummary, WhenQueueDone } from '../../../shared/dto';
-import { OPEN_STATES } from '../../../shared/target-states';
+import { OPEN_STATES, TARGET_STATES } from '../../../shared/target-states';
 import { toErrorInfo } from '../io/errors';
 import type { JobRepository } from '../queue/job-repository';
 
@@ -46,37 +46,51 @@ export const runProgram: ActionRunner = (file, args, o) =>
     });
   });
 
+export interface QueueDoneOptions {
+  repo: JobRepository;
+  when: () => WhenQueueDone;
+  onDone: (s: QueueDoneSummary) => void;
+  /** Resolves once nothing runs (the scheduler's cleanup of failed images included). */
+  idle: () => Promise<void>;
+  run?: ActionRunner;
+  env?: Record<string, string | undefined>;
+}
+
+const OPEN = new Set<string>(OPEN_STATES);
+
 export class QueueDoneWatch {
   /** Jobs with work since the queue was last idle. */
   readonly #batch = new Set<string>();
   #ran = false;
-  /** Each target's state in its last update. */
+  /** Each target's state as last known (the database's at start, then each update's). */
   readonly #states = new Map<string, string>();
 
-  constructor(
-    private readonly repo: JobRepository,
-    private readonly when: () => WhenQueueDone,
-    private readonly onDone: (s: QueueDoneSummary) => void,
-    private readonly run: ActionRunner = runProgram,
-    private readonly env: Record<string, string | undefined> = process.env,
-  ) {}
+  constructor(private readonly o: QueueDoneOptions) {}
+
+  /** Before the queue runs: what every target is now, so an old job's first update is no news. */
+  start(): void {
+    for (const t of this.o.repo.targetsIn([...TARGET_STATES])) this.#states.set(t.id, t.state);
+  }
 
   /** A job's update (the scheduler's): the batch grows; the end of its last open target completes it. */
   seen(u: JobUpdate): void {
     // Work ran: a target moved into a state past waiting (updates are coalesced: a quick failure
-    // may be the first state seen; a repeated update is no news). Canceling queued work is not
-    // the queue finishing its work.
+    // may be the first state seen; a repeated update is no news).
+    let canceled = false;
     for (const t of u.targets) {
       if (this.#states.get(t.id) === t.state) continue;
       this.#batch.add(u.jobId);
-      if (!['pending', 'paused', 'canceled'].includes(t.state)) this.#ran = true;
+      if (t.state === 'canceled') canceled = true;
+      else if (t.state !== 'pending' && t.state !== 'paused') this.#ran = true;
       this.#states.set(t.id, t.state);
     }
-    if (!this.#ran || u.targets.some((t) => (OPEN_STATES as readonly string[]).includes(t.state))) return;
-    if (this.repo.targetsIn([...OPEN_STATES, 'paused']).length > 0) return;
+    if (!this.#ran || u.targets.some((t) => OPEN.has(t.state))) return;
+    if (this.o.repo.targetsIn([...OPEN_STATES, 'paused']).length > 0) return;
     const summary = this.#summary();
     this.#batch.clear();
     this.#ran = false;
+    // The user's own cancel ended the work: they are at the screen, and nothing is done for them.
+    if (canceled) return;
     void this.#complete(summary);
   }
 
@@ -85,7 +99,7 @@ export class QueueDoneWatch {
     for (const jobId of this.#batch) {
       let targets;
       try {
-        targets = this.repo.targetsOf(jobId);
+        targets = this.o.repo.targetsOf(jobId);
       } catch {
         continue; // removed meanwhile
       }
@@ -96,12 +110,16 @@ export class QueueDoneWatch {
   }
 
   async #complete(counts: Omit<QueueDoneSummary, 'action'>): Promise<void> {
-    const when = this.when();
+    // The scheduler still deletes a failed target's image after its last update: wait for it,
+    // then look again (work queued meanwhile means the queue is not done after all).
+    await this.o.idle();
+    if (this.o.repo.targetsIn([...OPEN_STATES, 'paused']).length > 0) return;
+    const when = this.o.when();
     // Told before the computer sleeps (and again if it could not).
-    if (when.action === 'sleep') this.onDone({ ...counts, action: { kind: 'sleep', exitCode: null } });
+    if (when.action === 'sleep') this.o.onDone({ ...counts, action: { kind: 'sleep', exitCode: null } });
     const action = await this.#act(when, counts);
     const summary: QueueDoneSummary = { ...counts, action };
-    this.repo.audit.record({
+    this.o.repo.audit.record({
       kind: 'queue.completed',
       jobId: null,
       targetId: null,
@@ -112,7 +130,7 @@ export class QueueDoneWatch {
       imageId: null,
       detail: { ...summary },
     });
-    if (when.action !== 'sleep' || action.error !== undefined) this.onDone(summary);
+    if (when.action !== 'sleep' || action.error !== undefined) this.o.onDone(summary);
   }
 
   async #act(when: WhenQueueDone, counts: Omit<QueueDoneSummary, 'action'>): Promise<QueueDoneSummary['action']> {
@@ -130,10 +148,10 @@ export class QueueDoneWatch {
         error: when.action === 'sleep' ? `no way to sleep on ${process.platform}` : 'no command set',
       };
     try {
-      const exitCode = await this.run(program.file, program.args, {
+      const exitCode = await (this.o.run ?? runProgram)(program.file, program.args, {
         shell: when.action === 'command',
         env: {
-          ...this.env,
+          ...(this.o.env ?? process.env),
           GLANCE_UPLOADER_JOBS: String(counts.jobs),
           GLANCE_UPLOADER_DONE: String(counts.done),
           GLANCE_UPLOADER_FAILED: String(counts.failed),

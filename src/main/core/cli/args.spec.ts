@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bandwidthOption, diskFormatFromName, imageName, parseProperties, parseRate, stemOf, UsageError } from './args';
+import {
+  bandwidthOption,
+  diskFormatFromName,
+  imageName,
+  parseProperties,
+  parseRate,
+  rateOption,
+  stemOf,
+  UsageError,
+} from './args';
 
 describe('CLI values', () => {
   it.each([
@@ -11,6 +20,11 @@ describe('CLI values', () => {
     ['0', 0],
     ['off', 0],
   ])('rate %s = %d bytes/s', (text, n) => expect(parseRate(text)).toBe(n));
+
+  it('says a job’s own limit is one rate when given a timetable, and where a timetable goes', () => {
+    expect(rateOption('20M')).toBe(20 * 1024 ** 2);
+    expect(() => rateOption('Mon-Fri 08:00,10M 18:00,off')).toThrow(/a job's own limit is one rate/);
+  });
 
   it('refuses a rate it cannot read, with a hint', () => {
     expect(() => parseRate('fast')).toThrow(UsageError);

@@ -140,7 +140,13 @@ export function retryOptions(v: { 'retry-for'?: string; 'import-stall'?: string 
 }
 
 /** --bwlimit, when given. */
+/** A job's own --bwlimit: one rate (a timetable limits the whole queue, said so). */
 export function rateOption(text: string | undefined): number | undefined {
+  if (text !== undefined && isTimetable(text))
+    throw new UsageError(
+      `--bwlimit "${text}" is a timetable: a job's own limit is one rate.`,
+      'A weekly timetable limits the whole queue: glance-uploader settings set bwSchedule "Mon-Fri 08:00,10M 18:00,off" (or queue run --bwlimit with it).',
+    );
   return text !== undefined ? parseRate(text) : undefined;
 }
 

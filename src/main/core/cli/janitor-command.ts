@@ -12,12 +12,13 @@ import { out, parse, type CliIo } from './io';
 import { formatBytes, formatDuration } from './progress-line';
 
 export const JANITOR_HELP = `Usage: glance-uploader janitor --cloud C [--region R[,R2]] [--older-than 1h] [--json]
-       glance-uploader janitor --cloud C --delete ID[,ID2] [--yes]
+       glance-uploader janitor --cloud C --delete [REGION/]ID[,...] [--yes]
 
 Lists your project's images that a failed upload or import left half-made (queued, saving,
 uploading, importing, killed), by any tool, unchanged for longer than --older-than (default 1h), with age
 and size; "ours" when a job of this queue made it (its file, and "retry" when the job can).
---delete deletes the images named, only those listed, and only with --yes.`;
+--delete deletes the images named, only those listed, and only with --yes (an id alone names it
+in every region listed: --same-id images share one; REGION/ID names one region's).`;
 
 function line(l: Leftover): string {
   const who = l.ours
@@ -51,7 +52,13 @@ export async function janitorCommand(args: string[], io: CliIo): Promise<number>
       else out(io, leftovers.length === 0 ? 'No half-made images.' : leftovers.map(line).join('\n'));
       return EXIT.ok;
     }
-    const doomed = chooseLeftovers(leftovers, ids);
+    const doomed = chooseLeftovers(
+      leftovers,
+      ids.map((ref) => {
+        const [region, id] = ref.includes('/') ? ref.split('/', 2) : [undefined, ref];
+        return { id: id ?? ref, ...(region !== undefined ? { region } : {}) };
+      }),
+    );
     if (p.values.yes !== true) {
       for (const l of doomed) io.stderr.write(`would delete: ${line(l)}\n`);
       throw new UsageError(

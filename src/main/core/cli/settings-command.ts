@@ -31,13 +31,19 @@ export const SETTINGS_HELP = `Usage: glance-uploader settings [list] [--json]
                           account nor our container has one and the container key cannot be set
   shrink auto|qcow2|off   raw files: sent as a compressed qcow2 where the region converts imports
                           back (auto, the default), everywhere (qcow2), or never (off)
-  shrinkCacheGiB N        the most the compressed copies may take in the cache (0: what the disk has)`;
+  shrinkCacheGiB N        the most the compressed copies may take in the cache (0: what the disk has)
+  whenDone notify|sleep|"COMMAND"
+                          when the app's queue is done: notify only, also put the computer to
+                          sleep, or also run COMMAND through the shell (GLANCE_UPLOADER_DONE,
+                          _FAILED, _CANCELED and _JOBS give the counts)`;
 
 const schema = apiArgSchemas.updateSettings.def.items[0];
 const KEYS = Object.keys(schema.shape) as (keyof SettingsUpdate)[];
 
 /** A value as typed: true/false, a number, else the text (the schema says whether it fits). */
-function parseValue(text: string): unknown {
+function parseValue(key: string, text: string): unknown {
+  if (key === 'whenDone')
+    return text === 'notify' || text === 'sleep' ? { action: text } : { action: 'command', command: text };
   if (text === 'true' || text === 'false') return text === 'true';
   return /^\d+(\.\d+)?$/.test(text) ? Number(text) : text; // not 0x8, 1e1 or a padded number
 }
@@ -55,7 +61,7 @@ export async function settingsCommand(args: string[], io: CliIo): Promise<number
     const settings = new Settings(db);
     if (verb === 'set') {
       if (value === undefined) throw new UsageError(`settings set ${key}: no value.`, 'settings set KEY VALUE');
-      const parsed = schema.safeParse({ [key as string]: parseValue(value) });
+      const parsed = schema.safeParse({ [key as string]: parseValue(key as string, value) });
       if (!parsed.success)
         throw new UsageError(
           `${key} "${value}" is not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}.`,

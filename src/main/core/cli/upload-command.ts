@@ -3,6 +3,8 @@
  * file inspected and planned before anything is queued (one bad file queues nothing), then the
  * jobs queued and run with the progress line (or, `--detach`, left to `queue run` or the app).
  */
+import { dirname } from 'node:path';
+import { enforceProfile, findProfile } from '../planning/profiles';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Engine } from '../clouds/engine';
@@ -75,7 +77,11 @@ export const UPLOAD_HELP = `Usage: glance-uploader upload FILE|URL... --cloud NA
   --same-id               create the image with one id in every region (Glance accepts an id)
   --sha512 HEX            for a URL: the digest the image must have (else the first region's
                           digest is the reference the other regions must match)
-  --bwlimit RATE          bytes per second for each of these jobs, e.g. 20M (binary suffixes)
+  --bwlimit RATE          bytes per second for each of these jobs, e.g. 20M (binary suffixes);
+                          a weekly timetable limits the whole queue: settings set bwSchedule
+  --profile ID            every image must meet this metadata profile (scs-0102-v1, or yours in
+                          the data folder's profiles/ID.json): what is missing is named and
+                          nothing is queued
   --retry-for DURATION    retry transient failures (5xx, resets, timeouts) this long before a
                           target fails, e.g. 6h (default: the setting, 24h); a crash, a kill or
                           a pause never counts
@@ -94,6 +100,7 @@ const UPLOAD_OPTIONS = {
   method: { type: 'string' },
   store: { type: 'string' },
   bwlimit: { type: 'string' },
+  profile: { type: 'string' },
   'retry-for': { type: 'string' },
   'import-stall': { type: 'string' },
   'if-exists': { type: 'string' },
@@ -135,6 +142,7 @@ export async function uploadCommand(args: string[], io: CliIo): Promise<number> 
     if (!engine.listClouds().some((c) => c.name === a.cloud)) engine.session(a.cloud);
     if (a.method === 'auto') await planAuto(engine, a, planned, io, new RelayStore(db).options().autoFrom);
     const repo = new JobRepository(db, `cli:${process.pid}`);
+    if (a.v.profile !== undefined) enforceProfile(findProfile(dirname(engine.cacheDir), a.v.profile), planned);
     await shrinkJobs(engine, repo, planned, {
       mode: shrink ?? repo.settings.get('shrink') ?? 'auto',
       methodChosen: a.method !== undefined && a.method !== 'auto',

@@ -30,7 +30,9 @@ interface GlanceImageFields {
 }
 
 function leftoverOf(repo: JobRepository, cloud: string, region: string, i: GlanceImageFields, now: number): Leftover {
-  const t = repo.targetsWithImage(i.id).at(-1);
+  // This cloud's and region's targets only: with --same-id every region's image has one id.
+  const mine = repo.targetsWithImage(i.id).filter((x) => x.cloud === cloud && x.region === region);
+  const t = mine.at(-1);
   const job = t !== undefined ? repo.getJob(t.jobId) : undefined;
   return {
     cloud,
@@ -46,7 +48,7 @@ function leftoverOf(repo: JobRepository, cloud: string, region: string, i: Glanc
             jobId: t.jobId,
             targetId: t.id,
             source: job?.sourcePath ?? job?.sourceUrl ?? null,
-            live: !isTerminal(t.state),
+            live: mine.some((x) => !isTerminal(x.state)),
             retryable: t.state === 'failed' || t.state === 'canceled',
           }
         : null,
@@ -91,19 +93,30 @@ export async function findLeftovers(
   return out.sort((a, b) => b.ageMs - a.ageMs);
 }
 
-/** The images to delete: each must be a listed leftover, none one the queue still works on. */
-export function chooseLeftovers(leftovers: Leftover[], ids: string[]): Leftover[] {
-  return ids.map((id) => {
-    const l = leftovers.find((x) => x.id === id);
-    if (l === undefined)
-      throw new EngineError('janitor.not_listed', `${id} is not one of the half-made images listed.`, {
+/** An image named for deletion: its id, and its region when the user named one (the app always does). */
+export interface LeftoverRef {
+  id: string;
+  region?: string;
+}
+
+/**
+ * The images to delete: each a listed leftover (an id without a region names it in every region
+ * listed, as `--same-id` images share one), none one the queue still works on.
+ */
+export function chooseLeftovers(leftovers: Leftover[], refs: LeftoverRef[]): Leftover[] {
+  return refs.flatMap((ref) => {
+    const found = leftovers.filter((x) => x.id === ref.id && (ref.region === undefined || x.region === ref.region));
+    const where = `${ref.id}${ref.region !== undefined ? ` in ${ref.region}` : ''}`;
+    if (found.length === 0)
+      throw new EngineError('janitor.not_listed', `${where} is not one of the half-made images listed.`, {
         hint: 'List them again: it may have been deleted or finished meanwhile.',
       });
-    if (l.ours?.live === true)
-      throw new EngineError('janitor.in_use', `${id} is being uploaded by this queue.`, {
-        hint: `Cancel its job first (glance-uploader queue cancel ${l.ours.jobId.slice(0, 8)}).`,
-      });
-    return l;
+    for (const l of found)
+      if (l.ours?.live === true)
+        throw new EngineError('janitor.in_use', `${l.id} in ${l.region} is being uploaded by this queue.`, {
+          hint: `Cancel its job first (glance-uploader queue cancel ${l.ours.jobId.slice(0, 8)}).`,
+        });
+    return found;
   });
 }
 

@@ -44,6 +44,24 @@ describe('guest hints', () => {
     });
   });
 
+  it('suggests no firmware for a hybrid disk (an ESP and a BIOS boot partition), and reads a 4Kn GPT', async () => {
+    const hybrid = join(dir, 'hybrid.raw');
+    gptDisk(hybrid, ['21686148-6449-6e6f-744e-656564454649', 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b']);
+    expect((await guestHints(hybrid, 'raw')).hw_firmware_type).toBeUndefined();
+    // 4096-byte sectors: the header at 4096, its entries at LBA 2 = 8192.
+    const disk = Buffer.alloc(64 * 1024);
+    disk[446 + 4] = 0xee;
+    disk[510] = 0x55;
+    disk[511] = 0xaa;
+    disk.write('EFI PART', 4096, 'latin1');
+    disk.writeBigUInt64LE(2n, 4096 + 72);
+    disk.writeUInt32LE(128, 4096 + 80);
+    disk.writeUInt32LE(128, 4096 + 84);
+    guidBytes('c12a7328-f81f-11d2-ba4b-00a0c93ec93b').copy(disk, 8192);
+    writeFileSync(join(dir, '4kn.raw'), disk);
+    expect((await guestHints(join(dir, '4kn.raw'), 'raw')).hw_firmware_type?.value).toBe('uefi');
+  });
+
   it('reads BIOS from an MBR alone, and nothing from a disk without a partition table', async () => {
     const mbr = Buffer.alloc(4096);
     mbr[446 + 4] = 0x83;

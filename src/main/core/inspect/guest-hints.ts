@@ -17,6 +17,8 @@ import { Qcow2Reader } from '../io/qcow2-reader';
 export type Suggestions = Record<string, Suggestion>;
 
 const ESP = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
+/** GRUB's BIOS boot partition: with an ESP beside it, the disk boots either way. */
+const BIOS_BOOT = '21686148-6449-6e6f-744e-656564454649';
 /** Root and /usr partition types of the Discoverable Partitions Specification. */
 const ARCH_OF_TYPE: Record<string, string> = {
   '4f68bce3-e8cd-4db1-96e7-fbcaf984b709': 'x86_64',
@@ -38,9 +40,17 @@ type Read = (offset: number, length: number) => Promise<Buffer>;
 export async function hintsFromDisk(read: Read): Promise<Suggestions> {
   const mbr = await read(0, 512);
   if (mbr.length < 512 || mbr[510] !== 0x55 || mbr[511] !== 0xaa) return {};
-  const header = await read(512, 92);
+  const types = [0, 1, 2, 3].map((i) => mbr[446 + i * 16 + 4]);
+  // The GPT header is in the second sector: 512 bytes in, or 4096 on a 4Kn disk.
+  let sector = 512;
+  let header = await read(sector, 92);
+  if (header.toString('latin1', 0, 8) !== 'EFI PART' && types.includes(0xee)) {
+    sector = 4096;
+    header = await read(sector, 92);
+  }
   if (header.toString('latin1', 0, 8) !== 'EFI PART') {
-    const efi = [0, 1, 2, 3].some((i) => mbr[446 + i * 16 + 4] === 0xef);
+    if (types.includes(0xee)) return {}; // a protective MBR without a GPT we can read: say nothing
+    const efi = types.includes(0xef);
     return {
       hw_firmware_type: {
         value: efi ? 'uefi' : 'bios',
@@ -48,21 +58,23 @@ export async function hintsFromDisk(read: Read): Promise<Suggestions> {
       },
     };
   }
-  const entriesAt = Number(header.readBigUInt64LE(72)) * 512;
+  const entriesAt = Number(header.readBigUInt64LE(72)) * sector;
   const count = Math.min(256, header.readUInt32LE(80));
   const size = header.readUInt32LE(84);
   if (size < 128 || size > 4096) return {};
   const table = await read(entriesAt, count * size);
-  const types = new Set<string>();
+  const gptTypes = new Set<string>();
   for (let i = 0; i + size <= table.length; i += size) {
     const t = table.subarray(i, i + 16);
-    if (t.some((x) => x !== 0)) types.add(guid(t));
+    if (t.some((x) => x !== 0)) gptTypes.add(guid(t));
   }
   const out: Suggestions = {};
-  out.hw_firmware_type = types.has(ESP)
-    ? { value: 'uefi', from: 'a GPT with an EFI system partition' }
-    : { value: 'bios', from: 'a GPT without an EFI system partition' };
-  const arch = [...types].map((t) => ARCH_OF_TYPE[t]).find((a) => a !== undefined);
+  // Both an ESP and a BIOS boot partition: a hybrid disk (Ubuntu's and Debian's cloud images)
+  // boots either way, nothing to suggest.
+  if (gptTypes.has(ESP) && !gptTypes.has(BIOS_BOOT))
+    out.hw_firmware_type = { value: 'uefi', from: 'a GPT with an EFI system partition' };
+  else if (!gptTypes.has(ESP)) out.hw_firmware_type = { value: 'bios', from: 'a GPT without an EFI system partition' };
+  const arch = [...gptTypes].map((t) => ARCH_OF_TYPE[t]).find((a) => a !== undefined);
   if (arch !== undefined) out.architecture = { value: arch, from: 'the root partition’s type (GPT)' };
   return out;
 }

@@ -6,7 +6,13 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blocking, checkProfile, parseProfile, type MetadataProfile } from '../../../shared/metadata-profile';
+import {
+  blocking,
+  checkProfile,
+  parseProfile,
+  profileValues,
+  type MetadataProfile,
+} from '../../../shared/metadata-profile';
 import { BUILTIN_PROFILES } from '../../../shared/profiles/scs-0102';
 import { EngineError } from '../io/errors';
 import type { NewJob } from '../queue/job-types';
@@ -69,18 +75,11 @@ export function saveProfile(dataFolder: string, id: string, text: string): Metad
   return r.profile;
 }
 
-/** The metadata a job will send (its fields and its custom properties), as the strings Glance keeps. */
-function valuesOf(job: NewJob): Record<string, string> {
-  const out: Record<string, string> = {};
-  const { properties, ...fields } = job.metadata ?? {};
-  for (const [k, v] of Object.entries({ ...fields, ...(properties as Record<string, unknown> | undefined) }))
-    if (v !== null && v !== undefined && typeof v !== 'object') out[k] = String(v);
-  return out;
-}
-
 /** Refuses the whole batch when an image lacks what the profile requires: every problem named. */
 export function enforceProfile(profile: MetadataProfile, jobs: readonly NewJob[]): void {
-  const unmet = jobs.flatMap((j) => blocking(checkProfile(profile, valuesOf(j))).map((f) => `${j.name}: ${f.message}`));
+  const unmet = jobs.flatMap((j) =>
+    blocking(checkProfile(profile, profileValues(j.metadata ?? {}))).map((f) => `${j.name}: ${f.message}`),
+  );
   if (unmet.length > 0)
     throw new EngineError(
       'metadata.profile_unmet',

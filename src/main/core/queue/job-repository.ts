@@ -296,7 +296,6 @@ export class JobRepository {
     this.db
       .prepare('UPDATE targets SET bytes_accepted = ?, updated_at = ? WHERE id = ?')
       .run(bytesAccepted, this.now(), targetId);
-    this.samples.add(targetId, bytesAccepted);
   }
 
   setHashes(jobId: string, hashes: { md5: string; sha512: string }): void {

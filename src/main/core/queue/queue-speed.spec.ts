@@ -34,11 +34,17 @@ function job(name: string, size: number, regions: string[]): string[] {
   return targets.map((t) => t.id);
 }
 
+/** What the scheduler writes on progress: the target's count and a speed sample. */
+function progress(targetId: string, bytes: number): void {
+  repo.setProgress(targetId, bytes);
+  repo.samples.add(targetId, bytes);
+}
+
 /** The scheduler's progress writes: one a second, `perSecond` bytes more each. */
 function send(targetId: string, seconds: number, perSecond: number, from = 0): void {
   for (let s = 1; s <= seconds; s++) {
     clock += 1000;
-    repo.setProgress(targetId, from + s * perSecond);
+    progress(targetId, from + s * perSecond);
   }
 }
 
@@ -46,12 +52,12 @@ describe('queue speed', () => {
   it('gives each job and the queue their rate and the ETA of what the open targets still send', () => {
     const [a1, a2] = job('a', 100 * MiB, ['R1', 'R2']);
     const [b1] = job('b', 50 * MiB, ['R1']);
-    repo.setProgress(a1!, 0);
-    repo.setProgress(a2!, 0);
+    progress(a1!, 0);
+    progress(a2!, 0);
     for (let s = 1; s <= 20; s++) {
       clock += 1000;
-      repo.setProgress(a1!, s * MiB);
-      repo.setProgress(a2!, s * 2 * MiB);
+      progress(a1!, s * MiB);
+      progress(a2!, s * 2 * MiB);
     }
     const a = jobSpeed(repo, repo.getTarget(a1!).jobId, clock);
     expect(a.rate).toBeCloseTo(3 * MiB, -3);
@@ -68,7 +74,7 @@ describe('queue speed', () => {
     const [t] = job('c', 10 * MiB, ['R1']);
     send(t!, 5, MiB);
     clock += SAMPLES_KEPT_MS + 61_000;
-    repo.setProgress(t!, 6 * MiB); // a write a minute later prunes what is older than the half hour
+    progress(t!, 6 * MiB); // a write a minute later prunes what is older than the half hour
     expect(repo.samples.since(0).get(t!)?.samples).toEqual([{ at: clock, bytes: 6 * MiB }]);
   });
 });

@@ -13,16 +13,16 @@ const OPEN = new Set<string>(OPEN_STATES);
 /** Samples from a little before the longest look back, so the first step into it is counted. */
 const lookBack = (now: number): number => now - Math.max(SPEED_SPAN_MS, STEADY_WINDOW_MS) - 10_000;
 
-/** Bytes the open targets still have to send (the job's file size each). */
+/** What a target sends: the job's compressed copy when it sends one (shrink), else its file. */
+function sendSize(repo: JobRepository, t: TargetRecord): number {
+  const shrunk = t.sendFormat !== null ? repo.shrunk.get(t.jobId)?.size : undefined;
+  return shrunk ?? repo.getJob(t.jobId).sourceSize ?? 0;
+}
+
+/** Bytes the open targets still have to send, in the units they count their progress in. */
 function remainingOf(repo: JobRepository, targets: readonly TargetRecord[]): number {
   let left = 0;
-  const sizes = new Map<string, number>();
-  for (const t of targets) {
-    if (!OPEN.has(t.state)) continue;
-    let size = sizes.get(t.jobId);
-    if (size === undefined) sizes.set(t.jobId, (size = repo.getJob(t.jobId).sourceSize ?? 0));
-    left += Math.max(0, size - t.bytesAccepted);
-  }
+  for (const t of targets) if (OPEN.has(t.state)) left += Math.max(0, sendSize(repo, t) - t.bytesAccepted);
   return left;
 }
 

@@ -20,6 +20,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { settleFailure } from './settle-failure';
 import { BandwidthLimits } from './token-bucket';
 import { FanOut } from './fan-out';
+import { ProgressWriter } from './progress-writer';
 import { runTarget } from './target-runner';
 import { resumeWhy, sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import { jobSnapshot } from '../queue/job-snapshot';
@@ -71,7 +72,7 @@ export class Scheduler {
   readonly #doneJobs = new Set<string>();
   readonly #running = new Map<string, Running>();
   readonly #events: JobEventCoalescer;
-  readonly #progressWritten = new Map<string, { bytes: number; at: number }>();
+  readonly #progressWriter: ProgressWriter;
   #timer: NodeJS.Timeout | undefined;
   #beat: NodeJS.Timeout | undefined;
   #pausedAll = false;
@@ -81,6 +82,7 @@ export class Scheduler {
 
   constructor(private readonly o: SchedulerOptions) {
     this.repo = new JobRepository(o.db, o.actor);
+    this.#progressWriter = new ProgressWriter(this.repo);
     this.#lease = new Lease(o.db, o.actor, { ttlMs: o.leaseTtlMs });
     this.#concurrency = Math.max(1, o.concurrency ?? 2);
     const policy = o.retryPolicy ?? DEFAULT_RETRY_POLICY;
@@ -220,6 +222,7 @@ export class Scheduler {
       .finally(() => {
         // A branch this target never read (it failed before, or needed no upload) must not hold the others back.
         shared?.body.detach();
+        this.#progressWriter.end(t.id);
         this.#running.delete(t.id);
         this.#tick();
       });
@@ -242,13 +245,7 @@ export class Scheduler {
   }
 
   #progress(t: TargetRecord, bytes: number): void {
-    const last = this.#progressWritten.get(t.id);
-    const now = Date.now();
-    // The database gets a progress write at most once a second; listeners get coalesced events.
-    if (last === undefined || now - last.at >= 1000) {
-      this.repo.setProgress(t.id, bytes);
-      this.#progressWritten.set(t.id, { bytes, at: now });
-    }
+    this.#progressWriter.report(t.id, bytes); // at most once a second; listeners get coalesced events
     this.#events.changed(t.jobId);
   }
 
@@ -379,7 +376,7 @@ export class Scheduler {
 
   /** A job's state as the renderer sees it (undefined: no such job). */
   snapshot(jobId: string): Omit<JobUpdate, 'seq'> | undefined {
-    return jobSnapshot(this.repo, jobId, (id) => this.#progressWritten.get(id)?.bytes);
+    return jobSnapshot(this.repo, jobId, (id) => this.#progressWriter.written(id));
   }
 
   /** Stop running (work in flight is left for recovery at the next start) and release the lease. */

@@ -11,6 +11,9 @@ import type { Api } from '../../../shared/ipc/contract';
 import { setOf, toggled } from './collections';
 import { asErrorInfo } from './errors';
 
+/** A leftover's key: its region and id (images made with --same-id share an id across regions). */
+export const leftoverKey = (l: Leftover): string => `${l.region}/${l.id}`;
+
 export class LeftoversModel {
   clouds = $state.raw<CloudSummary[]>([]);
   cloud = $state('');
@@ -55,7 +58,7 @@ export class LeftoversModel {
       this.leftovers = r.leftovers;
       this.ignored = setOf(r.ignored);
       // A selection keeps only what is still there.
-      this.selected = setOf([...this.selected].filter((id) => r.leftovers.some((l) => l.id === id)));
+      this.selected = setOf([...this.selected].filter((k) => r.leftovers.some((l) => leftoverKey(l) === k)));
       this.looked = true;
     } catch (e) {
       this.error = asErrorInfo(e);
@@ -76,7 +79,7 @@ export class LeftoversModel {
 
   /** Ask: the confirmation names each image chosen (none chosen: nothing asked). */
   askDelete(): void {
-    const chosen = this.leftovers.filter((l) => this.selected.has(l.id));
+    const chosen = this.leftovers.filter((l) => this.selected.has(leftoverKey(l)));
     this.confirming = chosen.length > 0 ? chosen : undefined;
   }
 
@@ -88,7 +91,7 @@ export class LeftoversModel {
     try {
       const r = await this.api.deleteLeftovers({
         cloud: this.cloud,
-        ids: chosen.map((l) => l.id),
+        images: chosen.map((l) => ({ region: l.region, id: l.id })),
         olderThanHours: Number(this.olderThanHours),
         ...this.#regions(),
       });
@@ -106,7 +109,7 @@ export class LeftoversModel {
     try {
       await this.api.ignoreLeftovers({ ids, ignore });
       this.ignored = ids.reduce((set, id) => toggled(set, id, ignore), this.ignored);
-      if (ignore) this.selected = setOf([...this.selected].filter((id) => !ids.includes(id)));
+      if (ignore) this.selected = setOf([...this.selected].filter((k) => !ids.includes(k.slice(k.indexOf('/') + 1))));
     } catch (e) {
       this.error = asErrorInfo(e);
     }

@@ -5,27 +5,36 @@
  * values the inspection suggests for a property. Pure: the form and its tests call it.
  */
 import type { Suggestion } from '../../../shared/dto';
-import { blocking, checkProfile, type MetadataProfile, type ProfileFinding } from '../../../shared/metadata-profile';
+import {
+  blocking,
+  checkProfile,
+  profileValues,
+  type MetadataProfile,
+  type ProfileFinding,
+} from '../../../shared/metadata-profile';
 import type { MetadataFields } from './metadata-validation';
 
 export interface ProfiledFile {
+  path: string;
   name: string;
   minDiskGiB: number | null;
   suggested?: Record<string, Suggestion>;
   overrides: { name: string; minRam: string; properties: { key: string; value: string }[] };
 }
 
-/** The values an image will carry, as Glance keeps them (strings). */
+/** The values an image will carry, as Glance keeps them: the metadata the engine will send, read as it reads it. */
 export function valuesFor(template: MetadataFields, f: ProfiledFile): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of template.properties) if (p.key.trim() !== '') out[p.key.trim()] = p.value;
-  for (const p of f.overrides.properties) if (p.key.trim() !== '') out[p.key.trim()] = p.value;
+  const properties: Record<string, string> = {};
+  for (const p of [...template.properties, ...f.overrides.properties])
+    if (p.key.trim() !== '') properties[p.key.trim()] = p.value;
   const minDisk = template.minDisk.trim() !== '' ? template.minDisk.trim() : (f.minDiskGiB ?? '').toString();
-  if (minDisk !== '') out.min_disk = minDisk;
-  const minRam = f.overrides.minRam.trim() !== '' ? f.overrides.minRam : template.minRam;
-  if (minRam.trim() !== '') out.min_ram = minRam.trim();
-  if (template.diskFormat !== '') out.disk_format = template.diskFormat;
-  return out;
+  const minRam = (f.overrides.minRam.trim() !== '' ? f.overrides.minRam : template.minRam).trim();
+  return profileValues({
+    properties,
+    ...(minDisk !== '' ? { min_disk: minDisk } : {}),
+    ...(minRam !== '' ? { min_ram: minRam } : {}),
+    ...(template.diskFormat !== '' ? { disk_format: template.diskFormat } : {}),
+  });
 }
 
 /** Each image's findings that refuse queuing under the profile (none: it may go). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { limitAt, parseSchedule, type BandwidthSchedule } from '../../../shared/bandwidth-schedule';
-import { gridOfText, paint, rateText, timetableOf } from './schedule-grid';
+import { gridOfText, offHour, paint, rateText, timetableOf } from './schedule-grid';
 import { bandwidthText } from './transfer-text';
 
 const M = 1024 * 1024;
@@ -46,6 +46,8 @@ describe('schedule grid', () => {
     }
     expect(timetableOf(gridOfText('')!)).toBe('');
     expect(gridOfText('Mon-25:00,1M')).toBeUndefined();
+    expect(offHour('Mon-Fri 08:30,10M 18:00,off')).toBe('08:30');
+    expect(offHour('Mon-Fri 08:00,10M 18:00,off')).toBeUndefined();
   });
 
   it('names rates the way the timetable reads them', () => {
@@ -56,6 +58,9 @@ describe('schedule grid', () => {
       '1.5M',
       '1G',
     ]);
+    // Not a round binary figure: the bytes, which read back the same.
+    expect(rateText(1_000_000)).toBe('1000000');
+    expect(gridOfText(`Mon-00:00,${rateText(1_000_000)}`)![0]![0]).toBe(1_000_000);
   });
 });
 
@@ -63,12 +68,13 @@ describe('status bar', () => {
   const now = new Date(2026, 11, 4, 9, 30); // a Friday
   it('says what limits the queue, and until when', () => {
     expect(bandwidthText({ rate: 10 * M, scheduled: true, until: new Date(2026, 11, 4, 18).getTime() }, now)).toBe(
-      'Limited by schedule to 10M/s until 18:00',
+      'Limited by schedule to 10.5 MB/s until 18:00',
     );
     expect(bandwidthText({ rate: 0, scheduled: true, until: new Date(2026, 11, 7, 8).getTime() }, now)).toBe(
       'Not limited by schedule until Mon 08:00',
     );
-    expect(bandwidthText({ rate: 5 * M, scheduled: false, until: null }, now)).toBe('Limited to 5M/s');
+    expect(bandwidthText({ rate: 5 * M, scheduled: false, until: null }, now)).toBe('Limited to 5.2 MB/s');
     expect(bandwidthText({ rate: 0, scheduled: false, until: null }, now)).toBe('');
+    expect(bandwidthText({ rate: 0, scheduled: false, until: null, elsewhere: true }, now)).toMatch(/another process/);
   });
 });

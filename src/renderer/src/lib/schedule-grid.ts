@@ -42,8 +42,7 @@ export function rateText(rate: number): string {
     const tenths = Math.round((rate / size) * 10) / 10;
     if (tenths >= 1 && Math.round(tenths * size) === rate) return `${tenths}${unit}`;
   }
-  for (const [unit, size] of units) if (rate >= size) return `${Math.round((rate / size) * 10) / 10}${unit}`;
-  return String(rate);
+  return String(rate); // bytes per second: exact, where a rounded unit would not read back the same
 }
 
 /** A day's entries: the hour where its limit changes (and 00:00), with the rate from then. */
@@ -99,6 +98,15 @@ export function paint(
   const [d0, d1] = [Math.min(from.day, to.day), Math.max(from.day, to.day)];
   const [h0, h1] = [Math.min(from.hour, to.hour), Math.max(from.hour, to.hour)];
   return grid.map((row, day) => row.map((r, hour) => (day >= d0 && day <= d1 && hour >= h0 && hour <= h1 ? rate : r)));
+}
+
+/** A time of the timetable that is not on the hour ("08:30"), which the grid cannot show; undefined: none. */
+export function offHour(text: string): string | undefined {
+  const r = text.trim() === '' ? undefined : parseSchedule(text);
+  const slot = r === undefined || 'error' in r ? undefined : r.schedule.find((s) => s.minute % 60 !== 0);
+  return slot === undefined
+    ? undefined
+    : `${String(Math.floor(slot.minute / 60)).padStart(2, '0')}:${String(slot.minute % 60).padStart(2, '0')}`;
 }
 
 /** The rate the user paints with ("10M", "512K", "off"); undefined when it is not a rate. */

@@ -4,7 +4,7 @@
  */
 import type { BandwidthState } from '../../../shared/dto';
 import { DAYS } from '../../../shared/bandwidth-schedule';
-import { rateText } from './schedule-grid';
+import { formatRate } from './format';
 
 const hhmm = (d: Date): string => `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 
@@ -16,7 +16,8 @@ export function whenText(at: Date, now: Date): string {
 
 /** What limits the queue now, in a line; '' when nothing does and no schedule is set. */
 export function bandwidthText(b: BandwidthState, now: Date): string {
-  const rate = `${rateText(b.rate)}/s`;
+  if (b.elsewhere === true) return 'The queue runs in another process, with its own limit';
+  const rate = formatRate(b.rate); // as the speed beside it is said
   if (!b.scheduled) return b.rate > 0 ? `Limited to ${rate}` : '';
   const until = b.until === null ? '' : ` until ${whenText(new Date(b.until), now)}`;
   return b.rate > 0 ? `Limited by schedule to ${rate}${until}` : `Not limited by schedule${until}`;

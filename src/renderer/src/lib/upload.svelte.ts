@@ -5,7 +5,7 @@
  * form validates against. Everything the user typed is kept in localStorage as they type, so a
  * reload or a crash of the window loses nothing; the files are inspected again on return.
  */
-import type { CloudSummary, ConnectionReport, InspectedFile } from '../../../shared/dto';
+import type { CloudSummary, ConnectionReport, InspectedFile, MetadefProperty } from '../../../shared/dto';
 import type { ErrorInfo } from '../../../shared/errors';
 import type { Api } from '../../../shared/ipc/contract';
 import type { MetadataProfile } from '../../../shared/metadata-profile';
@@ -85,6 +85,8 @@ export class UploadModel {
   /** The metadata profiles known (shipped and the user's) and the one the batch must meet ('' none). */
   profiles = $state.raw<MetadataProfile[]>([]);
   profileId = $state('');
+  /** The properties the first region's metadata definitions (/v2/metadefs) describe. */
+  metadefs = $state.raw<MetadefProperty[]>([]);
   submitting = $state(false);
   error = $state<ErrorInfo | undefined>(undefined);
   /** After a successful submit: how many jobs were queued. */
@@ -239,8 +241,11 @@ export class UploadModel {
       this.regions = wanted.length > 0 ? wanted : ids.length === 1 ? ids : [];
       this.stores = (keep.stores ?? []).filter((s) => this.storeChoices.includes(s));
       const first = this.regions[0] ?? ids[0];
-      if (first !== undefined)
+      if (first !== undefined) {
         this.schema = (await this.api.imageSchema({ cloud: name, region: first })) as ImageSchema;
+        // The region's metadata definitions: known keys and values (none when the cloud has none).
+        this.metadefs = await this.api.imageMetadefs({ cloud: name, region: first }).catch(() => []);
+      }
     } catch (e) {
       if (gen === this.#generation) this.error = asErrorInfo(e);
     } finally {

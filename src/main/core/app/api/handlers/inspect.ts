@@ -1,5 +1,6 @@
 /** Inspection before an upload: each file's real format, virtual size, findings, and whether Glance would refuse it. */
 import { dirname } from 'node:path';
+import { imageMetadefs } from '../../../openstack/glance-metadefs';
 import { guestHints } from '../../../inspect/guest-hints';
 import { loadProfiles, profilesDir, saveProfile } from '../../../planning/profiles';
 import type { HandlerDeps } from './deps';
@@ -9,13 +10,17 @@ import { EngineError, toErrorInfo } from '../../../io/errors';
 import { scanData } from '../../../io/zero-runs';
 import { diskFormatFromName, expandImagePaths, stemOf } from '../../../planning/upload-plan';
 
-type InspectHandlers = Pick<ApiHandlers, 'inspectFiles' | 'scanData' | 'listProfiles' | 'saveProfile'>;
+type InspectHandlers = Pick<
+  ApiHandlers,
+  'inspectFiles' | 'scanData' | 'listProfiles' | 'saveProfile' | 'imageMetadefs'
+>;
 
 export function inspectHandlers({ engine }: HandlerDeps): InspectHandlers {
   const dataFolder = dirname(engine.cacheDir);
   return {
     listProfiles: async () => ({ ...loadProfiles(dataFolder), folder: profilesDir(dataFolder) }),
     saveProfile: async ({ id, text }) => saveProfile(dataFolder, id, text),
+    imageMetadefs: async ({ cloud, region }) => imageMetadefs(await engine.glance(cloud, region)),
     // Reads the file through (zero runs count as empty): asked for a raw file whose st_blocks
     // do not show it mostly empty, after its inspection is shown.
     scanData: async ({ path }) => {

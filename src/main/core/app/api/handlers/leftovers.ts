@@ -27,7 +27,7 @@ export function leftoverHandlers({ engine, scheduler, settings }: HandlerDeps): 
   return {
     listLeftovers: async (o) => ({ leftovers: await look(o), ignored: settings.get('ignoredLeftovers') ?? [] }),
     deleteLeftovers: async (o) => {
-      const doomed = chooseLeftovers(await look(o), o.ids);
+      const doomed = chooseLeftovers(await look(o), o.images);
       await deleteLeftovers(engine, scheduler.repo, doomed);
       return { deleted: doomed.map((l) => ({ region: l.region, id: l.id })) };
     },

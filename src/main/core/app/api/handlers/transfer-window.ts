@@ -17,6 +17,11 @@ export function bandwidthState(now: BandwidthNow): BandwidthState {
 
 export function transferWindowHandlers({ scheduler }: HandlerDeps): TransferWindowHandlers {
   return {
-    transferStatus: async () => ({ bandwidth: bandwidthState(scheduler.bandwidth.now), ...queueSpeed(scheduler.repo) }),
+    transferStatus: async () => ({
+      bandwidth: scheduler.running
+        ? bandwidthState(scheduler.bandwidth.now)
+        : { rate: 0, scheduled: false, until: null, elsewhere: true },
+      ...queueSpeed(scheduler.repo),
+    }),
   };
 }
