@@ -150,4 +150,29 @@ describe('metadata profiles in Chromium', () => {
     const glance = await app.runtime.engine.glance('ref-demo', 'RegionOne');
     expect(await glance.getImage(t.remoteImageId!)).toMatchObject({ os_distro: 'ubuntu', owner_team: 'ops' });
   });
+
+  it('adds a profile from Settings, and refuses a file that is not one with its reason', async () => {
+    const page = app.page;
+    const good = join(scratch, 'strict.json');
+    writeFileSync(
+      good,
+      JSON.stringify({ title: 'Strict', properties: { os_version: { type: 'string' } }, required: ['os_version'] }),
+    );
+    const bad = join(scratch, 'broken.json');
+    writeFileSync(bad, JSON.stringify({ title: 'Broken', properties: { a: { type: 'date' } } }));
+    await new AppModel(page).go('Settings and activity');
+    const input = page.getByLabel(/^Add a profile/);
+    await input.setInputFiles(bad);
+    await page.getByRole('alert').filter({ hasText: 'metadata.profile_invalid' }).waitFor();
+    await input.setInputFiles(good);
+    await page.getByRole('status').filter({ hasText: 'Profile "Strict" added' }).waitFor();
+    const list = page.getByRole('list', { name: 'Metadata profiles' });
+    expect(await list.textContent()).toContain('Team images');
+    expect(await list.textContent()).toContain('Strict');
+    await page
+      .getByRole('group', { name: 'Metadata profiles' })
+      .screenshot({ path: join(artifacts, 'settings-profiles.png') });
+    await new AppModel(page).go('New upload');
+    await page.getByLabel('Profile the images must meet').selectOption({ label: 'Strict' });
+  });
 });

@@ -134,6 +134,13 @@ describe('disk image inspection against qemu-img and Glance', () => {
     expect(ova?.details).toMatchObject({ disk: 'stream.vmdk', inner: 'vmdk' });
   });
 
+  it('reads the disk controller qemu-img writes into a vmdk (its ddb.adapterType)', () => {
+    const vmdks = [...ours.values()].filter((r) => r.format === 'vmdk' && r.details.subformat !== undefined);
+    expect(vmdks.length).toBeGreaterThan(0);
+    // qemu-img writes "ide" unless told another adapter: the suggestion the upload form offers.
+    for (const v of vmdks) if (v.details.descriptorFile !== true) expect(v.details.adapterType).toBe('ide');
+  });
+
   it('recommends min_disk in GiB, rounded up, and a qemu-img line for a backing file', () => {
     const vhd = [...ours.values()].find((r) => r.format === 'vhd' && r.details.subformat === 'dynamic');
     expect(vhd?.minDiskGiB).toBe(2); // 1073995776 bytes: just over 1 GiB

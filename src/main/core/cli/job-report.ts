@@ -101,6 +101,11 @@ export function targetLine(j: JobRecord, t: TargetRecord, repo?: JobRepository):
       if (o.verified) facts.push('sha512 verified');
     }
   }
+  // Bytes the region accepted so far, while it works (done: the facts above say what was sent).
+  if (t.state !== 'done' && t.bytesAccepted > 0)
+    facts.push(
+      `${formatBytes(t.bytesAccepted)}${j.sourceSize !== null ? ` of ${formatBytes(j.sourceSize)}` : ''} accepted`,
+    );
   const shrink = shrinkFact(t, repo);
   if (shrink !== undefined) facts.push(shrink);
   return `${t.state.padEnd(9)} ${j.name}  ${where}  ${t.remoteImageId ?? '-'}  ${facts.join(', ')}${err}`;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { guestHints, hintsFromName } from './guest-hints';
+import { guestHints, hintsFromAdapter, hintsFromName } from './guest-hints';
 
 let dir: string;
 beforeEach(() => {
@@ -92,5 +92,11 @@ describe('guest hints', () => {
     });
     expect(v('Rocky-9-GenericCloud.latest.x86_64.qcow2')).toMatchObject({ os_distro: 'rocky', os_version: '9' });
     expect(v('my-appliance.raw')).toEqual({});
+    expect(hintsFromAdapter('lsilogic')).toMatchObject({
+      hw_disk_bus: { value: 'scsi' },
+      hw_scsi_model: { value: 'lsilogic' },
+    });
+    expect(hintsFromAdapter('ide')).toEqual({ hw_disk_bus: { value: 'ide', from: "the VMDK's adapter type (ide)" } });
+    expect(hintsFromAdapter(undefined)).toEqual({});
   });
 });

@@ -3,7 +3,7 @@
  * upload form to offer (never set without the user): the firmware from the partition table (a
  * GPT with an EFI system partition boots with UEFI; an MBR alone with BIOS), the architecture
  * from a GPT root or /usr partition's type (the Discoverable Partitions Specification) or the
- * file's name, and the distribution, its version and its default user from the name cloud
+ * file's name, the disk bus from a VMDK's adapter type, and the distribution, its version and its default user from the name cloud
  * images are published under (ubuntu-24.04-server-cloudimg-amd64.img, debian-12-genericcloud-
  * arm64.qcow2, Fedora-Cloud-Base-41-1.4.x86_64.qcow2...). Raw and qcow2 disks are read; other
  * formats get the name's hints only.
@@ -131,9 +131,32 @@ export function hintsFromName(path: string): Suggestions {
   return out;
 }
 
+/** VMware's disk controller (a VMDK's ddb.adapterType) as Nova's hw_disk_bus and hw_scsi_model. */
+const BUS_OF_ADAPTER: Record<string, { bus: string; model?: string }> = {
+  ide: { bus: 'ide' },
+  lsilogic: { bus: 'scsi', model: 'lsilogic' },
+  buslogic: { bus: 'scsi', model: 'buslogic' },
+  lsisas1068: { bus: 'scsi', model: 'lsisas1068' },
+  pvscsi: { bus: 'scsi', model: 'vmpvscsi' },
+};
+
+export function hintsFromAdapter(adapterType: unknown): Suggestions {
+  const a = typeof adapterType === 'string' ? BUS_OF_ADAPTER[adapterType.toLowerCase()] : undefined;
+  if (a === undefined) return {};
+  const from = `the VMDK's adapter type (${String(adapterType)})`;
+  return {
+    hw_disk_bus: { value: a.bus, from },
+    ...(a.model !== undefined ? { hw_scsi_model: { value: a.model, from } } : {}),
+  };
+}
+
 /** Every suggestion for a file: the disk's (more exact) over the name's, and its build date. */
-export async function guestHints(path: string, format: string): Promise<Suggestions> {
-  const out: Suggestions = { ...hintsFromName(path) };
+export async function guestHints(
+  path: string,
+  format: string,
+  details: Record<string, unknown> = {},
+): Promise<Suggestions> {
+  const out: Suggestions = { ...hintsFromName(path), ...hintsFromAdapter(details.adapterType) };
   try {
     out.image_build_date = { value: statSync(path).mtime.toISOString().slice(0, 10), from: 'the file’s date' };
   } catch {

@@ -14,10 +14,12 @@ interface Descriptor {
   createType: string | null;
   extents: { access: string; sectors: number; kind: string; file: string | null; line: string }[];
   invalidLine: string | null;
+  /** ddb.adapterType: the disk controller VMware gave the guest (ide, lsilogic, pvscsi...). */
+  adapterType: string | null;
 }
 
 function parseDescriptor(text: string): Descriptor {
-  const d: Descriptor = { createType: null, extents: [], invalidLine: null };
+  const d: Descriptor = { createType: null, extents: [], invalidLine: null, adapterType: null };
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\0+$/, '').trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -32,7 +34,11 @@ function parseDescriptor(text: string): Descriptor {
       });
       continue;
     }
-    if (line.toLowerCase().startsWith('ddb')) continue;
+    if (line.toLowerCase().startsWith('ddb')) {
+      const a = /^ddb\.adapterType\s*=\s*"?([^"]*)"?/i.exec(line);
+      if (a !== null) d.adapterType = (a[1] ?? '').trim() || null;
+      continue;
+    }
     const eq = line.indexOf('=');
     if (eq > 0 && !line.slice(0, eq).trim().includes(' ')) {
       const key = line.slice(0, eq).trim();
@@ -139,6 +145,7 @@ async function vmdkSparse(w: FileWindow, h: Buffer, path: string): Promise<Probe
   const d = parseDescriptor((await w.read(descOffset, descSize)).toString('latin1'));
   details.subformat = d.createType;
   details.extents = d.extents.map((e) => e.file);
+  if (d.adapterType !== null) details.adapterType = d.adapterType;
   findings.push(...vmdkFindings(d, path, true));
   if (descOffset !== 512)
     findings.push(

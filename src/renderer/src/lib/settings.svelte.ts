@@ -5,7 +5,7 @@
  */
 import type { ActivityEvent, SettingsDto } from '../../../shared/dto';
 import type { ErrorInfo } from '../../../shared/errors';
-import type { Api } from '../../../shared/ipc/contract';
+import type { Api, ApiResults } from '../../../shared/ipc/contract';
 import { asErrorInfo } from './errors';
 import { blankSettingsForm, formFromSettings, settingsFormErrors, updateOf, type SettingsForm } from './settings-form';
 
@@ -16,6 +16,9 @@ export class SettingsModel {
   readonly errors = $derived(settingsFormErrors(this.form));
   saved = $state<string | undefined>(undefined);
   activity = $state.raw<ActivityEvent[]>([]);
+  /** The metadata profiles (shipped and the user's), user files that are not profiles, their folder. */
+  profiles = $state.raw<ApiResults['listProfiles'] | undefined>(undefined);
+  profileSaved = $state<string | undefined>(undefined);
   error = $state<ErrorInfo | undefined>(undefined);
 
   constructor(private readonly api: Api) {}
@@ -25,6 +28,7 @@ export class SettingsModel {
       this.settings = await this.api.getSettings();
       this.form = formFromSettings(this.settings);
       this.activity = await this.api.listActivity({ limit: 300 });
+      this.profiles = await this.api.listProfiles();
     } catch (e) {
       this.error = asErrorInfo(e);
     }
@@ -42,6 +46,19 @@ export class SettingsModel {
     } catch (err) {
       this.error = asErrorInfo(err);
       return false;
+    }
+  }
+
+  /** A JSON Schema file of the user's, checked by the engine and kept as profiles/<name>.json. */
+  async importProfile(fileName: string, text: string): Promise<void> {
+    this.profileSaved = undefined;
+    try {
+      const id = fileName.replace(/\.json$/i, '').replace(/[^A-Za-z0-9._-]/g, '-');
+      const p = await this.api.saveProfile({ id, text });
+      this.profiles = await this.api.listProfiles();
+      this.profileSaved = `Profile "${p.title}" added: New upload offers it.`;
+    } catch (e) {
+      this.error = asErrorInfo(e);
     }
   }
 

@@ -59,7 +59,7 @@ export function inspectHandlers({ engine }: HandlerDeps): InspectHandlers {
                 hint: f.hint,
               })),
               refused: refused === undefined ? null : refused.info,
-              suggested: await guestHints(path, ins.format),
+              suggested: await guestHints(path, ins.format, ins.details),
             };
           } catch (e) {
             return {
