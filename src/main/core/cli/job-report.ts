@@ -84,6 +84,12 @@ function shrinkFact(t: TargetRecord, repo?: JobRepository): string | undefined {
   return t.sendFormat !== null && t.state !== 'done' ? `to be sent as a compressed ${t.sendFormat}` : undefined;
 }
 
+/** Bytes the region accepted so far, while it works (done: the other facts say what was sent). */
+function acceptedFact(j: JobRecord, t: TargetRecord): string | undefined {
+  if (t.state === 'done' || t.bytesAccepted === 0) return undefined;
+  return `${formatBytes(t.bytesAccepted)}${j.sourceSize !== null ? ` of ${formatBytes(j.sourceSize)}` : ''} accepted`;
+}
+
 export function targetLine(j: JobRecord, t: TargetRecord, repo?: JobRepository): string {
   const where = `${t.cloud}/${t.region}${t.store ? `/${t.store}` : ''}`;
   const waiting = retryingText(t, Date.now());
@@ -101,12 +107,6 @@ export function targetLine(j: JobRecord, t: TargetRecord, repo?: JobRepository):
       if (o.verified) facts.push('sha512 verified');
     }
   }
-  // Bytes the region accepted so far, while it works (done: the facts above say what was sent).
-  if (t.state !== 'done' && t.bytesAccepted > 0)
-    facts.push(
-      `${formatBytes(t.bytesAccepted)}${j.sourceSize !== null ? ` of ${formatBytes(j.sourceSize)}` : ''} accepted`,
-    );
-  const shrink = shrinkFact(t, repo);
-  if (shrink !== undefined) facts.push(shrink);
+  for (const f of [acceptedFact(j, t), shrinkFact(t, repo)]) if (f !== undefined) facts.push(f);
   return `${t.state.padEnd(9)} ${j.name}  ${where}  ${t.remoteImageId ?? '-'}  ${facts.join(', ')}${err}`;
 }
