@@ -60,6 +60,9 @@ describe('metadata profiles', () => {
     expect(blocking(checkProfile(SCS_0102, { ...compliant, image_build_date: '2024-02-30' }))).toMatchObject([
       { key: 'image_build_date', level: 'invalid' },
     ]);
+    expect(blocking(checkProfile(SCS_0102, { ...compliant, provided_until: '2024-02-30' }))).toMatchObject([
+      { key: 'provided_until', level: 'invalid' },
+    ]);
     expect(
       blocking(
         checkProfile(SCS_0102, {

@@ -61,8 +61,16 @@ export function valueProblem(p: ProfileProperty, value: string): string | undefi
   if ((p.type === 'integer' || p.type === 'number') && p.minimum !== undefined && Number(value) < p.minimum)
     return `at least ${p.minimum}`;
   if (p.enum !== undefined && !p.enum.includes(value)) return `one of ${p.enum.join(', ')}`;
+  return textProblem(p, value);
+}
+
+/** The format and pattern of a text value. */
+function textProblem(p: ProfileProperty, value: string): string | undefined {
   if (p.format === 'date' && !isDate(value)) return 'a date, YYYY-MM-DD (a time after it allowed)';
-  if (p.pattern !== undefined && !new RegExp(`^(?:${p.pattern})$`).test(value)) return `of the form ${p.pattern}`;
+  if (p.pattern === undefined) return undefined;
+  if (!new RegExp(`^(?:${p.pattern})$`).test(value)) return `of the form ${p.pattern}`;
+  // A value the pattern lets through as a date must be a real one (provided_until 2024-02-30).
+  if (/^\d{4}-\d{2}-\d{2}/.test(value) && !isDate(value)) return 'a real date';
   return undefined;
 }
 

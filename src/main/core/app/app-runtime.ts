@@ -146,6 +146,7 @@ export class AppRuntime {
   /** Stop cleanly: running transfers stop where they are (the next start resumes them). */
   async stop(): Promise<void> {
     clearInterval(this.#autoSync);
+    this.#queueDone.stop();
     await this.scheduler.stop();
     await this.#server?.stop();
     this.#server = undefined;

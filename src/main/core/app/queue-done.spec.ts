@@ -182,4 +182,34 @@ describe('the queue being done', () => {
     await settle();
     expect(told).toEqual([]);
   });
+
+  // Fails without the generation check: the first batch's completion, waiting on the cleanup,
+  // acts too once the second batch ran to its end (two actions, the first with old counts).
+  it('acts once when a second batch runs to its end while the first still waits on the cleanup', async () => {
+    let release: () => void = () => undefined;
+    let idle = new Promise<void>((r) => (release = r));
+    const calls: number[] = [];
+    watch = new QueueDoneWatch({
+      repo,
+      when: () => when,
+      onDone: (s) => told.push(s),
+      idle: () => {
+        calls.push(calls.length);
+        return idle;
+      },
+      run: runner,
+    });
+    watch.start();
+    const a = job(['R1']);
+    watch.seen(update(a, ['uploading'], 1));
+    watch.seen(update(a, ['failed'], 2)); // waits: the failed image is being deleted
+    const b = job(['R1']);
+    watch.seen(update(b, ['uploading'], 1));
+    watch.seen(update(b, ['done'], 2));
+    release();
+    idle = Promise.resolve();
+    await settle();
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({ jobs: 1, done: 1, failed: 0 });
+  });
 });

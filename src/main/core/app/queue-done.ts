@@ -62,6 +62,9 @@ export class QueueDoneWatch {
   /** Jobs with work since the queue was last idle. */
   readonly #batch = new Set<string>();
   #ran = false;
+  /** Counts the batches: a completion acts only for the batch it was made for. */
+  #generation = 0;
+  #stopped = false;
   /** Each target's state as last known (the database's at start, then each update's). */
   readonly #states = new Map<string, string>();
 
@@ -79,6 +82,7 @@ export class QueueDoneWatch {
     let canceled = false;
     for (const t of u.targets) {
       if (this.#states.get(t.id) === t.state) continue;
+      if (this.#batch.size === 0) this.#generation++; // a new batch: a completion still waiting is stale
       this.#batch.add(u.jobId);
       if (t.state === 'canceled') canceled = true;
       else if (t.state !== 'pending' && t.state !== 'paused') this.#ran = true;
@@ -91,7 +95,13 @@ export class QueueDoneWatch {
     this.#ran = false;
     // The user's own cancel ended the work: they are at the screen, and nothing is done for them.
     if (canceled) return;
-    void this.#complete(summary);
+    // A failure here (the database closed as the app stops) is the end of it, never unhandled.
+    this.#complete(summary, this.#generation).catch(() => undefined);
+  }
+
+  /** The app stops: a completion still waiting does nothing. */
+  stop(): void {
+    this.#stopped = true;
   }
 
   #summary(): Omit<QueueDoneSummary, 'action'> {
@@ -109,10 +119,12 @@ export class QueueDoneWatch {
     return s;
   }
 
-  async #complete(counts: Omit<QueueDoneSummary, 'action'>): Promise<void> {
+  async #complete(counts: Omit<QueueDoneSummary, 'action'>, generation: number): Promise<void> {
     // The scheduler still deletes a failed target's image after its last update: wait for it,
-    // then look again (work queued meanwhile means the queue is not done after all).
+    // then look again. Work queued meanwhile (a new batch began, or is still open) means this
+    // completion is not the queue's: the batch that follows completes on its own.
     await this.o.idle();
+    if (this.#stopped || generation !== this.#generation) return;
     if (this.o.repo.targetsIn([...OPEN_STATES, 'paused']).length > 0) return;
     const when = this.o.when();
     // Told before the computer sleeps (and again if it could not).

@@ -55,8 +55,9 @@ export async function janitorCommand(args: string[], io: CliIo): Promise<number>
     const doomed = chooseLeftovers(
       leftovers,
       ids.map((ref) => {
-        const [region, id] = ref.includes('/') ? ref.split('/', 2) : [undefined, ref];
-        return { id: id ?? ref, ...(region !== undefined ? { region } : {}) };
+        // Ids never hold a '/', region names may: the id is after the last one.
+        const at = ref.lastIndexOf('/');
+        return at < 0 ? { id: ref } : { id: ref.slice(at + 1), region: ref.slice(0, at) };
       }),
     );
     if (p.values.yes !== true) {

@@ -104,7 +104,7 @@ export interface LeftoverRef {
  * listed, as `--same-id` images share one), none one the queue still works on.
  */
 export function chooseLeftovers(leftovers: Leftover[], refs: LeftoverRef[]): Leftover[] {
-  return refs.flatMap((ref) => {
+  const chosen = refs.flatMap((ref) => {
     const found = leftovers.filter((x) => x.id === ref.id && (ref.region === undefined || x.region === ref.region));
     const where = `${ref.id}${ref.region !== undefined ? ` in ${ref.region}` : ''}`;
     if (found.length === 0)
@@ -118,6 +118,7 @@ export function chooseLeftovers(leftovers: Leftover[], refs: LeftoverRef[]): Lef
         });
     return found;
   });
+  return [...new Set(chosen)]; // named twice (ID and REGION/ID): deleted once
 }
 
 /** Deletes these leftovers (chosen from a fresh list), each a `janitor.deleted` row in the audit log. */

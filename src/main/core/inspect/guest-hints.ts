@@ -131,23 +131,17 @@ export function hintsFromName(path: string): Suggestions {
   return out;
 }
 
-/** VMware's disk controller (a VMDK's ddb.adapterType) as Nova's hw_disk_bus and hw_scsi_model. */
-const BUS_OF_ADAPTER: Record<string, { bus: string; model?: string }> = {
-  ide: { bus: 'ide' },
-  lsilogic: { bus: 'scsi', model: 'lsilogic' },
-  buslogic: { bus: 'scsi', model: 'buslogic' },
-  lsisas1068: { bus: 'scsi', model: 'lsisas1068' },
-  pvscsi: { bus: 'scsi', model: 'vmpvscsi' },
-};
+/**
+ * A VMDK whose guest booted from a SCSI controller (VMware's lsilogic, lsisas1068, buslogic,
+ * pvscsi) has its drivers for SCSI disks: hw_disk_bus scsi. The controller model is not carried
+ * over (KVM offers none of VMware's); ide is what qemu-img writes into every VMDK it makes, so it
+ * says nothing of the guest.
+ */
+const SCSI_ADAPTERS = new Set(['lsilogic', 'lsisas1068', 'buslogic', 'pvscsi']);
 
 export function hintsFromAdapter(adapterType: unknown): Suggestions {
-  const a = typeof adapterType === 'string' ? BUS_OF_ADAPTER[adapterType.toLowerCase()] : undefined;
-  if (a === undefined) return {};
-  const from = `the VMDK's adapter type (${String(adapterType)})`;
-  return {
-    hw_disk_bus: { value: a.bus, from },
-    ...(a.model !== undefined ? { hw_scsi_model: { value: a.model, from } } : {}),
-  };
+  if (typeof adapterType !== 'string' || !SCSI_ADAPTERS.has(adapterType.toLowerCase())) return {};
+  return { hw_disk_bus: { value: 'scsi', from: `the VMDK's adapter type (${adapterType})` } };
 }
 
 /** Every suggestion for a file: the disk's (more exact) over the name's, and its build date. */

@@ -38,13 +38,21 @@ export async function imageMetadefs(glance: GlanceClient): Promise<MetadefProper
     'Reading the metadata definitions failed',
   )) as { namespaces?: { namespace: string; display_name?: string }[] } | undefined;
   const out: MetadefProperty[] = [];
-  for (const ns of list?.namespaces ?? []) {
-    // With resource_type, Glance names each property with the association's prefix (hw_, os_...).
-    const detail = (await getJson(
-      glance,
-      `/v2/metadefs/namespaces/${enc(ns.namespace)}?resource_type=${enc(IMAGE_RESOURCE_TYPE)}`,
-      `Reading the metadata definitions of ${ns.namespace} failed`,
-    )) as { properties?: Record<string, RawProperty> } | undefined;
+  // With resource_type, Glance names each property with the association's prefix (hw_, os_...).
+  const details = await Promise.all(
+    (list?.namespaces ?? []).map(
+      async (ns) =>
+        [
+          ns,
+          (await getJson(
+            glance,
+            `/v2/metadefs/namespaces/${enc(ns.namespace)}?resource_type=${enc(IMAGE_RESOURCE_TYPE)}`,
+            `Reading the metadata definitions of ${ns.namespace} failed`,
+          )) as { properties?: Record<string, RawProperty> } | undefined,
+        ] as const,
+    ),
+  );
+  for (const [ns, detail] of details) {
     for (const [key, p] of Object.entries(detail?.properties ?? {})) {
       const values = p.enum ?? p.items?.enum;
       out.push({
@@ -57,5 +65,28 @@ export async function imageMetadefs(glance: GlanceClient): Promise<MetadefProper
       });
     }
   }
-  return out.sort((a, b) => a.key.localeCompare(b.key));
+  return merged(out);
+}
+
+/**
+ * One entry per property name: stock Glance defines some in two namespaces (hw_vif_model for
+ * VMware and for libvirt); their allowed values and namespaces are joined rather than one hiding
+ * the other.
+ */
+function merged(list: MetadefProperty[]): MetadefProperty[] {
+  const byKey = new Map<string, MetadefProperty>();
+  for (const p of list) {
+    const seen = byKey.get(p.key);
+    if (seen === undefined) {
+      byKey.set(p.key, p);
+      continue;
+    }
+    const values = [...new Set([...(seen.enum ?? []), ...(p.enum ?? [])])];
+    byKey.set(p.key, {
+      ...seen,
+      namespace: `${seen.namespace}, ${p.namespace}`,
+      ...(values.length > 0 ? { enum: values } : {}),
+    });
+  }
+  return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
 }

@@ -23,8 +23,8 @@ export class ProgressSamples {
     private readonly now: () => number,
   ) {}
 
-  add(targetId: string, bytes: number): void {
-    const at = this.now();
+  /** A sample at `at` (default now: a transfer's closing sample carries the time of its last bytes). */
+  add(targetId: string, bytes: number, at = this.now()): void {
     this.db.prepare('INSERT INTO progress_samples (target_id, at, bytes) VALUES (?, ?, ?)').run(targetId, at, bytes);
     // At most once a minute: the index on `at` makes it cheap, but not free.
     if (at - this.#prunedAt >= 60_000) {

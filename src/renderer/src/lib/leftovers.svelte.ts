@@ -109,7 +109,10 @@ export class LeftoversModel {
     try {
       await this.api.ignoreLeftovers({ ids, ignore });
       this.ignored = ids.reduce((set, id) => toggled(set, id, ignore), this.ignored);
-      if (ignore) this.selected = setOf([...this.selected].filter((k) => !ids.includes(k.slice(k.indexOf('/') + 1))));
+      if (ignore) {
+        const hidden = this.leftovers.filter((l) => ids.includes(l.id)).map(leftoverKey);
+        this.selected = setOf([...this.selected].filter((k) => !hidden.includes(k)));
+      }
     } catch (e) {
       this.error = asErrorInfo(e);
     }

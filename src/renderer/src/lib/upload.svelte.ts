@@ -225,6 +225,7 @@ export class UploadModel {
     this.cloud = name;
     this.report = undefined;
     this.schema = undefined;
+    this.metadefs = [];
     this.regions = [];
     this.stores = [];
     this.error = undefined;
@@ -243,8 +244,14 @@ export class UploadModel {
       const first = this.regions[0] ?? ids[0];
       if (first !== undefined) {
         this.schema = (await this.api.imageSchema({ cloud: name, region: first })) as ImageSchema;
-        // The region's metadata definitions: known keys and values (none when the cloud has none).
-        this.metadefs = await this.api.imageMetadefs({ cloud: name, region: first }).catch(() => []);
+        // The region's metadata definitions: known keys and values (none when the cloud has none),
+        // fetched aside: the form does not wait for them.
+        void this.api.imageMetadefs({ cloud: name, region: first }).then(
+          (defs) => {
+            if (gen === this.#generation) this.metadefs = defs;
+          },
+          () => undefined,
+        );
       }
     } catch (e) {
       if (gen === this.#generation) this.error = asErrorInfo(e);

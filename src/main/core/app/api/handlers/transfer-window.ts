@@ -1,5 +1,7 @@
 /** The transfer window: the status bar's limit and speed, and the speed graphs of the jobs. */
 import type { BandwidthState } from '../../../../../shared/dto';
+import type { Db } from '../../../queue/database';
+import { DEFAULT_LEASE_TTL_MS, Lease } from '../../../queue/lease';
 import { queueSpeed } from '../../../queue/queue-speed';
 import type { BandwidthNow } from '../../../transfer/token-bucket';
 import type { ApiHandlers } from '../api-service';
@@ -15,12 +17,19 @@ export function bandwidthState(now: BandwidthNow): BandwidthState {
   };
 }
 
-export function transferWindowHandlers({ scheduler }: HandlerDeps): TransferWindowHandlers {
+/** Another process (a CLI `queue run`) holds a live lease on the queue: its limit, not ours, is in force. */
+function runElsewhere(db: Db, running: boolean): boolean {
+  if (running) return false;
+  const h = new Lease(db, 'app').current();
+  return h !== undefined && Date.now() - h.heartbeatAt < DEFAULT_LEASE_TTL_MS;
+}
+
+export function transferWindowHandlers({ db, scheduler }: HandlerDeps): TransferWindowHandlers {
   return {
     transferStatus: async () => ({
-      bandwidth: scheduler.running
-        ? bandwidthState(scheduler.bandwidth.now)
-        : { rate: 0, scheduled: false, until: null, elsewhere: true },
+      bandwidth: runElsewhere(db, scheduler.running)
+        ? { rate: 0, scheduled: false, until: null, elsewhere: true }
+        : bandwidthState(scheduler.bandwidth.now),
       ...queueSpeed(scheduler.repo),
     }),
   };
