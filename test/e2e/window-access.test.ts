@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCS_0102 } from '../../src/shared/profiles/scs-0102';
 import type { Leftover } from '../../src/shared/dto';
@@ -94,7 +94,7 @@ async function fitsWidth(page: Page): Promise<boolean> {
 }
 
 /** The screen in light and dark at 1280x800 and at 200 % (640x400 CSS pixels), checked and kept. */
-async function inEveryView(page: Page, name: string): Promise<void> {
+async function inEveryView(page: Page, name: string, shown?: Locator): Promise<void> {
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const [label, size] of [
@@ -102,6 +102,7 @@ async function inEveryView(page: Page, name: string): Promise<void> {
       ['zoom200', { width: 640, height: 400 }],
     ] as const) {
       await page.setViewportSize(size);
+      await shown?.scrollIntoViewIfNeeded(); // the part under test, in view at each size
       expect(await fitsWidth(page), `${name} ${scheme} ${label} scrolls sideways`).toBe(true);
       await page.screenshot({ path: join(artifacts, `${name}-${scheme}-${label}.png`) });
     }
@@ -127,7 +128,7 @@ describe('the transfer window for every user', () => {
     await question.waitFor();
     // The question takes the keyboard: its first button has the focus.
     expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Delete 1 image');
-    await inEveryView(page, 'leftovers');
+    await inEveryView(page, 'leftovers', question);
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter'); // Keep them
     await question.waitFor({ state: 'detached' });
@@ -154,8 +155,7 @@ describe('the transfer window for every user', () => {
       .getByRole('contentinfo', { name: 'Transfer status' })
       .getByText(/Limited by schedule to 10\.5 MB\/s until/)
       .waitFor();
-    await page.getByRole('group', { name: /^Bandwidth schedule/ }).scrollIntoViewIfNeeded();
-    await inEveryView(page, 'settings-grid');
+    await inEveryView(page, 'settings-grid', page.getByRole('group', { name: /^Bandwidth schedule/ }));
   });
 
   it('New upload: the SCS profile’s fields reachable and named; notices dismissed with the keyboard', async () => {
@@ -166,7 +166,6 @@ describe('the transfer window for every user', () => {
     await group.getByLabel(/^architecture/).focus();
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('profile-os_distro');
-    await group.scrollIntoViewIfNeeded();
-    await inEveryView(page, 'upload-profile');
+    await inEveryView(page, 'upload-profile', group);
   });
 });
