@@ -16,6 +16,7 @@ import { createApiHandlers } from '../../src/main/core/app/api/api-service';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeFile } from '../support/files';
+import { until } from '../support/queue-fixture';
 import { ReferenceImages } from '../support/reference-images';
 import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
 import { AppModel } from './support/app-pages';
@@ -50,16 +51,6 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, f: () => T | undefined, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Our upload, refused by Glance (413: final), whose image the engine then cannot delete (503s). */
 async function killedImageOfOurs(): Promise<{ id: string; name: string; targetId: string }> {
   const name = ReferenceImages.uniqueName('e2e-ours');
@@ -80,7 +71,7 @@ async function killedImageOfOurs(): Promise<{ id: string; name: string; targetId
   });
   const repo = app.runtime.scheduler.repo;
   await until('the image deletion to fail', () =>
-    repo.events({ jobId: jobIds[0]! }).some((e) => e.kind === 'target.image_delete_failed') ? true : undefined,
+    repo.events({ jobId: jobIds[0]! }).some((e) => e.kind === 'target.image_delete_failed'),
   );
   rules.length = 0; // Glance answers normally again
   const t = repo.targetsOf(jobIds[0]!)[0]!;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApiHandlers, dispatch } from '../../src/main/core/app/api/api-service';
+import { gptDisk } from '../support/disk-fixtures';
 import { ReferenceImages } from '../support/reference-images';
 import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
 import { AppModel, UploadModelPage } from './support/app-pages';
@@ -37,29 +38,6 @@ const TEAM_PROFILE = {
   'x-recommended': ['cost_center'],
 };
 
-/** A GPT type GUID's on-disk bytes (first three fields little-endian). */
-function guidBytes(text: string): Buffer {
-  const h = text.replace(/-/g, '');
-  const le = (s: string): Buffer => Buffer.from(s, 'hex').reverse();
-  return Buffer.concat([le(h.slice(0, 8)), le(h.slice(8, 12)), le(h.slice(12, 16)), Buffer.from(h.slice(16), 'hex')]);
-}
-
-/** 1 MiB raw disk: a protective MBR and a GPT with an EFI system partition and an x86-64 root. */
-function gptDisk(path: string): void {
-  const b = Buffer.alloc(1024 * 1024);
-  b[446 + 4] = 0xee;
-  b.writeUInt32LE(1, 446 + 8);
-  b[510] = 0x55;
-  b[511] = 0xaa;
-  b.write('EFI PART', 512, 'latin1');
-  b.writeBigUInt64LE(2n, 512 + 72);
-  b.writeUInt32LE(128, 512 + 80);
-  b.writeUInt32LE(128, 512 + 84);
-  guidBytes('c12a7328-f81f-11d2-ba4b-00a0c93ec93b').copy(b, 1024);
-  guidBytes('4f68bce3-e8cd-4db1-96e7-fbcaf984b709').copy(b, 1024 + 128);
-  writeFileSync(path, b);
-}
-
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), 'gu-e2e-profile-'));
@@ -67,7 +45,8 @@ beforeAll(async () => {
   mkdirSync(join(home, 'profiles'), { recursive: true });
   writeFileSync(join(home, 'profiles', 'team.json'), JSON.stringify(TEAM_PROFILE));
   disk = join(scratch, `ubuntu-24.04-server-cloudimg-amd64-${ReferenceImages.uniqueName('e2e')}.raw`);
-  gptDisk(disk);
+  // 1 MiB: a GPT with an EFI system partition and an x86-64 root.
+  gptDisk(disk, ['c12a7328-f81f-11d2-ba4b-00a0c93ec93b', '4f68bce3-e8cd-4db1-96e7-fbcaf984b709'], 1024 * 1024);
   browser = await launchChromium();
   app = await openRuntimeApp(browser, {
     env: { GLANCE_UPLOADER_HOME: home, OS_CLIENT_CONFIG_FILE: cloud.cloudsYamlPath },

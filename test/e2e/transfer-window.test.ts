@@ -16,6 +16,7 @@ import { createApiHandlers } from '../../src/main/core/app/api/api-service';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule, type ProxyLogEntry } from '../support/fault-proxy';
 import { makeFile } from '../support/files';
+import { until } from '../support/queue-fixture';
 import { ReferenceImages } from '../support/reference-images';
 import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
 import { AppModel } from './support/app-pages';
@@ -54,16 +55,6 @@ afterAll(async () => {
   await images.deleteAll();
   rmSync(scratch, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, f: () => T | undefined, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Bytes per second the proxy received for this upload over `ms`. */
 async function rateAtProxy(put: ProxyLogEntry, ms: number): Promise<number> {
@@ -109,9 +100,10 @@ describe('the transfer window in Chromium', () => {
       diskFormat: 'raw',
       containerFormat: 'bare',
     });
-    const put = await until('the upload', () =>
-      proxy.log.find((e) => e.method === 'PUT' && UPLOAD.test(e.path) && e.bytesIn > 512 * 1024),
-    );
+    const sending = (): ProxyLogEntry | undefined =>
+      proxy.log.find((e) => e.method === 'PUT' && UPLOAD.test(e.path) && e.bytesIn > 512 * 1024);
+    await until('the upload', () => sending() !== undefined);
+    const put = sending()!;
     await new Promise((r) => setTimeout(r, 1000)); // past the socket buffers' first fill
     const limited = await rateAtProxy(put, 3000);
     expect(limited / MiB).toBeGreaterThan(0.6);
@@ -124,7 +116,7 @@ describe('the transfer window in Chromium', () => {
     clockAt = new Date(clockAt.getTime() + 65_000); // 12:00:05
     const [sentAtLift, liftedAt] = [put.bytesIn, Date.now()];
     await until('the job to finish', () =>
-      app.runtime.scheduler.repo.targetsOf(jobIds[0]!).every((t) => t.state === 'done') ? true : undefined,
+      app.runtime.scheduler.repo.targetsOf(jobIds[0]!).every((t) => t.state === 'done'),
     );
     const lifted = ((f.size - sentAtLift) * 1000) / (Date.now() - liftedAt);
     expect(lifted).toBeGreaterThan(3 * limited);
@@ -173,13 +165,13 @@ describe('the transfer window in Chromium', () => {
     const failed = toasts.getByRole('article', { name: `${name}: 1 of 1 failed` });
     await failed.waitFor({ timeout: 60_000 });
     await toasts.getByRole('article', { name: 'The queue is done: 0 uploaded, 1 failed' }).waitFor();
-    await until('the command', () => (existsSync(out) ? readFileSync(out, 'utf8') : undefined));
+    await until('the command', () => existsSync(out));
     expect(readFileSync(out, 'utf8')).toBe('0');
     await page.screenshot({ path: join(artifacts, 'notices-failed.png') });
 
     await failed.getByRole('button', { name: 'Retry' }).click();
     await toasts.getByRole('article', { name: 'The queue is done: 1 uploaded' }).waitFor({ timeout: 60_000 });
-    await until('the command again', () => (readFileSync(out, 'utf8') === '1' ? true : undefined));
+    await until('the command again', () => readFileSync(out, 'utf8') === '1');
     const target = app.runtime.scheduler.repo.targetsOf(jobIds[0]!)[0]!;
     expect(target.state).toBe('done');
     images.track('RegionOne', target.remoteImageId!);

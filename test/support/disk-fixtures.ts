@@ -386,3 +386,25 @@ export function makeHugeFixtures(dir: string): { raw: string; qcow2: string } {
   qemuImg(dir, 'create', '-f', 'qcow2', 'huge.qcow2', '100G');
   return { raw, qcow2: join(dir, 'huge.qcow2') };
 }
+
+/** A GPT type GUID's on-disk bytes (its first three fields little-endian). */
+export function guidBytes(text: string): Buffer {
+  const h = text.replace(/-/g, '');
+  const le = (s: string): Buffer => Buffer.from(s, 'hex').reverse();
+  return Buffer.concat([le(h.slice(0, 8)), le(h.slice(8, 12)), le(h.slice(12, 16)), Buffer.from(h.slice(16), 'hex')]);
+}
+
+/** A raw disk of `size` bytes: a protective MBR and a GPT (512-byte sectors) holding these partition types. */
+export function gptDisk(path: string, types: string[], size = 64 * 1024): void {
+  const disk = Buffer.alloc(size);
+  disk[446 + 4] = 0xee;
+  disk.writeUInt32LE(1, 446 + 8);
+  disk[510] = 0x55;
+  disk[511] = 0xaa;
+  disk.write('EFI PART', 512, 'latin1');
+  disk.writeBigUInt64LE(2n, 512 + 72);
+  disk.writeUInt32LE(128, 512 + 80);
+  disk.writeUInt32LE(128, 512 + 84);
+  types.forEach((t, i) => guidBytes(t).copy(disk, 1024 + i * 128));
+  writeFileSync(path, disk);
+}

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gptDisk, guidBytes } from '../../../../test/support/disk-fixtures';
 import { guestHints, hintsFromAdapter, hintsFromName } from './guest-hints';
 
 let dir: string;
@@ -9,28 +10,6 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'gu-hints-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A GPT type GUID's on-disk bytes (first three fields little-endian). */
-function guidBytes(text: string): Buffer {
-  const h = text.replace(/-/g, '');
-  const le = (s: string): Buffer => Buffer.from(s, 'hex').reverse();
-  return Buffer.concat([le(h.slice(0, 8)), le(h.slice(8, 12)), le(h.slice(12, 16)), Buffer.from(h.slice(16), 'hex')]);
-}
-
-/** A raw disk with a protective MBR and a GPT holding these partition types. */
-function gptDisk(path: string, types: string[]): void {
-  const disk = Buffer.alloc(64 * 1024);
-  disk[446 + 4] = 0xee;
-  disk.writeUInt32LE(1, 446 + 8);
-  disk[510] = 0x55;
-  disk[511] = 0xaa;
-  disk.write('EFI PART', 512, 'latin1');
-  disk.writeBigUInt64LE(2n, 512 + 72);
-  disk.writeUInt32LE(128, 512 + 80);
-  disk.writeUInt32LE(128, 512 + 84);
-  types.forEach((t, i) => guidBytes(t).copy(disk, 1024 + i * 128));
-  writeFileSync(path, disk);
-}
 
 describe('guest hints', () => {
   it('reads UEFI from a GPT with an EFI system partition and the architecture from its root partition type', async () => {
