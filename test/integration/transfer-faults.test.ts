@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { Engine } from '../../src/main/core/clouds/engine';
 import { openDatabase, type Db } from '../../src/main/core/queue/database';
 import { Scheduler } from '../../src/main/core/transfer/scheduler';
@@ -50,6 +50,11 @@ beforeAll(async () => {
   db = openDatabase(join(dir, 'queue.sqlite3'));
 });
 
+// A rule a failed test left unused must not fall on the next test's requests.
+beforeEach(() => {
+  rules.length = 0;
+});
+
 afterAll(async () => {
   const g = await engine.glance('ref-demo', 'RegionOne');
   for (const img of await g.listImages({ tags: [tag] })) await g.deleteImage(img.id).catch(() => undefined);
@@ -77,7 +82,10 @@ async function runOne(file: TestFile, name: string) {
   await scheduler.idle();
   await scheduler.stop();
   const t = scheduler.repo.getTarget(targets[0]?.id ?? '');
-  return { t, events: scheduler.repo.events({ jobId: t.jobId }) };
+  const events = scheduler.repo.events({ jobId: t.jobId });
+  // What a failed assertion on the target shows: its error and the run's events.
+  const story = JSON.stringify({ error: t.error, events: events.map((e) => [e.kind, e.toState, e.detail]) });
+  return { t, events, story };
 }
 
 async function imagesNamed(name: string) {
@@ -90,8 +98,8 @@ describe('faults only a check or a timeout can catch', () => {
   it('wrong bytes stored as active: detected, that image deleted, uploaded again, verified', async () => {
     const file = await makeFile(join(dir, 'wrong.raw'), 3 * MiB + 11);
     rules.push({ method: 'PUT', path: FILE, fault: { kind: 'corrupt', atByte: 2 * MiB + 5 }, times: 1 });
-    const { t, events } = await runOne(file, `${tag}-wrong`);
-    expect(t).toMatchObject({ state: 'done', attempt: 2 });
+    const { t, events, story } = await runOne(file, `${tag}-wrong`);
+    expect(t, story).toMatchObject({ state: 'done', attempt: 2 });
     const mismatch = events.find((e) => e.kind === 'target.error');
     expect(mismatch?.detail).toMatchObject({ error: { code: 'transfer.hash_mismatch' } });
     const deleted = events.filter((e) => e.kind === 'target.image_deleted');
@@ -114,8 +122,8 @@ describe('faults only a check or a timeout can catch', () => {
     // Larger than what loopback's socket buffers can hold, so the sender really waits.
     const file = await makeFile(join(dir, 'stall.raw'), 48 * MiB + 3);
     rules.push({ method: 'PUT', path: FILE, fault: { kind: 'stall-body', afterBytes: MiB, ms: 8000 }, times: 1 });
-    const { t, events } = await runOne(file, `${tag}-stall`);
-    expect(t).toMatchObject({ state: 'done', attempt: 2 });
+    const { t, events, story } = await runOne(file, `${tag}-stall`);
+    expect(t, story).toMatchObject({ state: 'done', attempt: 2 });
     const error = events.find((e) => e.kind === 'target.error');
     expect(error?.detail).toMatchObject({ error: { code: 'net.timeout' } });
     expect((error?.detail as { error: { message: string } }).error.message).toMatch(
@@ -132,8 +140,8 @@ describe('faults only a check or a timeout can catch', () => {
     const file = await makeFile(join(dir, 'unauth.raw'), 2 * MiB + 1);
     rules.push({ method: 'PUT', path: FILE, fault: { kind: 'status', status: 401 }, times: 1 });
     const before = proxy.log.length;
-    const { t, events } = await runOne(file, `${tag}-401`);
-    expect(t).toMatchObject({ state: 'done', attempt: 1 });
+    const { t, events, story } = await runOne(file, `${tag}-401`);
+    expect(t, story).toMatchObject({ state: 'done', attempt: 1 });
     expect(events.filter((e) => e.kind === 'target.error')).toEqual([]);
     const puts = proxy.log.slice(before).filter((e) => e.method === 'PUT' && FILE.test(e.path));
     expect(puts.map((p) => p.status)).toEqual([401, 204]);

@@ -177,7 +177,13 @@ export async function probeTar(
 // ---- compressed files --------------------------------------------------------------------------
 
 const COMPRESSED: { format: 'gzip' | 'xz' | 'zstd' | 'bzip2'; magic: (b: Buffer) => boolean; undo: string }[] = [
-  { format: 'gzip', magic: (b) => b[0] === 0x1f && b[1] === 0x8b, undo: 'gunzip -k' },
+  // ID1 ID2, then CM 8 (deflate, the only method RFC 1952 defines) and no reserved FLG bit: two
+  // bytes alone start one raw disk in 65536 (random data does), and that refusal is final.
+  {
+    format: 'gzip',
+    magic: (b) => b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && ((b[3] ?? 0xff) & 0xe0) === 0,
+    undo: 'gunzip -k',
+  },
   { format: 'xz', magic: (b) => b.toString('latin1', 0, 6) === '\xfd7zXZ\0', undo: 'xz -dk' },
   { format: 'zstd', magic: (b) => b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528, undo: 'zstd -d' },
   {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fillFromInspection, formatMismatch, inspectFile, refusal } from './inspect';
 import type { Inspection } from './types';
@@ -77,6 +78,26 @@ describe('text', () => {
       expect((await inspectFile(join(dir, 'a'))).format).toBe('raw');
       expect((await inspectFile(join(dir, 'b'))).format).toBe('raw');
       expect(await inspectFile(join(dir, 'c'))).toMatchObject({ format: 'not-a-disk-image', safe: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('compressed files', () => {
+  // Fails when gzip is told by its first two bytes alone (1f 8b): one raw disk in 65536 starts
+  // so (a random test file did), and inspect.compressed refuses it for good.
+  it('calls gzip only what has its method and flags, not a raw disk that starts with 1f 8b', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gu-gz-'));
+    try {
+      const disk = Buffer.alloc(64 * 1024, 0xa5);
+      disk.set([0x1f, 0x8b, 0xa5, 0xe7]);
+      writeFileSync(join(dir, 'disk.raw'), disk);
+      writeFileSync(join(dir, 'disk.raw.gz'), gzipSync(Buffer.alloc(64 * 1024, 0xa5)));
+      const raw = await inspectFile(join(dir, 'disk.raw'));
+      expect(raw.format).toBe('raw');
+      expect(refusal(raw, 'raw', false)).toBeUndefined();
+      expect(await inspectFile(join(dir, 'disk.raw.gz'))).toMatchObject({ format: 'gzip', safe: false });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
