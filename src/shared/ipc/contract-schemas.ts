@@ -26,6 +26,17 @@ const imageFields = {
   properties: z.record(z.string().min(1).max(255), z.string().max(65535)).optional(),
 };
 
+/** Where leftovers are looked for: the listing, and the fresh look a deletion takes first. */
+const leftoverScope = {
+  cloud: cloudName,
+  regions: z.array(regionId).max(50).optional(),
+  olderThanHours: z
+    .number()
+    .min(0)
+    .max(24 * 365)
+    .optional(),
+};
+
 export const apiArgSchemas = {
   listClouds: z.tuple([]),
   listRegions: z.tuple([z.object({ cloud: cloudName }).strict()]),
@@ -45,33 +56,15 @@ export const apiArgSchemas = {
       })
       .strict(),
   ]),
-  listLeftovers: z.tuple([
-    z
-      .object({
-        cloud: cloudName,
-        regions: z.array(regionId).max(50).optional(),
-        olderThanHours: z
-          .number()
-          .min(0)
-          .max(24 * 365)
-          .optional(),
-      })
-      .strict(),
-  ]),
+  listLeftovers: z.tuple([z.object(leftoverScope).strict()]),
   deleteLeftovers: z.tuple([
     z
       .object({
-        cloud: cloudName,
+        ...leftoverScope,
         images: z
           .array(z.object({ region: regionId, id: z.string().min(1).max(64) }).strict())
           .min(1)
           .max(500),
-        regions: z.array(regionId).max(50).optional(),
-        olderThanHours: z
-          .number()
-          .min(0)
-          .max(24 * 365)
-          .optional(),
       })
       .strict(),
   ]),
