@@ -86,7 +86,7 @@ export async function partitionTable(
         'warning',
         'inspect.partition_table_suspect',
         `The partition table has ${suspect.join(' and ')}: Glance 2025.1 and later refuse such a disk.`,
-        'Check the image with `fdisk -l` (or `gdisk -l`) and repair its partition table.',
+        'Check the image with `fdisk -l` (or `gdisk -l`) and repair its partition table; a disk with no partition table whose first sector ends in 55 AA by chance is refused the same way.',
       ),
     );
   findings.push(
@@ -177,11 +177,17 @@ export async function probeTar(
 // ---- compressed files --------------------------------------------------------------------------
 
 const COMPRESSED: { format: 'gzip' | 'xz' | 'zstd' | 'bzip2'; magic: (b: Buffer) => boolean; undo: string }[] = [
-  // ID1 ID2, then CM 8 (deflate, the only method RFC 1952 defines) and no reserved FLG bit: two
-  // bytes alone start one raw disk in 65536 (random data does), and that refusal is final.
+  // ID1 ID2, then CM 8 (deflate, the only method RFC 1952 defines), no reserved FLG bit and a
+  // known OS byte: two bytes alone start one raw disk in 65536 (random data does), and that
+  // refusal is final. Every magic below that refuses has 32 bits or more for the same reason.
   {
     format: 'gzip',
-    magic: (b) => b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && ((b[3] ?? 0xff) & 0xe0) === 0,
+    magic: (b) =>
+      b[0] === 0x1f &&
+      b[1] === 0x8b &&
+      b[2] === 8 &&
+      ((b[3] ?? 0xff) & 0xe0) === 0 &&
+      ((b[9] ?? 0) <= 13 || b[9] === 255),
     undo: 'gunzip -k',
   },
   { format: 'xz', magic: (b) => b.toString('latin1', 0, 6) === '\xfd7zXZ\0', undo: 'xz -dk' },
@@ -248,10 +254,23 @@ function gunzipStart(input: Buffer, want: number): Promise<Buffer> {
 
 // ---- files that are no disk image ---------------------------------------------------------------
 
+const isJpegMarker = (m: number): boolean => m === 0xdb || m === 0xc4 || m === 0xfe || (m >= 0xe0 && m <= 0xef);
+
+/** An ID3v2 tag: version 2-4, no undefined flag, a size of four 7-bit bytes. */
+function isId3(b: Buffer): boolean {
+  if (b.length < 10 || b.toString('latin1', 0, 3) !== 'ID3') return false;
+  const [v = 0, rev = 0, flags = 0xff] = [b[3], b[4], b[5]];
+  return v >= 2 && v <= 4 && rev !== 0xff && (flags & 0x0f) === 0 && [6, 7, 8, 9].every((i) => (b[i] ?? 0x80) < 0x80);
+}
+
 const NOT_IMAGES: { kind: string; test: (b: Buffer) => boolean }[] = [
   { kind: 'a PDF document', test: (b) => b.toString('latin1', 0, 5) === '%PDF-' },
   { kind: 'a PNG picture', test: (b) => b.toString('latin1', 0, 8) === '\x89PNG\r\n\x1a\n' },
-  { kind: 'a JPEG picture', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  {
+    kind: 'a JPEG picture',
+    // SOI, then a real marker: a table (DB, C4), a comment (FE) or an APPn (E0-EF)
+    test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff && isJpegMarker(b[3] ?? 0),
+  },
   { kind: 'a GIF picture', test: (b) => /^GIF8[79]a/.test(b.toString('latin1', 0, 6)) },
   { kind: 'an MP4/QuickTime video', test: (b) => b.toString('latin1', 4, 8) === 'ftyp' },
   { kind: 'a Matroska/WebM video', test: (b) => b.length >= 4 && b.readUInt32BE(0) === 0x1a45dfa3 },
@@ -263,7 +282,7 @@ const NOT_IMAGES: { kind: string; test: (b: Buffer) => boolean }[] = [
     kind: 'a WAV recording',
     test: (b) => b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WAVE',
   },
-  { kind: 'an MP3 recording', test: (b) => b.toString('latin1', 0, 3) === 'ID3' },
+  { kind: 'an MP3 recording', test: isId3 },
   { kind: 'an Ogg file', test: (b) => b.toString('latin1', 0, 4) === 'OggS' },
   { kind: 'a FLAC recording', test: (b) => b.toString('latin1', 0, 4) === 'fLaC' },
   { kind: 'a ZIP archive', test: (b) => b.toString('latin1', 0, 4) === 'PK\x03\x04' },

@@ -50,6 +50,9 @@ export async function hintsFromDisk(read: Read): Promise<Suggestions> {
   }
   if (header.toString('latin1', 0, 8) !== 'EFI PART') {
     if (types.includes(0xee)) return {}; // a protective MBR without a GPT we can read: say nothing
+    // 55 AA ends one sector in 65536 by chance: a table has boot flags 00 or 80 and an entry.
+    const flags = [0, 1, 2, 3].map((i) => mbr[446 + i * 16]);
+    if (!flags.every((f) => f === 0 || f === 0x80) || types.every((t) => t === 0)) return {};
     const efi = types.includes(0xef);
     return {
       hw_firmware_type: {

@@ -87,7 +87,7 @@ describe('text', () => {
 describe('compressed files', () => {
   // Fails when gzip is told by its first two bytes alone (1f 8b): one raw disk in 65536 starts
   // so (a random test file did), and inspect.compressed refuses it for good.
-  it('calls gzip only what has its method and flags, not a raw disk that starts with 1f 8b', async () => {
+  it('calls gzip, JPEG and MP3 only what has their whole header, not a raw disk that starts like them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gu-gz-'));
     try {
       const disk = Buffer.alloc(64 * 1024, 0xa5);
@@ -98,6 +98,18 @@ describe('compressed files', () => {
       expect(raw.format).toBe('raw');
       expect(refusal(raw, 'raw', false)).toBeUndefined();
       expect(await inspectFile(join(dir, 'disk.raw.gz'))).toMatchObject({ format: 'gzip', safe: false });
+      // The same for the 3-byte starts of a JPEG (ff d8 ff) and an MP3 tag (ID3): one in 16.8 million.
+      for (const start of [
+        [0xff, 0xd8, 0xff, 0x5a],
+        [0x49, 0x44, 0x33, 0xa5],
+      ]) {
+        disk.set(start);
+        writeFileSync(join(dir, 'disk.raw'), disk);
+        expect((await inspectFile(join(dir, 'disk.raw'))).format).toBe('raw');
+      }
+      disk.set([0xff, 0xd8, 0xff, 0xe0]);
+      writeFileSync(join(dir, 'photo.jpg'), disk);
+      expect((await inspectFile(join(dir, 'photo.jpg'))).format).toBe('not-a-disk-image');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
