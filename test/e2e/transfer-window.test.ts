@@ -15,7 +15,7 @@ import { DAYS } from '../../src/shared/bandwidth-schedule';
 import { createApiHandlers } from '../../src/main/core/app/api/api-service';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule, type ProxyLogEntry } from '../support/fault-proxy';
-import { makeFile } from '../support/files';
+import { makeFile, type TestFile } from '../support/files';
 import { until } from '../support/queue-fixture';
 import { ReferenceImages } from '../support/reference-images';
 import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
@@ -57,6 +57,21 @@ afterAll(async () => {
 });
 
 /** Bytes per second the proxy received for this upload over `ms`. */
+/** A raw file of `size` random bytes queued to RegionOne through the proxy, as the app queues it. */
+async function enqueueRaw(name: string, size: number): Promise<{ f: TestFile; jobIds: string[] }> {
+  const f = await makeFile(join(scratch, `${name}.raw`), size);
+  const { jobIds } = await createApiHandlers(app.runtime.engine, app.runtime).enqueueUploads({
+    images: [{ path: f.path, name }],
+    cloud: 'proxied',
+    regions: ['RegionOne'],
+    method: 'push',
+    shrink: 'off',
+    diskFormat: 'raw',
+    containerFormat: 'bare',
+  });
+  return { f, jobIds };
+}
+
 async function rateAtProxy(put: ProxyLogEntry, ms: number): Promise<number> {
   const [b0, t0] = [put.bytesIn, Date.now()];
   await new Promise((r) => setTimeout(r, ms));
@@ -89,17 +104,7 @@ describe('the transfer window in Chromium', () => {
     await bar.screenshot({ path: join(artifacts, 'status-bar-limited.png') });
 
     const name = ReferenceImages.uniqueName('e2e-window');
-    const f = await makeFile(join(scratch, `${name}.raw`), 24 * MiB);
-    const api = createApiHandlers(app.runtime.engine, app.runtime);
-    const { jobIds } = await api.enqueueUploads({
-      images: [{ path: f.path, name }],
-      cloud: 'proxied',
-      regions: ['RegionOne'],
-      method: 'push',
-      shrink: 'off',
-      diskFormat: 'raw',
-      containerFormat: 'bare',
-    });
+    const { f, jobIds } = await enqueueRaw(name, 24 * MiB);
     const sending = (): ProxyLogEntry | undefined =>
       proxy.log.find((e) => e.method === 'PUT' && UPLOAD.test(e.path) && e.bytesIn > 512 * 1024);
     await until('the upload', () => sending() !== undefined);
@@ -150,17 +155,7 @@ describe('the transfer window in Chromium', () => {
     // Glance refuses the upload once (over quota: a final error, not retried by the engine).
     rules.push({ method: 'PUT', path: UPLOAD, fault: { kind: 'status', status: 413 }, times: 1 });
     const name = ReferenceImages.uniqueName('e2e-done');
-    const f = await makeFile(join(scratch, `${name}.raw`), 2 * MiB);
-    const api = createApiHandlers(app.runtime.engine, app.runtime);
-    const { jobIds } = await api.enqueueUploads({
-      images: [{ path: f.path, name }],
-      cloud: 'proxied',
-      regions: ['RegionOne'],
-      method: 'push',
-      shrink: 'off',
-      diskFormat: 'raw',
-      containerFormat: 'bare',
-    });
+    const { f, jobIds } = await enqueueRaw(name, 2 * MiB);
     const toasts = page.getByRole('region', { name: 'Notifications' });
     const failed = toasts.getByRole('article', { name: `${name}: 1 of 1 failed` });
     await failed.waitFor({ timeout: 60_000 });

@@ -13,6 +13,7 @@ import { Scheduler } from '../../src/main/core/transfer/scheduler';
 import { runCli } from '../support/cli-process';
 import { makeQcow2 } from '../support/disk-fixtures';
 import { hashFile, makeFile, type TestFile } from '../support/files';
+import { linuxDisk } from '../support/linux-disk';
 
 const cloud = inject('referenceCloud');
 let dir: string;
@@ -245,6 +246,12 @@ describe('glance-uploader CLI', () => {
     expect(good.stdout).toContain('format   qcow2 (v3)');
     expect(good.stdout).toContain('3.0 GiB (3221225472 bytes)');
     expect(good.stdout).toContain('declare  --disk-format qcow2 --container-format bare');
+    // A guest's own word, read from its root file system (a GPT disk with an ext4 root).
+    const guest = join(dir, 'guest.raw');
+    linuxDisk(guest, { osRelease: 'ID=ubuntu\nVERSION_ID="24.04"\n', linked: true });
+    const read = await runCli(['inspect', guest], env);
+    expect(read.stdout).toContain('suggest  os_distro=ubuntu (from /etc/os-release on partition 3)');
+    expect(read.stdout).toContain('suggest  architecture=x86_64 (from /bin/sh on partition 3)');
     const gz = join(dir, 'packed.qcow2.gz');
     writeFileSync(gz, gzipSync(readFileSync(file.path)));
     const bad = await runCli(['inspect', file.path, gz, '--json'], env);

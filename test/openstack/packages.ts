@@ -27,8 +27,8 @@ export const REFERENCE_PACKAGES = [
 /** Debian's Chromium for the renderer tests, and a font so pages render the same everywhere. */
 export const BROWSER_PACKAGES = ['chromium', 'fonts-dejavu-core'];
 
-/** What the disk-image fixtures are made with: ISO 9660 and the compressed containers. */
-export const FIXTURE_PACKAGES = ['genisoimage', 'xz-utils', 'zstd', 'bzip2', 'gzip', 'tar'];
+/** What the disk-image fixtures are made with: ISO 9660, the compressed containers, a guest's ext4. */
+export const FIXTURE_PACKAGES = ['genisoimage', 'xz-utils', 'zstd', 'bzip2', 'gzip', 'tar', 'e2fsprogs'];
 
 export const SYSTEM_PACKAGES = [...REFERENCE_PACKAGES, ...BROWSER_PACKAGES, ...FIXTURE_PACKAGES];
 

@@ -1,5 +1,6 @@
 /** `glance-uploader inspect FILE... [--json]`: what each file really is, before any upload. */
 import { resolve } from 'node:path';
+import { guestHints, type Suggestions } from '../inspect/guest-hints';
 import { inspectFile } from '../inspect/inspect';
 import type { Finding, Inspection } from '../inspect/types';
 import { UsageError } from './args';
@@ -12,8 +13,10 @@ export const INSPECT_HELP = `Usage: glance-uploader inspect FILE... [--data] [--
 Reads the headers of each file (a few KiB, whatever its size) and tells its real format, the
 size of the disk it holds (virtual size), the min_disk it needs, and what Glance or a
 hypervisor would refuse: backing files, external data files or extents, compressed files,
-files that are no disk image, truncation. Exit status 0 when every file can be uploaded as
-it is, 7 otherwise.
+files that are no disk image, truncation. It also suggests metadata read from the guest
+(firmware from the partition table; distribution, version and architecture from the root
+file system's os-release and /bin/sh on ext2/3/4; else from the file name), each with where
+it was read. Exit status 0 when every file can be uploaded as it is, 7 otherwise.
 
   --data   also read each raw file through and count its data: the 64 KiB clusters that hold
            a non-zero byte (zeros written as data count as empty, as they do when the file is
@@ -23,7 +26,13 @@ function findingLines(f: Finding): string[] {
   return [`  ${f.severity.padEnd(8)} ${f.code}: ${f.message}`, `           hint: ${f.hint}`];
 }
 
-export function describeInspection(r: Inspection): string[] {
+function suggestionLines(s: Suggestions): string[] {
+  return Object.entries(s)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, v]) => `  suggest  ${key}=${v.value} (from ${v.from})`);
+}
+
+export function describeInspection(r: Inspection, suggested: Suggestions = {}): string[] {
   const lines = [r.path];
   const sub = r.details.subformat ?? (r.details.version !== undefined ? `v${String(r.details.version)}` : undefined);
   lines.push(`  format   ${r.format}${sub !== undefined && sub !== null ? ` (${String(sub)})` : ''}`);
@@ -42,6 +51,7 @@ export function describeInspection(r: Inspection): string[] {
   if (r.diskFormat !== null)
     lines.push(`  declare  --disk-format ${r.diskFormat} --container-format ${r.containerFormat ?? 'bare'}`);
   for (const f of r.findings) lines.push(...findingLines(f));
+  lines.push(...suggestionLines(suggested));
   lines.push(`  verdict  ${r.safe ? 'can be uploaded' : 'refused: fix it first (see the hints)'}`);
   return lines;
 }
@@ -51,11 +61,13 @@ export async function inspectCommand(args: string[], io: CliIo): Promise<number>
   if (p.values.help === true) return (out(io, INSPECT_HELP), EXIT.ok);
   if (p.positionals.length === 0)
     throw new UsageError('inspect needs at least one FILE.', 'glance-uploader inspect --help');
-  const results: Inspection[] = [];
-  for (const f of p.positionals)
-    results.push(await inspectFile(resolve(io.cwd, f), { scanData: p.values.data === true }));
+  const results: (Inspection & { suggested: Suggestions })[] = [];
+  for (const f of p.positionals) {
+    const r = await inspectFile(resolve(io.cwd, f), { scanData: p.values.data === true });
+    results.push({ ...r, suggested: await guestHints(r.path, r.format, r.details) });
+  }
   if (p.values.json === true) out(io, JSON.stringify({ files: results }));
-  else out(io, results.map((r) => describeInspection(r).join('\n')).join('\n\n'));
+  else out(io, results.map((r) => describeInspection(r, r.suggested).join('\n')).join('\n\n'));
   const refused = results.flatMap((r) => r.findings).find((f) => f.severity === 'error');
   return refused === undefined ? EXIT.ok : exitCodeFor(refused.code);
 }

@@ -2,17 +2,20 @@
  * Metadata suggested from what an image shows of its guest, each with where it was read, for the
  * upload form to offer (never set without the user): the firmware from the partition table (a
  * GPT with an EFI system partition boots with UEFI; an MBR alone with BIOS), the architecture
- * from a GPT root or /usr partition's type (the Discoverable Partitions Specification) or the
- * file's name, the disk bus from a VMDK's adapter type, and the distribution, its version and its default user from the name cloud
- * images are published under (ubuntu-24.04-server-cloudimg-amd64.img, debian-12-genericcloud-
- * arm64.qcow2, Fedora-Cloud-Base-41-1.4.x86_64.qcow2...). Raw and qcow2 disks are read; other
- * formats get the name's hints only.
+ * from /bin/sh's ELF header or a GPT root or /usr partition's type (the Discoverable Partitions
+ * Specification), the distribution and its version from the root file system's os-release
+ * (ext2/3/4: os-release.ts), the disk bus from a VMDK's adapter type, and, where the disk says
+ * nothing, from the name cloud images are published under (ubuntu-24.04-server-cloudimg-
+ * amd64.img, debian-12-genericcloud-arm64.qcow2, Fedora-Cloud-Base-41-1.4.x86_64.qcow2...).
+ * Raw and qcow2 disks are read; other formats get the name's hints only.
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Suggestion } from '../../../shared/dto';
 import { FileWindow } from '../io/file-window';
 import { Qcow2Reader } from '../io/qcow2-reader';
+import { guestOs, type GuestOs } from './os-release';
+import { readPartitions, type Read } from './partitions';
 
 export type Suggestions = Record<string, Suggestion>;
 
@@ -27,33 +30,12 @@ const ARCH_OF_TYPE: Record<string, string> = {
   'b0e01050-ee5f-4390-949a-9101b17104e9': 'aarch64',
 };
 
-/** A GPT type GUID as text (its first three fields are little-endian). */
-function guid(b: Buffer): string {
-  const h = (x: Buffer): string => x.toString('hex');
-  const le = (s: number, n: number): string => h(Buffer.from(b.subarray(s, s + n)).reverse());
-  return `${le(0, 4)}-${le(4, 2)}-${le(6, 2)}-${h(b.subarray(8, 10))}-${h(b.subarray(10, 16))}`;
-}
-
-type Read = (offset: number, length: number) => Promise<Buffer>;
-
 /** The firmware and architecture a disk's partition table shows. */
 export async function hintsFromDisk(read: Read): Promise<Suggestions> {
-  const mbr = await read(0, 512);
-  if (mbr.length < 512 || mbr[510] !== 0x55 || mbr[511] !== 0xaa) return {};
-  const types = [0, 1, 2, 3].map((i) => mbr[446 + i * 16 + 4]);
-  // The GPT header is in the second sector: 512 bytes in, or 4096 on a 4Kn disk.
-  let sector = 512;
-  let header = await read(sector, 92);
-  if (header.toString('latin1', 0, 8) !== 'EFI PART' && types.includes(0xee)) {
-    sector = 4096;
-    header = await read(sector, 92);
-  }
-  if (header.toString('latin1', 0, 8) !== 'EFI PART') {
-    if (types.includes(0xee)) return {}; // a protective MBR without a GPT we can read: say nothing
-    // 55 AA ends one sector in 65536 by chance: a table has boot flags 00 or 80 and an entry.
-    const flags = [0, 1, 2, 3].map((i) => mbr[446 + i * 16]);
-    if (!flags.every((f) => f === 0 || f === 0x80) || types.every((t) => t === 0)) return {};
-    const efi = types.includes(0xef);
+  const table = await readPartitions(read);
+  if (table.scheme === 'none') return {};
+  if (table.scheme === 'mbr') {
+    const efi = table.parts.some((p) => p.type === 'ef');
     return {
       hw_firmware_type: {
         value: efi ? 'uefi' : 'bios',
@@ -61,16 +43,7 @@ export async function hintsFromDisk(read: Read): Promise<Suggestions> {
       },
     };
   }
-  const entriesAt = Number(header.readBigUInt64LE(72)) * sector;
-  const count = Math.min(256, header.readUInt32LE(80));
-  const size = header.readUInt32LE(84);
-  if (size < 128 || size > 4096) return {};
-  const table = await read(entriesAt, count * size);
-  const gptTypes = new Set<string>();
-  for (let i = 0; i + size <= table.length; i += size) {
-    const t = table.subarray(i, i + 16);
-    if (t.some((x) => x !== 0)) gptTypes.add(guid(t));
-  }
+  const gptTypes = new Set(table.parts.map((p) => p.type));
   const out: Suggestions = {};
   // Both an ESP and a BIOS boot partition: a hybrid disk (Ubuntu's and Debian's cloud images)
   // boots either way, nothing to suggest.
@@ -147,6 +120,39 @@ export function hintsFromAdapter(adapterType: unknown): Suggestions {
   return { hw_disk_bus: { value: 'scsi', from: `the VMDK's adapter type (${adapterType})` } };
 }
 
+/** os-release IDs whose os_distro Glance's documentation names otherwise. */
+const DISTRO_OF_ID: Record<string, string> = {
+  'opensuse-leap': 'opensuse',
+  'opensuse-tumbleweed': 'opensuse',
+  'opensuse-microos': 'opensuse',
+};
+
+/** What the guest's root file system says: its distribution, version, default user and architecture. */
+export function hintsFromGuestOs(os: GuestOs): Suggestions {
+  const out: Suggestions = {};
+  const id = os.release.ID?.toLowerCase();
+  const from = os.where;
+  if (id !== undefined && id !== '') {
+    const distro = DISTRO_OF_ID[id] ?? id;
+    out.os_distro = { value: distro, from };
+    const version = os.release.VERSION_ID;
+    if (version !== undefined && version !== '') out.os_version = { value: version, from };
+    const user = DISTROS.find((d) => d.distro === distro)?.user;
+    if (user !== undefined) out.image_original_user = { value: user, from: `the ${distro} cloud images’ default user` };
+  }
+  if (os.architecture !== undefined)
+    out.architecture = { value: os.architecture, from: os.where.replace(/^\S+/, '/bin/sh') };
+  return out;
+}
+
+/** The partition table's hints, then the root file system's over them (more exact). */
+async function hintsFromGuest(read: Read): Promise<Suggestions> {
+  const out = await hintsFromDisk(read);
+  // A file system too damaged to read leaves the table's hints.
+  const os = await guestOs(read).catch(() => undefined);
+  return os === undefined ? out : { ...out, ...hintsFromGuestOs(os) };
+}
+
 /** Every suggestion for a file: the disk's (more exact) over the name's, and its build date. */
 export async function guestHints(
   path: string,
@@ -163,14 +169,14 @@ export async function guestHints(
     if (format === 'qcow2') {
       const q = await Qcow2Reader.open(path);
       try {
-        Object.assign(out, await hintsFromDisk((o, n) => q.read(o, n)));
+        Object.assign(out, await hintsFromGuest((o, n) => q.read(o, n)));
       } finally {
         await q.close();
       }
     } else if (format === 'raw' || format === 'raw (partitioned)') {
       const w = await FileWindow.open(path);
       try {
-        Object.assign(out, await hintsFromDisk((o, n) => w.read(o, n)));
+        Object.assign(out, await hintsFromGuest((o, n) => w.read(o, n)));
       } finally {
         await w.close();
       }

@@ -1,0 +1,119 @@
+/**
+ * A Linux guest disk made at test time as distributions make them, without root: a root file
+ * system built by Debian's mke2fs from a directory (`-d`), with os-release where the
+ * distribution keeps it, /bin a link to usr/bin and sh a link to an ELF program; laid on a GPT
+ * (beside an ESP and a BIOS boot partition), an MBR (primary or logical partition), or alone.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guidBytes } from './disk-fixtures';
+
+export const LINUX_FS = '0fc63daf-8483-4772-8e79-3d69d8477de4';
+const ESP = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
+const BIOS_BOOT = '21686148-6449-6e6f-744e-656564454649';
+const MiB = 1024 * 1024;
+
+export interface LinuxDisk {
+  osRelease: string;
+  /** os-release in /usr/lib, /etc/os-release a relative link to it (Ubuntu, Debian). */
+  linked?: boolean;
+  /** ELF e_machine of the program /bin/sh leads to (0x3e x86_64, 0xb7 aarch64). */
+  machine?: number;
+  /** ext2 with 1 KiB blocks reads through the block map; ext4 (4 KiB) through extents. */
+  fs?: 'ext4' | 'ext2';
+  table?: 'gpt' | 'mbr' | 'mbr-logical' | 'none';
+  /** Empty files put in /etc and /usr/lib, so those directories span many blocks (an htree on ext4). */
+  manyFiles?: number;
+  /** Other files of the root, by path: their bytes, or a file of this machine copied with its holes. */
+  extra?: Record<string, Buffer | string>;
+}
+
+/** The ext file system alone, built from a directory tree (its bytes). */
+export function extImage(o: LinuxDisk): Buffer {
+  const work = mkdtempSync(join(tmpdir(), 'gu-linux-'));
+  try {
+    const root = join(work, 'root');
+    for (const d of ['etc', 'usr/lib', 'usr/bin']) mkdirSync(join(root, d), { recursive: true });
+    writeFileSync(join(root, o.linked ? 'usr/lib/os-release' : 'etc/os-release'), o.osRelease);
+    if (o.linked) symlinkSync('../usr/lib/os-release', join(root, 'etc/os-release'));
+    symlinkSync('usr/bin', join(root, 'bin'));
+    const elf = Buffer.alloc(64);
+    elf.write('\x7fELF', 0, 'latin1');
+    elf[4] = 2; // 64-bit
+    elf[5] = 1; // little-endian
+    elf.writeUInt16LE(o.machine ?? 0x3e, 18);
+    writeFileSync(join(root, 'usr/bin/dash'), elf);
+    symlinkSync('dash', join(root, 'usr/bin/sh'));
+    for (let i = 0; i < (o.manyFiles ?? 0); i++) {
+      writeFileSync(join(root, 'etc', `conf-${String(i).padStart(5, '0')}-with-a-longer-name`), '');
+      writeFileSync(join(root, 'usr/lib', `lib-${String(i).padStart(5, '0')}.so.1`), '');
+    }
+    for (const [path, data] of Object.entries(o.extra ?? {})) {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      if (typeof data === 'string') execFileSync('cp', ['--sparse=always', data, join(root, path)]);
+      else writeFileSync(join(root, path), data);
+    }
+    const img = join(work, 'fs.img');
+    const fs = o.fs ?? 'ext4';
+    execFileSync('mke2fs', ['-q', '-F', '-t', fs, '-b', fs === 'ext2' ? '1024' : '4096', '-d', root, img, '24M'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    return readFileSync(img);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function gptHeader(disk: Buffer, parts: { type: string; first: number; last: number }[]): void {
+  disk[446 + 4] = 0xee;
+  disk.writeUInt32LE(1, 446 + 8);
+  disk.writeUInt32LE(0xffffffff, 446 + 12);
+  disk[510] = 0x55;
+  disk[511] = 0xaa;
+  disk.write('EFI PART', 512, 'latin1');
+  disk.writeBigUInt64LE(2n, 512 + 72);
+  disk.writeUInt32LE(128, 512 + 80);
+  disk.writeUInt32LE(128, 512 + 84);
+  parts.forEach((p, i) => {
+    const o = 1024 + i * 128;
+    guidBytes(p.type).copy(disk, o);
+    disk.writeBigUInt64LE(BigInt(p.first), o + 32);
+    disk.writeBigUInt64LE(BigInt(p.last), o + 40);
+  });
+}
+
+function mbrEntry(sector: Buffer, i: number, type: number, lba: number, sectors: number): void {
+  const o = 446 + i * 16;
+  sector[o + 4] = type;
+  sector.writeUInt32LE(lba, o + 8);
+  sector.writeUInt32LE(sectors, o + 12);
+  sector[510] = 0x55;
+  sector[511] = 0xaa;
+}
+
+/** A raw disk holding the guest, written to `path`. */
+export function linuxDisk(path: string, o: LinuxDisk): void {
+  const fs = extImage(o);
+  const table = o.table ?? 'gpt';
+  if (table === 'none') return writeFileSync(path, fs);
+  const start = 2 * MiB; // LBA 4096: room for a small ESP or an EBR before it
+  const disk = Buffer.alloc(start + fs.length + MiB);
+  fs.copy(disk, start);
+  const sectors = fs.length / 512;
+  if (table === 'gpt')
+    gptHeader(disk, [
+      { type: BIOS_BOOT, first: 34, last: 2047 },
+      { type: ESP, first: 2048, last: 4095 },
+      { type: LINUX_FS, first: 4096, last: 4096 + sectors - 1 },
+    ]);
+  else if (table === 'mbr') mbrEntry(disk, 0, 0x83, 4096, sectors);
+  else {
+    // An extended partition from LBA 2048; its EBR there holds one logical partition 2048 sectors in.
+    mbrEntry(disk, 0, 0x05, 2048, 2048 + sectors);
+    const ebr = disk.subarray(2048 * 512, 2049 * 512);
+    mbrEntry(ebr, 0, 0x83, 2048, sectors);
+  }
+  writeFileSync(path, disk);
+}
