@@ -4,7 +4,7 @@
  * distribution keeps it, /bin a link to usr/bin and sh a link to an ELF program; laid on a GPT
  * (beside an ESP and a BIOS boot partition), an MBR (primary or logical partition), or alone.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,10 @@ export interface LinuxDisk {
   table?: 'gpt' | 'mbr' | 'mbr-logical' | 'none';
   /** Empty files put in /etc and /usr/lib, so those directories span many blocks (an htree on ext4). */
   manyFiles?: number;
+  /** Directories hashed into htrees by e2fsck -D (mke2fs -d writes them linear), /etc checked. */
+  htree?: boolean;
+  /** debugfs requests run on the file system once made (`sif /etc block[IND] 0xfffff000`: damage). */
+  debugfs?: string[];
   /** Other files of the root, by path: their bytes, or a file of this machine copied with its holes. */
   extra?: Record<string, Buffer | string>;
 }
@@ -60,6 +64,14 @@ export function extImage(o: LinuxDisk): Buffer {
     execFileSync('mke2fs', ['-q', '-F', '-t', fs, '-b', fs === 'ext2' ? '1024' : '4096', '-d', root, img, '24M'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    if (o.htree === true) {
+      const fsck = spawnSync('e2fsck', ['-fyD', img], { encoding: 'utf8' });
+      if (fsck.status !== 0 && fsck.status !== 1) throw new Error(`e2fsck -D failed: ${fsck.stderr}`);
+      const stat = execFileSync('debugfs', ['-R', 'stat /etc', img], { encoding: 'utf8', stdio: 'pipe' });
+      const flags = Number(/Flags: (0x[0-9a-f]+)/.exec(stat)?.[1] ?? 0);
+      if ((flags & 0x1000) === 0) throw new Error(`/etc is no htree after e2fsck -D: ${stat}`);
+    }
+    for (const request of o.debugfs ?? []) execFileSync('debugfs', ['-w', '-R', request, img], { stdio: 'pipe' });
     return readFileSync(img);
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -110,10 +122,16 @@ export function linuxDisk(path: string, o: LinuxDisk): void {
     ]);
   else if (table === 'mbr') mbrEntry(disk, 0, 0x83, 4096, sectors);
   else {
-    // An extended partition from LBA 2048; its EBR there holds one logical partition 2048 sectors in.
+    // An extended partition from LBA 2048 with three logical partitions: two small swap ones (5,
+    // 6), then the root (7). Each EBR's own entry is relative to itself, its link to the next EBR
+    // relative to the extended partition's start (the third EBR is at 2048 + 1000, not 2648 + 1000).
     mbrEntry(disk, 0, 0x05, 2048, 2048 + sectors);
-    const ebr = disk.subarray(2048 * 512, 2049 * 512);
-    mbrEntry(ebr, 0, 0x83, 2048, sectors);
+    const ebr = (lba: number): Buffer => disk.subarray(lba * 512, lba * 512 + 512);
+    mbrEntry(ebr(2048), 0, 0x82, 1, 500);
+    mbrEntry(ebr(2048), 1, 0x05, 600, 400);
+    mbrEntry(ebr(2648), 0, 0x82, 1, 300);
+    mbrEntry(ebr(2648), 1, 0x05, 1000, 1048 + sectors);
+    mbrEntry(ebr(3048), 0, 0x83, 4096 - 3048, sectors);
   }
   writeFileSync(path, disk);
 }

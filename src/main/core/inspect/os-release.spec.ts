@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { extImage, linuxDisk } from '../../../../test/support/linux-disk';
-import { ExtFs } from './ext-fs';
+import { ExtBudgetError, ExtFs } from './ext-fs';
 import { guestHints } from './guest-hints';
 import { elfArchitecture, guestOs, parseOsRelease } from './os-release';
 
@@ -25,7 +25,7 @@ describe('the guest’s own root file system', () => {
   // or when a directory is read from its first block only (the htree of 600 names).
   it('reads an Ubuntu cloud disk: os-release through its link, /bin/sh through two, on a GPT beside an ESP', async () => {
     const raw = join(dir, 'disk.raw');
-    linuxDisk(raw, { osRelease: UBUNTU, linked: true, manyFiles: 600 });
+    linuxDisk(raw, { osRelease: UBUNTU, linked: true, manyFiles: 600, htree: true });
     const hints = await guestHints(raw, 'raw');
     expect(values(hints)).toMatchObject({
       os_distro: 'ubuntu',
@@ -42,8 +42,9 @@ describe('the guest’s own root file system', () => {
     expect(values(await guestHints(qcow2, 'qcow2'))).toMatchObject({ os_distro: 'ubuntu', architecture: 'x86_64' });
   });
 
-  // Fails without the block map of ext2/3 (12 direct blocks, then pointers) or the EBR chain.
-  it('reads ext2 with 1 KiB blocks on a logical MBR partition, and an aarch64 shell', async () => {
+  // Fails when the next EBR is taken relative to the current one (the root is in the third
+  // logical partition), or when ext2's 1 KiB blocks are read as 4 KiB.
+  it('reads ext2 with 1 KiB blocks on the third logical MBR partition, and an aarch64 shell', async () => {
     const raw = join(dir, 'debian.raw');
     const osRelease = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debian\n';
     linuxDisk(raw, { osRelease, fs: 'ext2', table: 'mbr-logical', machine: 0xb7, manyFiles: 400 });
@@ -55,7 +56,7 @@ describe('the guest’s own root file system', () => {
       architecture: 'aarch64',
       hw_firmware_type: 'bios',
     });
-    expect(hints.os_distro?.from).toBe('/etc/os-release on partition 5');
+    expect(hints.os_distro?.from).toBe('/etc/os-release on partition 7');
   });
 
   it('reads a disk that is one file system, and names openSUSE as Glance does', async () => {
@@ -100,14 +101,59 @@ describe('the guest’s own root file system', () => {
     sb.writeUInt32LE(1, 76); // revision 1: the inode size is read
     sb.writeUInt16LE(256, 88);
     sb.writeUInt32LE(0, 96); // no incompatible feature
+    sb.writeUInt32LE(1, 20);
     sb.writeUInt32LE(0xffffffff, 40); // more inodes per group than a group can hold
-    sb.writeUInt32LE(7, 20); // and the first data block is not 1
     expect(await ExtFs.open(bufferRead(junk))).toBeUndefined();
     sb.writeUInt32LE(2048, 40);
+    sb.writeUInt32LE(7, 20); // the first data block of 1 KiB blocks is 1
+    expect(await ExtFs.open(bufferRead(junk))).toBeUndefined();
     sb.writeUInt32LE(1, 20);
     junk.writeUInt32LE(0xfffffff0, 2048 + 8); // group 0's inode table far past the end
     expect(await ExtFs.open(bufferRead(junk))).toBeDefined();
     expect(await guestOs(bufferRead(junk))).toBeUndefined();
+  });
+});
+
+describe('bounds on a damaged or hostile file system', () => {
+  // Fails when a pointer block past the disk's end throws out of the reader (walkPointers reads
+  // a short buffer), or when an empty link target is taken for "." (/bin/sh would read /sh).
+  it('reads damage as absent: a block map pointing past the end, an empty link', async () => {
+    const fsImage = extImage({
+      osRelease: UBUNTU,
+      fs: 'ext2',
+      manyFiles: 400, // /etc spans more than 12 blocks: it has an indirect block
+      extra: { sh: Buffer.from('not the shell') },
+      debugfs: ['sif /etc block[IND] 0xfffff000', 'sif /bin size 0'],
+    });
+    const fs = await ExtFs.open(bufferRead(fsImage));
+    await expect(fs?.readFile('/etc/os-release')).resolves.not.toThrow();
+    expect(await fs?.readFile('/bin/sh')).toBeUndefined();
+    expect((await fs?.readFile('/sh'))?.toString()).toBe('not the shell');
+  });
+
+  // Fails without the directory cache: a link through 1000 ".." reads the root 1000 times
+  // (4 MB here; a 16 MiB damaged directory would make it 16 GB); and without the budget.
+  it('reads each directory once, and stops at its byte budget', async () => {
+    const image = extImage({ osRelease: UBUNTU, manyFiles: 600, htree: true });
+    const counted = { bytes: 0 };
+    const counting = async (o: number, n: number): Promise<Buffer> => {
+      counted.bytes += n;
+      return image.subarray(o, o + n);
+    };
+    const loop = extImage({
+      osRelease: UBUNTU,
+      debugfs: [`symlink /deep ${'../'.repeat(1000)}etc/os-release`],
+    });
+    const deep = await ExtFs.open(async (o, n) => {
+      counted.bytes += n;
+      return loop.subarray(o, o + n);
+    });
+    counted.bytes = 0;
+    expect((await deep?.readFile('/deep'))?.toString()).toBe(UBUNTU);
+    expect(counted.bytes).toBeLessThan(1024 * 1024);
+    const small = await ExtFs.open(counting, 0, 16 * 1024);
+    await expect(small?.readFile('/etc/os-release')).rejects.toThrow(ExtBudgetError);
+    expect((await (await ExtFs.open(counting))?.readFile('/etc/os-release'))?.toString()).toBe(UBUNTU);
   });
 });
 
@@ -123,9 +169,13 @@ describe('os-release and ELF', () => {
   it('names the machine of an ELF header', () => {
     const h = Buffer.alloc(20);
     h.write('\x7fELF', 0, 'latin1');
+    h[4] = 2;
     h[5] = 1;
     h.writeUInt16LE(0xf3, 18);
     expect(elfArchitecture(h)).toBe('riscv64');
+    h[4] = 1; // a 32-bit program of the same machine: riscv32, not named
+    expect(elfArchitecture(h)).toBeUndefined();
+    h[4] = 2;
     expect(elfArchitecture(Buffer.alloc(20))).toBeUndefined();
   });
 });

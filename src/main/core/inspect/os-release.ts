@@ -57,8 +57,13 @@ export function parseOsRelease(text: string): Record<string, string> {
 /** The architecture in an ELF header (the first 20 bytes of a program). */
 export function elfArchitecture(head: Buffer): string | undefined {
   if (head.length < 20 || head.toString('latin1', 0, 4) !== '\x7fELF') return undefined;
-  const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
-  if (machine === 0x15 && head[5] === 2) return 'ppc64'; // big-endian POWER
+  const [bits64, data] = [head[4] === 2, head[5]];
+  if (data !== 1 && data !== 2) return undefined;
+  const machine = data === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
+  if (machine === 0x15 && data === 2) return 'ppc64'; // big-endian POWER
+  // The same machine numbers name 32-bit RISC-V and 31-bit s390 too.
+  if ((machine === 0xf3 || machine === 0x16 || machine === 0x15 || machine === 0x3e || machine === 0xb7) && !bits64)
+    return undefined;
   return ELF_MACHINES[machine];
 }
 
@@ -88,9 +93,10 @@ export async function guestOs(read: Read): Promise<GuestOs | undefined> {
           .sort((a, b) => b.part.size - a.part.size)
           .slice(0, MAX_TRIED);
   for (const t of tries) {
-    const fs = await ExtFs.open(read, t.part?.start ?? 0);
-    if (fs === undefined) continue;
-    const os = await readOs(fs, t.where);
+    // One damaged partition (or one past its budget) must not hide the root on another.
+    const os = await ExtFs.open(read, t.part?.start ?? 0)
+      .then((fs) => (fs === undefined ? undefined : readOs(fs, t.where)))
+      .catch(() => undefined);
     if (os !== undefined) return os;
   }
   return undefined;

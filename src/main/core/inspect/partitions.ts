@@ -109,8 +109,14 @@ async function logical(read: Read, extendedLba: number): Promise<Partition[]> {
     const sector = await read(ebr * 512, 512);
     if (!signed(sector)) break;
     const [own, next] = mbrEntries(sector);
-    if (own !== undefined && own.type !== 0)
-      parts.push({ number: 5 + n, type: hex2(own.type), start: (ebr + own.lba) * 512, size: own.sectors * 512 });
+    // Numbered as Linux does: only the EBRs that hold a partition count.
+    if (own !== undefined && own.type !== 0 && own.sectors !== 0)
+      parts.push({
+        number: 5 + parts.length,
+        type: hex2(own.type),
+        start: (ebr + own.lba) * 512,
+        size: own.sectors * 512,
+      });
     if (next === undefined || next.type === 0 || next.lba === 0) break;
     ebr = extendedLba + next.lba;
   }
