@@ -69,6 +69,9 @@ async function ensureFixedImage(
     status: image.status,
     madeBy: image[MADE_BY] ?? null,
   });
+  // Two machines that won one region each would otherwise wait on each other for good: each
+  // one's waiting branch would hold back its own upload of the other region (one read feeds both).
+  leaveFanOut(ctx);
   return waitForOther(ctx, glance, image);
 }
 
@@ -100,6 +103,15 @@ async function waitForOther(ctx: RunContext, glance: GlanceClient, first: Glance
     await sleep(ctx.pollMs ?? 2000, undefined, { signal: ctx.signal });
     image = (await glance.findImage(image.id)) ?? { ...image, status: 'deleted' };
   }
+}
+
+/**
+ * A target that will not send now (it waits, or follows an import) lets its fan-out siblings go on
+ * without it; if it sends later (a take-over), it reads the file on its own.
+ */
+export function leaveFanOut(ctx: RunContext): void {
+  ctx.shared?.body.detach();
+  ctx.shared = undefined;
 }
 
 /** The create call's fields: the job's metadata, with what inspection found where it is silent. */

@@ -20,7 +20,7 @@ import { assertUnchanged, type SourceIdentity } from '../io/source-file';
 import type { TokenBucket } from './token-bucket';
 import { hashFile } from '../io/hashed-read';
 import { uploadStream, type SharedBody } from './upload-stream';
-import { deleteQuietly, ensureImage, markVerified } from './image-ensure';
+import { deleteQuietly, ensureImage, leaveFanOut, markVerified } from './image-ensure';
 import { copyToSend, fileDigestsUnderWay, shrinkFields, type ShrinkSend } from './shrink';
 import { conversionDetail, declaredFormat, expectedStored, virtualSizeOf } from './stored-image';
 import { releaseShrunk } from './shrink-cache';
@@ -218,6 +218,7 @@ export async function runDirectUpload(ctx: RunContext): Promise<TargetRecord> {
   let digests: Digests | undefined;
   const direct = t.method !== 'glance-direct';
   if (!direct) await assertGlanceDirect(glance, t.region);
+  if (image.status !== 'queued') leaveFanOut(ctx); // an import to follow: the siblings send meanwhile
   if (image.status === 'queued') {
     t = repo.transition(t.id, 'uploading');
     const continueAt =
