@@ -111,6 +111,8 @@ export class FanOut {
       this.#pumping = false;
     }
     this.#wakeAll();
+    // The last branch left while this chunk was read: nobody pumps again, so stop here.
+    if (!this.#branches.some((b) => b.attached)) await this.#read?.dispose();
   }
 
   get #ended(): boolean {

@@ -183,15 +183,18 @@ export class Scheduler {
       const shared: SharedBody = { body, digests: () => fan.digests() };
       return this.#launch(t, shared);
     });
-    void Promise.all(runs).then(async () => {
-      this.repo.note('job.fanout', first, {
-        targets: group.map((t) => t.id),
-        bytesRead: fan.bytesRead,
-        size: job.sourceSize,
-        complete: fan.complete,
-      });
-      await fan.dispose();
-    });
+    // Settled, not all: a run whose failure handling failed too must not keep the read open.
+    void Promise.allSettled(runs)
+      .then(() =>
+        this.repo.note('job.fanout', first, {
+          targets: group.map((t) => t.id),
+          bytesRead: fan.bytesRead,
+          size: job.sourceSize,
+          complete: fan.complete,
+        }),
+      )
+      .catch(() => undefined) // the database closed with the engine: only the note is lost
+      .finally(() => void fan.dispose().catch(() => undefined));
   }
 
   #launch(t: TargetRecord, shared?: SharedBody): Promise<void> {
