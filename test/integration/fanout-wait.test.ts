@@ -8,6 +8,9 @@
  * RegionTwo's image and sends its data only once our RegionOne upload is done.
  * Fails without leaveFanOut in ensureFixedImage (transfer/image-ensure.ts): RegionOne's upload
  * gets no byte while RegionTwo waits, and the wait for RegionOne below runs out.
+ * The same holds across jobs: a waiting target gives its concurrency slot back, or two machines
+ * whose slots all wait on each other's images would stand still until the 30 min take-over.
+ * Fails when the scheduler counts waiting targets as running (`waiting` in scheduler.ts #tick).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -93,5 +96,43 @@ it('a region waiting for another machine’s image lets the job’s other region
   ] as const) {
     const image = await (await engine.glance('ref-demo', region)).getImage(id);
     expect(image).toMatchObject({ status: 'active', os_hash_value: file.sha512 });
+  }
+}, 180_000);
+
+it('a target waiting for another machine’s image gives its slot to the next job', async () => {
+  const file = await makeFile(join(dir, 'slot.raw'), 8 * MiB + 1);
+  const waitName = `${tag}-wait`;
+  const waitId = randomUUID();
+  const waitMeta = { name: waitName, disk_format: 'raw', container_format: 'bare', tags: [tag] };
+  const otherTwo = await engine.glance('ref-demo', 'RegionTwo');
+  await otherTwo.createImage({ ...waitMeta, id: waitId, properties: { [MADE_BY]: 'a-target-of-another-machine' } });
+
+  const scheduler = new Scheduler({ db, engine, actor: 'fanwait-test', concurrency: 1 });
+  try {
+    const source = await fileJobSource(file.path);
+    const waiting = scheduler.repo.createJob({
+      source,
+      name: waitName,
+      metadata: waitMeta,
+      targets: [{ cloud: 'ref-demo', region: 'RegionTwo', imageId: waitId }],
+    }).targets[0]!.id;
+    const nextName = `${tag}-next`;
+    const next = scheduler.repo.createJob({
+      source,
+      name: nextName,
+      metadata: { name: nextName, disk_format: 'raw', container_format: 'bare', tags: [tag] },
+      targets: [{ cloud: 'ref-demo', region: 'RegionOne' }],
+    }).targets[0]!.id;
+    scheduler.start();
+    await until(
+      'the next job done while the first waits',
+      () => scheduler.repo.getTarget(next).state === 'done',
+      60_000,
+    );
+    expect(scheduler.repo.getTarget(waiting).state).not.toBe('done');
+    await uploadImageData(otherTwo, waitId, fileSource(file.path, file.size));
+    await until('the waiting job verified', () => scheduler.repo.getTarget(waiting).state === 'done', 60_000);
+  } finally {
+    await scheduler.stop();
   }
 }, 180_000);

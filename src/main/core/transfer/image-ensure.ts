@@ -72,7 +72,12 @@ async function ensureFixedImage(
   // Two machines that won one region each would otherwise wait on each other for good: each
   // one's waiting branch would hold back its own upload of the other region (one read feeds both).
   leaveFanOut(ctx);
-  return waitForOther(ctx, glance, image);
+  ctx.onWaiting?.(true);
+  try {
+    return await waitForOther(ctx, glance, image);
+  } finally {
+    ctx.onWaiting?.(false);
+  }
 }
 
 /**

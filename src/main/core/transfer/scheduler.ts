@@ -6,11 +6,9 @@
  * Pause stops sending at once; against Glance, resume sends the whole file again into the SAME
  * image (Glance takes image data in one request), and the audit log says so.
  */
-import type { Engine } from '../clouds/engine';
 import { EngineError, toErrorInfo } from '../io/errors';
-import type { Db } from '../queue/database';
 import { JobEventCoalescer, type JobUpdate } from '../queue/job-events';
-import { JobRepository, type JobRecord, type TargetRecord } from '../queue/job-repository';
+import { JobRepository, type TargetRecord } from '../queue/job-repository';
 import { Lease, type AcquireResult } from '../queue/lease';
 import { isWorking, OPEN_STATES, RUNNING_STATES } from '../queue/target-state';
 import type { ControlAction } from '../../../shared/target-states';
@@ -25,35 +23,10 @@ import { runTarget } from './target-runner';
 import { resumeWhy, sourceTargetOf, sourceUnavailable } from '../queue/target-methods';
 import { jobSnapshot } from '../queue/job-snapshot';
 import { pickGroups } from './admission';
+import type { SchedulerOptions } from './scheduler-options';
 import type { SharedBody } from './upload-stream';
 
-export interface SchedulerOptions {
-  db: Db;
-  engine: Engine;
-  /** Who runs, for the lease and the audit log ("app", "cli:<pid>"...). */
-  actor: string;
-  concurrency?: number;
-  perRegion?: number;
-  retryPolicy?: RetryPolicy;
-  /** The retry budget alone (the setting and `--retry-for`), over the policy's. */
-  retryBudgetMs?: number;
-  /** An import showing no change for this long is stuck: deleted and made again (`--import-stall`). */
-  importStallMs?: number;
-  /** Global bandwidth limit, bytes per second (0 or unset: none). */
-  bwlimit?: number;
-  /** The wall clock a bandwidth schedule is read with (default: now; tests set the day and hour). */
-  clock?: () => Date;
-  /** Keep the images of failed and canceled targets (debugging); default false: delete them. */
-  keepFailedImages?: boolean;
-  leaseTtlMs?: number;
-  tickMs?: number;
-  onJobUpdated?: (u: JobUpdate) => void;
-  /**
-   * Runs once when every target of a job is done (distribution/local-copy-cleanup.ts removes a
-   * synced staged image or a replicate's cached copy). The scheduler names no cloud.
-   */
-  onJobDone?: (job: JobRecord, first: TargetRecord, repo: JobRepository) => Promise<void>;
-}
+export type { SchedulerOptions } from './scheduler-options';
 
 type StopReason = 'pause' | 'cancel' | 'stop';
 
@@ -62,6 +35,8 @@ interface Running {
   abort: AbortController;
   reason?: StopReason;
   done: Promise<void>;
+  /** Waiting for another machine's image: it holds no slot (two machines would wait on each other). */
+  waiting?: boolean;
 }
 
 export class Scheduler {
@@ -150,7 +125,7 @@ export class Scheduler {
       .targetsIn(['pending', 'retrying'])
       .filter((t) => !this.#running.has(t.id) && !(t.state === 'retrying' && (t.nextAttemptAt ?? 0) > now))
       .filter((t) => this.#sourceReady(t));
-    const running = [...this.#running.values()].map((r) => r.target);
+    const running = [...this.#running.values()].filter((r) => r.waiting !== true).map((r) => r.target);
     const limits = { limit: this.#concurrency, perRegion: this.o.perRegion ?? 2 };
     for (const group of pickGroups(runnable, running, limits)) this.#launchGroup(group);
   }
@@ -212,6 +187,10 @@ export class Scheduler {
       // apply when the target reads the file on its own (a resend after a 401).
       buckets: this.bandwidth.forJob(job.id, job.bwlimit),
       onProgress: (bytes) => this.#progress(t, bytes),
+      onWaiting: (waiting) => {
+        entry.waiting = waiting;
+        if (waiting) this.#tick(); // its slot is free now
+      },
       shared,
       ...(this.o.importStallMs !== undefined ? { importStallMs: this.o.importStallMs } : {}),
     })

@@ -36,6 +36,11 @@ export interface RunContext {
   onProgress?: (bytes: number) => void;
   /** How long an image may stay `saving` after an aborted upload before it is replaced. */
   savingGraceMs?: number;
+  /**
+   * Told when the target starts and stops waiting for another machine's image: meanwhile it holds
+   * no concurrency slot (a take-over may then send beyond the limit, by the targets that waited).
+   */
+  onWaiting?: (waiting: boolean) => void;
   /** A fan-out branch: the file read once for several targets of the job. */
   shared?: SharedBody;
   /** An import showing no change for this long is stuck (glance.import_stalled). */
