@@ -49,11 +49,11 @@ import {
   adoptDuplicate,
   followImport,
   inspectBeforeSending,
-  knownOrHashed,
   sourceOf,
   settleFileTarget,
   type RunContext,
 } from './upload-runner';
+import { knownOrHashed } from './job-digests';
 
 /** How many imports of one relay are asked of Glance in one attempt (the second with a new URL). */
 const IMPORT_ROUNDS = 2;

@@ -18,7 +18,7 @@ import type { JobRecord, JobRepository, TargetRecord } from '../queue/job-reposi
 import type { Digests } from '../io/hasher';
 import { assertUnchanged, type SourceIdentity } from '../io/source-file';
 import type { TokenBucket } from './token-bucket';
-import { hashFile } from '../io/hashed-read';
+import { knownOrHashed } from './job-digests';
 import { uploadStream, type SharedBody } from './upload-stream';
 import { deleteQuietly, ensureImage, leaveFanOut, markVerified } from './image-ensure';
 import { copyToSend, fileDigestsUnderWay, shrinkFields, type ShrinkSend } from './shrink';
@@ -126,13 +126,6 @@ function assertStagedDigests(job: JobRecord, digests: Digests): void {
     `The staged copy of "${job.name}" no longer has the sha512 it was staged with.`,
     { hint: 'Its data file in the local server changed or is damaged: stage the image again.' },
   );
-}
-
-/** The file's digests: recorded on the job by an earlier attempt, else read and hashed now. */
-export async function knownOrHashed(job: JobRecord, source: SourceIdentity): Promise<Digests> {
-  return job.sha512 !== null && job.md5 !== null
-    ? { md5: job.md5, sha512: job.sha512 }
-    : hashFile(source.path, source.size);
 }
 
 /**
