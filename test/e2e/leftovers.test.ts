@@ -12,13 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApiHandlers } from '../../src/main/core/app/api/api-service';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeFile } from '../support/files';
 import { until } from '../support/queue-fixture';
 import { ReferenceImages } from '../support/reference-images';
-import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
+import { enqueueRawFile, openRuntimeApp, type RuntimeHarness } from './support/app-harness';
 import { AppModel } from './support/app-pages';
 import { launchChromium } from './support/chromium';
 
@@ -59,16 +58,7 @@ async function killedImageOfOurs(): Promise<{ id: string; name: string; targetId
     { method: 'DELETE', path: /^\/v2\/images\/[^/]+$/, fault: { kind: 'status', status: 503 }, times: 20 },
   );
   const f = await makeFile(join(scratch, `${name}.raw`), MiB);
-  const api = createApiHandlers(app.runtime.engine, app.runtime);
-  const { jobIds } = await api.enqueueUploads({
-    images: [{ path: f.path, name }],
-    cloud: 'proxied',
-    regions: ['RegionOne'],
-    method: 'push',
-    shrink: 'off',
-    diskFormat: 'raw',
-    containerFormat: 'bare',
-  });
+  const jobIds = await enqueueRawFile(app, f.path, name, 'proxied');
   const repo = app.runtime.scheduler.repo;
   await until('the image deletion to fail', () =>
     repo.events({ jobId: jobIds[0]! }).some((e) => e.kind === 'target.image_delete_failed'),

@@ -12,13 +12,12 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DAYS } from '../../src/shared/bandwidth-schedule';
-import { createApiHandlers } from '../../src/main/core/app/api/api-service';
 import { proxiedEntry, writeCloudsYaml } from '../support/clouds-yaml';
 import { startFaultProxy, type FaultProxy, type FaultRule, type ProxyLogEntry } from '../support/fault-proxy';
 import { makeFile, type TestFile } from '../support/files';
 import { until } from '../support/queue-fixture';
 import { ReferenceImages } from '../support/reference-images';
-import { openRuntimeApp, type RuntimeHarness } from './support/app-harness';
+import { enqueueRawFile, openRuntimeApp, type RuntimeHarness } from './support/app-harness';
 import { AppModel } from './support/app-pages';
 import { launchChromium } from './support/chromium';
 
@@ -56,22 +55,13 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Bytes per second the proxy received for this upload over `ms`. */
 /** A raw file of `size` random bytes queued to RegionOne through the proxy, as the app queues it. */
 async function enqueueRaw(name: string, size: number): Promise<{ f: TestFile; jobIds: string[] }> {
   const f = await makeFile(join(scratch, `${name}.raw`), size);
-  const { jobIds } = await createApiHandlers(app.runtime.engine, app.runtime).enqueueUploads({
-    images: [{ path: f.path, name }],
-    cloud: 'proxied',
-    regions: ['RegionOne'],
-    method: 'push',
-    shrink: 'off',
-    diskFormat: 'raw',
-    containerFormat: 'bare',
-  });
-  return { f, jobIds };
+  return { f, jobIds: await enqueueRawFile(app, f.path, name, 'proxied') };
 }
 
+/** Bytes per second the proxy received for this upload over `ms`. */
 async function rateAtProxy(put: ProxyLogEntry, ms: number): Promise<number> {
   const [b0, t0] = [put.bytesIn, Date.now()];
   await new Promise((r) => setTimeout(r, ms));

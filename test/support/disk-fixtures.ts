@@ -394,17 +394,34 @@ export function guidBytes(text: string): Buffer {
   return Buffer.concat([le(h.slice(0, 8)), le(h.slice(8, 12)), le(h.slice(12, 16)), Buffer.from(h.slice(16), 'hex')]);
 }
 
+/**
+ * A protective MBR and a GPT header written into `disk` (sectors of `sector` bytes: 4096 for a
+ * 4Kn disk), its entries from LBA 2 holding these partitions (type, first and last LBA).
+ */
+export function writeGpt(disk: Buffer, parts: { type: string; first?: number; last?: number }[], sector = 512): void {
+  disk[446 + 4] = 0xee;
+  disk.writeUInt32LE(1, 446 + 8);
+  disk.writeUInt32LE(0xffffffff, 446 + 12);
+  disk[510] = 0x55;
+  disk[511] = 0xaa;
+  disk.write('EFI PART', sector, 'latin1');
+  disk.writeBigUInt64LE(2n, sector + 72);
+  disk.writeUInt32LE(128, sector + 80);
+  disk.writeUInt32LE(128, sector + 84);
+  parts.forEach((p, i) => {
+    const o = 2 * sector + i * 128;
+    guidBytes(p.type).copy(disk, o);
+    disk.writeBigUInt64LE(BigInt(p.first ?? 0), o + 32);
+    disk.writeBigUInt64LE(BigInt(p.last ?? 0), o + 40);
+  });
+}
+
 /** A raw disk of `size` bytes: a protective MBR and a GPT (512-byte sectors) holding these partition types. */
 export function gptDisk(path: string, types: string[], size = 64 * 1024): void {
   const disk = Buffer.alloc(size);
-  disk[446 + 4] = 0xee;
-  disk.writeUInt32LE(1, 446 + 8);
-  disk[510] = 0x55;
-  disk[511] = 0xaa;
-  disk.write('EFI PART', 512, 'latin1');
-  disk.writeBigUInt64LE(2n, 512 + 72);
-  disk.writeUInt32LE(128, 512 + 80);
-  disk.writeUInt32LE(128, 512 + 84);
-  types.forEach((t, i) => guidBytes(t).copy(disk, 1024 + i * 128));
+  writeGpt(
+    disk,
+    types.map((type) => ({ type })),
+  );
   writeFileSync(path, disk);
 }

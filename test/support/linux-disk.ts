@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { guidBytes } from './disk-fixtures';
+import { writeGpt } from './disk-fixtures';
 
 export const LINUX_FS = '0fc63daf-8483-4772-8e79-3d69d8477de4';
 const ESP = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
@@ -78,24 +78,6 @@ export function extImage(o: LinuxDisk): Buffer {
   }
 }
 
-function gptHeader(disk: Buffer, parts: { type: string; first: number; last: number }[]): void {
-  disk[446 + 4] = 0xee;
-  disk.writeUInt32LE(1, 446 + 8);
-  disk.writeUInt32LE(0xffffffff, 446 + 12);
-  disk[510] = 0x55;
-  disk[511] = 0xaa;
-  disk.write('EFI PART', 512, 'latin1');
-  disk.writeBigUInt64LE(2n, 512 + 72);
-  disk.writeUInt32LE(128, 512 + 80);
-  disk.writeUInt32LE(128, 512 + 84);
-  parts.forEach((p, i) => {
-    const o = 1024 + i * 128;
-    guidBytes(p.type).copy(disk, o);
-    disk.writeBigUInt64LE(BigInt(p.first), o + 32);
-    disk.writeBigUInt64LE(BigInt(p.last), o + 40);
-  });
-}
-
 function mbrEntry(sector: Buffer, i: number, type: number, lba: number, sectors: number): void {
   const o = 446 + i * 16;
   sector[o + 4] = type;
@@ -115,7 +97,7 @@ export function linuxDisk(path: string, o: LinuxDisk): void {
   fs.copy(disk, start);
   const sectors = fs.length / 512;
   if (table === 'gpt')
-    gptHeader(disk, [
+    writeGpt(disk, [
       { type: BIOS_BOOT, first: 34, last: 2047 },
       { type: ESP, first: 2048, last: 4095 },
       { type: LINUX_FS, first: 4096, last: 4096 + sectors - 1 },

@@ -120,6 +120,25 @@ export interface RuntimeHarness extends AppHarness {
   runtime: AppRuntime;
 }
 
+/** A raw file queued to `cloud`'s RegionOne as the app queues it (push, no shrink): its job ids. */
+export async function enqueueRawFile(
+  app: RuntimeHarness,
+  path: string,
+  name: string,
+  cloud: string,
+): Promise<string[]> {
+  const { jobIds } = await createApiHandlers(app.runtime.engine, app.runtime).enqueueUploads({
+    images: [{ path, name }],
+    cloud,
+    regions: ['RegionOne'],
+    method: 'push',
+    shrink: 'off',
+    diskFormat: 'raw',
+    containerFormat: 'bare',
+  });
+  return jobIds;
+}
+
 /** What the desktop app runs, behind the page: the queue runs and its events reach the page. */
 export async function openRuntimeApp(browser: Browser, options: AppRuntimeOptions): Promise<RuntimeHarness> {
   const gate = new EventGate();

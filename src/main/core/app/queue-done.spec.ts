@@ -27,7 +27,13 @@ beforeEach(() => {
   ran = [];
   told = [];
   when = { action: 'notify' };
-  watch = new QueueDoneWatch({
+  watch = newWatch();
+  watch.start();
+});
+
+/** A watch over the test's database that records what it tells and runs. */
+function newWatch(): QueueDoneWatch {
+  return new QueueDoneWatch({
     repo,
     when: () => when,
     onDone: (s) => told.push(s),
@@ -35,8 +41,7 @@ beforeEach(() => {
     run: runner,
     env: { PATH: '/bin' },
   });
-  watch.start();
-});
+}
 afterEach(() => {
   db.close();
   rmSync(dir, { recursive: true, force: true });
@@ -148,13 +153,7 @@ describe('the queue being done', () => {
   it('is not done by an old job’s first update, nor by the user’s own cancel', async () => {
     const old = job(['R1', 'R2']);
     update(old, ['done', 'failed'], 1); // as the database holds them at the app's start
-    watch = new QueueDoneWatch({
-      repo,
-      when: () => when,
-      onDone: (s) => told.push(s),
-      idle: async () => undefined,
-      run: runner,
-    });
+    watch = newWatch();
     watch.start();
     watch.seen(update(old, ['done', 'failed'], 2)); // an update of it, nothing changed (a flush at start)
     await settle();

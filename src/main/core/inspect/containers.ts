@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { FileWindow } from '../io/file-window';
 import { finding } from './findings';
+import { mbrEntries, signed } from './partitions';
 import type { Finding, Probe } from './types';
 
 // ---- ISO 9660 / UDF ----------------------------------------------------------------------------
@@ -57,20 +58,11 @@ export async function partitionTable(
   w: FileWindow,
 ): Promise<{ details: Record<string, unknown>; findings: Finding[] }> {
   const sector0 = await w.read(0, 512);
-  if (sector0.length < 512 || sector0[510] !== 0x55 || sector0[511] !== 0xaa)
-    return { details: { partitionTable: null }, findings: [] };
+  if (!signed(sector0)) return { details: { partitionTable: null }, findings: [] };
   // A FAT boot sector also ends in 55 AA: two FATs and media F8 tell it apart (as Glance does).
   if (sector0[0x10] === 2 && sector0[0x15] === 0xf8)
     return { details: { partitionTable: null, filesystem: 'fat' }, findings: [] };
-  const entries = [0, 1, 2, 3].map((i) => {
-    const o = 446 + i * 16;
-    return {
-      boot: sector0[o] ?? 0,
-      type: sector0[o + 4] ?? 0,
-      lba: sector0.readUInt32LE(o + 8),
-      sectors: sector0.readUInt32LE(o + 12),
-    };
-  });
+  const entries = mbrEntries(sector0);
   const used = entries.filter((e) => e.type !== 0);
   const gptHeader = await w.read(512, 8);
   const gpt = used.some((e) => e.type === 0xee) || gptHeader.toString('latin1') === 'EFI PART';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gptDisk, guidBytes } from '../../../../test/support/disk-fixtures';
+import { gptDisk, writeGpt } from '../../../../test/support/disk-fixtures';
 import { guestHints, hintsFromAdapter, hintsFromName } from './guest-hints';
 
 let dir: string;
@@ -29,14 +29,7 @@ describe('guest hints', () => {
     expect((await guestHints(hybrid, 'raw')).hw_firmware_type).toBeUndefined();
     // 4096-byte sectors: the header at 4096, its entries at LBA 2 = 8192.
     const disk = Buffer.alloc(64 * 1024);
-    disk[446 + 4] = 0xee;
-    disk[510] = 0x55;
-    disk[511] = 0xaa;
-    disk.write('EFI PART', 4096, 'latin1');
-    disk.writeBigUInt64LE(2n, 4096 + 72);
-    disk.writeUInt32LE(128, 4096 + 80);
-    disk.writeUInt32LE(128, 4096 + 84);
-    guidBytes('c12a7328-f81f-11d2-ba4b-00a0c93ec93b').copy(disk, 8192);
+    writeGpt(disk, [{ type: 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b' }], 4096);
     writeFileSync(join(dir, '4kn.raw'), disk);
     expect((await guestHints(join(dir, '4kn.raw'), 'raw')).hw_firmware_type?.value).toBe('uefi');
   });

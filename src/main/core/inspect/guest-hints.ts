@@ -15,7 +15,7 @@ import type { Suggestion } from '../../../shared/dto';
 import { FileWindow } from '../io/file-window';
 import { Qcow2Reader } from '../io/qcow2-reader';
 import { guestOs, type GuestOs } from './os-release';
-import { readPartitions, type Read } from './partitions';
+import { readPartitions, type PartitionTable, type Read } from './partitions';
 
 export type Suggestions = Record<string, Suggestion>;
 
@@ -31,8 +31,7 @@ const ARCH_OF_TYPE: Record<string, string> = {
 };
 
 /** The firmware and architecture a disk's partition table shows. */
-export async function hintsFromDisk(read: Read): Promise<Suggestions> {
-  const table = await readPartitions(read);
+export function hintsFromTable(table: PartitionTable): Suggestions {
   if (table.scheme === 'none') return {};
   if (table.scheme === 'mbr') {
     const efi = table.parts.some((p) => p.type === 'ef');
@@ -131,7 +130,7 @@ const DISTRO_OF_ID: Record<string, string> = {
 export function hintsFromGuestOs(os: GuestOs): Suggestions {
   const out: Suggestions = {};
   const id = os.release.ID?.toLowerCase();
-  const from = os.where;
+  const from = `${os.path} on ${os.on}`;
   if (id !== undefined && id !== '') {
     const distro = DISTRO_OF_ID[id] ?? id;
     out.os_distro = { value: distro, from };
@@ -140,16 +139,16 @@ export function hintsFromGuestOs(os: GuestOs): Suggestions {
     const user = DISTROS.find((d) => d.distro === distro)?.user;
     if (user !== undefined) out.image_original_user = { value: user, from: `the ${distro} cloud images’ default user` };
   }
-  if (os.architecture !== undefined)
-    out.architecture = { value: os.architecture, from: os.where.replace(/^\S+/, '/bin/sh') };
+  if (os.architecture !== undefined) out.architecture = { value: os.architecture, from: `/bin/sh on ${os.on}` };
   return out;
 }
 
 /** The partition table's hints, then the root file system's over them (more exact). */
 async function hintsFromGuest(read: Read): Promise<Suggestions> {
-  const out = await hintsFromDisk(read);
+  const table = await readPartitions(read);
+  const out = hintsFromTable(table);
   // A file system too damaged to read leaves the table's hints.
-  const os = await guestOs(read).catch(() => undefined);
+  const os = await guestOs(read, table).catch(() => undefined);
   return os === undefined ? out : { ...out, ...hintsFromGuestOs(os) };
 }
 

@@ -65,7 +65,7 @@ describe('the guest’s own root file system', () => {
     expect(values(await guestHints(raw, 'raw'))).toMatchObject({ os_distro: 'opensuse', os_version: '15.6' });
     const mbr = join(dir, 'mbr.raw');
     linuxDisk(mbr, { osRelease: UBUNTU, table: 'mbr' });
-    expect((await guestOs(bufferRead(readFileSync(mbr))))?.where).toBe('/etc/os-release on partition 1');
+    expect(await guestOs(bufferRead(readFileSync(mbr)))).toMatchObject({ path: '/etc/os-release', on: 'partition 1' });
   });
 
   // Fails when a file's blocks past the first twelve (ext2) or past the inode's four extents

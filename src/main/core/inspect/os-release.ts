@@ -6,18 +6,20 @@
  * openSUSE) are not read and leave the name's hints in place.
  */
 import { ExtFs } from './ext-fs';
-import { readPartitions, type Partition, type Read } from './partitions';
+import { readPartitions, type Partition, type PartitionTable, type Read } from './partitions';
 
 export interface GuestOs {
   /** os-release's fields (ID, VERSION_ID, PRETTY_NAME...). */
   release: Record<string, string>;
-  /** Where it was read: "/etc/os-release on partition 2". */
-  where: string;
+  /** The file it was read from: /etc/os-release or /usr/lib/os-release. */
+  path: string;
+  /** The file system it was read on: "partition 2", "the disk". */
+  on: string;
   /** The architecture /bin/sh was built for, if it could be read. */
   architecture?: string;
 }
 
-/** GPT types no root lives on: the ESP, GRUB's BIOS boot, swap, and the DPS' verity/usr-only kinds are still tried. */
+/** Partition types no root lives on (GPT and MBR): the ESP, GRUB's BIOS boot, Linux swap. */
 const NOT_ROOT = new Set([
   'c12a7328-f81f-11d2-ba4b-00a0c93ec93b',
   '21686148-6449-6e6f-744e-656564454649',
@@ -67,7 +69,7 @@ export function elfArchitecture(head: Buffer): string | undefined {
   return ELF_MACHINES[machine];
 }
 
-async function readOs(fs: ExtFs, where: string): Promise<GuestOs | undefined> {
+async function readOs(fs: ExtFs, on: string): Promise<GuestOs | undefined> {
   for (const path of ['/etc/os-release', '/usr/lib/os-release']) {
     const text = await fs.readFile(path, 16 * 1024);
     if (text === undefined || text.length === 0) continue;
@@ -75,19 +77,19 @@ async function readOs(fs: ExtFs, where: string): Promise<GuestOs | undefined> {
     if (release.ID === undefined && release.NAME === undefined) continue;
     const sh = await fs.readFile('/bin/sh', 64);
     const architecture = sh === undefined ? undefined : elfArchitecture(sh);
-    return { release, where: `${path} on ${where}`, ...(architecture ? { architecture } : {}) };
+    return { release, path, on, ...(architecture ? { architecture } : {}) };
   }
   return undefined;
 }
 
-/** The guest's os-release from its root file system, if one of ext2/3/4 holds it. */
-export async function guestOs(read: Read): Promise<GuestOs | undefined> {
-  const table = await readPartitions(read);
-  const tries: { part?: Partition; where: string }[] =
+/** The guest's os-release from its root file system, if one of ext2/3/4 holds it (`table`: the disk's, if read already). */
+export async function guestOs(read: Read, table?: PartitionTable): Promise<GuestOs | undefined> {
+  table ??= await readPartitions(read);
+  const tries: { part?: Partition; on: string }[] =
     table.scheme === 'none'
-      ? [{ where: 'the disk' }]
+      ? [{ on: 'the disk' }]
       : table.parts
-          .map((part) => ({ part, where: `partition ${part.number}` }))
+          .map((part) => ({ part, on: `partition ${part.number}` }))
           .filter((t) => !NOT_ROOT.has(t.part.type))
           // the biggest first: the root, not /boot
           .sort((a, b) => b.part.size - a.part.size)
@@ -95,7 +97,7 @@ export async function guestOs(read: Read): Promise<GuestOs | undefined> {
   for (const t of tries) {
     // One damaged partition (or one past its budget) must not hide the root on another.
     const os = await ExtFs.open(read, t.part?.start ?? 0)
-      .then((fs) => (fs === undefined ? undefined : readOs(fs, t.where)))
+      .then((fs) => (fs === undefined ? undefined : readOs(fs, t.on)))
       .catch(() => undefined);
     if (os !== undefined) return os;
   }

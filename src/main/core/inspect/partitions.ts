@@ -34,14 +34,15 @@ export function guidText(b: Buffer): string {
   return `${le(0, 4)}-${le(4, 2)}-${le(6, 2)}-${h(b.subarray(8, 10))}-${h(b.subarray(10, 16))}`;
 }
 
-interface MbrEntry {
+export interface MbrEntry {
   boot: number;
   type: number;
   lba: number;
   sectors: number;
 }
 
-function mbrEntries(sector: Buffer): MbrEntry[] {
+/** The four primary entries of an MBR sector. */
+export function mbrEntries(sector: Buffer): MbrEntry[] {
   return [0, 1, 2, 3].map((i) => {
     const o = 446 + i * 16;
     return {
@@ -53,7 +54,8 @@ function mbrEntries(sector: Buffer): MbrEntry[] {
   });
 }
 
-const signed = (s: Buffer): boolean => s.length >= 512 && s[510] === 0x55 && s[511] === 0xaa;
+/** A sector ending in 55 AA: an MBR, an EBR, or a boot sector. */
+export const signed = (s: Buffer): boolean => s.length >= 512 && s[510] === 0x55 && s[511] === 0xaa;
 
 export async function readPartitions(read: Read): Promise<PartitionTable> {
   const mbr = await read(0, 512);
